@@ -1,0 +1,198 @@
+/**
+ * The hardware asset lifecycle: states, substates, which moves are allowed and what must hold
+ * for each. Pure: the lifecycle workflow, its activities and the API all decide with these.
+ */
+
+export const ASSET_STATES = ['on_order', 'in_stock', 'in_use', 'in_maintenance', 'in_transit', 'missing', 'retired'] as const;
+export type AssetState = (typeof ASSET_STATES)[number];
+
+export const IN_STOCK_SUBSTATES = ['available', 'reserved', 'defective', 'pending_install', 'pending_disposal'] as const;
+export const RETIREMENT_REASONS = ['disposed', 'sold', 'donated', 'returned_to_vendor', 'lost', 'stolen'] as const;
+export type InStockSubstate = (typeof IN_STOCK_SUBSTATES)[number];
+export type RetirementReason = (typeof RETIREMENT_REASONS)[number];
+export type AssetSubstate = InStockSubstate | RetirementReason;
+
+export const SUBSTATES: Record<AssetState, readonly AssetSubstate[]> = {
+  on_order: [],
+  in_stock: IN_STOCK_SUBSTATES,
+  in_use: [],
+  in_maintenance: [],
+  in_transit: [],
+  missing: [],
+  retired: RETIREMENT_REASONS,
+};
+
+/** From each state, the states an asset may move to. A move within in_stock changes the substate. */
+export const ALLOWED_TRANSITIONS: Record<AssetState, readonly AssetState[]> = {
+  on_order: ['in_stock', 'in_transit', 'retired'],
+  in_stock: ['in_stock', 'in_use', 'in_maintenance', 'in_transit', 'missing', 'retired'],
+  in_use: ['in_stock', 'in_maintenance', 'in_transit', 'missing', 'retired'],
+  in_maintenance: ['in_stock', 'in_use', 'in_transit', 'retired'],
+  in_transit: ['in_stock', 'in_use', 'in_maintenance', 'missing'],
+  missing: ['in_stock', 'in_use', 'retired'],
+  retired: [],
+};
+
+/** Reasons an asset that has not arrived, or has gone missing, can be retired for. */
+const RETIREMENT_REASONS_FROM: Partial<Record<AssetState, readonly RetirementReason[]>> = {
+  on_order: ['returned_to_vendor'],
+  missing: ['lost', 'stolen'],
+};
+
+export interface DataWipeAttestation {
+  performedBy: string;
+  performedAt: string;
+  method: string;
+  certificateId: string;
+}
+
+export interface AssetSnapshot {
+  state: AssetState;
+  substate: AssetSubstate | null;
+  assignedToId: string | null;
+}
+
+export interface TransitionRequest {
+  toState: AssetState;
+  toSubstate?: AssetSubstate | null;
+  assignedToId?: string | null;
+  note?: string;
+  dataWipeAttestation?: DataWipeAttestation;
+}
+
+export interface CiReference {
+  number: string;
+  name: string;
+}
+
+/** What the database knows about the asset's place in the service map. */
+export interface TransitionFacts {
+  /** CIs this asset is the record behind (SACM link). */
+  backedCis: CiReference[];
+  /** Operational CIs that still run on, are hosted on, or are themselves this asset. */
+  operationalCisOnAsset: CiReference[];
+}
+
+export const TRANSITION_RULES = {
+  notAllowed: 'transition_not_allowed',
+  noChange: 'no_change',
+  substateRequired: 'substate_required',
+  substateInvalid: 'substate_invalid',
+  reasonNotAllowed: 'retirement_reason_not_allowed',
+  inUseNeedsAssigneeOrCi: 'in_use_needs_assignee_or_ci',
+  assigneeOnlyInUse: 'assignee_only_in_use',
+  retireWithOperationalCi: 'retire_with_operational_ci',
+  disposalNeedsAttestation: 'disposal_needs_data_wipe_attestation',
+} as const;
+export type TransitionRule = (typeof TRANSITION_RULES)[keyof typeof TRANSITION_RULES];
+
+export interface TransitionRefusal {
+  rule: TransitionRule;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+const label = (state: AssetState, substate?: AssetSubstate | null) => (substate ? `${state}/${substate}` : state);
+
+/**
+ * Checks what can be decided from the asset and the request alone: the table, substates, the
+ * assignee and the disposal attestation. Used to refuse at once, before any work is done.
+ */
+export function checkTransitionRequest(asset: AssetSnapshot, request: TransitionRequest): TransitionRefusal | null {
+  const { toState } = request;
+  const toSubstate = request.toSubstate ?? null;
+  if (!ALLOWED_TRANSITIONS[asset.state].includes(toState)) {
+    return {
+      rule: TRANSITION_RULES.notAllowed,
+      message: `an asset cannot move from ${asset.state} to ${toState}; allowed from ${asset.state}: ${ALLOWED_TRANSITIONS[asset.state].join(', ') || 'none (final state)'}`,
+      details: { from: asset.state, to: toState, allowed: ALLOWED_TRANSITIONS[asset.state] },
+    };
+  }
+  const substates = SUBSTATES[toState];
+  if (substates.length > 0 && toSubstate === null) {
+    return {
+      rule: TRANSITION_RULES.substateRequired,
+      message: `moving to ${toState} needs a substate: one of ${substates.join(', ')}`,
+      details: { allowed: substates },
+    };
+  }
+  if (toSubstate !== null && !substates.includes(toSubstate)) {
+    return {
+      rule: TRANSITION_RULES.substateInvalid,
+      message: substates.length
+        ? `${toSubstate} is not a substate of ${toState}; use one of ${substates.join(', ')}`
+        : `${toState} has no substates`,
+      details: { allowed: substates },
+    };
+  }
+  if (toState === asset.state && toSubstate === asset.substate) {
+    return { rule: TRANSITION_RULES.noChange, message: `the asset is already ${label(toState, toSubstate)}` };
+  }
+  const reasons = RETIREMENT_REASONS_FROM[asset.state];
+  if (toState === 'retired' && reasons && !reasons.includes(toSubstate as RetirementReason)) {
+    return {
+      rule: TRANSITION_RULES.reasonNotAllowed,
+      message: `an asset that is ${asset.state} can only be retired as ${reasons.join(' or ')}`,
+      details: { allowed: reasons },
+    };
+  }
+  if (request.assignedToId && toState !== 'in_use') {
+    return { rule: TRANSITION_RULES.assigneeOnlyInUse, message: `only an asset moving to in_use can be assigned to a person` };
+  }
+  if (toSubstate === 'disposed' && !request.dataWipeAttestation) {
+    return {
+      rule: TRANSITION_RULES.disposalNeedsAttestation,
+      message: 'disposal needs a data-wipe attestation: who wiped it, when, by which method, and the certificate id',
+    };
+  }
+  return null;
+}
+
+/** Checks the request against the service map as well; the full decision. */
+export function evaluateTransition(
+  asset: AssetSnapshot,
+  request: TransitionRequest,
+  facts: TransitionFacts,
+): TransitionRefusal | null {
+  const refusal = checkTransitionRequest(asset, request);
+  if (refusal) return refusal;
+  const assignee = request.assignedToId ?? asset.assignedToId;
+  if (request.toState === 'in_use' && !assignee && facts.backedCis.length === 0) {
+    return {
+      rule: TRANSITION_RULES.inUseNeedsAssigneeOrCi,
+      message: 'an asset in use needs an assignee or a configuration item it backs',
+    };
+  }
+  if (request.toState === 'retired' && facts.operationalCisOnAsset.length > 0) {
+    const named = facts.operationalCisOnAsset.map((ci) => `${ci.number} ${ci.name}`).join(', ');
+    return {
+      rule: TRANSITION_RULES.retireWithOperationalCi,
+      message: `cannot retire: operational configuration items still run on this asset: ${named}`,
+      details: { cis: facts.operationalCisOnAsset },
+    };
+  }
+  return null;
+}
+
+export interface TransitionEffects {
+  reclaimLicences: boolean;
+  computeBookValue: boolean;
+  securityNotice: boolean;
+  /** The assignee after the move: kept, set, or cleared when the asset leaves its user. */
+  assignedToId: string | null;
+}
+
+export function transitionEffects(asset: AssetSnapshot, request: TransitionRequest): TransitionEffects {
+  const retiring = request.toState === 'retired';
+  const keepsUser = ['in_use', 'in_maintenance', 'in_transit', 'missing'].includes(request.toState);
+  return {
+    reclaimLicences: retiring,
+    computeBookValue: retiring,
+    securityNotice: retiring && (request.toSubstate === 'lost' || request.toSubstate === 'stolen'),
+    assignedToId: request.toState === 'in_use' ? (request.assignedToId ?? asset.assignedToId) : keepsUser ? asset.assignedToId : null,
+  };
+}
+
+export function isFinal(state: AssetState): boolean {
+  return ALLOWED_TRANSITIONS[state].length === 0;
+}

@@ -1,0 +1,31 @@
+/** Effective licence position of one product: what is owned against what is consumed. */
+
+export type CompliancePosition = 'compliant' | 'over_deployed' | 'under_used';
+
+export interface ComplianceInput {
+  entitledUnits: number;
+  consumedUnits: number;
+  unitPriceMinor: number;
+}
+
+export interface ComplianceResult {
+  entitledUnits: number;
+  consumedUnits: number;
+  shortfallUnits: number;
+  spareUnits: number;
+  position: CompliancePosition;
+  /** What buying the shortfall at the unit price would cost. */
+  trueUpCostMinor: number;
+}
+
+/** Below this share of entitled units in use, a product counts as under-used (an optimisation finding). */
+export const UNDER_USE_THRESHOLD_PERCENT = 50;
+
+export function compliancePosition({ entitledUnits, consumedUnits, unitPriceMinor }: ComplianceInput): ComplianceResult {
+  const shortfallUnits = Math.max(0, consumedUnits - entitledUnits);
+  const spareUnits = Math.max(0, entitledUnits - consumedUnits);
+  let position: CompliancePosition = 'compliant';
+  if (shortfallUnits > 0) position = 'over_deployed';
+  else if (entitledUnits > 0 && consumedUnits * 100 < entitledUnits * UNDER_USE_THRESHOLD_PERCENT) position = 'under_used';
+  return { entitledUnits, consumedUnits, shortfallUnits, spareUnits, position, trueUpCostMinor: shortfallUnits * unitPriceMinor };
+}

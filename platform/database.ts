@@ -1,0 +1,37 @@
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+
+/** Money and counts are bigint in Postgres; every value we store fits a safe JS integer, and we refuse any that does not. */
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} is outside the safe integer range`);
+  return n;
+});
+/** Dates without time stay as calendar dates (YYYY-MM-DD), never shifted by the process time zone. */
+pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
+
+export type Database = Knex;
+
+const migrationsDirectory = path.join(__dirname, '..', 'migrations');
+const migrationExtension = path.extname(__filename);
+
+export const migrationConfig: Knex.MigratorConfig = {
+  directory: migrationsDirectory,
+  loadExtensions: [migrationExtension],
+  tableName: 'knex_migrations',
+};
+
+export function createDatabase(connectionString: string, poolMax = 10): Database {
+  return knex({
+    client: 'pg',
+    connection: connectionString,
+    pool: { min: 0, max: poolMax },
+    migrations: migrationConfig,
+  });
+}
+
+export async function migrateToLatest(db: Database): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+  return applied;
+}
