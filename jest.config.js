@@ -1,5 +1,5 @@
 /** Two projects: pure rules run in milliseconds; integration tests start real Postgres, Temporal and SMTP. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 module.exports = {
   projects: [

@@ -23,6 +23,7 @@ const configSchema = z.object({
   TEMPORAL_DEV_SERVER_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: z.string().url().optional(),
 
   SMTP_URL: z.string().url().optional(),
   SMTP_SINK_PORT: port.default(2525),

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { migrationSource } from '../migrations';
 
 /** Money and counts are bigint in Postgres; every value we store fits a safe JS integer, and we refuse any that does not. */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
@@ -13,14 +13,7 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 
 export type Database = Knex;
 
-const migrationsDirectory = path.join(__dirname, '..', 'migrations');
-const migrationExtension = path.extname(__filename);
-
-export const migrationConfig: Knex.MigratorConfig = {
-  directory: migrationsDirectory,
-  loadExtensions: [migrationExtension],
-  tableName: 'knex_migrations',
-};
+export const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
 export function createDatabase(connectionString: string, poolMax = 10): Database {
   return knex({

@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+
+export interface AuditEntry {
+  idempotencyKey: string;
+  actor: string;
+  subjectType: string;
+  subjectId: string;
+  action: string;
+  fromState?: string | null;
+  toState?: string | null;
+  details?: Record<string, unknown>;
+  workflowId?: string;
+}
+
+interface StoredResult<T> {
+  result: T;
+}
+
+async function storedResult<T>(db: Knex, idempotencyKey: string): Promise<T | undefined> {
+  const row = await db('audit_log').where({ idempotency_key: idempotencyKey }).first('details');
+  return row ? (row.details as StoredResult<T>).result : undefined;
+}
+
+/**
+ * Runs a write and its audit row in one transaction, once per idempotency key. A retry after a
+ * crash, or a duplicate delivery, finds the audit row and returns the result it recorded.
+ */
+export async function recordOnce<T>(
+  db: Knex,
+  entry: AuditEntry,
+  work: (trx: Knex.Transaction) => Promise<{ result: T; details?: Record<string, unknown> }>,
+): Promise<T> {
+  const earlier = await storedResult<T>(db, entry.idempotencyKey);
+  if (earlier !== undefined) return earlier;
+  try {
+    return await db.transaction(async (trx) => {
+      const { result, details } = await work(trx);
+      await trx('audit_log').insert({
+        idempotency_key: entry.idempotencyKey,
+        actor: entry.actor,
+        subject_type: entry.subjectType,
+        subject_id: entry.subjectId,
+        action: entry.action,
+        from_state: entry.fromState ?? null,
+        to_state: entry.toState ?? null,
+        details: { ...entry.details, ...details, result },
+        workflow_id: entry.workflowId ?? null,
+      });
+      return result;
+    });
+  } catch (error) {
+    // A concurrent execution of the same activity won the race: its result is the result.
+    const winner = await storedResult<T>(db, entry.idempotencyKey);
+    if (winner !== undefined) return winner;
+    throw error;
+  }
+}
+
+export async function auditedAlready(db: Knex, idempotencyKey: string): Promise<boolean> {
+  return (await storedResult<unknown>(db, idempotencyKey)) !== undefined;
+}

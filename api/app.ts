@@ -1,0 +1,68 @@
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Knex } from 'knex';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Logger } from '../platform/logger';
+import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
+import { errorHandler, notFound } from './errors';
+import { escapeHtml, page } from './html';
+import { registerAssetRoutes } from './routes/assets';
+import { registerDevMailboxRoutes } from './routes/dev-mailbox';
+import { registerDirectoryRoutes } from './routes/directory';
+import { registerHealthRoutes } from './routes/health';
+import { RouteRegistry } from './routes-registry';
+
+export interface AppDeps {
+  db: Knex;
+  temporal: Client;
+  logger: Logger;
+  taskQueue: string;
+  reminders: ReminderSettings;
+  /** Set when the local SMTP sink runs: its messages are shown at /dev/mail. */
+  mailboxDir?: string;
+  temporalUiUrl?: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(express.json({ limit: '256kb' }));
+
+  const routes = new RouteRegistry(deps.db);
+  registerHealthRoutes(routes, deps.db, deps.temporal);
+  registerAssetRoutes(routes, deps);
+  registerDirectoryRoutes(routes, deps.db);
+  if (deps.mailboxDir) registerDevMailboxRoutes(routes, deps.mailboxDir);
+
+  const openApi = routes.openApiDocument({
+    title: 'assetflow API',
+    version: '0.1.0',
+    description: 'IT asset management workflows on Temporal. Authenticate with "Authorization: Bearer <API key>".',
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
+  app.get('/', (_req, res) => {
+    const links = [
+      ['/docs', 'Interactive API documentation'],
+      ['/openapi.json', 'OpenAPI document'],
+      ['/healthz', 'Health of Postgres and Temporal'],
+      ...(deps.mailboxDir ? [['/dev/mail', 'Mail caught by the local SMTP sink']] : []),
+      ...(deps.temporalUiUrl ? [[deps.temporalUiUrl, 'Temporal UI: every workflow and its history']] : []),
+    ];
+    res.type('html').send(
+      page('assetflow', `<h1>assetflow</h1><ul>${links.map(([href, text]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a></li>`).join('')}</ul>`),
+    );
+  });
+
+  app.use(routes.router);
+  app.use((req) => {
+    throw notFound(`no route ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

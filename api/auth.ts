@@ -1,0 +1,36 @@
+import type { Request } from 'express';
+import type { Knex } from 'knex';
+import { hashApiKey } from '../platform/api-keys';
+import { unauthenticated } from './errors';
+
+export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  id: string;
+  email: string;
+  name: string;
+  roles: Role[];
+}
+
+export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
+  return principal.roles.some((role) => roles.includes(role));
+}
+
+/** Roles that see every record rather than only their own. */
+export const OVERSEERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
+
+/** Resolves the bearer API key to an active person and their roles. */
+export async function authenticate(db: Knex, req: Request): Promise<Principal> {
+  const header = req.get('authorization');
+  if (!header) throw unauthenticated('send your API key as "Authorization: Bearer <key>"');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw unauthenticated('the Authorization header must be "Bearer <key>"');
+  const person = await db('people as p')
+    .leftJoin('person_roles as r', 'r.person_id', 'p.id')
+    .where({ 'p.api_key_hash': hashApiKey(match[1]), 'p.active': true })
+    .groupBy('p.id')
+    .first('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+  if (!person) throw unauthenticated('the API key is not valid');
+  return person as Principal;
+}

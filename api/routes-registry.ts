@@ -1,0 +1,124 @@
+import { Router, type Request, type Response } from 'express';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { authenticate, hasAnyRole, type Principal, type Role } from './auth';
+import { forbidden } from './errors';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route: nobody needs a key, anybody with a key, or holders of one of these roles. */
+export type Access = 'public' | 'authenticated' | readonly Role[];
+
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Status code to description, for the OpenAPI document. */
+  responses: Record<number, string>;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal;
+  req: Request;
+  res: Response;
+}
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+
+/**
+ * Routes are declared once with their zod schemas: the same declaration validates requests,
+ * enforces access and produces the OpenAPI document.
+ */
+export class RouteRegistry {
+  readonly router = Router();
+  private readonly specs: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
+
+  constructor(private readonly db: Knex) {}
+
+  add<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(
+    spec: RouteSpec<P, Q, B>,
+    handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
+  ): void {
+    this.specs.push(spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType>);
+    this.router[spec.method](spec.path, async (req: Request, res: Response) => {
+      const principal = spec.access === 'public' ? (undefined as unknown as Principal) : await authenticate(this.db, req);
+      if (Array.isArray(spec.access) && !hasAnyRole(principal, spec.access)) {
+        throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
+      }
+      const params = spec.params ? spec.params.parse(req.params) : req.params;
+      const query = spec.query ? spec.query.parse(req.query) : req.query;
+      const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
+      const result = await handler({ params, query, body, principal, req, res } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>);
+      if (!res.headersSent) res.json(result);
+    });
+  }
+
+  openApiDocument(info: { title: string; version: string; description: string }): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const spec of this.specs) {
+      const path = spec.path.replace(/:(\w+)/g, '{$1}');
+      const parameters = [
+        ...parametersOf(spec.params, 'path'),
+        ...parametersOf(spec.query, 'query'),
+      ];
+      const responses: Record<string, unknown> = {};
+      for (const [status, description] of Object.entries(spec.responses)) {
+        responses[status] = Number(status) >= 400
+          ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+          : { description };
+      }
+      paths[path] ??= {};
+      paths[path][spec.method] = {
+        summary: spec.summary,
+        tags: [spec.tag],
+        ...(spec.access === 'public' ? { security: [] } : {}),
+        ...(Array.isArray(spec.access) ? { description: `Roles: ${spec.access.join(', ')}` } : {}),
+        parameters,
+        ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+        responses,
+      };
+    }
+    return {
+      openapi: '3.1.0',
+      info,
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a person\'s API key' } },
+        schemas: { Error: errorSchema },
+      },
+      security: [{ apiKey: [] }],
+      paths,
+    };
+  }
+}
+
+function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (object.required ?? []).includes(name),
+    description: property.description,
+    schema: property,
+  }));
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
+import { findAsset, toAsset, type Asset, type AssetRow } from '../../model/assets';
+import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
+import { transitionUpdate, type ReminderSettings } from '../../workflows/asset-lifecycle/contract';
+import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { badRequest, forbidden, notFound } from '../errors';
+import { pageQuery, paginate } from '../pagination';
+import type { RouteRegistry } from '../routes-registry';
+
+export interface AssetRouteDeps {
+  db: Knex;
+  temporal: Client;
+  taskQueue: string;
+  reminders: ReminderSettings;
+}
+
+const SUBSTATES = [...IN_STOCK_SUBSTATES, ...RETIREMENT_REASONS] as const;
+
+const assetParams = z.object({ id: z.string().min(1).max(64).describe('asset id (uuid) or asset tag') });
+
+const listAssetsQuery = pageQuery.extend({
+  state: z.enum(ASSET_STATES).optional(),
+  substate: z.enum(SUBSTATES).optional(),
+  assignedTo: z.uuid().optional().describe('person id'),
+  costCentre: z.string().max(32).optional().describe('cost centre code'),
+  model: z.uuid().optional(),
+  q: z.string().trim().min(1).max(100).optional().describe('asset tag or serial number prefix'),
+  warrantyEndsBefore: z.iso.date().optional(),
+});
+
+export const transitionBody = z.strictObject({
+  toState: z.enum(ASSET_STATES),
+  toSubstate: z.enum(SUBSTATES).optional(),
+  assignedToId: z.uuid().optional().describe('the person who will use the asset (moves to in_use only)'),
+  note: z.string().max(2000).optional(),
+  dataWipeAttestation: z
+    .strictObject({
+      performedBy: z.string().trim().min(1).max(200),
+      performedAt: z.iso.datetime({ offset: true }),
+      method: z.string().trim().min(1).max(200).describe('e.g. NIST 800-88 purge, degauss, shred'),
+      certificateId: z.string().trim().min(1).max(200),
+    })
+    .optional()
+    .describe('required to retire an asset as disposed'),
+});
+
+function canSee(principal: Principal, asset: Asset): boolean {
+  return hasAnyRole(principal, OVERSEERS) || asset.assignedToId === principal.id;
+}
+
+export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQueue, reminders }: AssetRouteDeps): void {
+  routes.add(
+    {
+      method: 'get', path: '/assets', tag: 'assets', access: 'authenticated',
+      summary: 'List assets; asset managers and process owners see all, others the assets assigned to them',
+      query: listAssetsQuery,
+      responses: { 200: 'a page of assets', 400: 'bad filter', 401: 'no or bad API key' },
+    },
+    async ({ query, principal }) => {
+      const q = db<AssetRow>('assets').select('*').orderBy('asset_tag');
+      if (!hasAnyRole(principal, OVERSEERS)) q.where('assigned_to_id', principal.id);
+      if (query.state) q.where('state', query.state);
+      if (query.substate) q.where('substate', query.substate);
+      if (query.assignedTo) q.where('assigned_to_id', query.assignedTo);
+      if (query.model) q.where('model_id', query.model);
+      if (query.costCentre) q.whereIn('cost_centre_id', db('cost_centres').select('id').where('code', query.costCentre));
+      if (query.warrantyEndsBefore) q.where('warranty_end', '<', query.warrantyEndsBefore);
+      if (query.q) {
+        const prefix = `${query.q.replace(/[\\%_]/g, '\\$&')}%`;
+        q.where((w) => w.whereILike('asset_tag', prefix).orWhereILike('serial_number', prefix));
+      }
+      return paginate(q, query, toAsset);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/assets/:id', tag: 'assets', access: 'authenticated',
+      summary: 'An asset with its model, assignee, the CIs it backs, its licences and its history',
+      params: assetParams,
+      responses: { 200: 'the asset', 403: 'not your asset', 404: 'no such asset' },
+    },
+    async ({ params, principal }) => {
+      const asset = await findAsset(db, params.id);
+      if (!asset) throw notFound(`no asset ${params.id}`);
+      if (!canSee(principal, asset)) throw forbidden('you can only see assets assigned to you');
+      const [model, assignedTo, backedCis, licences, history] = await Promise.all([
+        db('hardware_models').where({ id: asset.modelId }).first('id', 'manufacturer', 'name', 'category'),
+        asset.assignedToId ? db('people').where({ id: asset.assignedToId }).first('id', 'name', 'email') : null,
+        db('configuration_items').where({ asset_id: asset.id }).select('id', 'number', 'name', 'ci_class as ciClass', 'operational_status as operationalStatus'),
+        db('software_consumptions as c')
+          .join('software_products as p', 'p.id', 'c.product_id')
+          .where('c.asset_id', asset.id)
+          .select('c.id', 'p.publisher', 'p.name as product', 'c.units', 'c.installed_at as installedAt', 'c.reclaimed_at as reclaimedAt'),
+        db('audit_log')
+          .where({ subject_type: 'asset', subject_id: asset.id })
+          .orderBy('id')
+          .select('occurred_at as occurredAt', 'actor', 'action', 'from_state as fromState', 'to_state as toState', 'details', 'workflow_id as workflowId'),
+      ]);
+      return { ...asset, model, assignedTo, backedCis, licences, history };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/assets/:id/transitions', tag: 'assets', access: ['asset_manager', 'admin'],
+      summary: 'Move an asset through its lifecycle; refused at once with the rule it breaks',
+      params: assetParams,
+      body: transitionBody,
+      responses: {
+        200: 'the transition was made; the outcome names its effects',
+        400: 'bad input',
+        403: 'not an asset manager',
+        404: 'no such asset',
+        409: 'the transition breaks a lifecycle rule (details.rule names it)',
+      },
+    },
+    async ({ params, body, principal, req }) => {
+      const asset = await findAsset(db, params.id);
+      if (!asset) throw notFound(`no asset ${params.id}`);
+      if (body.assignedToId && !(await db('people').where({ id: body.assignedToId, active: true }).first('id'))) {
+        throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
+      }
+      const requestId = req.get('idempotency-key') ?? randomUUID();
+      const outcome = await temporal.workflow.executeUpdateWithStart(transitionUpdate, {
+        args: [{ ...body, requestedBy: principal.email, requestId }],
+        updateId: requestId,
+        startWorkflowOperation: new WithStartWorkflowOperation(
+          'assetLifecycleWorkflow',
+          lifecycleStartOptions(asset, { taskQueue, reminders }),
+        ),
+      });
+      return { outcome, asset: await findAsset(db, asset.id) };
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import * as peopleGroupsRoles from './20261127000100_people_groups_roles';
+import * as costCentresAndBudgets from './20261127000200_cost_centres_and_budgets';
+import * as vendorsAndContracts from './20261127000300_vendors_and_contracts';
+import * as productCatalogue from './20261127000400_product_catalogue';
+import * as assets from './20261127000500_assets';
+import * as configurationItems from './20261127000600_configuration_items';
+import * as softwareEntitlements from './20261127000700_software_entitlements_and_consumptions';
+import * as focusCostRecords from './20261127000800_focus_cost_records';
+import * as procurement from './20261127000900_procurement';
+import * as changeRequests from './20261127001000_change_requests';
+import * as approvalsAndRules from './20261127001100_approvals_and_rules';
+import * as scheduleWindows from './20261127001200_maintenance_and_blackout_windows';
+import * as auditLog from './20261127001300_audit_log';
+import * as emailLog from './20261127001400_email_log';
+
+/**
+ * The migrations in order, imported rather than found on disk: the same list works from
+ * TypeScript sources (tests) and compiled JavaScript (dist), and a missing file fails the build.
+ */
+export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
+  ['20261127000100_people_groups_roles', peopleGroupsRoles],
+  ['20261127000200_cost_centres_and_budgets', costCentresAndBudgets],
+  ['20261127000300_vendors_and_contracts', vendorsAndContracts],
+  ['20261127000400_product_catalogue', productCatalogue],
+  ['20261127000500_assets', assets],
+  ['20261127000600_configuration_items', configurationItems],
+  ['20261127000700_software_entitlements_and_consumptions', softwareEntitlements],
+  ['20261127000800_focus_cost_records', focusCostRecords],
+  ['20261127000900_procurement', procurement],
+  ['20261127001000_change_requests', changeRequests],
+  ['20261127001100_approvals_and_rules', approvalsAndRules],
+  ['20261127001200_maintenance_and_blackout_windows', scheduleWindows],
+  ['20261127001300_audit_log', auditLog],
+  ['20261127001400_email_log', emailLog],
+];
+
+export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
+  getMigrations: async () => [...MIGRATIONS],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,120 @@
+import type { Knex } from 'knex';
+import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } from '../domain/asset-lifecycle';
+import type { DepreciationMethod } from '../domain/depreciation';
+
+export interface AssetRow {
+  id: string;
+  asset_tag: string;
+  serial_number: string | null;
+  model_id: string;
+  state: AssetState;
+  substate: AssetSubstate | null;
+  assigned_to_id: string | null;
+  managed_by_id: string | null;
+  location: string | null;
+  cost_centre_id: string | null;
+  contract_id: string | null;
+  purchase_cost_minor: number;
+  currency: string;
+  purchase_date: string | null;
+  depreciation_method: DepreciationMethod;
+  useful_life_months: number;
+  salvage_value_minor: number;
+  warranty_end: string | null;
+  lease_end: string | null;
+  retired_at: Date | null;
+  retirement_book_value_minor: number | null;
+  disposal_attestation: DataWipeAttestation | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Asset {
+  id: string;
+  assetTag: string;
+  serialNumber: string | null;
+  modelId: string;
+  state: AssetState;
+  substate: AssetSubstate | null;
+  assignedToId: string | null;
+  managedById: string | null;
+  location: string | null;
+  costCentreId: string | null;
+  contractId: string | null;
+  purchaseCost: { amountMinor: number; currency: string };
+  purchaseDate: string | null;
+  depreciationMethod: DepreciationMethod;
+  usefulLifeMonths: number;
+  salvageValueMinor: number;
+  warrantyEnd: string | null;
+  leaseEnd: string | null;
+  retiredAt: string | null;
+  retirementBookValueMinor: number | null;
+  disposalAttestation: DataWipeAttestation | null;
+  version: number;
+  updatedAt: string;
+}
+
+export function toAsset(row: AssetRow): Asset {
+  return {
+    id: row.id,
+    assetTag: row.asset_tag,
+    serialNumber: row.serial_number,
+    modelId: row.model_id,
+    state: row.state,
+    substate: row.substate,
+    assignedToId: row.assigned_to_id,
+    managedById: row.managed_by_id,
+    location: row.location,
+    costCentreId: row.cost_centre_id,
+    contractId: row.contract_id,
+    purchaseCost: { amountMinor: row.purchase_cost_minor, currency: row.currency },
+    purchaseDate: row.purchase_date,
+    depreciationMethod: row.depreciation_method,
+    usefulLifeMonths: row.useful_life_months,
+    salvageValueMinor: row.salvage_value_minor,
+    warrantyEnd: row.warranty_end,
+    leaseEnd: row.lease_end,
+    retiredAt: row.retired_at ? row.retired_at.toISOString() : null,
+    retirementBookValueMinor: row.retirement_book_value_minor,
+    disposalAttestation: row.disposal_attestation,
+    version: row.version,
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Finds an asset by its id or by its asset tag. */
+export async function findAsset(db: Knex, idOrTag: string): Promise<Asset | undefined> {
+  const row = await db<AssetRow>('assets')
+    .where(UUID.test(idOrTag) ? { id: idOrTag } : { asset_tag: idOrTag.toUpperCase() })
+    .first();
+  return row ? toAsset(row) : undefined;
+}
+
+/**
+ * The asset's place in the service map, in one query: the CIs it backs, and the operational
+ * CIs that are it or run on / are hosted on it.
+ */
+export async function loadTransitionFacts(db: Knex, assetId: string): Promise<TransitionFacts> {
+  const { rows } = await db.raw<{ rows: { number: string; name: string; backed: boolean; operational: boolean }[] }>(
+    `WITH backed AS (
+       SELECT id, number, name, operational_status FROM configuration_items WHERE asset_id = ?
+     )
+     SELECT number, name, true AS backed, operational_status = 'operational' AS operational FROM backed
+     UNION ALL
+     SELECT DISTINCT ci.number, ci.name, false AS backed, true AS operational
+       FROM ci_relationships r
+       JOIN backed b ON b.id = r.to_ci_id
+       JOIN configuration_items ci ON ci.id = r.from_ci_id
+      WHERE r.type IN ('runs_on', 'hosted_on') AND ci.operational_status = 'operational'
+     ORDER BY number`,
+    [assetId],
+  );
+  return {
+    backedCis: rows.filter((r) => r.backed).map(({ number, name }) => ({ number, name })),
+    operationalCisOnAsset: rows.filter((r) => r.operational).map(({ number, name }) => ({ number, name })),
+  };
+}

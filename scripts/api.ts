@@ -1,0 +1,37 @@
+import { createApp } from '../api/app';
+import { loadConfig } from '../platform/config';
+import { createDatabase } from '../platform/database';
+import { createLogger } from '../platform/logger';
+import { required } from '../platform/settings';
+import { connectClient } from '../platform/temporal';
+
+/** One API process: stateless, so several can run behind a load balancer. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'api');
+  const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the API reads the shared Postgres'));
+  const temporal = await connectClient(
+    required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
+    config.TEMPORAL_NAMESPACE,
+  );
+  const app = createApp({
+    db,
+    temporal,
+    logger,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+    mailboxDir: config.MAILBOX_DIR ? config.mailboxDir : undefined,
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+  });
+  const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+  });
+  await temporal.connection.close();
+  await db.destroy();
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

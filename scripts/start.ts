@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { loadDemoData } from '../demo/seed';
+import { loadConfig } from '../platform/config';
+import { createDatabase, migrateToLatest } from '../platform/database';
+import { startEmbeddedPostgres } from '../platform/embedded-postgres';
+import { createLogger } from '../platform/logger';
+import { MailSink } from '../platform/mail-sink';
+import { ensureTemporalCli } from '../platform/temporal-cli';
+import { startTemporalDevServer } from '../platform/temporal-dev-server';
+import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { startLifecycleWorkflows } from './start-lifecycle-workflows';
+
+type Stop = () => Promise<unknown>;
+
+const step = (text: string) => process.stdout.write(`• ${text}\n`);
+
+/**
+ * Everything on one machine with no configuration: Postgres, Temporal, an SMTP sink, a worker
+ * and the API. Each shared component is started here only when no address for it is given.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'start');
+  const stops: Stop[] = [];
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    step('stopping ...');
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    })));
+    for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
+    step('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      step(`starting embedded Postgres (data in ${path.join(config.dataDir, 'postgres')}) ...`);
+      const postgres = await startEmbeddedPostgres({
+        dataDir: path.join(config.dataDir, 'postgres'),
+        port: config.EMBEDDED_POSTGRES_PORT,
+        database: 'assetflow',
+        logger,
+      });
+      stops.push(postgres.stop);
+      databaseUrl = postgres.connectionString;
+    }
+    const db = createDatabase(databaseUrl, 4);
+    stops.push(() => db.destroy());
+    const applied = await migrateToLatest(db);
+    step(applied.length ? `applied ${applied.length} migrations` : 'database schema is up to date');
+    const demo = config.loadDemoData ? await loadDemoData(db, (line) => step(line)) : undefined;
+    if (demo) step(demo.loaded ? 'demo data loaded' : 'demo data already present');
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUiUrl = config.TEMPORAL_UI_URL;
+    if (!temporalAddress) {
+      const cliPath = ensureTemporalCli(config.TEMPORAL_CLI, step);
+      step(`starting Temporal dev server (history in ${path.join(config.dataDir, 'temporal', 'temporal.db')}) ...`);
+      const server = await startTemporalDevServer({
+        cliPath,
+        dataDir: path.join(config.dataDir, 'temporal'),
+        port: config.TEMPORAL_DEV_SERVER_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        logger,
+      });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      temporalUiUrl ??= server.uiUrl;
+    }
+    const client = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE);
+    stops.push(() => client.connection.close());
+    await ensureSearchAttributes(client);
+
+    let smtpUrl = config.SMTP_URL;
+    let mailboxDir: string | undefined;
+    if (!smtpUrl) {
+      const sink = new MailSink(config.mailboxDir);
+      await sink.start(config.SMTP_SINK_PORT);
+      stops.push(() => sink.stop());
+      smtpUrl = sink.url;
+      mailboxDir = config.mailboxDir;
+      step(`SMTP sink listening on ${sink.url}`);
+    }
+
+    const childEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      SMTP_URL: smtpUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
+      ...(mailboxDir ? { MAILBOX_DIR: mailboxDir } : {}),
+    };
+    for (const role of ['worker', 'api']) {
+      const child = spawn(process.execPath, [path.join(__dirname, `${role}.js`)], { env: childEnv, stdio: 'inherit' });
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        console.error(`the ${role} process ended (${signal ?? `exit code ${code}`}); stopping everything`);
+        void shutdown(1);
+      });
+      children.push(child);
+    }
+
+    const settings = {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+    };
+    const started = await startLifecycleWorkflows(db, client, settings, (done, total) =>
+      process.stdout.write(`\r• lifecycle workflows: ${done}/${total}`),
+    );
+    process.stdout.write(started ? '\n' : '');
+
+    await waitForApi(config.publicUrl);
+    printWelcome({ apiUrl: config.publicUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await shutdown(1);
+  }
+}
+
+async function waitForApi(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the API did not become healthy at ${url}/healthz`);
+}
+
+function printWelcome(info: {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  mailboxPage?: string;
+  smtpUrl: string;
+  people: { name: string; email: string; roles: string[]; apiKey: string }[];
+}): void {
+  const lines = [
+    '',
+    'assetflow is running. Ctrl-C stops everything; the data stays for the next start.',
+    '',
+    `  API            ${info.apiUrl}`,
+    `  API docs       ${info.apiUrl}/docs`,
+    `  Health         ${info.apiUrl}/healthz`,
+    `  Temporal       ${info.temporalAddress}${info.temporalUiUrl ? `   (UI: ${info.temporalUiUrl})` : ''}`,
+    info.mailboxPage ? `  Mail (sink)    ${info.mailboxPage}` : `  Mail           sent through ${info.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+  ];
+  if (info.people.length) {
+    const shown = info.people.filter((p) => p.roles.some((r) => r !== 'requester')).slice(0, 10);
+    const width = Math.max(...shown.map((p) => p.email.length));
+    lines.push('', '  Demo users (use the key as "Authorization: Bearer <key>"):');
+    for (const person of shown) lines.push(`    ${person.email.padEnd(width)}  ${person.apiKey}  ${person.roles.join(', ')}`);
+    lines.push(`    ... and ${info.people.length - shown.length} more requesters: every demo key is af_demo_<first>_<last>`);
+    const manager = shown.find((p) => p.roles.includes('asset_manager'));
+    if (manager) lines.push('', '  Try:', `    curl -H "Authorization: Bearer ${manager.apiKey}" "${info.apiUrl}/assets?state=in_use&limit=5"`);
+  }
+  console.log(lines.join('\n'));
+}
+
+void main();

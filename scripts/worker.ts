@@ -1,0 +1,40 @@
+import { createActivities } from '../activities';
+import { loadConfig } from '../platform/config';
+import { createDatabase } from '../platform/database';
+import { createLogger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { required } from '../platform/settings';
+import { connectWorker } from '../platform/temporal';
+import { createWorker } from '../workers/worker';
+import path from 'node:path';
+
+/** One worker process: polls the task queue, runs workflows and activities. Run as many as you need. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'worker');
+  const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres'));
+  const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
+  const connection = await connectWorker(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the worker polls a Temporal cluster'));
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      activities: createActivities({ db, mailer, publicUrl: config.publicUrl, securityNoticeEmail: config.SECURITY_NOTICE_EMAIL }),
+      workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await connection.close();
+    mailer.close();
+    await db.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

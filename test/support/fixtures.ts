@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { AssetState, AssetSubstate } from '../../domain/asset-lifecycle';
+import { findAsset, type Asset } from '../../model/assets';
+import { generateApiKey, hashApiKey } from '../../platform/api-keys';
+
+const unique = () => randomBytes(4).toString('hex');
+
+export interface TestPerson {
+  id: string;
+  email: string;
+  name: string;
+  apiKey: string;
+}
+
+export async function createPerson(db: Knex, roles: string[], name = `Person ${unique()}`): Promise<TestPerson> {
+  const apiKey = generateApiKey();
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}@assetflow.test`;
+  const [{ id }] = await db('people').insert({ name, email, api_key_hash: hashApiKey(apiKey) }).returning('id');
+  if (roles.length) await db('person_roles').insert(roles.map((role) => ({ person_id: id, role })));
+  return { id, email, name, apiKey };
+}
+
+export async function createHardwareModel(db: Knex, overrides: Record<string, unknown> = {}): Promise<string> {
+  const [{ id }] = await db('hardware_models')
+    .insert({
+      manufacturer: 'Lenovo',
+      name: `ThinkPad T14 ${unique()}`,
+      category: 'laptop',
+      list_price_minor: 145_000,
+      currency: 'EUR',
+      warranty_months: 36,
+      useful_life_months: 36,
+      depreciation_method: 'straight_line',
+      ...overrides,
+    })
+    .returning('id');
+  return id;
+}
+
+export interface AssetFixture {
+  state?: AssetState;
+  substate?: AssetSubstate | null;
+  assignedToId?: string | null;
+  managedById?: string | null;
+  purchaseCostMinor?: number;
+  purchaseDate?: string;
+  usefulLifeMonths?: number;
+  salvageValueMinor?: number;
+  warrantyEnd?: string | null;
+  leaseEnd?: string | null;
+}
+
+export async function createAsset(db: Knex, fixture: AssetFixture = {}): Promise<Asset> {
+  const state = fixture.state ?? 'in_stock';
+  const [{ id }] = await db('assets')
+    .insert({
+      model_id: await createHardwareModel(db),
+      serial_number: `SN-${unique()}`,
+      state,
+      substate: fixture.substate === undefined ? (state === 'in_stock' ? 'available' : null) : fixture.substate,
+      assigned_to_id: fixture.assignedToId ?? null,
+      managed_by_id: fixture.managedById ?? null,
+      location: 'Amsterdam HQ',
+      purchase_cost_minor: fixture.purchaseCostMinor ?? 120_000,
+      currency: 'EUR',
+      purchase_date: fixture.purchaseDate ?? '2025-01-15',
+      useful_life_months: fixture.usefulLifeMonths ?? 36,
+      salvage_value_minor: fixture.salvageValueMinor ?? 0,
+      warranty_end: fixture.warrantyEnd ?? null,
+      lease_end: fixture.leaseEnd ?? null,
+    })
+    .returning('id');
+  return (await findAsset(db, id))!;
+}
+
+export async function createCi(
+  db: Knex,
+  fields: { name?: string; ciClass?: string; assetId?: string; operationalStatus?: string } = {},
+): Promise<{ id: string; number: string; name: string }> {
+  const [row] = await db('configuration_items')
+    .insert({
+      name: fields.name ?? `ci-${unique()}`,
+      ci_class: fields.ciClass ?? 'server',
+      asset_id: fields.assetId ?? null,
+      operational_status: fields.operationalStatus ?? 'operational',
+    })
+    .returning(['id', 'number', 'name']);
+  return row;
+}
+
+export async function relate(db: Knex, fromCiId: string, type: string, toCiId: string): Promise<void> {
+  await db('ci_relationships').insert({ from_ci_id: fromCiId, to_ci_id: toCiId, type });
+}
+
+/** A product with `entitled` seats, `installs` of them on the given asset. */
+export async function installSoftware(db: Knex, assetId: string, entitled: number, installs = 1): Promise<string> {
+  const [{ id: productId }] = await db('software_products')
+    .insert({ publisher: 'Adobe', name: `Acrobat Pro ${unique()}`, licence_metric: 'per_device', unit_price_minor: 24_000, currency: 'EUR' })
+    .returning('id');
+  await db('software_entitlements').insert({ product_id: productId, metric: 'per_device', quantity: entitled, starts_on: '2025-01-01', currency: 'EUR' });
+  await db('software_consumptions').insert(
+    Array.from({ length: installs }, () => ({ product_id: productId, kind: 'installation', asset_id: assetId })),
+  );
+  return productId;
+}
+
+export async function auditRows(db: Knex, assetId: string) {
+  return db('audit_log').where({ subject_type: 'asset', subject_id: assetId }).orderBy('id');
+}

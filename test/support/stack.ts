@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../platform/logger';
+import { MailSink } from '../../platform/mail-sink';
+import { createMailer, type Mailer } from '../../platform/mailer';
+import { createWorker, workflowsPath } from '../../workers/worker';
+import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
+import { createTestDatabase, type TestDatabase } from './database';
+import { startDevServer, startTimeSkippingServer } from './temporal';
+
+export interface Stack {
+  database: TestDatabase;
+  env: TestWorkflowEnvironment;
+  sink: MailSink;
+  taskQueue: string;
+  reminders: ReminderSettings;
+  baseUrl: string;
+  securityNoticeEmail: string;
+  /** Starts an in-process worker on the stack's task queue (already running unless `worker: false`). */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+
+/** Bundles the workflows once per test file (about a second), not once per test. */
+function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The real thing, per test file: a fresh Postgres database, a Temporal server, an SMTP sink,
+ * a worker with the real activities, and the API on a free port.
+ */
+export async function startStack(options: { timeSkipping?: boolean; worker?: boolean; reminders?: ReminderSettings } = {}): Promise<Stack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const reminders = options.reminders ?? { warrantyDaysBefore: 30, leaseDaysBefore: 30 };
+  const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+  const securityNoticeEmail = 'security@assetflow.test';
+  const [database, env, code] = await Promise.all([
+    createTestDatabase(),
+    options.timeSkipping ? startTimeSkippingServer() : startDevServer(),
+    workflowBundle(),
+  ]);
+  const sink = new MailSink();
+  await sink.start(0);
+  const mailer: Mailer = createMailer(sink.url, 'assetflow <assetflow@assetflow.test>');
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
+
+  const app = createApp({ db: database.db, temporal: env.client, logger, taskQueue, reminders });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const stack: Stack = {
+    database,
+    env,
+    sink,
+    taskQueue,
+    reminders,
+    baseUrl,
+    securityNoticeEmail,
+    async startWorker() {
+      worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        activities: createActivities({ db: database.db, mailer, publicUrl: baseUrl, securityNoticeEmail }),
+        workflows: { workflowBundle: code },
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await stack.stopWorker();
+      mailer.close();
+      await sink.stop();
+      await env.teardown();
+      await database.drop();
+    },
+  };
+  if (options.worker !== false) await stack.startWorker();
+  return stack;
+}
+
+/** Calls the API as a person holding `apiKey`; answers with the status and the parsed body. */
+export async function call(
+  stack: Pick<Stack, 'baseUrl'>,
+  apiKey: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

@@ -1,0 +1,125 @@
+/**
+ * The asset lifecycle workflow's contract: what the API, the workflow, its activities and the
+ * tests agree on. One long-running workflow per asset serialises its transitions and holds its
+ * warranty and lease reminder timers.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type {
+  AssetState,
+  AssetSubstate,
+  DataWipeAttestation,
+  TransitionRefusal,
+  TransitionRequest,
+} from '../../domain/asset-lifecycle';
+
+export const ASSET_LIFECYCLE_PROCESS = 'asset_lifecycle';
+
+export const assetLifecycleWorkflowId = (assetTag: string): string => `asset:${assetTag}`;
+
+/** The asset as the workflow knows it; the database row is its projection. */
+export interface LifecycleAsset {
+  state: AssetState;
+  substate: AssetSubstate | null;
+  assignedToId: string | null;
+  version: number;
+  warrantyEnd: string | null;
+  leaseEnd: string | null;
+}
+
+export interface ReminderSettings {
+  warrantyDaysBefore: number;
+  leaseDaysBefore: number;
+}
+
+export interface AssetLifecycleInput {
+  assetId: string;
+  assetTag: string;
+  /** The asset when the workflow (or a continued run) starts. */
+  asset: LifecycleAsset;
+  reminders: ReminderSettings;
+  /** Reminder keys already sent by an earlier run, carried over continue-as-new. */
+  remindersSent?: string[];
+}
+
+export interface TransitionCommand extends TransitionRequest {
+  /** Email of the person asking; recorded as the actor. */
+  requestedBy: string;
+  /** Makes every write of this transition idempotent; the API uses it as the update id too. */
+  requestId: string;
+}
+
+export interface TransitionOutcome {
+  assetId: string;
+  from: { state: AssetState; substate: AssetSubstate | null };
+  to: { state: AssetState; substate: AssetSubstate | null };
+  assignedToId: string | null;
+  bookValueMinor?: number;
+  reclaimedConsumptions?: number;
+  securityNoticeSent?: boolean;
+}
+
+export interface AssetLifecycleStatus {
+  assetId: string;
+  assetTag: string;
+  asset: LifecycleAsset;
+  transitionInProgress: boolean;
+  remindersSent: string[];
+  nextReminder: { kind: string; remindAt: string; endDate: string } | null;
+}
+
+export interface AssetLifecycleResult {
+  assetId: string;
+  finalState: AssetState;
+  finalSubstate: AssetSubstate | null;
+}
+
+export const transitionUpdate = defineUpdate<TransitionOutcome, [TransitionCommand]>('transition');
+export const lifecycleStatusQuery = defineQuery<AssetLifecycleStatus>('status');
+
+/** Failure types shared by workflow, activities and API (which maps them to HTTP answers). */
+export const LifecycleFailure = {
+  transitionRefused: 'TransitionRefused',
+  assetNotFound: 'AssetNotFound',
+  assetChangedElsewhere: 'AssetChangedElsewhere',
+} as const;
+
+export type TransitionRefusalDetails = TransitionRefusal;
+
+/** Activity inputs: each carries the idempotency key its writes are keyed by. */
+export interface RecordTransitionInput {
+  idempotencyKey: string;
+  workflowId: string;
+  assetId: string;
+  expectedVersion: number;
+  actor: string;
+  from: { state: AssetState; substate: AssetSubstate | null };
+  to: { state: AssetState; substate: AssetSubstate | null };
+  assignedToId: string | null;
+  note?: string;
+  dataWipeAttestation?: DataWipeAttestation;
+}
+
+export interface RecordTransitionResult {
+  version: number;
+  retiredAt: string | null;
+}
+
+export interface RetirementEffectInput {
+  idempotencyKey: string;
+  workflowId: string;
+  assetId: string;
+  actor: string;
+}
+
+export interface SecurityNoticeInput extends RetirementEffectInput {
+  /** Who had the asset before it was retired: the person security will want to talk to. */
+  lastAssignedToId: string | null;
+}
+
+export interface ReminderInput {
+  idempotencyKey: string;
+  workflowId: string;
+  assetId: string;
+  kind: 'warranty' | 'lease';
+  endDate: string;
+}

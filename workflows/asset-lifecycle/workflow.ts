@@ -1,0 +1,154 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AssetLifecycleActivities } from '../../activities/asset-lifecycle';
+import {
+  checkTransitionRequest,
+  evaluateTransition,
+  isFinal,
+  transitionEffects,
+  type TransitionRefusal,
+} from '../../domain/asset-lifecycle';
+import { endOfTermReminders, nextReminder } from '../../domain/end-of-term-reminders';
+import { processStateKey } from '../search-attributes';
+import {
+  LifecycleFailure,
+  lifecycleStatusQuery,
+  transitionUpdate,
+  type AssetLifecycleInput,
+  type AssetLifecycleResult,
+  type TransitionOutcome,
+} from './contract';
+
+const activities = proxyActivities<AssetLifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+function refuse(refusal: TransitionRefusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: LifecycleFailure.transitionRefused,
+    message: refusal.message,
+    details: [refusal],
+    nonRetryable: true,
+  });
+}
+
+/**
+ * One run per asset for as long as the asset exists: transitions arrive as updates and run one
+ * at a time; warranty and lease reminders are durable timers between them.
+ */
+export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promise<AssetLifecycleResult> {
+  const { workflowId } = workflowInfo();
+  const { assetId } = input;
+  let asset = { ...input.asset };
+  const remindersSent = [...(input.remindersSent ?? [])];
+  // A ticket queue: the SDK wakes every waiting condition at once, so a plain busy flag would let
+  // two transitions through together.
+  let nextTicket = 0;
+  let nowServing = 0;
+  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const ticket = nextTicket++;
+    await condition(() => nowServing === ticket);
+    try {
+      return await work();
+    } finally {
+      nowServing++;
+    }
+  }
+
+  const reminders = () => endOfTermReminders(asset, input.reminders);
+
+  setHandler(lifecycleStatusQuery, () => ({
+    assetId,
+    assetTag: input.assetTag,
+    asset,
+    transitionInProgress: nextTicket !== nowServing,
+    remindersSent,
+    nextReminder: isFinal(asset.state) ? null : nextReminder(reminders(), remindersSent, Date.now()),
+  }));
+
+  setHandler(
+    transitionUpdate,
+    (command): Promise<TransitionOutcome> =>
+      exclusively(async () => {
+        const facts = await activities.loadTransitionFacts(assetId);
+        const refusal = evaluateTransition(asset, command, facts);
+        if (refusal) throw refuse(refusal);
+
+        const effects = transitionEffects(asset, command);
+        const lastAssignedToId = asset.assignedToId;
+        const from = { state: asset.state, substate: asset.substate };
+        const to = { state: command.toState, substate: command.toSubstate ?? null };
+        const keyPrefix = `${workflowId}:${command.requestId}`;
+        const effectInput = { workflowId, assetId, actor: command.requestedBy };
+
+        const recorded = await activities.recordTransition({
+          ...effectInput,
+          idempotencyKey: `${keyPrefix}:transition`,
+          expectedVersion: asset.version,
+          from,
+          to,
+          assignedToId: effects.assignedToId,
+          note: command.note,
+          dataWipeAttestation: command.dataWipeAttestation,
+        });
+        asset = { ...asset, ...to, assignedToId: effects.assignedToId, version: recorded.version };
+        upsertSearchAttributes([{ key: processStateKey, value: asset.state }]);
+
+        const outcome: TransitionOutcome = { assetId, from, to, assignedToId: effects.assignedToId };
+        if (effects.reclaimLicences) {
+          outcome.reclaimedConsumptions = await activities.reclaimLicences({ ...effectInput, idempotencyKey: `${keyPrefix}:reclaim-licences` });
+        }
+        if (effects.computeBookValue) {
+          outcome.bookValueMinor = await activities.recordRetirementBookValue({ ...effectInput, idempotencyKey: `${keyPrefix}:book-value` });
+        }
+        if (effects.securityNotice) {
+          await activities.sendSecurityNotice({ ...effectInput, idempotencyKey: `${keyPrefix}:security-notice`, lastAssignedToId });
+          outcome.securityNoticeSent = true;
+        }
+        return outcome;
+      }),
+    {
+      // Refuses at once what the asset's state alone rules out: nothing is recorded in history.
+      validator: (command) => {
+        const refusal = checkTransitionRequest(asset, command);
+        if (refusal) throw refuse(refusal);
+      },
+    },
+  );
+
+  while (!isFinal(asset.state)) {
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof assetLifecycleWorkflow>({ ...input, asset, remindersSent });
+    }
+    const due = nextReminder(reminders(), remindersSent, Date.now());
+    const waitMs = due ? Math.max(0, Date.parse(due.remindAt) - Date.now()) : undefined;
+    const wake = () => isFinal(asset.state) || workflowInfo().continueAsNewSuggested;
+    const woken = waitMs === undefined ? await condition(wake).then(() => true) : await condition(wake, Math.max(waitMs, 1));
+    if (!woken && due) {
+      await exclusively(async () => {
+        if (isFinal(asset.state)) return;
+        await activities.sendEndOfTermReminder({
+          idempotencyKey: `${workflowId}:reminder:${due.key}`,
+          workflowId,
+          assetId,
+          kind: due.kind,
+          endDate: due.endDate,
+        });
+        remindersSent.push(due.key);
+      });
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return { assetId, finalState: asset.state, finalSubstate: asset.substate };
+}

@@ -1,0 +1,1 @@
+export { assetLifecycleWorkflow } from './asset-lifecycle/workflow';
