@@ -3,7 +3,7 @@ import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { required } from '../platform/settings';
-import { connectClient } from '../platform/temporal';
+import { connectClient, ensureSearchAttributes } from '../platform/temporal';
 
 /** One API process: stateless, so several can run behind a load balancer. */
 async function main(): Promise<void> {
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
     config.TEMPORAL_NAMESPACE,
   );
+  await ensureSearchAttributes(temporal);
   const app = createApp({
     db,
     temporal,

@@ -8,6 +8,7 @@ import { createApp } from '../../api/app';
 import { createLogger } from '../../platform/logger';
 import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
+import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -54,6 +55,13 @@ export async function startStack(options: { timeSkipping?: boolean; worker?: boo
     options.timeSkipping ? startTimeSkippingServer() : startDevServer(),
     workflowBundle(),
   ]);
+  if (options.timeSkipping) {
+    // The time-skipping server cannot list search attributes, but it can register them.
+    await env.client.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: searchAttributeRegistrations(),
+    });
+  }
   const sink = new MailSink();
   await sink.start(0);
   const mailer: Mailer = createMailer(sink.url, 'assetflow <assetflow@assetflow.test>');
