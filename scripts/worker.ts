@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
@@ -6,12 +8,16 @@ import { createMailer } from '../platform/mailer';
 import { required } from '../platform/settings';
 import { connectWorker } from '../platform/temporal';
 import { createWorker } from '../workers/worker';
-import path from 'node:path';
+
+const SDK_LOG_LEVELS: Record<string, LogLevel> = {
+  fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR',
+};
 
 /** One worker process: polls the task queue, runs workflows and activities. Run as many as you need. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
+  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]) });
   const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres'));
   const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
   const connection = await connectWorker(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the worker polls a Temporal cluster'));

@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { loadDemoData } from '../demo/seed';
+import { MIGRATIONS } from '../migrations';
+import { migrateToLatest, migrationConfig } from '../platform/database';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { createHardwareModel, createPerson } from './support/fixtures';
+
+/**
+ * Migrations must run down as well as up, on a database full of data, and leave nothing behind;
+ * the list in migrations/index.ts must be the files on disk; and the constraints they declare must
+ * really refuse bad rows.
+ */
+
+/** What each migration creates in the public schema: its down must remove exactly this, and nothing else. */
+const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; functions?: string[] }> = {
+  '20261127000100_people_groups_roles': { tables: ['people', 'groups', 'group_members', 'person_roles'] },
+  '20261127000200_cost_centres_and_budgets': { tables: ['cost_centres', 'budgets'] },
+  '20261127000300_vendors_and_contracts': { tables: ['vendors', 'contracts'], sequences: ['contract_number_seq'] },
+  '20261127000400_product_catalogue': { tables: ['hardware_models', 'software_products'] },
+  '20261127000500_assets': { tables: ['assets'], sequences: ['asset_tag_seq'] },
+  '20261127000600_configuration_items': { tables: ['configuration_items', 'ci_relationships'], sequences: ['ci_number_seq'] },
+  '20261127000700_software_entitlements_and_consumptions': {
+    tables: ['software_entitlements', 'software_consumptions'],
+    sequences: ['entitlement_number_seq'],
+  },
+  '20261127000800_focus_cost_records': { tables: ['cost_records'] },
+  '20261127000900_procurement': {
+    tables: ['purchase_requests', 'purchase_request_lines', 'purchase_orders', 'receipts'],
+    sequences: ['purchase_request_number_seq', 'purchase_order_number_seq'],
+  },
+  '20261127001000_change_requests': {
+    tables: ['change_models', 'change_requests', 'change_affected_cis', 'change_asset_actions'],
+    sequences: ['change_number_seq'],
+  },
+  '20261127001100_approvals_and_rules': { tables: ['approval_rules', 'approvals', 'delegations'] },
+  '20261127001200_maintenance_and_blackout_windows': { tables: ['schedule_windows'] },
+  // audit_log_id_seq is the sequence behind the bigIncrements id, dropped with its table.
+  '20261127001300_audit_log': { tables: ['audit_log'], sequences: ['audit_log_id_seq'], functions: ['audit_log_refuse_change'] },
+  '20261127001400_email_log': { tables: ['email_log'] },
+};
+
+/** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
+const KNEX_RELATIONS = [
+  'knex_migrations', 'knex_migrations_id_seq', 'knex_migrations_lock', 'knex_migrations_lock_index_seq',
+  'knex_migrations_lock_pkey', 'knex_migrations_pkey',
+];
+
+/** One demo load date for every load, so that date-dependent rows come out the same. */
+const NOW = new Date();
+
+const databases: TestDatabase[] = [];
+
+async function freshDatabase(): Promise<Knex> {
+  const database = await createTestDatabase();
+  databases.push(database);
+  return database.db;
+}
+
+afterAll(async () => {
+  for (const database of databases) await database.drop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reading the public schema
+// ---------------------------------------------------------------------------------------------
+
+async function names(db: Knex, sql: string): Promise<string[]> {
+  const { rows } = await db.raw<{ rows: { name: string }[] }>(sql);
+  return rows.map((row) => row.name);
+}
+
+/** Every relation in public: tables, sequences, indexes, views, composite types. */
+const publicRelations = (db: Knex) =>
+  names(db, `SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1`);
+
+/** Functions in public that are not members of an extension. */
+const publicFunctions = (db: Knex) =>
+  names(db, `
+    SELECT p.proname AS name FROM pg_proc p
+     WHERE p.pronamespace = 'public'::regnamespace
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+     ORDER BY 1`);
+
+/** The application's tables, sequences and functions (knex's bookkeeping left out). */
+async function applicationSchema(db: Knex): Promise<{ tables: string[]; sequences: string[]; functions: string[] }> {
+  const tables = await names(db, `
+    SELECT c.relname AS name FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1`);
+  const sequences = await names(db, `
+    SELECT c.relname AS name FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S' ORDER BY 1`);
+  const notKnex = (name: string) => !KNEX_RELATIONS.includes(name);
+  return { tables: tables.filter(notKnex), sequences: sequences.filter(notKnex), functions: await publicFunctions(db) };
+}
+
+/** What the schema should hold when exactly these migrations are applied. */
+function expectedSchema(applied: readonly string[]): { tables: string[]; sequences: string[]; functions: string[] } {
+  const created = applied.map((name) => CREATED_BY[name]);
+  return {
+    tables: created.flatMap((c) => c.tables).sort(),
+    sequences: created.flatMap((c) => c.sequences ?? []).sort(),
+    functions: created.flatMap((c) => c.functions ?? []).sort(),
+  };
+}
+
+async function countRows(db: Knex, table: string): Promise<number> {
+  const [{ count }] = await db(table).count<{ count: string | number }[]>('* as count');
+  return Number(count);
+}
+
+/** Rows per application table, cost_records left out: its rows depend on the day of the month. */
+async function rowCounts(db: Knex): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of (await applicationSchema(db)).tables) {
+    if (table === 'cost_records') continue;
+    counts[table] = await countRows(db, table);
+  }
+  return counts;
+}
+
+/** Rolls back the newest applied migration; returns the names knex rolled back. */
+async function migrateDownOnce(db: Knex): Promise<string[]> {
+  const [, rolledBack] = (await db.migrate.down(migrationConfig)) as [number, string[]];
+  return rolledBack;
+}
+
+async function migrateDownToNothing(db: Knex): Promise<void> {
+  for (let i = 0; i < MIGRATIONS.length; i++) await migrateDownOnce(db);
+  expect(await db.migrate.currentVersion(migrationConfig)).toBe('none');
+}
+
+/**
+ * Rows in the tables the demo data leaves empty (workflow output), so that every table holds
+ * data when the migrations run down, the append-only audit log among them.
+ */
+async function addWorkflowRows(db: Knex): Promise<void> {
+  const [requester, approver] = await db('people').orderBy('email').limit(2).pluck('id');
+  const asset = await db('assets').orderBy('asset_tag').first('id', 'model_id');
+  const ci = await db('configuration_items').orderBy('number').first('id');
+  const costCentre = await db('cost_centres').orderBy('code').first('id');
+  const vendor = await db('vendors').orderBy('name').first('id');
+
+  const [change] = await db('change_requests').insert({ type: 'normal', requester_id: requester, title: 'Patch the database cluster' }).returning('id');
+  await db('change_affected_cis').insert({ change_request_id: change.id, ci_id: ci.id });
+  await db('change_asset_actions').insert({ change_request_id: change.id, asset_id: asset.id, to_state: 'in_maintenance' });
+  await db('approvals').insert({
+    subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 1, step_name: 'Manager', approver_id: approver,
+  });
+  await db('delegations').insert({ delegator_id: approver, delegate_id: requester, starts_at: '2026-01-01T00:00:00Z', ends_at: '2026-01-08T00:00:00Z' });
+
+  const [request] = await db('purchase_requests')
+    .insert({ requester_id: requester, cost_centre_id: costCentre.id, justification: 'New starter', currency: 'EUR', total_minor: 145_000 })
+    .returning('id');
+  const [line] = await db('purchase_request_lines')
+    .insert({
+      purchase_request_id: request.id, line_number: 1, hardware_model_id: asset.model_id, description: 'Laptop',
+      vendor_id: vendor.id, quantity: 1, unit_price_minor: 145_000,
+    })
+    .returning('id');
+  const [order] = await db('purchase_orders')
+    .insert({ purchase_request_id: request.id, vendor_id: vendor.id, amount_minor: 145_000, currency: 'EUR' })
+    .returning('id');
+  await db('receipts').insert({
+    idempotency_key: 'receipt-test', purchase_order_id: order.id, purchase_request_line_id: line.id, quantity: 1,
+    serial_numbers: ['SN-TEST-1'], received_by_id: requester,
+  });
+
+  await db('audit_log').insert({
+    idempotency_key: 'audit-test', actor: 'system:test', subject_type: 'change_request', subject_id: change.id, action: 'created', to_state: 'new',
+  });
+  await db('email_log').insert({
+    idempotency_key: 'email-test', template: 'approval_requested', recipients: ['approver@northwind.example'], subject: 'Approve', body_text: 'Please approve',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Up and down
+// ---------------------------------------------------------------------------------------------
+
+describe('migrations', () => {
+  it('lists in migrations/index.ts every migration file, in file-name order, each with up and down', async () => {
+    const folder = path.join(__dirname, '..', 'migrations');
+    const files = fs.readdirSync(folder).filter((file) => /^2.*\.ts$/.test(file)).sort();
+    expect(files.length).toBeGreaterThan(0);
+    expect(MIGRATIONS.map(([name]) => name)).toEqual(files.map((file) => file.replace(/\.ts$/, '')));
+    for (const [name, migration] of MIGRATIONS) {
+      // The name points at its own file, not at a neighbour's module.
+      expect(migration).toBe(await import(path.join(folder, name)));
+      expect(typeof migration.up).toBe('function');
+      expect(typeof migration.down).toBe('function');
+    }
+    expect(Object.keys(CREATED_BY)).toEqual(MIGRATIONS.map(([name]) => name));
+  });
+
+  it('rolls back one migration at a time over the demo data, each removing exactly what it created', async () => {
+    const db = await freshDatabase();
+    expect((await loadDemoData(db, () => {}, NOW)).loaded).toBe(true);
+    await addWorkflowRows(db);
+
+    const applied = MIGRATIONS.map(([name]) => name);
+    // The map of what each migration creates is the schema the migrations really build...
+    expect(await applicationSchema(db)).toEqual(expectedSchema(applied));
+    // ...and every table holds rows, so the downs below run over real data.
+    const counts = await rowCounts(db);
+    expect(Object.keys(counts).filter((table) => counts[table] === 0)).toEqual([]);
+    expect(await countRows(db, 'cost_records')).toBeGreaterThan(0);
+
+    while (applied.length > 0) {
+      const migration = applied.pop()!;
+      expect(await migrateDownOnce(db)).toEqual([migration]);
+      for (const table of CREATED_BY[migration].tables) {
+        expect({ migration, table, exists: await db.schema.hasTable(table) }).toEqual({ migration, table, exists: false });
+      }
+      // Exactly the earlier migrations' objects remain: nothing left behind, nothing else dropped.
+      expect({ migration, ...(await applicationSchema(db)) }).toEqual({ migration, ...expectedSchema(applied) });
+    }
+
+    expect(await db.migrate.currentVersion(migrationConfig)).toBe('none');
+    expect(await migrateDownOnce(db)).toEqual([]);
+    expect(await publicRelations(db)).toEqual(KNEX_RELATIONS);
+    expect(await publicFunctions(db)).toEqual([]);
+    // Migration 0100 creates pgcrypto (IF NOT EXISTS) and its down leaves it, with its functions, in place.
+    expect(await names(db, `SELECT extname AS name FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).toEqual(['pgcrypto']);
+  });
+
+  it('migrates up again after a full rollback, and the demo data loads again with the same row counts', async () => {
+    const db = await freshDatabase();
+    expect((await loadDemoData(db, () => {}, NOW)).loaded).toBe(true);
+    const firstCounts = await rowCounts(db);
+
+    await migrateDownToNothing(db);
+    expect(await migrateToLatest(db)).toEqual(MIGRATIONS.map(([name]) => name));
+
+    expect((await loadDemoData(db, () => {}, NOW)).loaded).toBe(true);
+    expect(await rowCounts(db)).toEqual(firstCounts);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Constraints
+// ---------------------------------------------------------------------------------------------
+
+describe('constraints', () => {
+  let db: Knex;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+  });
+
+  const unique = () => randomUUID().slice(0, 8);
+
+  async function assetRow(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return { model_id: await createHardwareModel(db), serial_number: `SN-${unique()}`, currency: 'EUR', ...fields };
+  }
+
+  async function costCentre(): Promise<string> {
+    const [{ id }] = await db('cost_centres').insert({ code: `CC-${unique()}`, name: 'Finance' }).returning('id');
+    return id;
+  }
+
+  it('keeps the audit log append-only: UPDATE and DELETE are refused and the row stays', async () => {
+    const subjectId = randomUUID();
+    await db('audit_log').insert({ idempotency_key: `audit-${subjectId}`, actor: 'system:test', subject_type: 'asset', subject_id: subjectId, action: 'created' });
+
+    await expect(db('audit_log').where({ subject_id: subjectId }).update({ actor: 'someone else' })).rejects.toThrow(/audit_log is append-only/);
+    await expect(db('audit_log').where({ subject_id: subjectId }).del()).rejects.toThrow(/audit_log is append-only/);
+    expect(await db('audit_log').where({ subject_id: subjectId }).select('actor', 'action')).toEqual([{ actor: 'system:test', action: 'created' }]);
+  });
+
+  it('accepts an asset whose substate belongs to its state, and refuses one whose substate does not (assets_state_check)', async () => {
+    await expect(db('assets').insert(await assetRow({ state: 'in_stock', substate: 'available' }))).resolves.toBeDefined();
+    await expect(db('assets').insert(await assetRow({ state: 'in_stock', substate: 'sold' })))
+      .rejects.toMatchObject({ code: '23514', constraint: 'assets_state_check' });
+    await expect(db('assets').insert(await assetRow({ state: 'in_use', substate: 'available' })))
+      .rejects.toMatchObject({ code: '23514', constraint: 'assets_state_check' });
+  });
+
+  // KNOWN MIGRATION BUG, reported: for state 'in_stock' and substate NULL, assets_state_check
+  // evaluates to NULL (TRUE AND NULL OR FALSE OR FALSE), and a CHECK that is NULL passes. The row
+  // is accepted today; remove `.failing` once the constraint requires a substate.
+  it.failing('refuses an asset in stock without a substate (assets_state_check)', async () => {
+    await expect(db('assets').insert(await assetRow({ state: 'in_stock', substate: null })))
+      .rejects.toMatchObject({ code: '23514', constraint: 'assets_state_check' });
+  });
+
+  it('refuses a retired, disposed asset without a disposal attestation, and accepts it with one', async () => {
+    const retired = { state: 'retired', substate: 'disposed', retired_at: '2026-11-01T00:00:00Z' };
+    await expect(db('assets').insert(await assetRow(retired)))
+      .rejects.toMatchObject({ code: '23514', constraint: 'assets_disposal_attestation_check' });
+    const attestation = { wipedBy: 'it@northwind.example', method: 'NIST 800-88 purge', certificateId: 'CERT-1' };
+    await expect(db('assets').insert(await assetRow({ ...retired, disposal_attestation: attestation }))).resolves.toBeDefined();
+  });
+
+  it('refuses a duplicate asset tag', async () => {
+    const tag = `AST-${unique()}`;
+    await db('assets').insert(await assetRow({ asset_tag: tag, state: 'in_use' }));
+    await expect(db('assets').insert(await assetRow({ asset_tag: tag, state: 'in_use' })))
+      .rejects.toMatchObject({ code: '23505', constraint: 'assets_tag_unique' });
+  });
+
+  it('refuses a closed change request without a close code, and an open one with a close code', async () => {
+    const requester = await createPerson(db, ['requester']);
+    const change = (fields: Record<string, unknown>) => ({ type: 'normal', requester_id: requester.id, title: 'Upgrade the firewall', ...fields });
+
+    await expect(db('change_requests').insert(change({ state: 'closed' })))
+      .rejects.toMatchObject({ code: '23514', constraint: 'change_requests_closed_has_code_check' });
+    await expect(db('change_requests').insert(change({ state: 'implement', close_code: 'successful' })))
+      .rejects.toMatchObject({ code: '23514', constraint: 'change_requests_closed_has_code_check' });
+    await expect(db('change_requests').insert(change({ state: 'closed', close_code: 'successful' }))).resolves.toBeDefined();
+  });
+
+  it('stores money as whole minor units: every *_minor column is bigint, and a fractional amount is refused', async () => {
+    const types = await db('information_schema.columns')
+      .where({ table_schema: 'public' })
+      .whereLike('column_name', '%\\_minor')
+      .distinct('data_type')
+      .pluck('data_type');
+    expect(types).toEqual(['bigint']);
+
+    const budget = { cost_centre_id: await costCentre(), period_start: '2026-11-01', currency: 'EUR' };
+    // pg sends the number as the text '12.5', which is not valid input for bigint.
+    await expect(db('budgets').insert({ ...budget, amount_minor: 12.5 }))
+      .rejects.toMatchObject({ code: '22P02', message: expect.stringContaining('invalid input syntax for type bigint: "12.5"') });
+    await expect(db('budgets').insert({ ...budget, amount_minor: '12.5' })).rejects.toMatchObject({ code: '22P02' });
+    expect(await db('budgets').where({ cost_centre_id: budget.cost_centre_id }).pluck('amount_minor')).toEqual([]);
+
+    // Honest about the other path: a numeric value (an SQL literal, or a parameter cast to numeric)
+    // is converted to bigint on assignment, and Postgres rounds it rather than refusing it.
+    const { rows } = await db.raw<{ rows: { amount_minor: number }[] }>(
+      `INSERT INTO budgets (cost_centre_id, period_start, amount_minor, currency) VALUES (?, ?, ?::numeric, ?) RETURNING amount_minor`,
+      [budget.cost_centre_id, budget.period_start, '12.5', budget.currency],
+    );
+    expect(rows).toEqual([{ amount_minor: 13 }]);
+  });
+});
