@@ -3,8 +3,6 @@ import type { Knex } from 'knex';
 export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
 
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw('CREATE EXTENSION IF NOT EXISTS pgcrypto');
-
   await knex.schema.createTable('people', (t) => {
     t.comment('Everyone who requests, approves, implements or owns something.');
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));

@@ -35,8 +35,8 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['assigned_to_id'], 'assets_assigned_to_index');
     t.index(['cost_centre_id'], 'assets_cost_centre_index');
     t.check(
-      `(state = 'in_stock' AND substate IN ('available', 'reserved', 'defective', 'pending_install', 'pending_disposal'))
-       OR (state = 'retired' AND substate IN ('disposed', 'sold', 'donated', 'returned_to_vendor', 'lost', 'stolen'))
+      `(state = 'in_stock' AND substate IS NOT NULL AND substate IN ('available', 'reserved', 'defective', 'pending_install', 'pending_disposal'))
+       OR (state = 'retired' AND substate IS NOT NULL AND substate IN ('disposed', 'sold', 'donated', 'returned_to_vendor', 'lost', 'stolen'))
        OR (state IN ('on_order', 'in_use', 'in_maintenance', 'in_transit', 'missing') AND substate IS NULL)`,
       [],
       'assets_state_check',

@@ -23,7 +23,7 @@ export async function up(knex: Knex): Promise<void> {
       [], 'configuration_items_class_check');
     t.check(`operational_status IN ('operational', 'non_operational', 'repair_in_progress', 'retired')`, [], 'configuration_items_status_check');
     t.check(
-      `(ci_class = 'business_service' AND criticality IN ('tier_1', 'tier_2', 'tier_3', 'tier_4'))
+      `(ci_class = 'business_service' AND criticality IS NOT NULL AND criticality IN ('tier_1', 'tier_2', 'tier_3', 'tier_4'))
        OR (ci_class <> 'business_service' AND criticality IS NULL)`,
       [], 'configuration_items_criticality_check');
   });

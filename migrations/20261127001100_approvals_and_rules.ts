@@ -19,7 +19,7 @@ export async function up(knex: Knex): Promise<void> {
     t.check(`approver_kind IN ('manager', 'cost_centre_owner', 'asset_owner', 'service_owner', 'group')`, [], 'approval_rules_kind_check');
     t.check(`approver_kind <> 'group' OR group_id IS NOT NULL`, [], 'approval_rules_group_check');
     t.check(`policy IN ('any', 'all', 'quorum')`, [], 'approval_rules_policy_check');
-    t.check(`policy <> 'quorum' OR quorum > 0`, [], 'approval_rules_quorum_check');
+    t.check(`policy <> 'quorum' OR (quorum IS NOT NULL AND quorum > 0)`, [], 'approval_rules_quorum_check');
     t.check(`on_expiry IN ('reject', 'escalate')`, [], 'approval_rules_expiry_check');
   });
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('audit_log', (t) => {
-    t.comment('Append-only record of every transition and effect (COBIT evidence). Updates and deletes are refused.');
+    t.comment('Append-only record of every transition and effect (COBIT evidence). Updates, deletes and truncation are refused.');
     t.bigIncrements('id').primary();
     t.timestamp('occurred_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.text('idempotency_key').notNullable().unique('audit_log_idempotency_unique')
@@ -24,7 +24,7 @@ export async function up(knex: Knex): Promise<void> {
       RAISE EXCEPTION 'audit_log is append-only';
     END $$`);
   await knex.raw(`
-    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()`);
 }
 

@@ -222,8 +222,7 @@ describe('migrations', () => {
     expect(await migrateDownOnce(db)).toEqual([]);
     expect(await publicRelations(db)).toEqual(KNEX_RELATIONS);
     expect(await publicFunctions(db)).toEqual([]);
-    // Migration 0100 creates pgcrypto (IF NOT EXISTS) and its down leaves it, with its functions, in place.
-    expect(await names(db, `SELECT extname AS name FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).toEqual(['pgcrypto']);
+    expect(await names(db, `SELECT extname AS name FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).toEqual([]);
   });
 
   it('migrates up again after a full rollback, and the demo data loads again with the same row counts', async () => {
@@ -261,12 +260,13 @@ describe('constraints', () => {
     return id;
   }
 
-  it('keeps the audit log append-only: UPDATE and DELETE are refused and the row stays', async () => {
+  it('keeps the audit log append-only: UPDATE, DELETE and TRUNCATE are refused and the row stays', async () => {
     const subjectId = randomUUID();
     await db('audit_log').insert({ idempotency_key: `audit-${subjectId}`, actor: 'system:test', subject_type: 'asset', subject_id: subjectId, action: 'created' });
 
     await expect(db('audit_log').where({ subject_id: subjectId }).update({ actor: 'someone else' })).rejects.toThrow(/audit_log is append-only/);
     await expect(db('audit_log').where({ subject_id: subjectId }).del()).rejects.toThrow(/audit_log is append-only/);
+    await expect(db.raw('TRUNCATE audit_log')).rejects.toThrow(/audit_log is append-only/);
     expect(await db('audit_log').where({ subject_id: subjectId }).select('actor', 'action')).toEqual([{ actor: 'system:test', action: 'created' }]);
   });
 
@@ -278,10 +278,8 @@ describe('constraints', () => {
       .rejects.toMatchObject({ code: '23514', constraint: 'assets_state_check' });
   });
 
-  // KNOWN MIGRATION BUG, reported: for state 'in_stock' and substate NULL, assets_state_check
-  // evaluates to NULL (TRUE AND NULL OR FALSE OR FALSE), and a CHECK that is NULL passes. The row
-  // is accepted today; remove `.failing` once the constraint requires a substate.
-  it.failing('refuses an asset in stock without a substate (assets_state_check)', async () => {
+  // A CHECK that evaluates to NULL passes, so the constraint must reject a NULL substate explicitly.
+  it('refuses an asset in stock without a substate (assets_state_check)', async () => {
     await expect(db('assets').insert(await assetRow({ state: 'in_stock', substate: null })))
       .rejects.toMatchObject({ code: '23514', constraint: 'assets_state_check' });
   });
