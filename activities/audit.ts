@@ -55,7 +55,3 @@ export async function recordOnce<T>(
     throw error;
   }
 }
-
-export async function auditedAlready(db: Knex, idempotencyKey: string): Promise<boolean> {
-  return (await storedResult<unknown>(db, idempotencyKey)) !== undefined;
-}

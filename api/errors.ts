@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Logger } from '../platform/logger';
+import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
 
 /** An error the API answers with its own status; anything else is a 500 without details. */
@@ -22,6 +23,8 @@ export const unauthenticated = (message: string) => new HttpError(401, 'unauthen
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
 export const conflict = (code: string, message: string, details?: unknown) => new HttpError(409, code, message, details);
+export const transitionRefused = (refusal: TransitionRefusal) =>
+  conflict('transition_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
 
 /** Workflow refusals travel as ApplicationFailures with a type from the contract; this maps them to HTTP. */
 function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | undefined {
@@ -29,10 +32,9 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
   // An activity's refusal arrives wrapped: update failure, activity failure, application failure.
   while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
   if (!(cause instanceof ApplicationFailure)) return undefined;
-  const [details] = (cause.details ?? []) as Record<string, unknown>[];
   switch (cause.type) {
     case LifecycleFailure.transitionRefused:
-      return conflict('transition_refused', cause.message, details);
+      return transitionRefused((cause.details as TransitionRefusal[])[0]);
     case LifecycleFailure.assetNotFound:
       return notFound(cause.message);
     case LifecycleFailure.assetChangedElsewhere:

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
+import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
 import { findAsset, toAsset, type Asset, type AssetRow } from '../../model/assets';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
 import { transitionUpdate, type ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
-import { badRequest, forbidden, notFound } from '../errors';
+import { badRequest, forbidden, notFound, transitionRefused } from '../errors';
 import { pageQuery, paginate } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 
@@ -122,6 +122,9 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
     async ({ params, body, principal, req }) => {
       const asset = await findAsset(db, params.id);
       if (!asset) throw notFound(`no asset ${params.id}`);
+      // A final state never changes, so its projection is current: refuse without waking a finished workflow.
+      const finalRefusal = isFinal(asset.state) && checkTransitionRequest(asset, body);
+      if (finalRefusal) throw transitionRefused(finalRefusal);
       if (body.assignedToId && !(await db('people').where({ id: body.assignedToId, active: true }).first('id'))) {
         throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
       }

@@ -8,7 +8,6 @@ import type {
   AssetState,
   AssetSubstate,
   DataWipeAttestation,
-  TransitionRefusal,
   TransitionRequest,
 } from '../../domain/asset-lifecycle';
 
@@ -83,7 +82,6 @@ export const LifecycleFailure = {
   assetChangedElsewhere: 'AssetChangedElsewhere',
 } as const;
 
-export type TransitionRefusalDetails = TransitionRefusal;
 
 /** Activity inputs: each carries the idempotency key its writes are keyed by. */
 export interface RecordTransitionInput {

@@ -1,0 +1,30 @@
+/**
+ * Determinism guard: histories recorded from real runs (test/histories/*.json, exported with
+ * `temporal workflow show --output json`) must replay against today's workflow code. A change
+ * that would break running workflows fails here; such a change needs workflow versioning
+ * (patched()) rather than a new recording.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { workflowsPath } from '../workers/worker';
+
+const historiesDir = path.join(__dirname, 'histories');
+const recordings = fs.readdirSync(historiesDir).filter((name) => name.endsWith('.json')).sort();
+
+let workflowBundle: { code: string };
+
+beforeAll(async () => {
+  workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+});
+
+it('has recorded histories to replay', () => {
+  expect(recordings.length).toBeGreaterThanOrEqual(3);
+});
+
+it.each(recordings)('replays %s deterministically', async (file) => {
+  const history = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8'));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle, replayName: file }, history, `replay-${file}`),
+  ).resolves.toBeUndefined();
+});
