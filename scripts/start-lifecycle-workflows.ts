@@ -2,6 +2,10 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { toAsset, type AssetRow } from '../model/assets';
+import { loadConfig } from '../platform/config';
+import { createDatabase } from '../platform/database';
+import { required } from '../platform/settings';
+import { connectClient, ensureSearchAttributes } from '../platform/temporal';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
 
@@ -32,4 +36,29 @@ export async function startLifecycleWorkflows(
     onProgress(done, rows.length);
   }
   return rows.length;
+}
+
+/** As a one-shot job (`npm run lifecycle:start`): for deployments where `npm start` does not run. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'assets are read from the shared Postgres'), 2);
+  const client = await connectClient(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'workflows start on a cluster'), config.TEMPORAL_NAMESPACE);
+  try {
+    await ensureSearchAttributes(client);
+    const count = await startLifecycleWorkflows(db, client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+    });
+    console.log(`lifecycle workflows running for ${count} assets`);
+  } finally {
+    await client.connection.close();
+    await db.destroy();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }
