@@ -170,6 +170,8 @@ describe('refusals say why and leave no trace', () => {
     ['in stock without a substate', { state: 'in_use', substate: null }, { toState: 'in_stock' }, 'substate_required'],
     ['in use with nobody and nothing to serve', { state: 'in_stock', substate: 'available' }, { toState: 'in_use' }, 'in_use_needs_assignee_or_ci'],
     ['a missing asset retired as sold', { state: 'missing', substate: null }, { toState: 'retired', toSubstate: 'sold' }, 'retirement_reason_not_allowed'],
+    ['a substate of another state', { state: 'in_stock', substate: 'available' }, { toState: 'in_maintenance', toSubstate: 'defective' }, 'substate_invalid'],
+    ['an order retired as anything but returned', { state: 'on_order', substate: null }, { toState: 'retired', toSubstate: 'sold' }, 'retirement_reason_not_allowed'],
   ] as const)('refuses %s with 409 naming the rule', async (_case, from, body, rule) => {
     const asset = await createAsset(stack.database.db, from);
     const before = await snapshot(asset.id);
@@ -221,6 +223,15 @@ describe('refusals say why and leave no trace', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_input');
     expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    await expectUntouched(asset.id, before);
+  });
+
+  it('refuses to assign a person to an asset that is not moving into use', async () => {
+    const asset = await createAsset(stack.database.db, { state: 'in_stock', substate: 'available' });
+    const before = await snapshot(asset.id);
+    const res = await transition(assetManager.apiKey, asset.id, { toState: 'in_maintenance', assignedToId: requester.id });
+    expect(res.status).toBe(409);
+    expect(res.body.error.details.rule).toBe('assignee_only_in_use');
     await expectUntouched(asset.id, before);
   });
 
