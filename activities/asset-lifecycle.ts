@@ -27,7 +27,6 @@ export interface AssetLifecycleActivityDeps {
 interface AssetForMail extends AssetRow {
   model_name: string;
   assigned_to_name: string | null;
-  assigned_to_email: string | null;
   manager_email: string | null;
   manager_name: string | null;
   cost_centre_code: string | null;
@@ -46,7 +45,6 @@ async function assetForMail(db: Knex, assetId: string): Promise<AssetForMail> {
       'a.*',
       db.raw(`m.manufacturer || ' ' || m.name AS model_name`),
       'u.name as assigned_to_name',
-      'u.email as assigned_to_email',
       'mgr.email as manager_email',
       'mgr.name as manager_name',
       'cc.code as cost_centre_code',

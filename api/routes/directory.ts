@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { licencePositions } from '../../model/licences';
+import { OVERSEERS, ROLES } from '../auth';
 import { pageQuery, paginate } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
-
-const OVERSEERS_ONLY = ['asset_manager', 'process_owner', 'admin'] as const;
 
 const likePrefix = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
@@ -16,7 +15,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       summary: 'List people with their manager and roles',
       query: pageQuery.extend({
         q: z.string().trim().min(1).max(100).optional().describe('part of a name or email'),
-        role: z.enum(['requester', 'approver', 'asset_manager', 'process_owner', 'admin']).optional(),
+        role: z.enum(ROLES).optional(),
       }),
       responses: { 200: 'a page of people', 400: 'bad filter', 401: 'no or bad API key' },
     },
@@ -66,7 +65,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
 
   routes.add(
     {
-      method: 'get', path: '/entitlements', tag: 'licences', access: OVERSEERS_ONLY,
+      method: 'get', path: '/entitlements', tag: 'licences', access: OVERSEERS,
       summary: 'List software entitlements, each with the compliance position of its product',
       query: pageQuery.extend({
         product: z.uuid().optional(),
@@ -75,7 +74,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       responses: { 200: 'a page of entitlements', 400: 'bad filter', 401: 'no or bad API key', 403: 'not allowed' },
     },
     async ({ query }) => {
-      const positions = new Map((await licencePositions(db)).map((p) => [p.productId, p]));
+      const positions = new Map((await licencePositions(db, query.product ? [query.product] : undefined)).map((p) => [p.productId, p]));
       const q = db('software_entitlements as e')
         .join('software_products as p', 'p.id', 'e.product_id')
         .leftJoin('contracts as c', 'c.id', 'e.contract_id')
@@ -94,7 +93,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
 
   routes.add(
     {
-      method: 'get', path: '/licence-positions', tag: 'licences', access: OVERSEERS_ONLY,
+      method: 'get', path: '/licence-positions', tag: 'licences', access: OVERSEERS,
       summary: 'The effective licence position of every product: entitled, consumed, shortfall, true-up cost',
       responses: { 200: 'one row per product', 401: 'no or bad API key', 403: 'not allowed' },
     },
@@ -103,7 +102,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
 
   routes.add(
     {
-      method: 'get', path: '/contracts', tag: 'contracts', access: OVERSEERS_ONLY,
+      method: 'get', path: '/contracts', tag: 'contracts', access: OVERSEERS,
       summary: 'List vendor contracts',
       query: pageQuery.extend({
         vendor: z.uuid().optional(),
