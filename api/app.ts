@@ -4,10 +4,13 @@ import type { Knex } from 'knex';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../platform/logger';
+import type { ApprovalTimingSettings } from '../platform/config';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
 import { escapeHtml, page } from './html';
+import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
+import { registerChangeRoutes } from './routes/changes';
 import { registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerHealthRoutes } from './routes/health';
@@ -19,6 +22,8 @@ export interface AppDeps {
   logger: Logger;
   taskQueue: string;
   reminders: ReminderSettings;
+  approvalLinkSecret: string;
+  approvalTimings: ApprovalTimingSettings;
   /** Set when the local SMTP sink runs: its messages are shown at /dev/mail. */
   mailboxDir?: string;
   temporalUiUrl?: string;
@@ -30,10 +35,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(express.json({ limit: '256kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = new RouteRegistry(deps.db);
   registerHealthRoutes(routes, deps.db, deps.temporal);
   registerAssetRoutes(routes, deps);
+  registerChangeRoutes(routes, deps);
+  registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
   if (deps.mailboxDir) registerDevMailboxRoutes(routes, deps.mailboxDir);
 

@@ -1,10 +1,11 @@
 import type { ErrorRequestHandler } from 'express';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Logger } from '../platform/logger';
 import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
+import { ChangeFailure, type ChangeRefusal } from '../workflows/change-request/contract';
 
 /** An error the API answers with its own status; anything else is a 500 without details. */
 export class HttpError extends Error {
@@ -39,6 +40,11 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
       return notFound(cause.message);
     case LifecycleFailure.assetChangedElsewhere:
       return conflict('asset_changed_elsewhere', cause.message);
+    case ChangeFailure.refused: {
+      const refusal = (cause.details as ChangeRefusal[])[0];
+      const status = refusal.rule === 'segregation_of_duties' || refusal.rule === 'not_the_approver' ? 403 : 409;
+      return new HttpError(status, refusal.rule, refusal.message);
+    }
     default:
       return undefined;
   }
@@ -53,6 +59,7 @@ function toHttpError(error: unknown): HttpError | undefined {
     );
   }
   if (error instanceof WorkflowUpdateFailedError) return fromWorkflowFailure(error);
+  if (error instanceof WorkflowNotFoundError) return conflict('process_finished', 'this process has finished and takes no more commands');
   const bodyError = error as { type?: string; status?: number };
   if (bodyError.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
   if (bodyError.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'the request body is too large');

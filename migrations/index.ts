@@ -13,6 +13,7 @@ import * as approvalsAndRules from './20261127001100_approvals_and_rules';
 import * as scheduleWindows from './20261127001200_maintenance_and_blackout_windows';
 import * as auditLog from './20261127001300_audit_log';
 import * as emailLog from './20261127001400_email_log';
+import * as changeApprovalWorkflow from './20261127001500_change_approval_workflow';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -33,6 +34,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001200_maintenance_and_blackout_windows', scheduleWindows],
   ['20261127001300_audit_log', auditLog],
   ['20261127001400_email_log', emailLog],
+  ['20261127001500_change_approval_workflow', changeApprovalWorkflow],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

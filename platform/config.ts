@@ -1,9 +1,16 @@
 import path from 'node:path';
+import { msToNumber } from '@temporalio/common';
 import { z } from 'zod';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A duration such as "90s", "30m", "24h" or "3d", in milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 24h or 3d')
+  .transform((v) => msToNumber(v as Parameters<typeof msToNumber>[0]));
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -34,6 +41,14 @@ const configSchema = z.object({
   WARRANTY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   LEASE_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   SECURITY_NOTICE_EMAIL: z.string().email().default('security@assetflow.example'),
+
+  APPROVAL_LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  APPROVAL_REMINDER_AFTER: duration.default(msToNumber('1d')),
+  APPROVAL_ESCALATION_AFTER: duration.default(msToNumber('2d')),
+  APPROVAL_DEADLINE: duration.default(msToNumber('3d')),
+  EMERGENCY_APPROVAL_REMINDER_AFTER: duration.default(msToNumber('30m')),
+  EMERGENCY_APPROVAL_ESCALATION_AFTER: duration.default(msToNumber('1h')),
+  EMERGENCY_APPROVAL_DEADLINE: duration.default(msToNumber('2h')),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -43,6 +58,19 @@ export interface Config extends RawConfig {
   dataDir: string;
   mailboxDir: string;
   loadDemoData: boolean;
+  approvalTimings: ApprovalTimingSettings;
+}
+
+export interface ApprovalTimings {
+  reminderAfterMs: number;
+  escalationAfterMs: number;
+  deadlineMs: number;
+}
+
+/** How long an approval step waits before a reminder, an escalation and its deadline; emergency changes run on their own clock. */
+export interface ApprovalTimingSettings {
+  normal: ApprovalTimings;
+  emergency: ApprovalTimings;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +83,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const raw = parsed.data;
+  const approvalTimings: ApprovalTimingSettings = {
+    normal: { reminderAfterMs: raw.APPROVAL_REMINDER_AFTER, escalationAfterMs: raw.APPROVAL_ESCALATION_AFTER, deadlineMs: raw.APPROVAL_DEADLINE },
+    emergency: {
+      reminderAfterMs: raw.EMERGENCY_APPROVAL_REMINDER_AFTER,
+      escalationAfterMs: raw.EMERGENCY_APPROVAL_ESCALATION_AFTER,
+      deadlineMs: raw.EMERGENCY_APPROVAL_DEADLINE,
+    },
+  };
+  for (const [kind, t] of Object.entries(approvalTimings)) {
+    if (!(t.reminderAfterMs <= t.escalationAfterMs && t.escalationAfterMs <= t.deadlineMs)) {
+      throw new ConfigError(`invalid configuration: ${kind} approval timings must run reminder <= escalation <= deadline`);
+    }
+  }
   const dataDir = path.resolve(raw.DATA_DIR);
   return {
     ...raw,
@@ -62,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST === '0.0.0.0' ? 'localhost' : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     mailboxDir: path.resolve(raw.MAILBOX_DIR ?? path.join(dataDir, 'mailbox')),
     loadDemoData: raw.DEMO_DATA ?? raw.DATABASE_URL === undefined,
+    approvalTimings,
   };
 }

@@ -9,6 +9,7 @@ import { connectClient, ensureSearchAttributes } from '../platform/temporal';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'api');
+  const approvalLinkSecret = required(config.APPROVAL_LINK_SECRET, 'APPROVAL_LINK_SECRET', 'the API checks the links in approval emails');
   const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the API reads the shared Postgres'));
   const temporal = await connectClient(
     required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     logger,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+    approvalLinkSecret,
+    approvalTimings: config.approvalTimings,
     mailboxDir: config.MAILBOX_DIR ? config.mailboxDir : undefined,
     temporalUiUrl: config.TEMPORAL_UI_URL,
   });

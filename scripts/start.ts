@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import { loadDemoData } from '../demo/seed';
+import { loadOrCreateLinkSecret } from '../platform/approval-links';
 import { loadConfig } from '../platform/config';
 import { createDatabase, migrateToLatest } from '../platform/database';
 import { startEmbeddedPostgres } from '../platform/embedded-postgres';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       SMTP_URL: smtpUrl,
+      APPROVAL_LINK_SECRET: config.APPROVAL_LINK_SECRET ?? loadOrCreateLinkSecret(config.dataDir),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
       ...(mailboxDir ? { MAILBOX_DIR: mailboxDir } : {}),

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../platform/config';
@@ -20,13 +21,25 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]) });
   const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres'));
   const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
+  const approvalLinkSecret = required(config.APPROVAL_LINK_SECRET, 'APPROVAL_LINK_SECRET', 'the worker signs the links in approval emails');
   const connection = await connectWorker(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the worker polls a Temporal cluster'));
   try {
     const worker = await createWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: createActivities({ db, mailer, publicUrl: config.publicUrl, securityNoticeEmail: config.SECURITY_NOTICE_EMAIL }),
+      activities: createActivities({
+        db,
+        mailer,
+        publicUrl: config.publicUrl,
+        securityNoticeEmail: config.SECURITY_NOTICE_EMAIL,
+        approvalLinkSecret,
+        temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+        lifecycle: {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+        },
+      }),
       workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());

@@ -25,6 +25,7 @@ function startWorkerProcess(): ChildProcess {
       SMTP_URL: stack.sink.url,
       PUBLIC_URL: stack.baseUrl,
       SECURITY_NOTICE_EMAIL: stack.securityNoticeEmail,
+      APPROVAL_LINK_SECRET: stack.approvalLinkSecret,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -82,7 +83,15 @@ it('finishes a transition once after the worker is killed in the middle of it', 
 it('writes once when an activity runs again with the same idempotency key', async () => {
   const db = stack.database.db;
   const mailer = createMailer(stack.sink.url, 'assetflow <assetflow@assetflow.test>');
-  const activities = createActivities({ db, mailer, publicUrl: stack.baseUrl, securityNoticeEmail: stack.securityNoticeEmail });
+  const activities = createActivities({
+    db,
+    mailer,
+    publicUrl: stack.baseUrl,
+    securityNoticeEmail: stack.securityNoticeEmail,
+    approvalLinkSecret: stack.approvalLinkSecret,
+    temporal: stack.env.client,
+    lifecycle: { taskQueue: stack.taskQueue, reminders: stack.reminders },
+  });
   const laptop = await createAsset(db, { state: 'in_use', assignedToId: assetManager.id });
   await installSoftware(db, laptop.id, 3, 1);
   const effect = { workflowId: `asset:${laptop.assetTag}`, assetId: laptop.id, actor: assetManager.email };

@@ -1,1 +1,2 @@
 export { assetLifecycleWorkflow } from './asset-lifecycle/workflow';
+export { changeRequestWorkflow } from './change-request/workflow';

@@ -13,10 +13,17 @@ export interface TestPerson {
   apiKey: string;
 }
 
-export async function createPerson(db: Knex, roles: string[], name = `Person ${unique()}`): Promise<TestPerson> {
+export async function createPerson(
+  db: Knex,
+  roles: string[],
+  name = `Person ${unique()}`,
+  options: { managerId?: string } = {},
+): Promise<TestPerson> {
   const apiKey = generateApiKey();
-  const email = `${name.toLowerCase().replace(/\W+/g, '.')}@assetflow.test`;
-  const [{ id }] = await db('people').insert({ name, email, api_key_hash: hashApiKey(apiKey) }).returning('id');
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${unique()}@assetflow.test`;
+  const [{ id }] = await db('people')
+    .insert({ name, email, api_key_hash: hashApiKey(apiKey), manager_id: options.managerId ?? null })
+    .returning('id');
   if (roles.length) await db('person_roles').insert(roles.map((role) => ({ person_id: id, role })));
   return { id, email, name, apiKey };
 }
@@ -76,7 +83,7 @@ export async function createAsset(db: Knex, fixture: AssetFixture = {}): Promise
 
 export async function createCi(
   db: Knex,
-  fields: { name?: string; ciClass?: string; assetId?: string; operationalStatus?: string } = {},
+  fields: { name?: string; ciClass?: string; assetId?: string; operationalStatus?: string; criticality?: string; ownerId?: string } = {},
 ): Promise<{ id: string; number: string; name: string }> {
   const [row] = await db('configuration_items')
     .insert({
@@ -84,6 +91,8 @@ export async function createCi(
       ci_class: fields.ciClass ?? 'server',
       asset_id: fields.assetId ?? null,
       operational_status: fields.operationalStatus ?? 'operational',
+      criticality: fields.criticality ?? null,
+      owner_id: fields.ownerId ?? null,
     })
     .returning(['id', 'number', 'name']);
   return row;
@@ -107,4 +116,45 @@ export async function installSoftware(db: Knex, assetId: string, entitled: numbe
 
 export async function auditRows(db: Knex, assetId: string) {
   return db('audit_log').where({ subject_type: 'asset', subject_id: assetId }).orderBy('id');
+}
+
+export async function createGroup(db: Knex, memberIds: string[], name = `Group ${unique()}`): Promise<string> {
+  const [{ id }] = await db('groups').insert({ name }).returning('id');
+  if (memberIds.length) await db('group_members').insert(memberIds.map((person_id) => ({ group_id: id, person_id })));
+  return id;
+}
+
+export async function createApprovalRule(
+  db: Knex,
+  rule: { process?: string; stepOrder: number; name: string; appliesWhen?: Record<string, unknown>; approverKind: string; groupId?: string; policy?: string; quorum?: number; onExpiry?: string },
+): Promise<string> {
+  const [{ id }] = await db('approval_rules')
+    .insert({
+      process: rule.process ?? 'change',
+      step_order: rule.stepOrder,
+      name: rule.name,
+      applies_when: JSON.stringify(rule.appliesWhen ?? {}),
+      approver_kind: rule.approverKind,
+      group_id: rule.groupId ?? null,
+      policy: rule.policy ?? 'any',
+      quorum: rule.quorum ?? null,
+      on_expiry: rule.onExpiry ?? 'reject',
+    })
+    .returning('id');
+  return id;
+}
+
+export async function changeAudit(db: Knex, changeId: string) {
+  return db('audit_log').where({ subject_type: 'change_request', subject_id: changeId }).orderBy('id');
+}
+
+/** Polls until `probe` returns something truthy; for state that a workflow reaches on its own. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -10,6 +10,7 @@ import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
 import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
+import type { ApprovalTimingSettings } from '../../platform/config';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startDevServer, startTimeSkippingServer } from './temporal';
@@ -20,6 +21,7 @@ export interface Stack {
   sink: MailSink;
   taskQueue: string;
   reminders: ReminderSettings;
+  approvalLinkSecret: string;
   baseUrl: string;
   securityNoticeEmail: string;
   /** Starts an in-process worker on the stack's task queue (already running unless `worker: false`). */
@@ -42,7 +44,16 @@ let runtimeInstalled = false;
  * The real thing, per test file: a fresh Postgres database, a Temporal server, an SMTP sink,
  * a worker with the real activities, and the API on a free port.
  */
-export async function startStack(options: { timeSkipping?: boolean; worker?: boolean; reminders?: ReminderSettings } = {}): Promise<Stack> {
+/** Long enough that no reminder fires during a test that does not ask for one. */
+const HOUR = 3_600_000;
+export const RELAXED_APPROVAL_TIMINGS: ApprovalTimingSettings = {
+  normal: { reminderAfterMs: 24 * HOUR, escalationAfterMs: 48 * HOUR, deadlineMs: 72 * HOUR },
+  emergency: { reminderAfterMs: 1 * HOUR, escalationAfterMs: 2 * HOUR, deadlineMs: 4 * HOUR },
+};
+
+export async function startStack(
+  options: { timeSkipping?: boolean; worker?: boolean; reminders?: ReminderSettings; approvalTimings?: ApprovalTimingSettings } = {},
+): Promise<Stack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -50,6 +61,7 @@ export async function startStack(options: { timeSkipping?: boolean; worker?: boo
   const reminders = options.reminders ?? { warrantyDaysBefore: 30, leaseDaysBefore: 30 };
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const securityNoticeEmail = 'security@assetflow.test';
+  const approvalLinkSecret = randomBytes(32).toString('base64url');
   const [database, env, code] = await Promise.all([
     createTestDatabase(),
     options.timeSkipping ? startTimeSkippingServer() : startDevServer(),
@@ -67,7 +79,15 @@ export async function startStack(options: { timeSkipping?: boolean; worker?: boo
   const mailer: Mailer = createMailer(sink.url, 'assetflow <assetflow@assetflow.test>');
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
 
-  const app = createApp({ db: database.db, temporal: env.client, logger, taskQueue, reminders });
+  const app = createApp({
+    db: database.db,
+    temporal: env.client,
+    logger,
+    taskQueue,
+    reminders,
+    approvalLinkSecret,
+    approvalTimings: options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -81,6 +101,7 @@ export async function startStack(options: { timeSkipping?: boolean; worker?: boo
     sink,
     taskQueue,
     reminders,
+    approvalLinkSecret,
     baseUrl,
     securityNoticeEmail,
     async startWorker() {
@@ -88,7 +109,15 @@ export async function startStack(options: { timeSkipping?: boolean; worker?: boo
         connection: env.nativeConnection,
         namespace: 'default',
         taskQueue,
-        activities: createActivities({ db: database.db, mailer, publicUrl: baseUrl, securityNoticeEmail }),
+        activities: createActivities({
+          db: database.db,
+          mailer,
+          publicUrl: baseUrl,
+          securityNoticeEmail,
+          approvalLinkSecret,
+          temporal: env.client,
+          lifecycle: { taskQueue, reminders },
+        }),
         workflows: { workflowBundle: code },
       });
       running = worker.run();

@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { writeScope } from '../../activities/change-request';
+import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
+import { CHANGE_TYPES } from '../../domain/change-impact';
+import { changeDetail, findChangeRow, toChange, type ChangeRow } from '../../model/changes';
+import type { ApprovalTimingSettings } from '../../platform/config';
+import { businessNumberKey, processStateKey, processTypeKey } from '../../workflows/search-attributes';
+import {
+  CHANGE_PROCESS,
+  CHANGE_STATES,
+  cancelUpdate,
+  changeStatusQuery,
+  changeWorkflowId,
+  implementationUpdate,
+  reviewUpdate,
+  reviseScopeUpdate,
+  type ChangeStatus,
+} from '../../workflows/change-request/contract';
+import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
+import { decideApproval } from '../approval-decisions';
+import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { badRequest, forbidden, notFound } from '../errors';
+import { pageQuery, paginate } from '../pagination';
+import type { RouteRegistry } from '../routes-registry';
+
+export interface ChangeRouteDeps {
+  db: Knex;
+  temporal: Client;
+  taskQueue: string;
+  approvalTimings: ApprovalTimingSettings;
+}
+
+const minor = z.number().int().min(0).max(1e13);
+const instant = z.iso.datetime({ offset: true });
+
+const scopeFields = {
+  title: z.string().trim().min(3).max(200),
+  description: z.string().max(10_000),
+  affectedCiIds: z.array(z.uuid()).min(1).max(500).describe('the configuration items the change touches'),
+  assetActions: z
+    .array(z.strictObject({ assetId: z.uuid(), toState: z.enum(ASSET_STATES), toSubstate: z.enum([...IN_STOCK_SUBSTATES, ...RETIREMENT_REASONS]).optional() }))
+    .max(200)
+    .describe('lifecycle transitions to run when the change succeeds'),
+  licenceChanges: z
+    .array(z.strictObject({ productId: z.uuid(), installsAdded: z.number().int().min(0).max(100_000), installsRemoved: z.number().int().min(0).max(100_000) }))
+    .max(100)
+    .describe('software installs the change adds or removes'),
+  plannedStart: instant.nullable(),
+  plannedEnd: instant.nullable(),
+  oneOffCostMinor: minor,
+  recurringCostMinor: minor,
+};
+
+const windowCheck = (v: { plannedStart?: string | null; plannedEnd?: string | null }, ctx: z.RefinementCtx) => {
+  if (v.plannedStart && v.plannedEnd && Date.parse(v.plannedEnd) <= Date.parse(v.plannedStart)) {
+    ctx.addIssue({ code: 'custom', path: ['plannedEnd'], message: 'must be after plannedStart' });
+  }
+  if (Boolean(v.plannedStart) !== Boolean(v.plannedEnd) && v.plannedStart !== undefined && v.plannedEnd !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['plannedEnd'], message: 'give both plannedStart and plannedEnd, or neither' });
+  }
+};
+
+const createChangeBody = z
+  .strictObject({
+    type: z.enum(CHANGE_TYPES),
+    changeModelId: z.uuid().optional().describe('required for a standard change: the pre-approved model it follows'),
+    title: scopeFields.title.optional().describe('defaults to the model name for a standard change'),
+    description: scopeFields.description.default(''),
+    costCentre: z.string().trim().min(1).max(32).optional().describe('cost centre code that pays for it'),
+    currency: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
+    affectedCiIds: scopeFields.affectedCiIds,
+    assetActions: scopeFields.assetActions.default([]),
+    licenceChanges: scopeFields.licenceChanges.default([]),
+    plannedStart: instant.optional(),
+    plannedEnd: instant.optional(),
+    oneOffCostMinor: minor.default(0),
+    recurringCostMinor: minor.default(0),
+  })
+  .superRefine((v, ctx) => {
+    if (v.type === 'standard' && !v.changeModelId) ctx.addIssue({ code: 'custom', path: ['changeModelId'], message: 'a standard change follows a change model' });
+    if (v.type !== 'standard' && v.changeModelId) ctx.addIssue({ code: 'custom', path: ['changeModelId'], message: 'only standard changes follow a model' });
+    if (v.type !== 'standard' && !v.title) ctx.addIssue({ code: 'custom', path: ['title'], message: 'required' });
+    windowCheck({ plannedStart: v.plannedStart ?? null, plannedEnd: v.plannedEnd ?? null }, ctx);
+  });
+
+const reviseScopeBody = z
+  .strictObject({
+    title: scopeFields.title.optional(),
+    description: scopeFields.description.optional(),
+    affectedCiIds: scopeFields.affectedCiIds.optional(),
+    assetActions: scopeFields.assetActions.optional(),
+    licenceChanges: scopeFields.licenceChanges.optional(),
+    plannedStart: scopeFields.plannedStart.optional(),
+    plannedEnd: scopeFields.plannedEnd.optional(),
+    oneOffCostMinor: minor.optional(),
+    recurringCostMinor: minor.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (Object.keys(v).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'name at least one field to change' });
+    windowCheck(v, ctx);
+  });
+
+const changeParams = z.object({ id: z.string().min(1).max(64).describe('change id (uuid) or number (CHG0001001)') });
+
+const listChangesQuery = pageQuery.extend({
+  state: z.enum(CHANGE_STATES).optional(),
+  type: z.enum(CHANGE_TYPES).optional(),
+  mine: z.enum(['true', 'false']).optional().describe('only changes I requested'),
+});
+
+type Scope = { affectedCiIds?: string[]; assetActions?: { assetId: string }[]; licenceChanges?: { productId: string }[] };
+
+/** Every id the scope names must exist; a 400 names the ones that do not. */
+async function checkReferences(db: Knex, scope: Scope): Promise<void> {
+  const missing = async (table: string, field: string, ids: string[] | undefined) => {
+    const wanted = [...new Set(ids ?? [])];
+    if (!wanted.length) return [];
+    const found = new Set((await db(table).whereIn('id', wanted).select('id')).map((r) => r.id));
+    return wanted.filter((id) => !found.has(id)).map((id) => ({ path: field, message: `unknown id ${id}` }));
+  };
+  const problems = [
+    ...(await missing('configuration_items', 'affectedCiIds', scope.affectedCiIds)),
+    ...(await missing('assets', 'assetActions', scope.assetActions?.map((a) => a.assetId))),
+    ...(await missing('software_products', 'licenceChanges', scope.licenceChanges?.map((l) => l.productId))),
+  ];
+  if (problems.length) throw badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+}
+
+const canSee = (principal: Principal, row: ChangeRow, isApprover: boolean) =>
+  hasAnyRole(principal, OVERSEERS) || row.requester_id === principal.id || isApprover;
+
+export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, taskQueue, approvalTimings }: ChangeRouteDeps): void {
+  async function loadChange(id: string): Promise<ChangeRow> {
+    const row = await findChangeRow(db, id);
+    if (!row) throw notFound(`no change request ${id}`);
+    return row;
+  }
+  async function loadVisibleChange(id: string, principal: Principal): Promise<ChangeRow> {
+    const row = await loadChange(id);
+    const isApprover = Boolean(await db('approvals').where({ subject_id: row.id, approver_id: principal.id }).first('id'));
+    if (!canSee(principal, row, isApprover)) throw forbidden('you can see the changes you requested or are asked to approve');
+    return row;
+  }
+  function requireRequesterOrOverseer(principal: Principal, row: ChangeRow, what: string): void {
+    if (row.requester_id !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden(`only the requester or a process owner can ${what}`);
+  }
+  async function liveStatus(row: ChangeRow): Promise<ChangeStatus | null> {
+    try {
+      return await temporal.workflow.getHandle(row.workflow_id).query(changeStatusQuery);
+    } catch {
+      return null;
+    }
+  }
+  const handle = (row: ChangeRow) => temporal.workflow.getHandle(row.workflow_id);
+  const updateId = (req: { get(name: string): string | undefined }) => req.get('idempotency-key') ?? randomUUID();
+
+  routes.add(
+    {
+      method: 'post', path: '/changes', tag: 'changes', access: 'authenticated',
+      summary: 'Submit a change request (standard from a model, normal or emergency); it is assessed and routed at once',
+      body: createChangeBody,
+      responses: { 201: 'the change request, with its workflow started', 400: 'bad input or unknown references' },
+    },
+    async ({ body, principal, req, res }) => {
+      const idempotencyKey = req.get('idempotency-key');
+      const earlier: ChangeRow | undefined = idempotencyKey
+        ? await db('change_requests').where({ idempotency_key: `${principal.id}:${idempotencyKey}` }).first()
+        : undefined;
+      let row = earlier;
+      if (!row) {
+        await checkReferences(db, body);
+        const model = body.changeModelId ? await db('change_models').where({ id: body.changeModelId, active: true }).first('name') : undefined;
+        if (body.changeModelId && !model) throw badRequest(`changeModelId: no active change model ${body.changeModelId}`, [{ path: 'changeModelId', message: 'unknown model' }]);
+        const costCentre = body.costCentre ? await db('cost_centres').where({ code: body.costCentre }).first('id') : undefined;
+        if (body.costCentre && !costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
+        row = await db.transaction(async (trx) => {
+          const [inserted] = await trx('change_requests')
+            .insert({
+              type: body.type,
+              change_model_id: body.changeModelId ?? null,
+              requester_id: principal.id,
+              cost_centre_id: costCentre?.id ?? null,
+              title: body.title ?? model!.name,
+              description: body.description,
+              planned_start: body.plannedStart ?? null,
+              planned_end: body.plannedEnd ?? null,
+              one_off_cost_minor: body.oneOffCostMinor,
+              recurring_cost_minor: body.recurringCostMinor,
+              currency: body.currency,
+              idempotency_key: idempotencyKey ? `${principal.id}:${idempotencyKey}` : null,
+            })
+            .returning(['id', 'number']);
+          await writeScope(trx, inserted.id, body);
+          const [created] = await trx('change_requests')
+            .where({ id: inserted.id })
+            .update({ workflow_id: changeWorkflowId(inserted.number) })
+            .returning('*');
+          return created as ChangeRow;
+        });
+      }
+      await temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
+        workflowId: row.workflow_id,
+        taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ changeId: row.id, number: row.number, type: row.type, requesterId: row.requester_id, requesterEmail: principal.email, timings: approvalTimings }],
+        typedSearchAttributes: [
+          { key: processTypeKey, value: CHANGE_PROCESS },
+          { key: processStateKey, value: 'new' },
+          { key: businessNumberKey, value: row.number },
+        ],
+      });
+      res.status(earlier ? 200 : 201);
+      return changeDetail(db, (await findChangeRow(db, row.id))!);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/changes', tag: 'changes', access: 'authenticated',
+      summary: 'List change requests; requesters see their own, process owners and asset managers all',
+      query: listChangesQuery,
+      responses: { 200: 'a page of change requests' },
+    },
+    async ({ query, principal }) => {
+      const q = db<ChangeRow>('change_requests').select('*').orderBy('created_at', 'desc').orderBy('number', 'desc');
+      if (!hasAnyRole(principal, OVERSEERS) || query.mine === 'true') q.where('requester_id', principal.id);
+      if (query.state) q.where('state', query.state);
+      if (query.type) q.where('type', query.type);
+      return paginate(q, query, toChange);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/changes/:id', tag: 'changes', access: 'authenticated',
+      summary: 'A change request with its scope, impact, risk and reasons, approvals, live workflow status and history',
+      params: changeParams,
+      responses: { 200: 'the change request', 403: 'not yours to see', 404: 'no such change' },
+    },
+    async ({ params, principal }) => {
+      const row = await loadVisibleChange(params.id, principal);
+      const [detail, status] = await Promise.all([changeDetail(db, row), liveStatus(row)]);
+      return { ...detail, status };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'patch', path: '/changes/:id', tag: 'changes', access: 'authenticated',
+      summary: 'Change the scope before implementation; the change goes back to assess and its approvals start over',
+      params: changeParams,
+      body: reviseScopeBody,
+      responses: { 200: 'the live status after the revision', 400: 'bad input', 403: 'not yours', 409: 'implementation has started' },
+    },
+    async ({ params, body, principal, req }) => {
+      const row = await loadChange(params.id);
+      requireRequesterOrOverseer(principal, row, 'change the scope');
+      await checkReferences(db, body);
+      const requestId = updateId(req);
+      return handle(row).executeUpdate(reviseScopeUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/changes/:id/cancel', tag: 'changes', access: 'authenticated',
+      summary: 'Cancel a change until its implementation starts',
+      params: changeParams,
+      body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+      responses: { 200: 'the change, closed as cancelled', 403: 'not yours', 409: 'implementation has started or it is closed' },
+    },
+    async ({ params, body, principal, req }) => {
+      const row = await loadChange(params.id);
+      requireRequesterOrOverseer(principal, row, 'cancel it');
+      const requestId = updateId(req);
+      return handle(row).executeUpdate(cancelUpdate, { args: [{ actorEmail: principal.email, reason: body.reason, requestId }], updateId: requestId });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/changes/:id/approvals/:approvalId/decision', tag: 'changes', access: 'authenticated',
+      summary: 'Approve or reject an approval assigned to you (the same decision as the emailed link)',
+      params: changeParams.extend({ approvalId: z.uuid() }),
+      body: z.strictObject({ decision: z.enum(['approved', 'rejected']), comment: z.string().trim().max(2000).optional() }),
+      responses: {
+        200: 'the decision and where the step stands',
+        403: 'not your approval, or your own change (segregation of duties)',
+        404: 'no such approval on this change',
+        409: 'already decided, or the step is over',
+      },
+    },
+    async ({ params, body, principal }) => {
+      const row = await loadChange(params.id);
+      if (!(await db('approvals').where({ id: params.approvalId, subject_id: row.id }).first('id'))) {
+        throw notFound(`no approval ${params.approvalId} on ${row.number}`);
+      }
+      return decideApproval(db, temporal, { approvalId: params.approvalId, actorId: principal.id, decision: body.decision, comment: body.comment, via: 'api' });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/changes/:id/implementation', tag: 'changes', access: ['asset_manager', 'admin'],
+      summary: 'Record that implementation started, completed (optionally with issues) or failed (with the backout)',
+      params: changeParams,
+      body: z
+        .strictObject({
+          event: z.enum(['started', 'completed', 'failed']),
+          notes: z.string().trim().min(1).max(5000),
+          withIssues: z.boolean().optional(),
+          backout: z.string().trim().min(1).max(5000).optional(),
+        })
+        .superRefine((v, ctx) => {
+          if (v.event === 'failed' && !v.backout) ctx.addIssue({ code: 'custom', path: ['backout'], message: 'say how the change was backed out' });
+          if (v.event !== 'completed' && v.withIssues !== undefined) ctx.addIssue({ code: 'custom', path: ['withIssues'], message: 'only for completed' });
+        }),
+      responses: { 200: 'the live status', 409: 'not in implement, or out of order' },
+    },
+    async ({ params, body, principal, req }) => {
+      const row = await loadChange(params.id);
+      const requestId = updateId(req);
+      return handle(row).executeUpdate(implementationUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/changes/:id/review', tag: 'changes', access: ['asset_manager', 'process_owner', 'admin'],
+      summary: 'Record the post-implementation review that unsuccessful and emergency changes need before closure',
+      params: changeParams,
+      body: z.strictObject({ notes: z.string().trim().min(1).max(5000) }),
+      responses: { 200: 'the closed change', 409: 'not in review' },
+    },
+    async ({ params, body, principal, req }) => {
+      const row = await loadChange(params.id);
+      const requestId = updateId(req);
+      return handle(row).executeUpdate(reviewUpdate, { args: [{ notes: body.notes, actorEmail: principal.email, requestId }], updateId: requestId });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/change-models', tag: 'changes', access: 'authenticated',
+      summary: 'The pre-approved models standard changes follow, with their risk ceilings',
+      responses: { 200: 'the active change models' },
+    },
+    async () => ({
+      items: await db('change_models').where({ active: true }).orderBy('name').select('id', 'name', 'description', 'risk_ceiling as riskCeiling'),
+    }),
+  );
+}

@@ -1,0 +1,276 @@
+/**
+ * The change request workflow's contract: what the API, the workflow, its activities and the
+ * tests agree on. One workflow per change request carries it from assessment through approval,
+ * scheduling and implementation to closure.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ChangeType } from '../../domain/change-impact';
+import type { RiskLevel, RiskReason } from '../../domain/change-risk';
+import type {
+  ApprovalPolicy,
+  Decision,
+  ExpiryAction,
+  PlannedStep,
+  RoutingSubject,
+  StepOutcome,
+} from '../../domain/approval-routing';
+
+export const CHANGE_PROCESS = 'change';
+
+export const changeWorkflowId = (number: string): string => `change:${number}`;
+
+export const CHANGE_STATES = ['new', 'assess', 'authorize', 'scheduled', 'implement', 'review', 'closed'] as const;
+export type ChangeState = (typeof CHANGE_STATES)[number];
+
+export const CLOSE_CODES = ['successful', 'successful_with_issues', 'unsuccessful', 'rejected', 'cancelled'] as const;
+export type CloseCode = (typeof CLOSE_CODES)[number];
+
+export interface ApprovalTimings {
+  reminderAfterMs: number;
+  escalationAfterMs: number;
+  deadlineMs: number;
+}
+
+export interface ChangeRequestInput {
+  changeId: string;
+  number: string;
+  type: ChangeType;
+  requesterId: string;
+  requesterEmail: string;
+  /** Emergency changes wait on the emergency clock, the others on the normal one. */
+  timings: { normal: ApprovalTimings; emergency: ApprovalTimings };
+}
+
+export interface ApprovalView {
+  approvalId: string;
+  approverId: string;
+  delegatedFromId: string | null;
+  escalatedFromId: string | null;
+  state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'expired' | 'skipped' | 'cancelled';
+}
+
+export interface StepView {
+  index: number;
+  name: string;
+  policy: ApprovalPolicy;
+  required: number;
+  onExpiry: ExpiryAction;
+  dueAt: string;
+  approvals: ApprovalView[];
+  outcome: StepOutcome;
+}
+
+export interface ChangeStatus {
+  changeId: string;
+  number: string;
+  state: ChangeState;
+  closeCode: CloseCode | null;
+  revision: number;
+  risk: { score: number; level: RiskLevel; reasons: RiskReason[] } | null;
+  currentStep: StepView | null;
+  /** People whose decision the change waits for now. */
+  waitingFor: string[];
+  plannedStart: string | null;
+  implementationStarted: boolean;
+}
+
+export interface ChangeResult {
+  changeId: string;
+  closeCode: CloseCode;
+}
+
+export interface DecisionCommand {
+  approvalId: string;
+  actorId: string;
+  actorEmail: string;
+  decision: Decision;
+  comment?: string;
+  via: 'link' | 'api';
+}
+
+export interface DecisionOutcome {
+  approvalId: string;
+  decision: Decision;
+  stepOutcome: StepOutcome;
+  state: ChangeState;
+}
+
+export interface AssetActionInput {
+  assetId: string;
+  toState: string;
+  toSubstate?: string | null;
+}
+
+export interface LicenceChangeInput {
+  productId: string;
+  installsAdded: number;
+  installsRemoved: number;
+}
+
+/** A new scope for the change; what is left out stays as it was. */
+export interface ScopeRevision {
+  actorEmail: string;
+  requestId: string;
+  title?: string;
+  description?: string;
+  affectedCiIds?: string[];
+  assetActions?: AssetActionInput[];
+  licenceChanges?: LicenceChangeInput[];
+  plannedStart?: string | null;
+  plannedEnd?: string | null;
+  oneOffCostMinor?: number;
+  recurringCostMinor?: number;
+}
+
+export interface CancelCommand {
+  actorEmail: string;
+  requestId: string;
+  reason: string;
+}
+
+export interface ImplementationCommand {
+  actorEmail: string;
+  requestId: string;
+  event: 'started' | 'completed' | 'failed';
+  notes: string;
+  /** completed only: it worked, but not everything went to plan. */
+  withIssues?: boolean;
+  /** failed only: what was done to back the change out. */
+  backout?: string;
+}
+
+export interface ReviewCommand {
+  actorEmail: string;
+  requestId: string;
+  notes: string;
+}
+
+export const decideUpdate = defineUpdate<DecisionOutcome, [DecisionCommand]>('decide');
+export const reviseScopeUpdate = defineUpdate<ChangeStatus, [ScopeRevision]>('reviseScope');
+export const cancelUpdate = defineUpdate<ChangeStatus, [CancelCommand]>('cancel');
+export const implementationUpdate = defineUpdate<ChangeStatus, [ImplementationCommand]>('recordImplementation');
+export const reviewUpdate = defineUpdate<ChangeStatus, [ReviewCommand]>('recordReview');
+export const changeStatusQuery = defineQuery<ChangeStatus>('status');
+
+/** Failure types shared by workflow, activities and API (which maps them to HTTP answers). */
+export const ChangeFailure = {
+  refused: 'ChangeRefused',
+} as const;
+
+/** Why a command was refused; `rule` is stable for clients, `message` is for people. */
+export interface ChangeRefusal {
+  rule:
+    | 'not_in_step'
+    | 'already_decided'
+    | 'not_the_approver'
+    | 'segregation_of_duties'
+    | 'state'
+    | 'implementation_order'
+    | 'cancel_after_start';
+  message: string;
+}
+
+// Activity inputs: each carries the idempotency key its writes are keyed by.
+
+export interface ChangeActivityBase {
+  idempotencyKey: string;
+  workflowId: string;
+  changeId: string;
+}
+
+export interface AssessmentResult {
+  revision: number;
+  plannedStart: string | null;
+  riskScore: number;
+  riskLevel: RiskLevel;
+  reasons: RiskReason[];
+  subject: RoutingSubject;
+  /** Standard changes: the model's risk ceiling; a higher assessed risk needs human approval. */
+  model: { name: string; riskCeiling: RiskLevel } | null;
+  declaredTransitions: AssetActionInput[];
+}
+
+export interface PlanApprovalsInput extends ChangeActivityBase {
+  revision: number;
+  subject: RoutingSubject;
+}
+
+export interface OpenStepInput extends ChangeActivityBase {
+  revision: number;
+  step: PlannedStep;
+  dueAt: string;
+}
+
+export interface ApprovalTaskInput {
+  idempotencyKey: string;
+  approvalId: string;
+  kind: 'task' | 'reminder';
+}
+
+export interface RecordDecisionInput {
+  idempotencyKey: string;
+  approvalId: string;
+  decision: Decision;
+  comment: string | null;
+  via: 'link' | 'api';
+  actor: string;
+}
+
+export interface EscalateInput {
+  idempotencyKey: string;
+  approvalId: string;
+  dueAt: string;
+}
+
+export interface CloseApprovalsInput extends ChangeActivityBase {
+  revision: number;
+  /** Only this step's approvals; all of the revision's otherwise. */
+  step?: number;
+  to: 'skipped' | 'cancelled' | 'expired';
+}
+
+export interface StateChangeInput extends ChangeActivityBase {
+  actor: string;
+  from: ChangeState;
+  to: ChangeState;
+  closeCode?: CloseCode;
+  details?: Record<string, unknown>;
+}
+
+export interface ChangeEventInput extends ChangeActivityBase {
+  actor: string;
+  /** e.g. approved_by_model, implementation_started, reviewed; recorded in the audit log. */
+  action: string;
+  details: Record<string, unknown>;
+}
+
+export interface ScopeRevisionInput extends ChangeActivityBase {
+  revision: number;
+  scope: ScopeRevision;
+}
+
+export interface AssetTransitionInput extends ChangeActivityBase {
+  action: AssetActionInput;
+  actor: string;
+}
+
+export interface AssetTransitionResult {
+  assetId: string;
+  ok: boolean;
+  message: string;
+}
+
+export type RequesterNotice =
+  | { kind: 'receipt' }
+  | { kind: 'decision'; decision: Decision; detail: string }
+  | { kind: 'outcome'; closeCode: CloseCode; detail: string };
+
+export interface NotifyRequesterInput extends ChangeActivityBase {
+  notice: RequesterNotice;
+}
+
+export interface OpenedApproval {
+  approvalId: string;
+  approverId: string;
+  delegatedFromId: string | null;
+}
