@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
+import { submitDemoChanges } from '../demo/changes';
 import { loadDemoData } from '../demo/seed';
 import { loadOrCreateLinkSecret } from '../platform/approval-links';
 import { loadConfig } from '../platform/config';
@@ -127,6 +128,10 @@ async function main(): Promise<void> {
     process.stdout.write(started ? '\n' : '');
 
     await waitForApi(config.publicUrl);
+    if (demo?.loaded) {
+      const numbers = await submitDemoChanges(db, config.publicUrl, demo.people);
+      step(`demo: changes ${numbers.join(', ')} submitted; their approval emails are in the mail sink`);
+    }
     printWelcome({ apiUrl: config.publicUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
