@@ -273,10 +273,12 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
       return true;
     },
 
-    async recordApprovalDecision(input: RecordDecisionInput): Promise<void> {
+    /** Records a decision on an open approval; returns the approval's state instead when it was no longer open. */
+    async recordApprovalDecision(input: RecordDecisionInput): Promise<{ applied: boolean; state: string }> {
       const approval = await db('approvals').where({ id: input.approvalId }).first();
       if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
-      await recordOnce(
+      if (approval.state !== 'requested' && approval.state !== input.decision) return { applied: false, state: approval.state };
+      return recordOnce(
         db,
         {
           idempotencyKey: input.idempotencyKey,
@@ -299,10 +301,15 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
           const updated = await trx('approvals')
             .where({ id: input.approvalId, state: 'requested' })
             .update({ state: input.decision, decided_at: trx.fn.now(), comment: input.comment, decided_via: input.via });
-          if (updated === 0) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} is no longer open`, 'ApprovalClosed');
-          return { result: null };
+          // Escalated a moment ago: roll back, leaving no audit row for a decision that did not count.
+          if (updated === 0) throw new ApprovalNoLongerOpen();
+          return { result: { applied: true, state: input.decision } };
         },
-      );
+      ).catch(async (error) => {
+        if (!(error instanceof ApprovalNoLongerOpen)) throw error;
+        const now = await db('approvals').where({ id: input.approvalId }).first('state');
+        return { applied: false, state: now.state as string };
+      });
     },
 
     /** Hands an unanswered approval to the approver's manager; none when there is nobody eligible. */
@@ -334,7 +341,8 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
             .where({ workflow_id: approval.workflow_id, revision: approval.revision, step_order: approval.step_order, approver_id: taker.approverId })
             .first('id');
           if (inStep) return { result: null, details: { skipped: 'the manager already has a task in this step' } };
-          await trx('approvals').where({ id: approval.id, state: 'requested' }).update({ state: 'escalated', decided_at: trx.fn.now() });
+          const taken = await trx('approvals').where({ id: approval.id, state: 'requested' }).update({ state: 'escalated', decided_at: trx.fn.now() });
+          if (taken === 0) return { result: null, details: { skipped: 'decided just now' } };
           const [row] = await trx('approvals')
             .insert({
               subject_type: approval.subject_type,
@@ -498,6 +506,8 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
     },
   };
 }
+
+class ApprovalNoLongerOpen extends Error {}
 
 function activeDelegations(db: Knex): Promise<{ delegatorId: string; delegateId: string }[]> {
   return db('delegations')

@@ -120,7 +120,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
       const approval = active.approvals.find((a) => a.approvalId === command.approvalId)!;
       // Mark before the first await: a second decision arriving meanwhile sees it taken.
       approval.state = command.decision;
-      await activities.recordApprovalDecision({
+      const recorded = await activities.recordApprovalDecision({
         idempotencyKey: `${workflowId}:decision:${command.approvalId}`,
         approvalId: command.approvalId,
         decision: command.decision,
@@ -128,6 +128,11 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
         via: command.via,
         actor: command.actorEmail,
       });
+      if (!recorded.applied) {
+        // An escalation took the approval first; the escalation path records the replacement.
+        approval.state = recorded.state as ApprovalView['state'];
+        throw refuse('already_decided', `this approval is already ${recorded.state}`);
+      }
       active.decisions.push(command.decision);
       return { approvalId: command.approvalId, decision: command.decision, stepOutcome: outcomeOf(active), state };
     },
@@ -246,7 +251,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
           approvalId: approval.approvalId,
           dueAt: new Date(active.dueAt).toISOString(),
         });
-        if (!replacement || approval.state !== 'requested') continue;
+        if (!replacement) continue;
         approval.state = 'escalated';
         active.approvals.push({ ...replacement, escalatedFromId: approval.approvalId, state: 'requested' });
         await sendTask(replacement.approvalId, 'task');
