@@ -42,9 +42,12 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.raw(`CREATE INDEX approvals_pending_due_index ON approvals (due_at) WHERE state = 'requested'`);
   await knex.raw(`CREATE INDEX change_requests_open_window_index ON change_requests (planned_start, planned_end) WHERE state <> 'closed'`);
+  // The impact assessment sums the open orders of a cost centre's purchase requests.
+  await knex.raw('CREATE INDEX purchase_requests_cost_centre_index ON purchase_requests (cost_centre_id)');
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP INDEX purchase_requests_cost_centre_index');
   await knex.raw('DROP INDEX change_requests_open_window_index');
   await knex.raw('DROP INDEX approvals_pending_due_index');
   await knex.raw('ALTER TABLE approvals DROP CONSTRAINT approvals_state_check');

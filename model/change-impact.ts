@@ -3,6 +3,8 @@ import type { ChangeImpact } from '../domain/change-impact';
 
 /** How many relationships away from an affected CI the service walk goes by default. */
 export const DEFAULT_IMPACT_DEPTH = 6;
+/** A walk deeper than this says nothing an approver can use; the bound also keeps the binding an int. */
+export const MAX_IMPACT_DEPTH = 100;
 
 /** Timestamps as JavaScript writes them (Date#toISOString), whatever the session time zone. */
 const iso = (expression: string) => `to_char((${expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -17,10 +19,16 @@ const windowRef = (alias: string) => `jsonb_build_object(
  * Services: a breadth-first walk over the REVERSE edges of the service map. Relationships read
  * "<from> <type> <to>" (an application runs_on a server), so what depends on a reached CI is the
  * `from` side of the edges that point at it: a changed server reaches the applications that run
- * on it and the services that depend on those, never the other way round. The recursive CTE uses
- * UNION, so a (ci, depth) pair that comes up again is dropped; together with the depth bound this
- * terminates on cycles and keeps each CI to at most maxDepth + 1 rows on dense graphs (hubs).
- * `reached` keeps the minimal depth of each CI.
+ * on it and the services that depend on those, never the other way round.
+ *
+ * The recursive CTE carries one row per level: the CIs first reached at that depth (`frontier`)
+ * and every CI reached so far (`seen`). Each level expands only the frontier and keeps only CIs
+ * not seen before, so every CI is expanded once, at its minimal depth, whatever the cycles and
+ * however many paths lead to it; the walk ends at maxDepth or when a level finds nothing new.
+ * (A row-per-CI walk with UNION prunes repeated (ci, depth) pairs only, so a CI reachable at
+ * several depths is expanded at each of them: up to maxDepth + 1 times on dense graphs. Measured
+ * on a 100,000-CI estate (scripts/generate-estate.ts) from a shared hub reaching 23,000 CIs: 35,000
+ * rows and 1.3 to 1.4 times the time of the frontier walk at depth 6, twice its time at depth 20.)
  *
  * Calendar days (warranty ends, licence terms, the budget month) are UTC days. Money is integer
  * minor units: cost_records.billed_cost is decimal major units, summed and converted with
@@ -43,16 +51,20 @@ cr AS (
 affected AS (
   SELECT a.ci_id AS id FROM change_affected_cis a JOIN input i ON a.change_request_id = i.change_id
 ),
-walk (id, depth) AS (
-  SELECT id, 0 FROM affected
-  UNION
-  SELECT r.from_ci_id, w.depth + 1
+walk (depth, frontier, seen) AS (
+  SELECT 0, array_agg(id), array_agg(id) FROM affected
+  UNION ALL
+  SELECT w.depth + 1, found.ids, w.seen || found.ids
     FROM walk w
-    JOIN ci_relationships r ON r.to_ci_id = w.id
-   WHERE w.depth < (SELECT max_depth FROM input)
+   CROSS JOIN LATERAL (
+     SELECT array_agg(DISTINCT r.from_ci_id) AS ids
+       FROM unnest(w.frontier) AS f (id)
+       JOIN ci_relationships r ON r.to_ci_id = f.id
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(w.seen) AS s (id) WHERE s.id = r.from_ci_id)) found
+   WHERE w.depth < (SELECT max_depth FROM input) AND found.ids IS NOT NULL
 ),
 reached AS (
-  SELECT id, min(depth) AS depth FROM walk GROUP BY id
+  SELECT f.id, w.depth FROM walk w CROSS JOIN LATERAL unnest(w.frontier) AS f (id)
 ),
 reached_cis AS (
   SELECT c.id, c.number, c.name, c.ci_class, c.criticality, c.owner_id, c.asset_id, r.depth
@@ -63,10 +75,11 @@ services AS (
     'affectedCiIds', coalesce((SELECT jsonb_agg(rc.id ORDER BY rc.number) FROM reached_cis rc WHERE rc.depth = 0), '[]'::jsonb),
     'cisReached', (SELECT count(*) FROM reached),
     -- A CI first reached at the depth limit has a dependent the walk did not reach: the result is a lower bound.
+    -- (NOT IN over a CTE plans as a hashed subplan; NOT EXISTS became a nested loop over the CTE.)
     'depthLimitReached', EXISTS (
       SELECT 1 FROM reached r JOIN ci_relationships e ON e.to_ci_id = r.id
        WHERE r.depth = (SELECT max_depth FROM input)
-         AND NOT EXISTS (SELECT 1 FROM reached x WHERE x.id = e.from_ci_id)),
+         AND e.from_ci_id NOT IN (SELECT id FROM reached)),
     'cis', coalesce((
       SELECT jsonb_agg(jsonb_build_object('id', n.id, 'number', n.number, 'name', n.name, 'ciClass', n.ci_class, 'depth', n.depth)
                        ORDER BY n.depth, n.number)
@@ -109,7 +122,7 @@ assets_doc AS (
         JOIN assets a ON a.id = t.asset_id), '[]'::jsonb)
   ) AS doc
 ),
-licence_position AS (
+licence_position AS MATERIALIZED (
   SELECT p.id, p.publisher, p.name, l.installs_added, l.installs_removed, p.unit_price_minor,
          coalesce((SELECT sum(e.quantity) FROM software_entitlements e
                     WHERE e.product_id = p.id AND e.starts_on <= cr.start_day
@@ -139,7 +152,7 @@ licences_doc AS (
   ) AS doc
     FROM licence_delta d
 ),
-budget_position AS (
+budget_position AS MATERIALIZED (
   SELECT cr.*, cc.code AS cc_code, cc.name AS cc_name, cc.owner_id AS cc_owner_id,
          (SELECT b.amount_minor FROM budgets b WHERE b.cost_centre_id = cr.cost_centre_id AND b.period_start = cr.period) AS budget,
          coalesce((SELECT round(sum(r.billed_cost) * 100)::bigint FROM cost_records r
@@ -245,7 +258,9 @@ export async function assessChangeImpact(
   options: { maxDepth?: number } = {},
 ): Promise<ChangeImpact> {
   const maxDepth = options.maxDepth ?? DEFAULT_IMPACT_DEPTH;
-  if (!Number.isSafeInteger(maxDepth) || maxDepth < 0) throw new RangeError(`maxDepth must be a non-negative integer, not ${maxDepth}`);
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_IMPACT_DEPTH) {
+    throw new RangeError(`maxDepth must be an integer from 0 to ${MAX_IMPACT_DEPTH}, not ${maxDepth}`);
+  }
   const { rows } = await db.raw<{ rows: { impact: ChangeImpact }[] }>(IMPACT_SQL, [changeRequestId, maxDepth]);
   if (rows.length === 0) throw new Error(`change request ${changeRequestId} not found`);
   const impact = rows[0].impact;

@@ -40,6 +40,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   // audit_log_id_seq is the sequence behind the bigIncrements id, dropped with its table.
   '20261127001300_audit_log': { tables: ['audit_log'], sequences: ['audit_log_id_seq'], functions: ['audit_log_refuse_change'] },
   '20261127001400_email_log': { tables: ['email_log'] },
+  '20261127001500_change_approval_workflow': { tables: ['change_licence_changes'] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -146,9 +147,15 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   const [change] = await db('change_requests').insert({ type: 'normal', requester_id: requester, title: 'Patch the database cluster' }).returning('id');
   await db('change_affected_cis').insert({ change_request_id: change.id, ci_id: ci.id });
   await db('change_asset_actions').insert({ change_request_id: change.id, asset_id: asset.id, to_state: 'in_maintenance' });
+  const [approval] = await db('approvals')
+    .insert({ subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 1, step_name: 'Manager', approver_id: approver, state: 'escalated' })
+    .returning('id');
   await db('approvals').insert({
-    subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 1, step_name: 'Manager', approver_id: approver,
+    subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 1, step_name: 'Manager', approver_id: requester,
+    escalated_from_id: approval.id,
   });
+  const product = await db('software_products').orderBy('name').first('id');
+  await db('change_licence_changes').insert({ change_request_id: change.id, product_id: product.id, installs_added: 2 });
   await db('delegations').insert({ delegator_id: approver, delegate_id: requester, starts_at: '2026-01-01T00:00:00Z', ends_at: '2026-01-08T00:00:00Z' });
 
   const [request] = await db('purchase_requests')
