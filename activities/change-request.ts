@@ -2,8 +2,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import {
-  applyDelegation,
-  escalationTarget,
   planApprovalSteps,
   unknownConditionKeys,
   type ApprovalRule,
@@ -11,29 +9,22 @@ import {
 } from '../domain/approval-routing';
 import type { ChangeImpact } from '../domain/change-impact';
 import { riskFactorsOf, scoreChangeRisk, type RiskLevel } from '../domain/change-risk';
-import { impactSummaryLines } from '../domain/impact-summary';
 import { findAsset } from '../model/assets';
 import { assessChangeImpact } from '../model/change-impact';
-import { signApprovalToken } from '../platform/approval-links';
 import type { Mailer } from '../platform/mailer';
 import { transitionUpdate, LifecycleFailure, type ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
 import type {
-  ApprovalTaskInput,
   AssessmentResult,
   AssetTransitionInput,
   AssetTransitionResult,
   ChangeEventInput,
-  CloseApprovalsInput,
-  EscalateInput,
   NotifyRequesterInput,
-  OpenStepInput,
-  OpenedApproval,
   PlanApprovalsInput,
-  RecordDecisionInput,
   ScopeRevisionInput,
   StateChangeInput,
 } from '../workflows/change-request/contract';
+import { activeDelegations } from './approvals';
 import { recordOnce } from './audit';
 import { deliverEmail } from './email';
 
@@ -41,7 +32,6 @@ export interface ChangeRequestActivityDeps {
   db: Knex;
   mailer: Mailer;
   publicUrl: string;
-  approvalLinkSecret: string;
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
 }
@@ -76,26 +66,7 @@ async function changeForMail(db: Knex, changeId: string): Promise<ChangeForMail>
   return row as ChangeForMail;
 }
 
-const window = (c: ChangeForMail) =>
-  c.planned_start ? `${c.planned_start.toISOString()} to ${c.planned_end?.toISOString() ?? 'open'}` : 'as soon as approved';
-
-function changeSummary(change: ChangeForMail): string[] {
-  const reasons = change.impact?.risk?.reasons ?? [];
-  return [
-    `${change.number} (${change.type} change): ${change.title}`,
-    `Requested by ${change.requester_name} <${change.requester_email}>; window: ${window(change)}.`,
-    '',
-    change.description,
-    '',
-    `Risk: ${change.risk_level ?? 'not assessed'}${change.risk_score === null ? '' : ` (score ${change.risk_score})`}`,
-    ...reasons.map((r) => `  - ${r.text} (+${r.points})`),
-    '',
-    'Impact:',
-    ...(change.impact ? impactSummaryLines(change.impact).map((line) => `  - ${line}`) : ['  - not assessed yet']),
-  ];
-}
-
-export function createChangeRequestActivities({ db, mailer, publicUrl, approvalLinkSecret, temporal, lifecycle }: ChangeRequestActivityDeps) {
+export function createChangeRequestActivities({ db, mailer, publicUrl, temporal, lifecycle }: ChangeRequestActivityDeps) {
   const changeLink = (number: string) => `${publicUrl}/changes/${number}`;
 
   return {
@@ -183,200 +154,6 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
           });
           const badRules = rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name);
           return { result: plan, details: { revision: input.revision, subject: input.subject, steps: plan.length, rulesWithUnknownConditions: badRules } };
-        },
-      );
-    },
-
-    /** Creates one approval row per approver of a step; a step nobody can take is recorded and returns none. */
-    async openApprovalStep(input: OpenStepInput): Promise<OpenedApproval[]> {
-      const { step } = input;
-      return recordOnce(
-        db,
-        {
-          ...input,
-          actor: SYSTEM,
-          subjectType: SUBJECT,
-          subjectId: input.changeId,
-          action: 'approval_step_opened',
-          details: { revision: input.revision, step: step.index, name: step.name, policy: step.policy, required: step.required, notes: step.notes },
-        },
-        async (trx) => {
-          if (step.approvers.length === 0) return { result: [] };
-          const rows = await trx('approvals')
-            .insert(
-              step.approvers.map((a) => ({
-                subject_type: SUBJECT,
-                subject_id: input.changeId,
-                workflow_id: input.workflowId,
-                revision: input.revision,
-                step_order: step.index,
-                step_name: step.name,
-                step_policy: step.policy,
-                step_required: step.required,
-                approver_id: a.approverId,
-                delegated_from_id: a.delegatedFromId,
-                due_at: input.dueAt,
-              })),
-            )
-            .returning(['id', 'approver_id', 'delegated_from_id']);
-          return { result: rows.map((r) => ({ approvalId: r.id, approverId: r.approver_id, delegatedFromId: r.delegated_from_id })) };
-        },
-      );
-    },
-
-    /** Emails an approver their task (or a reminder of it) with a signed link bound to this approval. */
-    async sendApprovalTask(input: ApprovalTaskInput): Promise<boolean> {
-      const approval = await db('approvals as a')
-        .join('people as p', 'p.id', 'a.approver_id')
-        .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-        .where('a.id', input.approvalId)
-        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name');
-      if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
-      if (approval.state !== 'requested') return false;
-      const change = await changeForMail(db, approval.subject_id);
-      const token = signApprovalToken(approvalLinkSecret, {
-        approvalId: approval.id,
-        approverId: approval.approver_id,
-        workflowId: approval.workflow_id,
-        revision: approval.revision,
-        step: approval.step_order,
-        expiresAt: (approval.due_at as Date).getTime(),
-      });
-      const link = `${publicUrl}/approvals/${approval.id}?token=${token}`;
-      const reminder = input.kind === 'reminder';
-      const text = [
-        `Hello ${approval.approver_name},`,
-        '',
-        reminder
-          ? `A reminder: ${change.number} still waits for your decision.`
-          : `Your approval is requested for ${change.number}, step ${approval.step_order} "${approval.step_name}".`,
-        ...(approval.delegated_from_name ? [`You receive this as the delegate of ${approval.delegated_from_name}.`] : []),
-        ...(approval.escalated_from_id ? ['It was escalated to you because the first approver did not answer in time.'] : []),
-        '',
-        ...changeSummary(change),
-        '',
-        `Approve or reject (with a comment): ${link}`,
-        `The link is yours alone, works once, and expires at ${(approval.due_at as Date).toISOString()}.`,
-        `You can also decide through the API: POST ${publicUrl}/changes/${change.number}/approvals/${approval.id}/decision`,
-      ].join('\n');
-      await deliverEmail(db, mailer, {
-        idempotencyKey: input.idempotencyKey,
-        template: reminder ? 'approval_reminder' : 'approval_task',
-        to: [approval.approver_email],
-        subject: `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${change.number} ${change.title}`,
-        text,
-        subjectType: SUBJECT,
-        subjectId: change.id,
-        workflowId: change.workflow_id,
-      });
-      if (reminder) await db('approvals').where({ id: approval.id }).whereNull('reminded_at').update({ reminded_at: db.fn.now() });
-      return true;
-    },
-
-    /** Records a decision on an open approval; returns the approval's state instead when it was no longer open. */
-    async recordApprovalDecision(input: RecordDecisionInput): Promise<{ applied: boolean; state: string }> {
-      const approval = await db('approvals').where({ id: input.approvalId }).first();
-      if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
-      if (approval.state !== 'requested' && approval.state !== input.decision) return { applied: false, state: approval.state };
-      return recordOnce(
-        db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          actor: input.actor,
-          subjectType: SUBJECT,
-          subjectId: approval.subject_id,
-          action: `approval_${input.decision}`,
-          workflowId: approval.workflow_id,
-          details: {
-            approvalId: approval.id,
-            step: approval.step_order,
-            stepName: approval.step_name,
-            approverId: approval.approver_id,
-            delegatedFromId: approval.delegated_from_id,
-            comment: input.comment,
-            via: input.via,
-          },
-        },
-        async (trx) => {
-          const updated = await trx('approvals')
-            .where({ id: input.approvalId, state: 'requested' })
-            .update({ state: input.decision, decided_at: trx.fn.now(), comment: input.comment, decided_via: input.via });
-          // Escalated a moment ago: roll back, leaving no audit row for a decision that did not count.
-          if (updated === 0) throw new ApprovalNoLongerOpen();
-          return { result: { applied: true, state: input.decision } };
-        },
-      ).catch(async (error) => {
-        if (!(error instanceof ApprovalNoLongerOpen)) throw error;
-        const now = await db('approvals').where({ id: input.approvalId }).first('state');
-        return { applied: false, state: now.state as string };
-      });
-    },
-
-    /** Hands an unanswered approval to the approver's manager; none when there is nobody eligible. */
-    async escalateApproval(input: EscalateInput): Promise<OpenedApproval | null> {
-      const approval = await db('approvals as a')
-        .join('people as p', 'p.id', 'a.approver_id')
-        .join('change_requests as c', 'c.id', 'a.subject_id')
-        .where('a.id', input.approvalId)
-        .first('a.*', 'p.manager_id', 'c.requester_id');
-      if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
-      return recordOnce(
-        db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          actor: SYSTEM,
-          subjectType: SUBJECT,
-          subjectId: approval.subject_id,
-          action: 'approval_escalated',
-          workflowId: approval.workflow_id,
-          details: { approvalId: approval.id, step: approval.step_order, from: approval.approver_id },
-        },
-        async (trx) => {
-          const target = escalationTarget(approval.approver_id, { managerOf: { [approval.approver_id]: approval.manager_id }, requesterId: approval.requester_id });
-          if (approval.state !== 'requested' || !target) {
-            return { result: null, details: { skipped: approval.state !== 'requested' ? `approval is ${approval.state}` : 'the approver has no eligible manager' } };
-          }
-          const taker = applyDelegation(target, await activeDelegations(trx), approval.requester_id);
-          const inStep = await trx('approvals')
-            .where({ workflow_id: approval.workflow_id, revision: approval.revision, step_order: approval.step_order, approver_id: taker.approverId })
-            .first('id');
-          if (inStep) return { result: null, details: { skipped: 'the manager already has a task in this step' } };
-          const taken = await trx('approvals').where({ id: approval.id, state: 'requested' }).update({ state: 'escalated', decided_at: trx.fn.now() });
-          if (taken === 0) return { result: null, details: { skipped: 'decided just now' } };
-          const [row] = await trx('approvals')
-            .insert({
-              subject_type: approval.subject_type,
-              subject_id: approval.subject_id,
-              workflow_id: approval.workflow_id,
-              revision: approval.revision,
-              step_order: approval.step_order,
-              step_name: approval.step_name,
-              step_policy: approval.step_policy,
-              step_required: approval.step_required,
-              approver_id: taker.approverId,
-              delegated_from_id: taker.delegatedFromId,
-              escalated_from_id: approval.id,
-              due_at: input.dueAt,
-            })
-            .returning(['id', 'approver_id', 'delegated_from_id']);
-          return {
-            result: { approvalId: row.id, approverId: row.approver_id, delegatedFromId: row.delegated_from_id },
-            details: { to: taker.approverId },
-          };
-        },
-      );
-    },
-
-    /** Ends the approvals still open in a step (or a whole revision): skipped, cancelled or expired. */
-    async closeOpenApprovals(input: CloseApprovalsInput): Promise<number> {
-      return recordOnce(
-        db,
-        { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.changeId, action: `approvals_${input.to}`, details: { revision: input.revision, step: input.step ?? null } },
-        async (trx) => {
-          const q = trx('approvals').where({ workflow_id: input.workflowId, state: 'requested' });
-          if (input.step !== undefined) q.where({ revision: input.revision, step_order: input.step });
-          const closed = await q.update({ state: input.to, decided_at: trx.fn.now() });
-          return { result: closed };
         },
       );
     },
@@ -505,16 +282,6 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, approvalL
       });
     },
   };
-}
-
-class ApprovalNoLongerOpen extends Error {}
-
-function activeDelegations(db: Knex): Promise<{ delegatorId: string; delegateId: string }[]> {
-  return db('delegations')
-    .where('starts_at', '<=', db.fn.now())
-    .where('ends_at', '>', db.fn.now())
-    .orderBy('starts_at')
-    .select('delegator_id as delegatorId', 'delegate_id as delegateId');
 }
 
 /** Replaces the parts of a change's scope that a new scope names. */

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
+import { createApprovalActivities } from './approvals';
 import { createAssetLifecycleActivities } from './asset-lifecycle';
 import { createChangeRequestActivities } from './change-request';
 
@@ -19,6 +20,7 @@ export interface ActivityDeps {
 /** Every activity the workers register; workflows proxy them by these names. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createApprovalActivities(deps),
     ...createAssetLifecycleActivities(deps),
     ...createChangeRequestActivities(deps),
   };

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Decision } from '../domain/approval-routing';
 import { verifyApprovalToken } from '../platform/approval-links';
-import { decideUpdate, type DecisionOutcome } from '../workflows/change-request/contract';
+import { requesterOf } from '../model/approval-subjects';
+import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
 import { HttpError, conflict, notFound } from './errors';
 
 export interface DecisionRequest {
@@ -20,13 +21,12 @@ export interface DecisionRequest {
  */
 export async function decideApproval(db: Knex, temporal: Client, request: DecisionRequest): Promise<DecisionOutcome> {
   const approval = await db('approvals as a')
-    .join('change_requests as c', 'c.id', 'a.subject_id')
     .join('people as p', 'p.id', 'a.approver_id')
     .where('a.id', request.approvalId)
-    .first('a.*', 'c.requester_id', 'p.name as approver_name');
+    .first('a.*', 'p.name as approver_name');
   if (!approval) throw notFound(`no approval ${request.approvalId}`);
-  if (approval.requester_id === request.actorId) {
-    throw new HttpError(403, 'segregation_of_duties', 'a requester never approves their own change');
+  if ((await requesterOf(db, approval.subject_type, approval.subject_id)) === request.actorId) {
+    throw new HttpError(403, 'segregation_of_duties', 'a requester never approves their own request');
   }
   if (approval.approver_id !== request.actorId) {
     throw new HttpError(403, 'not_the_approver', `this approval is assigned to ${approval.approver_name}`);

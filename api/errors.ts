@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import type { Logger } from '../platform/logger';
 import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
+import { ApprovalFailure, type ApprovalRefusal } from '../workflows/approvals/contract';
 import { ChangeFailure, type ChangeRefusal } from '../workflows/change-request/contract';
 
 /** An error the API answers with its own status; anything else is a 500 without details. */
@@ -42,6 +43,10 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
       return conflict('asset_changed_elsewhere', cause.message);
     case ChangeFailure.refused: {
       const refusal = (cause.details as ChangeRefusal[])[0];
+      return new HttpError(409, refusal.rule, refusal.message);
+    }
+    case ApprovalFailure.refused: {
+      const refusal = (cause.details as ApprovalRefusal[])[0];
       const status = refusal.rule === 'segregation_of_duties' || refusal.rule === 'not_the_approver' ? 403 : 409;
       return new HttpError(status, refusal.rule, refusal.message);
     }

@@ -14,6 +14,7 @@ import * as scheduleWindows from './20261127001200_maintenance_and_blackout_wind
 import * as auditLog from './20261127001300_audit_log';
 import * as emailLog from './20261127001400_email_log';
 import * as changeApprovalWorkflow from './20261127001500_change_approval_workflow';
+import * as procurementWorkflow from './20261127001600_procurement_workflow';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -35,6 +36,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001300_audit_log', auditLog],
   ['20261127001400_email_log', emailLog],
   ['20261127001500_change_approval_workflow', changeApprovalWorkflow],
+  ['20261127001600_procurement_workflow', procurementWorkflow],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -136,7 +136,7 @@ describe('a normal change', () => {
 
     const decided = await decideByLink(link, 'approved', 'Fine, inside the window');
     expect(decided.status).toBe(200);
-    expect(decided.html).toContain('Thank you: you approved this change');
+    expect(decided.html).toContain('Thank you: you approved this request');
 
     await stack.sink.waitFor((m) => m.to.includes(s.requester.email) && m.subject.startsWith(`Approved: ${number}`));
     await untilState(id, 'implement');

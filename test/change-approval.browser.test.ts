@@ -43,7 +43,7 @@ it('approves a change from the emailed link with a comment and shows the result'
 
   const status = page.getByRole('status').first();
   await status.waitFor();
-  expect(await status.textContent()).toContain('you approved this change');
+  expect(await status.textContent()).toContain('you approved this request');
   await page.screenshot({ path: artifactPath('change-approval-after.png'), fullPage: true });
   expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
   expect(await page.textContent('table')).toContain('Approved for the sale weekend');

@@ -41,6 +41,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261127001300_audit_log': { tables: ['audit_log'], sequences: ['audit_log_id_seq'], functions: ['audit_log_refuse_change'] },
   '20261127001400_email_log': { tables: ['email_log'] },
   '20261127001500_change_approval_workflow': { tables: ['change_licence_changes'] },
+  '20261127001600_procurement_workflow': { tables: ['contract_prices'] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -156,6 +157,8 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   });
   const product = await db('software_products').orderBy('name').first('id');
   await db('change_licence_changes').insert({ change_request_id: change.id, product_id: product.id, installs_added: 2 });
+  const contract = await db('contracts').orderBy('number').first('id');
+  await db('contract_prices').insert({ contract_id: contract.id, software_product_id: product.id, unit_price_minor: 9_900, currency: 'EUR' });
   await db('delegations').insert({ delegator_id: approver, delegate_id: requester, starts_at: '2026-01-01T00:00:00Z', ends_at: '2026-01-08T00:00:00Z' });
 
   const [request] = await db('purchase_requests')

@@ -2,9 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { impactSummaryLines } from '../../domain/impact-summary';
-import { formatMoney } from '../../domain/money';
-import { approvalsOf, findChangeRow } from '../../model/changes';
+import { describeApprovalSubject } from '../../model/approval-subjects';
+import { approvalsOf } from '../../model/changes';
 import { approverFromLink, decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
 import { HttpError, badRequest, forbidden, notFound } from '../errors';
@@ -25,26 +24,20 @@ const decisionFields = {
 
 const label = (text: string) => text.replace(/_/g, ' ');
 
-/** The approval page: the change, its impact and risk reasons, the approvals so far, and the form. */
+/** The approval page: what is to be approved, the approver's task and form, and the approvals so far. */
 async function approvalPage(db: Knex, approvalId: string, token: string, notice?: { kind: 'ok' | 'error'; text: string }): Promise<string> {
   const approval = await db('approvals').where({ id: approvalId }).first();
   if (!approval) throw notFound(`no approval ${approvalId}`);
-  const change = (await findChangeRow(db, approval.subject_id))!;
-  const requester = await db('people').where({ id: change.requester_id }).first('name');
-  const approvals = await approvalsOf(db, change.id);
+  const subject = (await describeApprovalSubject(db, approval.subject_type, approval.subject_id))!;
+  const approvals = (await approvalsOf(db, approval.subject_id)).filter((a) => a.revision === approval.revision);
   const mine = approvals.find((a) => a.id === approvalId)!;
-  const risk = change.impact?.risk;
-  const impactLines = change.impact ? impactSummaryLines(change.impact) : ['Not assessed yet.'];
-  const money = formatMoney(change.one_off_cost_minor, change.currency);
   const rows = approvals
-    .filter((a) => a.revision === change.revision)
     .map(
       (a) => `<tr><td>${a.step}. ${escapeHtml(a.stepName)}</td><td>${escapeHtml(a.approver.name)}${a.delegatedFrom ? ` (for ${escapeHtml(a.delegatedFrom.name)})` : ''}</td>` +
         `<td>${escapeHtml(label(a.state))}</td><td>${escapeHtml(a.comment ?? '')}</td></tr>`,
     )
     .join('');
-  const open = mine.state === 'requested';
-  const form = open
+  const form = mine.state === 'requested'
     ? `<form method="post" action="/approvals/${escapeHtml(approvalId)}">
   <input type="hidden" name="token" value="${escapeHtml(token)}">
   <label for="comment">Comment</label>
@@ -58,20 +51,16 @@ async function approvalPage(db: Knex, approvalId: string, token: string, notice?
     : `<p class="decided" role="status">Your decision: <strong>${escapeHtml(label(mine.state))}</strong>${mine.decidedAt ? ` on ${escapeHtml(mine.decidedAt)}` : ''}.</p>`;
   const body = `
 ${notice ? `<p class="notice ${notice.kind}" role="status">${escapeHtml(notice.text)}</p>` : ''}
-<h1>${escapeHtml(change.number)}: ${escapeHtml(change.title)}</h1>
-<p class="meta">${escapeHtml(label(change.type))} change · requested by ${escapeHtml(requester.name)} · state <strong id="change-state">${escapeHtml(change.state)}</strong>
- · window ${change.planned_start ? `${escapeHtml(change.planned_start.toISOString())} to ${escapeHtml(change.planned_end?.toISOString() ?? '')}` : 'as soon as approved'} · one-off cost ${escapeHtml(money)}</p>
-<p>${escapeHtml(change.description)}</p>
+<h1>${escapeHtml(subject.number)}: ${escapeHtml(subject.title)}</h1>
+<p class="meta">${escapeHtml(subject.meta)} · state <strong id="subject-state">${escapeHtml(label(subject.state))}</strong></p>
+<p>${escapeHtml(subject.description)}</p>
 <h2>Your task</h2>
 <p>Step ${mine.step} "${escapeHtml(mine.stepName)}" (${escapeHtml(mine.stepPolicy)}, ${mine.stepRequired} needed) for ${escapeHtml(mine.approver.name)}${mine.delegatedFrom ? `, as delegate of ${escapeHtml(mine.delegatedFrom.name)}` : ''}.</p>
 ${form}
-<h2>Risk: ${escapeHtml(label(change.risk_level ?? 'not assessed'))}${change.risk_score === null ? '' : ` (score ${change.risk_score})`}</h2>
-<ul>${(risk?.reasons ?? []).map((r) => `<li>${escapeHtml(r.text)} (+${r.points})</li>`).join('') || '<li>No risk factors.</li>'}</ul>
-<h2>Impact</h2>
-<ul>${impactLines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+${subject.sections.map((section) => `<h2>${escapeHtml(section.title)}</h2>\n<ul>${section.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`).join('\n')}
 <h2>Approvals</h2>
 <table><thead><tr><th>Step</th><th>Approver</th><th>State</th><th>Comment</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return page(`${change.number} approval`, body);
+  return page(`${subject.number} approval`, body);
 }
 
 function sendError(res: Response, error: unknown): void {
@@ -115,7 +104,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
         if (!form.success) throw badRequest('choose Approve or Reject');
         const approverId = approverFromLink(approvalLinkSecret, params.approvalId, form.data.token);
         const outcome = await decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision: form.data.decision, comment: form.data.comment, via: 'link' });
-        const text = `Thank you: you ${outcome.decision} this change. The step is ${outcome.stepOutcome === 'pending' ? 'waiting for other approvers' : outcome.stepOutcome}.`;
+        const text = `Thank you: you ${outcome.decision} this request. The step is ${outcome.stepOutcome === 'pending' ? 'waiting for other approvers' : outcome.stepOutcome}.`;
         res.type('html').send(await approvalPage(db, params.approvalId, form.data.token, { kind: 'ok', text }));
       } catch (error) {
         sendError(res, error);
@@ -145,12 +134,14 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
     },
     async ({ principal }) => ({
       items: await db('approvals as a')
-        .join('change_requests as c', 'c.id', 'a.subject_id')
+        .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
+        .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
         .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
         .where({ 'a.approver_id': principal.id, 'a.state': 'requested' })
         .orderBy('a.created_at')
-        .select('a.id', 'a.step_order as step', 'a.step_name as stepName', 'a.due_at as dueAt', 'd.name as delegatedFrom',
-          'c.id as changeId', 'c.number', 'c.title', 'c.type', 'c.risk_level as riskLevel'),
+        .select('a.id', 'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.step_order as step', 'a.step_name as stepName',
+          'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number) AS number'),
+          db.raw('COALESCE(c.title, p.justification) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
     }),
   );
 

@@ -6,14 +6,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ChangeType } from '../../domain/change-impact';
 import type { RiskLevel, RiskReason } from '../../domain/change-risk';
-import type {
-  ApprovalPolicy,
-  Decision,
-  ExpiryAction,
-  PlannedStep,
-  RoutingSubject,
-  StepOutcome,
-} from '../../domain/approval-routing';
+import type { Decision, RoutingSubject } from '../../domain/approval-routing';
+import type { ApprovalTimings, StepView } from '../approvals/contract';
 
 export const CHANGE_PROCESS = 'change';
 
@@ -25,12 +19,6 @@ export type ChangeState = (typeof CHANGE_STATES)[number];
 export const CLOSE_CODES = ['successful', 'successful_with_issues', 'unsuccessful', 'rejected', 'cancelled'] as const;
 export type CloseCode = (typeof CLOSE_CODES)[number];
 
-export interface ApprovalTimings {
-  reminderAfterMs: number;
-  escalationAfterMs: number;
-  deadlineMs: number;
-}
-
 export interface ChangeRequestInput {
   changeId: string;
   number: string;
@@ -39,25 +27,6 @@ export interface ChangeRequestInput {
   requesterEmail: string;
   /** Emergency changes wait on the emergency clock, the others on the normal one. */
   timings: { normal: ApprovalTimings; emergency: ApprovalTimings };
-}
-
-export interface ApprovalView {
-  approvalId: string;
-  approverId: string;
-  delegatedFromId: string | null;
-  escalatedFromId: string | null;
-  state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'expired' | 'skipped' | 'cancelled';
-}
-
-export interface StepView {
-  index: number;
-  name: string;
-  policy: ApprovalPolicy;
-  required: number;
-  onExpiry: ExpiryAction;
-  dueAt: string;
-  approvals: ApprovalView[];
-  outcome: StepOutcome;
 }
 
 export interface ChangeStatus {
@@ -77,22 +46,6 @@ export interface ChangeStatus {
 export interface ChangeResult {
   changeId: string;
   closeCode: CloseCode;
-}
-
-export interface DecisionCommand {
-  approvalId: string;
-  actorId: string;
-  actorEmail: string;
-  decision: Decision;
-  comment?: string;
-  via: 'link' | 'api';
-}
-
-export interface DecisionOutcome {
-  approvalId: string;
-  decision: Decision;
-  stepOutcome: StepOutcome;
-  state: ChangeState;
 }
 
 export interface AssetActionInput {
@@ -145,7 +98,6 @@ export interface ReviewCommand {
   notes: string;
 }
 
-export const decideUpdate = defineUpdate<DecisionOutcome, [DecisionCommand]>('decide');
 export const reviseScopeUpdate = defineUpdate<ChangeStatus, [ScopeRevision]>('reviseScope');
 export const cancelUpdate = defineUpdate<ChangeStatus, [CancelCommand]>('cancel');
 export const implementationUpdate = defineUpdate<ChangeStatus, [ImplementationCommand]>('recordImplementation');
@@ -159,14 +111,7 @@ export const ChangeFailure = {
 
 /** Why a command was refused; `rule` is stable for clients, `message` is for people. */
 export interface ChangeRefusal {
-  rule:
-    | 'not_in_step'
-    | 'already_decided'
-    | 'not_the_approver'
-    | 'segregation_of_duties'
-    | 'state'
-    | 'implementation_order'
-    | 'cancel_after_start';
+  rule: 'state' | 'implementation_order' | 'cancel_after_start';
   message: string;
 }
 
@@ -193,40 +138,6 @@ export interface AssessmentResult {
 export interface PlanApprovalsInput extends ChangeActivityBase {
   revision: number;
   subject: RoutingSubject;
-}
-
-export interface OpenStepInput extends ChangeActivityBase {
-  revision: number;
-  step: PlannedStep;
-  dueAt: string;
-}
-
-export interface ApprovalTaskInput {
-  idempotencyKey: string;
-  approvalId: string;
-  kind: 'task' | 'reminder';
-}
-
-export interface RecordDecisionInput {
-  idempotencyKey: string;
-  approvalId: string;
-  decision: Decision;
-  comment: string | null;
-  via: 'link' | 'api';
-  actor: string;
-}
-
-export interface EscalateInput {
-  idempotencyKey: string;
-  approvalId: string;
-  dueAt: string;
-}
-
-export interface CloseApprovalsInput extends ChangeActivityBase {
-  revision: number;
-  /** Only this step's approvals; all of the revision's otherwise. */
-  step?: number;
-  to: 'skipped' | 'cancelled' | 'expired';
 }
 
 export interface StateChangeInput extends ChangeActivityBase {
@@ -269,8 +180,3 @@ export interface NotifyRequesterInput extends ChangeActivityBase {
   notice: RequesterNotice;
 }
 
-export interface OpenedApproval {
-  approvalId: string;
-  approverId: string;
-  delegatedFromId: string | null;
-}

@@ -8,18 +8,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChangeRequestActivities } from '../../activities/change-request';
-import { stepOutcome, type Decision, type PlannedStep, type StepOutcome } from '../../domain/approval-routing';
 import { isRiskAbove } from '../../domain/change-risk';
+import { approvalSteps, type Authorization } from '../approvals/steps';
 import { processStateKey } from '../search-attributes';
 import {
   ChangeFailure,
   cancelUpdate,
   changeStatusQuery,
-  decideUpdate,
   implementationUpdate,
   reviewUpdate,
   reviseScopeUpdate,
-  type ApprovalView,
   type AssessmentResult,
   type CancelCommand,
   type ChangeRefusal,
@@ -30,7 +28,6 @@ import {
   type CloseCode,
   type ImplementationCommand,
   type ReviewCommand,
-  type StepView,
 } from './contract';
 
 const activities = proxyActivities<ChangeRequestActivities>({
@@ -47,15 +44,6 @@ function refuse(rule: ChangeRefusal['rule'], message: string): ApplicationFailur
 /** States in which the scope may still change and the requester may still cancel. */
 const BEFORE_IMPLEMENTATION: ChangeState[] = ['new', 'assess', 'authorize', 'scheduled'];
 
-type Authorization = 'approved' | 'rejected' | 'interrupted';
-
-interface ActiveStep {
-  planned: PlannedStep;
-  dueAt: number;
-  approvals: ApprovalView[];
-  decisions: Decision[];
-}
-
 /**
  * One run per change request: assess, authorize (automatically for a standard change within its
  * model's risk ceiling, else step by step per the approval rules), wait for the planned start,
@@ -71,25 +59,12 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   let closeCode: CloseCode | null = null;
   let revision = 0;
   let assessment: AssessmentResult | null = null;
-  let step: ActiveStep | null = null;
   let scopeRevised = false;
   let cancellation: CancelCommand | null = null;
   let implementationStarted = false;
   let implementationEnd: ImplementationCommand | null = null;
   let review: ReviewCommand | null = null;
 
-  const stepView = (s: ActiveStep): StepView => ({
-    index: s.planned.index,
-    name: s.planned.name,
-    policy: s.planned.policy,
-    required: s.planned.required,
-    onExpiry: s.planned.onExpiry,
-    dueAt: new Date(s.dueAt).toISOString(),
-    approvals: s.approvals,
-    outcome: outcomeOf(s),
-  });
-  const outcomeOf = (s: ActiveStep): StepOutcome =>
-    stepOutcome({ policy: s.planned.policy, required: s.planned.required, approverCount: s.planned.approvers.length }, s.decisions);
   const status = (): ChangeStatus => ({
     changeId,
     number: input.number,
@@ -97,8 +72,8 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     closeCode,
     revision,
     risk: assessment && { score: assessment.riskScore, level: assessment.riskLevel, reasons: assessment.reasons },
-    currentStep: step && stepView(step),
-    waitingFor: step ? step.approvals.filter((a) => a.state === 'requested').map((a) => a.approverId) : [],
+    currentStep: approvals.currentStep(),
+    waitingFor: approvals.waitingFor(),
     plannedStart: assessment?.plannedStart ?? null,
     implementationStarted,
   });
@@ -111,43 +86,18 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     upsertSearchAttributes([{ key: processStateKey, value: to }]);
   }
 
-  setHandler(changeStatusQuery, status);
+  const interrupted = () => cancellation !== null || scopeRevised;
+  const approvals = approvalSteps({
+    workflowId,
+    subjectType: 'change_request',
+    subjectId: changeId,
+    requesterId: input.requesterId,
+    timings,
+    interrupted,
+    state: () => state,
+  });
 
-  setHandler(
-    decideUpdate,
-    async (command) => {
-      const active = step!;
-      const approval = active.approvals.find((a) => a.approvalId === command.approvalId)!;
-      // Mark before the first await: a second decision arriving meanwhile sees it taken.
-      approval.state = command.decision;
-      const recorded = await activities.recordApprovalDecision({
-        idempotencyKey: `${workflowId}:decision:${command.approvalId}`,
-        approvalId: command.approvalId,
-        decision: command.decision,
-        comment: command.comment ?? null,
-        via: command.via,
-        actor: command.actorEmail,
-      });
-      if (!recorded.applied) {
-        // An escalation took the approval first; the escalation path records the replacement.
-        approval.state = recorded.state as ApprovalView['state'];
-        throw refuse('already_decided', `this approval is already ${recorded.state}`);
-      }
-      active.decisions.push(command.decision);
-      return { approvalId: command.approvalId, decision: command.decision, stepOutcome: outcomeOf(active), state };
-    },
-    {
-      validator: (command) => {
-        if (command.actorId === input.requesterId) {
-          throw refuse('segregation_of_duties', 'a requester never approves their own change');
-        }
-        const approval = step?.approvals.find((a) => a.approvalId === command.approvalId);
-        if (!step || !approval) throw refuse('not_in_step', 'this approval is not part of the step the change waits for');
-        if (approval.approverId !== command.actorId) throw refuse('not_the_approver', 'this approval is assigned to someone else');
-        if (approval.state !== 'requested') throw refuse('already_decided', `this approval is already ${approval.state}`);
-      },
-    },
-  );
+  setHandler(changeStatusQuery, status);
 
   setHandler(
     reviseScopeUpdate,
@@ -224,69 +174,6 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     },
   );
 
-  const interrupted = () => cancellation !== null || scopeRevised;
-
-  async function runStep(planned: PlannedStep): Promise<Authorization> {
-    const openedAt = Date.now();
-    let dueAt = openedAt + timings.deadlineMs;
-    const stepKey = `r${revision}:step${planned.index}`;
-    const opened = await activities.openApprovalStep({ ...base(`${stepKey}:open`), revision, step: planned, dueAt: new Date(dueAt).toISOString() });
-    if (opened.length === 0) return 'rejected';
-    const active: ActiveStep = {
-      planned,
-      dueAt,
-      approvals: opened.map((a) => ({ ...a, escalatedFromId: null, state: 'requested' })),
-      decisions: [],
-    };
-    step = active;
-    const sendTask = (approvalId: string, kind: 'task' | 'reminder') =>
-      activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${approvalId}:${kind}`, approvalId, kind });
-    await Promise.all(active.approvals.map((a) => sendTask(a.approvalId, 'task')));
-
-    const pending = () => active.approvals.filter((a) => a.state === 'requested');
-    async function escalatePending(round: number): Promise<void> {
-      for (const approval of pending()) {
-        const replacement = await activities.escalateApproval({
-          idempotencyKey: `${workflowId}:approval:${approval.approvalId}:escalate${round}`,
-          approvalId: approval.approvalId,
-          dueAt: new Date(active.dueAt).toISOString(),
-        });
-        if (!replacement) continue;
-        approval.state = 'escalated';
-        active.approvals.push({ ...replacement, escalatedFromId: approval.approvalId, state: 'requested' });
-        await sendTask(replacement.approvalId, 'task');
-      }
-    }
-
-    const timers = [
-      { at: openedAt + timings.reminderAfterMs, fire: () => Promise.all(pending().map((a) => sendTask(a.approvalId, 'reminder'))) },
-      { at: openedAt + timings.escalationAfterMs, fire: () => escalatePending(1) },
-    ];
-    let extended = false;
-    for (;;) {
-      const outcome = outcomeOf(active);
-      if (outcome !== 'pending' || interrupted()) {
-        await activities.closeOpenApprovals({ ...base(`${stepKey}:close`), revision, step: planned.index, to: interrupted() ? 'cancelled' : 'skipped' });
-        for (const a of pending()) a.state = interrupted() ? 'cancelled' : 'skipped';
-        return interrupted() ? 'interrupted' : outcome === 'approved' ? 'approved' : 'rejected';
-      }
-      const next = timers[0]?.at ?? active.dueAt;
-      const woken = await condition(() => outcomeOf(active) !== 'pending' || interrupted(), Math.max(1, next - Date.now()));
-      if (woken) continue;
-      const timer = timers.shift();
-      if (timer) {
-        await timer.fire();
-      } else if (planned.onExpiry === 'escalate' && !extended) {
-        extended = true;
-        active.dueAt = dueAt = Date.now() + timings.deadlineMs;
-        await escalatePending(2);
-      } else {
-        await activities.closeOpenApprovals({ ...base(`${stepKey}:expire`), revision, step: planned.index, to: 'expired' });
-        for (const a of pending()) a.state = 'expired';
-        return 'rejected';
-      }
-    }
-  }
 
   async function authorize(assessed: AssessmentResult): Promise<Authorization> {
     if (assessed.model && !isRiskAbove(assessed.riskLevel, assessed.model.riskCeiling)) {
@@ -299,15 +186,10 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
       return 'approved';
     }
     const plan = await activities.planApprovals({ ...base(`r${revision}:plan`), revision, subject: assessed.subject });
-    for (const planned of plan) {
-      const result = await runStep(planned);
-      if (result !== 'approved') return result;
-    }
-    return 'approved';
+    return approvals.run(plan, revision);
   }
 
   async function close(code: CloseCode, actor: string, detail: string): Promise<void> {
-    step = null;
     await moveTo('closed', actor, { detail }, code);
     await activities.notifyRequester({ ...base('notice:outcome'), notice: { kind: 'outcome', closeCode: code, detail } });
   }
@@ -324,7 +206,6 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     if (interrupted()) continue;
     await moveTo('authorize', SYSTEM, { riskLevel: assessment.riskLevel, riskScore: assessment.riskScore });
     const authorization = await authorize(assessment);
-    step = null;
     if (authorization === 'interrupted') continue;
     if (authorization === 'rejected') {
       outcome = 'rejected';
@@ -344,7 +225,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
 
   if (cancellation !== null) {
     const { actorEmail, reason } = cancellation as CancelCommand;
-    await activities.closeOpenApprovals({ ...base('cancel:approvals'), revision, to: 'cancelled' });
+    await approvals.closeAll(revision, `${workflowId}:cancel:approvals`);
     await close('cancelled', actorEmail, reason);
   } else if (outcome === 'rejected') {
     await activities.notifyRequester({

@@ -1,0 +1,140 @@
+import type { Knex } from 'knex';
+import type { ChangeImpact } from '../domain/change-impact';
+import type { RiskAssessment } from '../domain/change-risk';
+import { impactSummaryLines } from '../domain/impact-summary';
+import { formatMoney } from '../domain/money';
+import type { ApprovalSubjectType } from '../workflows/approvals/contract';
+
+/**
+ * What an approver reads about the thing they approve, whatever it is: the same account in the
+ * task email and on the approval page.
+ */
+export interface ApprovalSubjectSummary {
+  id: string;
+  number: string;
+  title: string;
+  state: string;
+  requesterId: string;
+  requesterName: string;
+  requesterEmail: string;
+  workflowId: string;
+  /** API path of the subject, e.g. /changes/CHG0001001. */
+  path: string;
+  /** One line under the title: type, requester, window or cost centre, cost. */
+  meta: string;
+  description: string;
+  sections: { title: string; items: string[] }[];
+}
+
+export const SUBJECT_TABLES: Record<ApprovalSubjectType, string> = {
+  change_request: 'change_requests',
+  purchase_request: 'purchase_requests',
+};
+
+export async function requesterOf(db: Knex, type: ApprovalSubjectType, id: string): Promise<string | undefined> {
+  const row = await db(SUBJECT_TABLES[type]).where({ id }).first('requester_id');
+  return row?.requester_id;
+}
+
+async function describeChange(db: Knex, id: string): Promise<ApprovalSubjectSummary | undefined> {
+  const c = await db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').where('c.id', id)
+    .first('c.*', 'r.name as requester_name', 'r.email as requester_email');
+  if (!c) return undefined;
+  const impact = c.impact as (ChangeImpact & { risk: RiskAssessment }) | null;
+  const window = c.planned_start ? `${(c.planned_start as Date).toISOString()} to ${(c.planned_end as Date | null)?.toISOString() ?? 'open'}` : 'as soon as approved';
+  return {
+    id: c.id,
+    number: c.number,
+    title: c.title,
+    state: c.state,
+    requesterId: c.requester_id,
+    requesterName: c.requester_name,
+    requesterEmail: c.requester_email,
+    workflowId: c.workflow_id,
+    path: `/changes/${c.number}`,
+    meta: `${c.type} change · requested by ${c.requester_name} · window ${window} · one-off cost ${formatMoney(c.one_off_cost_minor, c.currency)}`,
+    description: c.description,
+    sections: [
+      {
+        title: `Risk: ${(c.risk_level ?? 'not assessed').replace(/_/g, ' ')}${c.risk_score === null ? '' : ` (score ${c.risk_score})`}`,
+        items: impact?.risk.reasons.length ? impact.risk.reasons.map((r) => `${r.text} (+${r.points})`) : ['No risk factors.'],
+      },
+      { title: 'Impact', items: impact ? impactSummaryLines(impact) : ['Not assessed yet.'] },
+    ],
+  };
+}
+
+/** The budget figures the procurement workflow stores with the request. */
+export interface PurchaseAssessment {
+  totalMinor: number;
+  currency: string;
+  period: string;
+  budgetMinor: number | null;
+  spentMinor: number;
+  committedMinor: number;
+  remainingBeforeMinor: number | null;
+  remainingAfterMinor: number | null;
+  overBudget: boolean;
+  offCatalogue: boolean;
+  newVendor: boolean;
+  reuseOffer: { lineId: string; productId: string; offeredUnits: number }[];
+}
+
+async function describePurchase(db: Knex, id: string): Promise<ApprovalSubjectSummary | undefined> {
+  const p = await db('purchase_requests as p').join('people as r', 'r.id', 'p.requester_id').join('cost_centres as cc', 'cc.id', 'p.cost_centre_id')
+    .where('p.id', id).first('p.*', 'r.name as requester_name', 'r.email as requester_email', 'cc.code as cost_centre_code');
+  if (!p) return undefined;
+  const lines = await db('purchase_request_lines as l').leftJoin('vendors as v', 'v.id', 'l.vendor_id').where('l.purchase_request_id', id)
+    .orderBy('l.line_number').select('l.*', 'v.name as vendor_name');
+  const a = p.assessment as PurchaseAssessment | null;
+  const money = (minor: number) => formatMoney(minor, p.currency);
+  const budget = !a
+    ? ['Not checked yet.']
+    : a.remainingBeforeMinor === null
+      ? [`No budget for ${p.cost_centre_code} in ${a.period.slice(0, 7)}.`]
+      : [
+          `${money(a.remainingBeforeMinor)} of ${money(a.budgetMinor ?? 0)} left in ${a.period.slice(0, 7)} before (spent ${money(a.spentMinor)}, committed ${money(a.committedMinor)}).`,
+          `${money(a.remainingAfterMinor ?? 0)} after this request${a.overBudget ? ': over budget' : ''}.`,
+        ];
+  const flags = a ? [a.offCatalogue ? 'Contains items not in the catalogue.' : '', a.newVendor ? 'Buys from a vendor without a contract in force.' : ''].filter(Boolean) : [];
+  return {
+    id: p.id,
+    number: p.number,
+    title: p.justification.length > 80 ? `${p.justification.slice(0, 77)}...` : p.justification,
+    state: p.state,
+    requesterId: p.requester_id,
+    requesterName: p.requester_name,
+    requesterEmail: p.requester_email,
+    workflowId: p.workflow_id,
+    path: `/purchase-requests/${p.number}`,
+    meta: `purchase request · requested by ${p.requester_name} · cost centre ${p.cost_centre_code} · total ${money(p.total_minor)}${p.programme ? ` · programme ${p.programme}` : ''}`,
+    description: p.justification,
+    sections: [
+      {
+        title: 'Lines',
+        items: lines.map((l) => {
+          const buying = l.quantity - l.reused_units;
+          const reuse = l.reused_units ? ` (${l.reused_units} from spare licences)` : '';
+          return `${buying} x ${l.description}${reuse} at ${money(l.unit_price_minor)} (${l.price_source} price) = ${money(buying * l.unit_price_minor)}` +
+            `${l.vendor_name ? ` from ${l.vendor_name}` : ''}`;
+        }),
+      },
+      { title: 'Budget', items: [...budget, ...flags] },
+    ],
+  };
+}
+
+export function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string): Promise<ApprovalSubjectSummary | undefined> {
+  return type === 'change_request' ? describeChange(db, id) : describePurchase(db, id);
+}
+
+/** The summary as plain text for emails. */
+export function summaryText(summary: ApprovalSubjectSummary): string[] {
+  return [
+    `${summary.number}: ${summary.title}`,
+    `${summary.meta[0].toUpperCase()}${summary.meta.slice(1)}.`,
+    '',
+    summary.description,
+    ...summary.sections.flatMap((s) => ['', `${s.title}:`, ...s.items.map((item) => `  - ${item}`)]),
+  ];
+}

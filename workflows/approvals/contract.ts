@@ -1,0 +1,118 @@
+/**
+ * The approval machinery's contract, shared by every workflow that asks people to approve (change
+ * requests, purchase requests): the decision update, what a step looks like from outside, and the
+ * inputs of the approval activities.
+ */
+import { defineUpdate } from '@temporalio/workflow';
+import type { ApprovalPolicy, Decision, ExpiryAction, PlannedStep, StepOutcome } from '../../domain/approval-routing';
+
+export const APPROVAL_SUBJECT_TYPES = ['change_request', 'purchase_request'] as const;
+export type ApprovalSubjectType = (typeof APPROVAL_SUBJECT_TYPES)[number];
+
+export interface ApprovalTimings {
+  reminderAfterMs: number;
+  escalationAfterMs: number;
+  deadlineMs: number;
+}
+
+export interface ApprovalView {
+  approvalId: string;
+  approverId: string;
+  delegatedFromId: string | null;
+  escalatedFromId: string | null;
+  state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'expired' | 'skipped' | 'cancelled';
+}
+
+export interface StepView {
+  index: number;
+  name: string;
+  policy: ApprovalPolicy;
+  required: number;
+  onExpiry: ExpiryAction;
+  dueAt: string;
+  approvals: ApprovalView[];
+  outcome: StepOutcome;
+}
+
+export interface DecisionCommand {
+  approvalId: string;
+  actorId: string;
+  actorEmail: string;
+  decision: Decision;
+  comment?: string;
+  via: 'link' | 'api';
+}
+
+export interface DecisionOutcome {
+  approvalId: string;
+  decision: Decision;
+  stepOutcome: StepOutcome;
+  /** The state of the change or purchase request when the decision was recorded. */
+  state: string;
+}
+
+export const decideUpdate = defineUpdate<DecisionOutcome, [DecisionCommand]>('decide');
+
+export const ApprovalFailure = {
+  refused: 'ApprovalRefused',
+} as const;
+
+export interface ApprovalRefusal {
+  rule: 'not_in_step' | 'already_decided' | 'not_the_approver' | 'segregation_of_duties';
+  message: string;
+}
+
+// Activity inputs: each carries the idempotency key its writes are keyed by.
+
+export interface ApprovalSubject {
+  workflowId: string;
+  subjectType: ApprovalSubjectType;
+  subjectId: string;
+}
+
+export interface OpenStepInput extends ApprovalSubject {
+  idempotencyKey: string;
+  revision: number;
+  step: PlannedStep;
+  dueAt: string;
+}
+
+export interface OpenedApproval {
+  approvalId: string;
+  approverId: string;
+  delegatedFromId: string | null;
+}
+
+export interface ApprovalTaskInput {
+  idempotencyKey: string;
+  approvalId: string;
+  kind: 'task' | 'reminder';
+}
+
+export interface RecordDecisionInput {
+  idempotencyKey: string;
+  approvalId: string;
+  decision: Decision;
+  comment: string | null;
+  via: 'link' | 'api';
+  actor: string;
+}
+
+export interface RecordedDecision {
+  applied: boolean;
+  state: string;
+}
+
+export interface EscalateInput {
+  idempotencyKey: string;
+  approvalId: string;
+  dueAt: string;
+}
+
+export interface CloseApprovalsInput extends ApprovalSubject {
+  idempotencyKey: string;
+  revision: number;
+  /** Only this step's approvals; all of the workflow's otherwise. */
+  step?: number;
+  to: 'skipped' | 'cancelled' | 'expired';
+}
