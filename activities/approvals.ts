@@ -1,6 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { applyDelegation, escalationTarget, type Delegation } from '../domain/approval-routing';
+import {
+  applyDelegation,
+  escalationTarget,
+  planApprovalSteps,
+  unknownConditionKeys,
+  type ApprovalRule,
+  type Delegation,
+  type PlannedStep,
+  type RoutingSubject,
+} from '../domain/approval-routing';
 import { describeApprovalSubject, requesterOf, summaryText } from '../model/approval-subjects';
 import { signApprovalToken } from '../platform/approval-links';
 import type { Mailer } from '../platform/mailer';
@@ -34,6 +43,58 @@ export function activeDelegations(db: Knex): Promise<Delegation[]> {
     .where('ends_at', '>', db.fn.now())
     .orderBy('starts_at')
     .select('delegator_id as delegatorId', 'delegate_id as delegateId');
+}
+
+/** Who the approver kinds resolve to for one subject; the rest (groups, delegations, process owners) is loaded here. */
+export interface SubjectApprovers {
+  requesterId: string;
+  managerId: string | null;
+  costCentreOwnerId: string | null;
+  assetOwnerIds: string[];
+  serviceOwnerIds: string[];
+}
+
+/**
+ * The approval plan for a subject: the active rules of the process, resolved to people with the
+ * pure routing rule. Reads in order on the caller's transaction (one connection).
+ */
+export async function planFromRules(
+  trx: Knex,
+  process: 'change' | 'procurement',
+  subject: RoutingSubject,
+  approvers: SubjectApprovers,
+): Promise<{ rules: ApprovalRule[]; plan: PlannedStep[]; rulesWithUnknownConditions: string[] }> {
+  const ruleRows = await trx('approval_rules').where({ process, active: true }).orderBy(['step_order', 'name']);
+  const rules: ApprovalRule[] = ruleRows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    stepOrder: r.step_order,
+    appliesWhen: r.applies_when,
+    approverKind: r.approver_kind,
+    groupId: r.group_id,
+    policy: r.policy,
+    quorum: r.quorum,
+    onExpiry: r.on_expiry,
+  }));
+  const groupIds = rules.map((r) => r.groupId).filter((id): id is string => id !== null);
+  const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id').whereIn('gm.group_id', groupIds)
+    .where('p.active', true).orderBy('p.name').select('gm.group_id', 'p.id');
+  const delegations = await activeDelegations(trx);
+  const processOwners = await trx('person_roles as pr').join('people as p', 'p.id', 'pr.person_id')
+    .where({ 'pr.role': 'process_owner', 'p.active': true }).orderBy('p.name').select('p.id');
+  const groupMembers: Record<string, string[]> = {};
+  for (const m of members) (groupMembers[m.group_id] ??= []).push(m.id);
+  const plan = planApprovalSteps(rules, subject, {
+    requesterId: approvers.requesterId,
+    managerOf: { [approvers.requesterId]: approvers.managerId },
+    costCentreOwnerId: approvers.costCentreOwnerId,
+    assetOwnerIds: approvers.assetOwnerIds,
+    serviceOwnerIds: approvers.serviceOwnerIds,
+    groupMembers,
+    delegations,
+    fallbackApproverIds: processOwners.map((p) => p.id),
+  });
+  return { rules, plan, rulesWithUnknownConditions: rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name) };
 }
 
 /** The approval machinery every workflow that asks people to approve shares: steps, tasks, decisions, escalation. */

@@ -1,19 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import {
-  planApprovalSteps,
-  unknownConditionKeys,
-  type ApprovalRule,
-  type PlannedStep,
-} from '../domain/approval-routing';
+import type { PlannedStep } from '../domain/approval-routing';
 import type { ChangeImpact } from '../domain/change-impact';
 import { riskFactorsOf, scoreChangeRisk, type RiskLevel } from '../domain/change-risk';
 import { findAsset } from '../model/assets';
 import { assessChangeImpact } from '../model/change-impact';
 import type { Mailer } from '../platform/mailer';
-import { transitionUpdate, LifecycleFailure, type ReminderSettings } from '../workflows/asset-lifecycle/contract';
-import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
+import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import type {
   AssessmentResult,
   AssetTransitionInput,
@@ -24,8 +18,9 @@ import type {
   ScopeRevisionInput,
   StateChangeInput,
 } from '../workflows/change-request/contract';
-import { activeDelegations } from './approvals';
+import { planFromRules } from './approvals';
 import { recordOnce } from './audit';
+import { runLifecycleTransition } from './lifecycle-transitions';
 import { deliverEmail } from './email';
 
 export interface ChangeRequestActivityDeps {
@@ -119,41 +114,16 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
             .where('c.id', input.changeId)
             .first('c.requester_id', 'r.manager_id', 'cc.owner_id as cost_centre_owner_id', 'c.impact');
           const impact = change.impact as ChangeImpact;
-          const ruleRows = await trx('approval_rules').where({ process: 'change', active: true }).orderBy(['step_order', 'name']);
-          const rules: ApprovalRule[] = ruleRows.map((r) => ({
-            id: r.id,
-            name: r.name,
-            stepOrder: r.step_order,
-            appliesWhen: r.applies_when,
-            approverKind: r.approver_kind,
-            groupId: r.group_id,
-            policy: r.policy,
-            quorum: r.quorum,
-            onExpiry: r.on_expiry,
-          }));
-          const groupIds = rules.map((r) => r.groupId).filter((id): id is string => id !== null);
-          // One connection in a transaction: these run one after another.
-          const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id').whereIn('gm.group_id', groupIds)
-            .where('p.active', true).orderBy('p.name').select('gm.group_id', 'p.id');
           const assetOwners = await trx('assets').whereIn('id', impact.assets.behindCis.map((a) => a.assetId)).whereNotNull('managed_by_id')
             .distinct('managed_by_id');
-          const delegations = await activeDelegations(trx);
-          const processOwners = await trx('person_roles as pr').join('people as p', 'p.id', 'pr.person_id')
-            .where({ 'pr.role': 'process_owner', 'p.active': true }).orderBy('p.name').select('p.id');
-          const groupMembers: Record<string, string[]> = {};
-          for (const m of members) (groupMembers[m.group_id] ??= []).push(m.id);
-          const plan = planApprovalSteps(rules, input.subject, {
+          const { plan, rulesWithUnknownConditions } = await planFromRules(trx, 'change', input.subject, {
             requesterId: change.requester_id,
-            managerOf: { [change.requester_id]: change.manager_id },
+            managerId: change.manager_id,
             costCentreOwnerId: change.cost_centre_owner_id,
             assetOwnerIds: assetOwners.map((a) => a.managed_by_id),
             serviceOwnerIds: impact.services.businessServices.map((s) => s.ownerId).filter((id): id is string => id !== null),
-            groupMembers,
-            delegations,
-            fallbackApproverIds: processOwners.map((p) => p.id),
           });
-          const badRules = rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name);
-          return { result: plan, details: { revision: input.revision, subject: input.subject, steps: plan.length, rulesWithUnknownConditions: badRules } };
+          return { result: plan, details: { revision: input.revision, subject: input.subject, steps: plan.length, rulesWithUnknownConditions } };
         },
       );
     },
@@ -228,25 +198,13 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
       const asset = await findAsset(db, input.action.assetId);
       if (!asset) return { assetId: input.action.assetId, ok: false, message: 'the asset no longer exists' };
       const change = await db('change_requests').where({ id: input.changeId }).first('number');
-      let result: AssetTransitionResult;
-      try {
-        await temporal.workflow.executeUpdateWithStart(transitionUpdate, {
-          args: [{
-            toState: input.action.toState as never,
-            toSubstate: (input.action.toSubstate ?? undefined) as never,
-            note: `implemented by change ${change.number}`,
-            requestedBy: input.actor,
-            requestId: input.idempotencyKey,
-          }],
-          updateId: input.idempotencyKey,
-          startWorkflowOperation: new WithStartWorkflowOperation('assetLifecycleWorkflow', lifecycleStartOptions(asset, lifecycle)),
-        });
-        result = { assetId: asset.id, ok: true, message: `${asset.assetTag} moved to ${input.action.toState}` };
-      } catch (error) {
-        const refusal = refusalOf(error);
-        if (!refusal) throw error;
-        result = { assetId: asset.id, ok: false, message: `${asset.assetTag}: ${refusal}` };
-      }
+      const result = await runLifecycleTransition(temporal, lifecycle, asset, {
+        toState: input.action.toState,
+        toSubstate: input.action.toSubstate ?? null,
+        note: `implemented by change ${change.number}`,
+        actor: input.actor,
+        requestId: input.idempotencyKey,
+      });
       await recordOnce(
         db,
         { ...input, idempotencyKey: `${input.idempotencyKey}:recorded`, subjectType: SUBJECT, subjectId: input.changeId, action: 'asset_transition', details: { ...result, ...input.action } },
@@ -312,13 +270,6 @@ export async function writeScope(
       );
     }
   }
-}
-
-function refusalOf(error: unknown): string | undefined {
-  if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
-  let cause: unknown = error.cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  return cause instanceof ApplicationFailure && cause.type === LifecycleFailure.transitionRefused ? cause.message : undefined;
 }
 
 export type ChangeRequestActivities = ReturnType<typeof createChangeRequestActivities>;

@@ -5,6 +5,7 @@ import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { createApprovalActivities } from './approvals';
 import { createAssetLifecycleActivities } from './asset-lifecycle';
 import { createChangeRequestActivities } from './change-request';
+import { createPurchaseRequestActivities } from './purchase-request';
 
 export interface ActivityDeps {
   db: Knex;
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createAssetLifecycleActivities(deps),
     ...createChangeRequestActivities(deps),
+    ...createPurchaseRequestActivities(deps),
   };
 }
 

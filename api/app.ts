@@ -14,6 +14,7 @@ import { registerChangeRoutes } from './routes/changes';
 import { registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerHealthRoutes } from './routes/health';
+import { registerPurchaseRoutes } from './routes/purchases';
 import { RouteRegistry } from './routes-registry';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   reminders: ReminderSettings;
   approvalLinkSecret: string;
   approvalTimings: ApprovalTimingSettings;
+  /** How long a purchase request's licence reuse offer waits for the requester. */
+  reuseOfferTimeoutMs: number;
   /** Set when the local SMTP sink runs: its messages are shown at /dev/mail. */
   mailboxDir?: string;
   temporalUiUrl?: string;
@@ -41,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   registerHealthRoutes(routes, deps.db, deps.temporal);
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
+  registerPurchaseRoutes(routes, deps);
   registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
   if (deps.mailboxDir) registerDevMailboxRoutes(routes, deps.mailboxDir);

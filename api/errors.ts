@@ -7,6 +7,7 @@ import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
 import { ApprovalFailure, type ApprovalRefusal } from '../workflows/approvals/contract';
 import { ChangeFailure, type ChangeRefusal } from '../workflows/change-request/contract';
+import { PurchaseFailure, type PurchaseRefusal, type ReceiptRefusal } from '../workflows/purchase-request/contract';
 
 /** An error the API answers with its own status; anything else is a 500 without details. */
 export class HttpError extends Error {
@@ -44,6 +45,14 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
     case ChangeFailure.refused: {
       const refusal = (cause.details as ChangeRefusal[])[0];
       return new HttpError(409, refusal.rule, refusal.message);
+    }
+    case PurchaseFailure.refused: {
+      const refusal = (cause.details as PurchaseRefusal[])[0];
+      return new HttpError(409, refusal.rule, refusal.message);
+    }
+    case PurchaseFailure.receiptRefused: {
+      const refusal = (cause.details as ReceiptRefusal[])[0];
+      return conflict('receipt_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
     }
     case ApprovalFailure.refused: {
       const refusal = (cause.details as ApprovalRefusal[])[0];

@@ -187,6 +187,14 @@ const CONTRACTS: ContractSeed[] = [
   { key: 'fabrikam-desk', vendor: 'Fabrikam Office Supplies', kind: 'support', title: 'Desk-side support, Lisbon office', startMonths: -48, endDays: -300, valueMinor: 1_800_000, autoRenew: false, noticeDays: 60 },
 ];
 
+/** Negotiated prices under a contract: a purchase request pays these rather than the list price. */
+const CONTRACT_PRICES: { contract: ContractKey; model?: ModelKey; product?: ProductKey; unitPriceMinor: number }[] = [
+  { contract: 'dell-purchase', model: 'latitude', unitPriceMinor: 128_500 },
+  { contract: 'apple-purchase', model: 'macbook', unitPriceMinor: 236_000 },
+  { contract: 'adobe-vip', product: 'acrobat', unitPriceMinor: 21_500 },
+  { contract: 'm365-ea', product: 'm365', unitPriceMinor: 44_900 },
+];
+
 type SerialStyle = 'dell' | 'lenovo' | 'apple' | 'hpe' | 'cisco' | 'meraki' | 'netapp';
 
 interface HardwareModelSeed {
@@ -652,7 +660,7 @@ const APPROVAL_RULES: {
   { process: 'change', stepOrder: 4, name: 'Finance', appliesWhen: { minCostMinor: 500_000 }, approverKind: 'group', group: 'Finance', policy: 'any' },
   { process: 'procurement', stepOrder: 1, name: 'Manager', appliesWhen: {}, approverKind: 'manager', policy: 'any' },
   { process: 'procurement', stepOrder: 2, name: 'Cost centre owner', appliesWhen: { minCostMinor: 100_000 }, approverKind: 'cost_centre_owner', policy: 'any' },
-  { process: 'procurement', stepOrder: 3, name: 'Finance', appliesWhen: { minCostMinor: 1_000_000 }, approverKind: 'group', group: 'Finance', policy: 'any' },
+  { process: 'procurement', stepOrder: 3, name: 'Finance', appliesWhen: { anyOf: [{ minCostMinor: 1_000_000 }, { overBudget: true }] }, approverKind: 'group', group: 'Finance', policy: 'any' },
   { process: 'procurement', stepOrder: 4, name: 'Security', appliesWhen: { anyOf: [{ newVendor: true }, { offCatalogue: true }] }, approverKind: 'group', group: 'Security', policy: 'any' },
 ];
 
@@ -814,7 +822,7 @@ async function insertDemoData(trx: Knex.Transaction, people: DemoPerson[], now: 
   await insertCostCentres(trx, ctx, createRandom(SEED + 1));
   log(`demo: ${COST_CENTRES.length} cost centres with ${BUDGET_MONTHS.length} monthly budgets each`);
   await insertSuppliersAndCatalogue(trx, ctx);
-  log(`demo: ${VENDORS.length} vendors, ${CONTRACTS.length} contracts, ${HARDWARE_MODELS.length} hardware models, ${SOFTWARE_PRODUCTS.length} software products`);
+  log(`demo: ${VENDORS.length} vendors, ${CONTRACTS.length} contracts (${CONTRACT_PRICES.length} negotiated prices), ${HARDWARE_MODELS.length} hardware models, ${SOFTWARE_PRODUCTS.length} software products`);
   const assets = await insertAssets(trx, ctx, createRandom(SEED + 2));
   log(`demo: ${assets.size} assets`);
   const serviceMap = await insertServiceMap(trx, ctx, assets, createRandom(SEED + 3));
@@ -910,6 +918,14 @@ async function insertSuppliersAndCatalogue(trx: Knex.Transaction, ctx: Context):
     name: p.name,
     vendor_id: required(ctx.vendor, p.vendor),
     licence_metric: p.metric,
+    unit_price_minor: p.unitPriceMinor,
+    currency: CURRENCY,
+  })));
+
+  await insertRows(trx, 'contract_prices', CONTRACT_PRICES.map((p) => ({
+    contract_id: required(ctx.contract, p.contract).id,
+    hardware_model_id: p.model ? required(ctx.model, p.model).id : null,
+    software_product_id: p.product ? required(ctx.product, p.product).id : null,
     unit_price_minor: p.unitPriceMinor,
     currency: CURRENCY,
   })));

@@ -36,6 +36,8 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.alterTable('purchase_orders', (t) => {
+    t.bigInteger('received_minor').notNullable().defaultTo(0)
+      .comment('value received so far; an open order commits amount_minor - received_minor (the rest is in cost records)');
     t.timestamp('closed_at', { useTz: true });
   });
 
@@ -74,7 +76,7 @@ export async function down(knex: Knex): Promise<void> {
     t.dropIndex(['purchase_order_id'], 'receipts_order_index');
   });
   await knex.schema.alterTable('purchase_orders', (t) => {
-    t.dropColumn('closed_at');
+    t.dropColumns('received_minor', 'closed_at');
   });
   await knex.schema.alterTable('purchase_request_lines', (t) => {
     t.dropChecks(['purchase_request_lines_price_source_check', 'purchase_request_lines_reused_check']);

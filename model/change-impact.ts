@@ -160,7 +160,8 @@ budget_position AS MATERIALIZED (
                       AND r.charge_period_start >= (cr.period::timestamp AT TIME ZONE 'UTC')
                       AND r.charge_period_start < ((cr.period + interval '1 month')::timestamp AT TIME ZONE 'UTC')
                       AND r.billing_currency = cr.currency), 0) AS spent,
-         coalesce((SELECT sum(o.amount_minor) FROM purchase_orders o
+         -- the commitment rule of model/budgets.ts: open orders, less what was received (now in cost records)
+         coalesce((SELECT sum(o.amount_minor - o.received_minor) FROM purchase_orders o
                      JOIN purchase_requests q ON q.id = o.purchase_request_id
                     WHERE q.cost_centre_id = cr.cost_centre_id
                       AND o.state NOT IN ('closed', 'cancelled')

@@ -49,6 +49,7 @@ const configSchema = z.object({
   EMERGENCY_APPROVAL_REMINDER_AFTER: duration.default(msToNumber('30m')),
   EMERGENCY_APPROVAL_ESCALATION_AFTER: duration.default(msToNumber('1h')),
   EMERGENCY_APPROVAL_DEADLINE: duration.default(msToNumber('2h')),
+  LICENCE_REUSE_OFFER_TIMEOUT: duration.default(msToNumber('3d')),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
     approvalLinkSecret,
     approvalTimings: config.approvalTimings,
+    reuseOfferTimeoutMs: config.LICENCE_REUSE_OFFER_TIMEOUT,
     mailboxDir: config.MAILBOX_DIR ? config.mailboxDir : undefined,
     temporalUiUrl: config.TEMPORAL_UI_URL,
   });

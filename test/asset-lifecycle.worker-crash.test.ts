@@ -3,39 +3,25 @@
  * every email happens once. The worker runs as its own process (the built `dist/scripts/worker.js`)
  * so that it can be killed for real.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createActivities } from '../activities';
 import { createMailer } from '../platform/mailer';
-import { projectRoot } from '../platform/project-root';
 import { auditRows, createAsset, createPerson, installSoftware, type TestPerson } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
+import { buildDist, startWorkerProcess as startWorker } from './support/worker-process';
 
 let stack: Stack;
 let assetManager: TestPerson;
 const workers: ChildProcess[] = [];
 
 function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'scripts', 'worker.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.database.url,
-      TEMPORAL_ADDRESS: stack.env.address,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      SMTP_URL: stack.sink.url,
-      PUBLIC_URL: stack.baseUrl,
-      SECURITY_NOTICE_EMAIL: stack.securityNoticeEmail,
-      APPROVAL_LINK_SECRET: stack.approvalLinkSecret,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = startWorker(stack);
   workers.push(child);
   return child;
 }
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot(), stdio: 'inherit' });
+  buildDist();
   stack = await startStack({ worker: false });
   assetManager = await createPerson(stack.database.db, ['asset_manager'], 'Carl Crash');
 });

@@ -1,2 +1,3 @@
 export { assetLifecycleWorkflow } from './asset-lifecycle/workflow';
 export { changeRequestWorkflow } from './change-request/workflow';
+export { purchaseRequestWorkflow } from './purchase-request/workflow';

@@ -52,7 +52,13 @@ export const RELAXED_APPROVAL_TIMINGS: ApprovalTimingSettings = {
 };
 
 export async function startStack(
-  options: { timeSkipping?: boolean; worker?: boolean; reminders?: ReminderSettings; approvalTimings?: ApprovalTimingSettings } = {},
+  options: {
+    timeSkipping?: boolean;
+    worker?: boolean;
+    reminders?: ReminderSettings;
+    approvalTimings?: ApprovalTimingSettings;
+    reuseOfferTimeoutMs?: number;
+  } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -87,6 +93,7 @@ export async function startStack(
     reminders,
     approvalLinkSecret,
     approvalTimings: options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS,
+    reuseOfferTimeoutMs: options.reuseOfferTimeoutMs ?? 24 * HOUR,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

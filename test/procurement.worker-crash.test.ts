@@ -1,0 +1,76 @@
+/**
+ * A worker killed between recording a receipt and creating its assets: the next worker finishes
+ * the receipt, and each received unit becomes exactly one asset, one stock transition and one
+ * cost record.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createApprovalRule, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
+import { call, startStack, type Stack } from './support/stack';
+import { buildDist, kill, startWorkerProcess } from './support/worker-process';
+
+let stack: Stack;
+let requester: TestPerson;
+let manager: TestPerson;
+let receiver: TestPerson;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  buildDist();
+  stack = await startStack({ worker: false });
+  const db = stack.database.db;
+  manager = await createPerson(db, ['approver'], 'Max Manager');
+  requester = await createPerson(db, ['requester'], 'Ria Requester', { managerId: manager.id });
+  receiver = await createPerson(db, ['asset_manager'], 'Kim Killed');
+  await createApprovalRule(db, { process: 'procurement', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map(kill));
+  await stack?.stop();
+});
+
+function startWorker(): ChildProcess {
+  const child = startWorkerProcess(stack);
+  workers.push(child);
+  return child;
+}
+
+it('creates each received asset once when the worker dies between the receipt and the assets', async () => {
+  const db = stack.database.db;
+  startWorker();
+  const [{ id: vendorId }] = await db('vendors').insert({ name: 'Crash Computers', contact_email: 'orders@crash.example' }).returning('id');
+  await db('contracts').insert({ vendor_id: vendorId, kind: 'purchase', title: 'Framework', starts_on: '2026-01-01', ends_on: '2029-01-01', currency: 'EUR' });
+  const [{ id: costCentreId }] = await db('cost_centres').insert({ code: 'CC-CRASH', name: 'Crash test' }).returning('id');
+  await db('budgets').insert({ cost_centre_id: costCentreId, period_start: `${new Date().toISOString().slice(0, 7)}-01`, amount_minor: 10_000_000, currency: 'EUR' });
+  const model = await createHardwareModel(db, { vendor_id: vendorId, list_price_minor: 99_900 });
+
+  const { body } = await call(stack, requester.apiKey, 'POST', '/purchase-requests', {
+    costCentre: 'CC-CRASH', justification: 'Crash test laptops', lines: [{ hardwareModelId: model, quantity: 4 }],
+  });
+  const approval = await eventually(async () => (await db('approvals').where({ subject_id: body.id }).first()) ?? undefined);
+  expect((await call(stack, manager.apiKey, 'POST', `/purchase-requests/${body.id}/approvals/${approval.id}/decision`, { decision: 'approved' })).status).toBe(200);
+  const order = await eventually(async () => (await db('purchase_orders').where({ purchase_request_id: body.id }).first()) ?? undefined);
+  const line = await db('purchase_request_lines').where({ purchase_request_id: body.id }).first('id');
+  const serials = ['CRASH-1', 'CRASH-2', 'CRASH-3', 'CRASH-4'];
+
+  const response = call(stack, receiver.apiKey, 'POST', `/purchase-orders/${order.number}/receipts`, { lines: [{ lineId: line.id, quantity: 4, serialNumbers: serials }] });
+  await eventually(async () => db('audit_log').where({ subject_id: body.id, action: 'receipt_recorded' }).first(), 30_000, 5);
+  await kill(workers[0]);
+  const assetsAtKill = await db('assets').whereIn('serial_number', serials).count({ n: '*' });
+  expect(Number(assetsAtKill[0].n)).toBeLessThan(4);
+
+  startWorker();
+  const res = await response;
+
+  expect(res.status).toBe(200);
+  expect(res.body.assetIds).toHaveLength(4);
+  const assets = await db('assets').whereIn('serial_number', serials).orderBy('serial_number');
+  expect(assets.map((a) => [a.serial_number, a.state])).toEqual(serials.map((s) => [s, 'in_stock']));
+  expect(await db('receipts').where({ purchase_order_id: order.id })).toHaveLength(1);
+  expect(await db('audit_log').where({ subject_id: body.id, action: 'asset_created' })).toHaveLength(4);
+  for (const asset of assets) {
+    expect(await db('audit_log').where({ subject_type: 'asset', subject_id: asset.id, action: 'transition' })).toHaveLength(1);
+  }
+  expect(await db('cost_records').whereIn('asset_id', assets.map((a) => a.id))).toHaveLength(4);
+  await eventually(async () => (await db('purchase_requests').where({ id: body.id }).first('state')).state === 'closed');
+});
