@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
-import { submitDemoChanges } from '../demo/changes';
+import { submitDemoRequests } from '../demo/requests';
 import { loadDemoData } from '../demo/seed';
 import { loadOrCreateLinkSecret } from '../platform/approval-links';
 import { loadConfig } from '../platform/config';
@@ -129,8 +129,8 @@ async function main(): Promise<void> {
 
     await waitForApi(config.publicUrl);
     if (demo?.loaded) {
-      const numbers = await submitDemoChanges(db, config.publicUrl, demo.people);
-      step(`demo: changes ${numbers.join(', ')} submitted; their approval emails are in the mail sink`);
+      const numbers = await submitDemoRequests(db, config.publicUrl, demo.people);
+      step(`demo: ${numbers.join(', ')} submitted; their approval emails are in the mail sink`);
     }
     printWelcome({ apiUrl: config.publicUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
   } catch (error) {
