@@ -133,7 +133,12 @@ export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSe
               })),
             )
             .returning(['id', 'approver_id', 'delegated_from_id']);
-          return { result: rows.map((r) => ({ approvalId: r.id, approverId: r.approver_id, delegatedFromId: r.delegated_from_id })) };
+          const emails = new Map<string, string>(
+            (await trx('people').whereIn('id', rows.map((r) => r.approver_id)).select('id', 'email')).map((p) => [p.id, p.email]),
+          );
+          return {
+            result: rows.map((r) => ({ approvalId: r.id, approverId: r.approver_id, approverEmail: emails.get(r.approver_id), delegatedFromId: r.delegated_from_id })),
+          };
         },
       );
     },
@@ -274,8 +279,9 @@ export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSe
               due_at: input.dueAt,
             })
             .returning(['id', 'approver_id', 'delegated_from_id']);
+          const approver = await trx('people').where({ id: row.approver_id }).first('email');
           return {
-            result: { approvalId: row.id, approverId: row.approver_id, delegatedFromId: row.delegated_from_id },
+            result: { approvalId: row.id, approverId: row.approver_id, approverEmail: approver.email, delegatedFromId: row.delegated_from_id },
             details: { to: taker.approverId },
           };
         },

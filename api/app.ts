@@ -14,6 +14,7 @@ import { registerChangeRoutes } from './routes/changes';
 import { registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerHealthRoutes } from './routes/health';
+import { registerProcessRoutes } from './routes/processes';
 import { registerPurchaseRoutes } from './routes/purchases';
 import { RouteRegistry } from './routes-registry';
 
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
   registerPurchaseRoutes(routes, deps);
+  registerProcessRoutes(routes, deps);
   registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
   if (deps.mailboxDir) registerDevMailboxRoutes(routes, deps.mailboxDir);

@@ -673,6 +673,21 @@ const CHANGE_MODELS: { name: string; description: string; riskCeiling: 'low' | '
     description: 'Apply the monthly operating-system security patches to one application server of a redundant pair and reboot it, one node at a time.' },
 ];
 
+/** How long a process may sit in a state before it breaches its SLA, in minutes. */
+const SLA_TARGETS: { process: 'change' | 'procurement' | 'asset_lifecycle'; state: string; minutes: number }[] = [
+  { process: 'change', state: 'new', minutes: 60 },
+  { process: 'change', state: 'assess', minutes: 4 * 60 },
+  { process: 'change', state: 'authorize', minutes: 3 * 24 * 60 },
+  { process: 'change', state: 'review', minutes: 5 * 24 * 60 },
+  { process: 'procurement', state: 'budget_check', minutes: 3 * 24 * 60 },
+  { process: 'procurement', state: 'authorize', minutes: 5 * 24 * 60 },
+  { process: 'procurement', state: 'ordering', minutes: 21 * 24 * 60 },
+  { process: 'procurement', state: 'partially_received', minutes: 21 * 24 * 60 },
+  { process: 'asset_lifecycle', state: 'in_maintenance', minutes: 14 * 24 * 60 },
+  { process: 'asset_lifecycle', state: 'in_transit', minutes: 7 * 24 * 60 },
+  { process: 'asset_lifecycle', state: 'missing', minutes: 3 * 24 * 60 },
+];
+
 const MAINTENANCE_WEEKS = 8;
 
 // ---------------------------------------------------------------------------------------------
@@ -832,7 +847,7 @@ async function insertDemoData(trx: Knex.Transaction, people: DemoPerson[], now: 
   const costRows = await insertCostRecords(trx, ctx, assets, serviceMap, createRandom(SEED + 5));
   log(`demo: ${costRows} cost records`);
   await insertProcessConfiguration(trx, ctx, now);
-  log(`demo: ${APPROVAL_RULES.length} approval rules, ${CHANGE_MODELS.length} change models, ${MAINTENANCE_WEEKS + 1} schedule windows`);
+  log(`demo: ${APPROVAL_RULES.length} approval rules, ${CHANGE_MODELS.length} change models, ${SLA_TARGETS.length} SLA targets, ${MAINTENANCE_WEEKS + 1} schedule windows`);
 }
 
 async function insertOrganisation(trx: Knex.Transaction, ctx: Context, people: DemoPerson[]): Promise<void> {
@@ -1504,6 +1519,7 @@ async function insertProcessConfiguration(trx: Knex.Transaction, ctx: Context, n
     on_expiry: r.onExpiry ?? 'reject',
   })));
   await insertRows(trx, 'change_models', CHANGE_MODELS.map((m) => ({ name: m.name, description: m.description, risk_ceiling: m.riskCeiling })));
+  await insertRows(trx, 'sla_targets', SLA_TARGETS.map((t) => ({ process: t.process, state: t.state, target_minutes: t.minutes })));
 
   // Saturday 22:00 to Sunday 04:00 UTC, starting with the first such window still ahead.
   let saturday = addDays(ctx.today, (6 - ctx.today.getUTCDay() + 7) % 7);

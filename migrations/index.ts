@@ -15,6 +15,7 @@ import * as auditLog from './20261127001300_audit_log';
 import * as emailLog from './20261127001400_email_log';
 import * as changeApprovalWorkflow from './20261127001500_change_approval_workflow';
 import * as procurementWorkflow from './20261127001600_procurement_workflow';
+import * as processIndex from './20261127001700_process_index';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -37,6 +38,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001400_email_log', emailLog],
   ['20261127001500_change_approval_workflow', changeApprovalWorkflow],
   ['20261127001600_procurement_workflow', procurementWorkflow],
+  ['20261127001700_process_index', processIndex],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -6,7 +6,7 @@ import { createTestDatabase } from './support/database';
 const DEMO_TABLES = [
   'people', 'person_roles', 'groups', 'group_members', 'cost_centres', 'budgets', 'vendors', 'contracts', 'contract_prices',
   'hardware_models', 'software_products', 'assets', 'configuration_items', 'ci_relationships',
-  'software_entitlements', 'software_consumptions', 'cost_records', 'approval_rules', 'change_models', 'schedule_windows',
+  'software_entitlements', 'software_consumptions', 'cost_records', 'approval_rules', 'change_models', 'schedule_windows', 'sla_targets',
 ];
 
 async function rowCounts(db: Knex): Promise<Record<string, number>> {

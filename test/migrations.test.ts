@@ -42,6 +42,10 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261127001400_email_log': { tables: ['email_log'] },
   '20261127001500_change_approval_workflow': { tables: ['change_licence_changes'] },
   '20261127001600_procurement_workflow': { tables: ['contract_prices'] },
+  '20261127001700_process_index': {
+    tables: ['sla_targets', 'processes'],
+    functions: ['process_sla_due', 'processes_from_asset', 'processes_from_change', 'processes_from_purchase', 'processes_waiting_from_approvals'],
+  },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

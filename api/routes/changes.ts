@@ -7,7 +7,7 @@ import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../doma
 import { CHANGE_TYPES } from '../../domain/change-impact';
 import { changeDetail, findChangeRow, toChange, type ChangeRow } from '../../model/changes';
 import type { ApprovalTimingSettings } from '../../platform/config';
-import { businessNumberKey, processStateKey, processTypeKey } from '../../workflows/search-attributes';
+import { businessNumberKey, processStateKey, processTypeKey, requesterKey } from '../../workflows/search-attributes';
 import {
   CHANGE_PROCESS,
   CHANGE_STATES,
@@ -210,6 +210,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
           { key: processTypeKey, value: CHANGE_PROCESS },
           { key: processStateKey, value: 'new' },
           { key: businessNumberKey, value: row.number },
+          { key: requesterKey, value: principal.email },
         ],
       });
       res.status(earlier ? 200 : 201);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { PURCHASE_STATES } from '../../domain/procurement';
 import { approvalsOf } from '../../model/changes';
 import type { ApprovalTimings } from '../../workflows/approvals/contract';
-import { businessNumberKey, processStateKey, processTypeKey } from '../../workflows/search-attributes';
+import { businessNumberKey, processStateKey, processTypeKey, requesterKey } from '../../workflows/search-attributes';
 import {
   PURCHASE_PROCESS,
   answerReuseOfferUpdate,
@@ -175,6 +175,7 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
           { key: processTypeKey, value: PURCHASE_PROCESS },
           { key: processStateKey, value: 'submitted' },
           { key: businessNumberKey, value: row.number },
+          { key: requesterKey, value: principal.email },
         ],
       });
       res.status(created ? 201 : 200);

@@ -18,6 +18,7 @@ export interface ApprovalTimings {
 export interface ApprovalView {
   approvalId: string;
   approverId: string;
+  approverEmail?: string;
   delegatedFromId: string | null;
   escalatedFromId: string | null;
   state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'expired' | 'skipped' | 'cancelled';
@@ -80,6 +81,8 @@ export interface OpenStepInput extends ApprovalSubject {
 export interface OpenedApproval {
   approvalId: string;
   approverId: string;
+  /** Absent in histories recorded before the waiting-for search attribute. */
+  approverEmail?: string;
   delegatedFromId: string | null;
 }
 

@@ -1,6 +1,7 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApprovalActivities } from '../../activities/approvals';
 import { stepOutcome, type Decision, type PlannedStep, type StepOutcome } from '../../domain/approval-routing';
+import { waitingForKey } from '../search-attributes';
 import {
   ApprovalFailure,
   decideUpdate,
@@ -50,6 +51,18 @@ export function approvalSteps(options: ApprovalStepsOptions) {
   const { workflowId, subjectType, subjectId, timings } = options;
   let step: ActiveStep | null = null;
 
+  /** Keeps the AssetflowWaitingFor search attribute on the approvers still to decide. */
+  let waitingShown = '';
+  function showWaitingFor(): void {
+    // Histories recorded before this attribute existed replay without it.
+    if (!patched('waiting-for-search-attribute')) return;
+    const emails = step ? step.approvals.filter((a) => a.state === 'requested' && a.approverEmail).map((a) => a.approverEmail!) : [];
+    const shown = emails.join(',');
+    if (shown === waitingShown) return;
+    waitingShown = shown;
+    upsertSearchAttributes([{ key: waitingForKey, value: emails }]);
+  }
+
   const outcomeOf = (s: ActiveStep): StepOutcome =>
     stepOutcome({ policy: s.planned.policy, required: s.planned.required, approverCount: s.planned.approvers.length }, s.decisions);
 
@@ -74,6 +87,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         throw refuse('already_decided', `this approval is already ${recorded.state}`);
       }
       active.decisions.push(command.decision);
+      showWaitingFor();
       return { approvalId: command.approvalId, decision: command.decision, stepOutcome: outcomeOf(active), state: options.state() };
     },
     {
@@ -105,6 +119,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       decisions: [],
     };
     step = active;
+    showWaitingFor();
     const sendTask = (approvalId: string, kind: 'task' | 'reminder') =>
       activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${approvalId}:${kind}`, approvalId, kind });
     await Promise.all(active.approvals.map((a) => sendTask(a.approvalId, 'task')));
@@ -120,6 +135,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         if (!replacement) continue;
         approval.state = 'escalated';
         active.approvals.push({ ...replacement, escalatedFromId: approval.approvalId, state: 'requested' });
+        showWaitingFor();
         await sendTask(replacement.approvalId, 'task');
       }
     }
@@ -135,6 +151,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         const to = options.interrupted() ? 'cancelled' : 'skipped';
         await activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:close`, step: planned.index, to });
         for (const a of pending()) a.state = to;
+        showWaitingFor();
         return options.interrupted() ? 'interrupted' : outcome === 'approved' ? 'approved' : 'rejected';
       }
       const next = timers[0]?.at ?? active.dueAt;
@@ -150,6 +167,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       } else {
         await activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:expire`, step: planned.index, to: 'expired' });
         for (const a of pending()) a.state = 'expired';
+        showWaitingFor();
         return 'rejected';
       }
     }

@@ -1,0 +1,112 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { approvalsOf } from '../../model/changes';
+import {
+  PROCESS_SORTS,
+  PROCESS_TYPES,
+  findProcess,
+  listProcesses,
+  processDashboard,
+  processTimeline,
+  type ProcessFilters,
+} from '../../model/processes';
+import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
+import { changeStatusQuery } from '../../workflows/change-request/contract';
+import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
+import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { badRequest, forbidden, notFound } from '../errors';
+import { pageQuery } from '../pagination';
+import type { RouteRegistry } from '../routes-registry';
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const listProcessesQuery = pageQuery.extend({
+  type: z.enum(PROCESS_TYPES).optional(),
+  state: z.string().trim().min(1).max(40).optional(),
+  requester: z.uuid().optional().describe('person id of the requester'),
+  waitingFor: z.uuid().optional().describe('person id of an approver the process waits for'),
+  minAgeDays: z.coerce.number().int().min(0).max(3650).optional().describe('started at least this many days ago'),
+  slaBreached: flag.optional(),
+  open: flag.optional().describe('true: not finished; false: finished'),
+  costCentre: z.string().trim().min(1).max(32).optional().describe('cost centre code'),
+  service: z.uuid().optional().describe('id of a business service a change reaches'),
+  q: z.string().trim().min(1).max(100).optional().describe('business number prefix or words of the title'),
+  sort: z.enum(PROCESS_SORTS).default('newest'),
+});
+
+const STATUS_QUERIES = {
+  change: changeStatusQuery,
+  procurement: purchaseStatusQuery,
+  asset_lifecycle: lifecycleStatusQuery,
+} as const;
+
+/** The filters a person may use: process owners and asset managers see all, others what they asked for or must decide. */
+export async function processFiltersFor(db: Knex, principal: Principal, query: z.output<typeof listProcessesQuery>): Promise<ProcessFilters> {
+  const filters: ProcessFilters = {
+    type: query.type,
+    state: query.state,
+    requesterId: query.requester,
+    waitingForId: query.waitingFor,
+    minAgeDays: query.minAgeDays,
+    slaBreached: query.slaBreached,
+    open: query.open,
+    serviceId: query.service,
+    q: query.q,
+  };
+  if (query.costCentre) {
+    const costCentre = await db('cost_centres').where({ code: query.costCentre }).first('id');
+    if (!costCentre) throw badRequest(`costCentre: no cost centre ${query.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
+    filters.costCentreId = costCentre.id;
+  }
+  if (!hasAnyRole(principal, OVERSEERS)) {
+    const asked = query.requester ?? (query.waitingFor ? undefined : principal.id);
+    if (asked && asked !== principal.id) throw forbidden('you can list the processes you requested or must decide');
+    if (query.waitingFor && query.waitingFor !== principal.id) throw forbidden('you can list the processes waiting for you');
+    filters.requesterId = asked;
+  }
+  return filters;
+}
+
+export function registerProcessRoutes(routes: RouteRegistry, { db, temporal }: { db: Knex; temporal: Client }): void {
+  routes.add(
+    {
+      method: 'get', path: '/processes', tag: 'processes', access: 'authenticated',
+      summary: 'Every change, purchase and asset lifecycle, filtered and sorted: state, who it waits for and since when, SLA',
+      query: listProcessesQuery,
+      responses: { 200: 'a page of processes', 400: 'bad filter', 403: 'someone else\'s processes' },
+    },
+    async ({ query, principal }) => listProcesses(db, await processFiltersFor(db, principal, query), query),
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/processes/dashboard', tag: 'processes', access: ['process_owner', 'asset_manager', 'admin'],
+      summary: 'Counts by type and state, SLA breaches, ageing of open processes and weekly throughput',
+      query: z.object({ weeks: z.coerce.number().int().min(1).max(52).default(8) }),
+      responses: { 200: 'the dashboard figures' },
+    },
+    async ({ query }) => processDashboard(db, query.weeks),
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/processes/:workflowId', tag: 'processes', access: 'authenticated',
+      summary: 'One process: its row, the live state from the workflow, the approvals and the timeline of events and emails',
+      params: z.object({ workflowId: z.string().min(3).max(100).describe('e.g. change:CHG0001001, purchase:PR0001001, asset:AST0001001') }),
+      responses: { 200: 'the process', 403: 'not yours to see', 404: 'no such process' },
+    },
+    async ({ params, principal }) => {
+      const process = await findProcess(db, params.workflowId);
+      if (!process) throw notFound(`no process ${params.workflowId}`);
+      const approvals = await approvalsOf(db, process.subjectId);
+      const involved = process.requester?.id === principal.id || approvals.some((a) => a.approver.id === principal.id);
+      if (!hasAnyRole(principal, OVERSEERS) && !involved) throw forbidden('you can see the processes you requested or must decide');
+      const [live, timeline] = await Promise.all([
+        temporal.workflow.getHandle(process.workflowId).query(STATUS_QUERIES[process.process] as never).catch(() => null),
+        processTimeline(db, process.workflowId, process.subjectId),
+      ]);
+      return { process, live, approvals, timeline };
+    },
+  );
+}
