@@ -2,21 +2,25 @@ import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../platform/logger';
 import type { ApprovalTimingSettings } from '../platform/config';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
 import { escapeHtml, page } from './html';
+import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
 import { registerChangeRoutes } from './routes/changes';
 import { registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerHealthRoutes } from './routes/health';
+import { registerMetricsRoutes } from './routes/metrics';
 import { registerProcessRoutes } from './routes/processes';
 import { registerPurchaseRoutes } from './routes/purchases';
 import { RouteRegistry } from './routes-registry';
+import { createWebUi } from './web/router';
 
 export interface AppDeps {
   db: Knex;
@@ -31,18 +35,27 @@ export interface AppDeps {
   /** Set when the local SMTP sink runs: its messages are shown at /dev/mail. */
   mailboxDir?: string;
   temporalUiUrl?: string;
+  /** The embedded demo runs: the web UI's sign-in page lets people pick a demo person instead of typing the key. */
+  demoSignIn?: boolean;
+  /** Base URL people use; an https one makes the web UI's cookies Secure. */
+  publicUrl?: string;
+  /** Where GET /metrics reads from (the app registers its metrics in it: one app per registry); a fresh one when not given. */
+  metricsRegistry?: Registry;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  const metrics = createApiMetrics({ db: deps.db, logger: deps.logger, registry: deps.metricsRegistry });
+  app.use(metrics.httpMiddleware);
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
   app.use(express.json({ limit: '256kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
   const routes = new RouteRegistry(deps.db);
   registerHealthRoutes(routes, deps.db, deps.temporal);
+  registerMetricsRoutes(routes, metrics.registry);
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
   registerPurchaseRoutes(routes, deps);
@@ -59,12 +72,14 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
+  app.use('/docs', labelRoute('/docs'), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
   app.get('/', (_req, res) => {
     const links = [
+      ['/ui', 'Web UI: dashboard, processes, approval inbox, my requests'],
       ['/docs', 'Interactive API documentation'],
       ['/openapi.json', 'OpenAPI document'],
       ['/healthz', 'Health of Postgres and Temporal'],
+      ['/metrics', 'Prometheus metrics'],
       ...(deps.mailboxDir ? [['/dev/mail', 'Mail caught by the local SMTP sink']] : []),
       ...(deps.temporalUiUrl ? [[deps.temporalUiUrl, 'Temporal UI: every workflow and its history']] : []),
     ];
@@ -73,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
     );
   });
 
+  app.use('/ui', createWebUi(deps));
   app.use(routes.router);
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path}`);

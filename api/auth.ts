@@ -20,17 +20,33 @@ export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolea
 /** Roles that see every record rather than only their own. */
 export const OVERSEERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
 
+/** An active person and their roles, found by id or by the hash of their API key. */
+async function activePrincipal(db: Knex, where: { 'p.id': string } | { 'p.api_key_hash': string }): Promise<Principal | undefined> {
+  const person = await db('people as p')
+    .leftJoin('person_roles as r', 'r.person_id', 'p.id')
+    .where({ ...where, 'p.active': true })
+    .groupBy('p.id')
+    .first('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+  return person as Principal | undefined;
+}
+
+/** The person an API key belongs to, if it is valid and the person is active. */
+export function principalByApiKey(db: Knex, apiKey: string): Promise<Principal | undefined> {
+  return activePrincipal(db, { 'p.api_key_hash': hashApiKey(apiKey) });
+}
+
+/** The person with this id (a uuid), if active: the web UI checks its session's person on every request. */
+export function principalById(db: Knex, id: string): Promise<Principal | undefined> {
+  return activePrincipal(db, { 'p.id': id });
+}
+
 /** Resolves the bearer API key to an active person and their roles. */
 export async function authenticate(db: Knex, req: Request): Promise<Principal> {
   const header = req.get('authorization');
   if (!header) throw unauthenticated('send your API key as "Authorization: Bearer <key>"');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <key>"');
-  const person = await db('people as p')
-    .leftJoin('person_roles as r', 'r.person_id', 'p.id')
-    .where({ 'p.api_key_hash': hashApiKey(match[1]), 'p.active': true })
-    .groupBy('p.id')
-    .first('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+  const person = await principalByApiKey(db, match[1]);
   if (!person) throw unauthenticated('the API key is not valid');
-  return person as Principal;
+  return person;
 }

@@ -64,7 +64,8 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
   }
 }
 
-function toHttpError(error: unknown): HttpError | undefined {
+/** The HTTP answer for an error the API knows (its own, validation, workflow refusals); undefined for anything else. */
+export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) {
     return badRequest(

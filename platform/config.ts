@@ -20,6 +20,8 @@ const configSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where a worker serves its Prometheus metrics (GET /metrics, on HOST); 0 serves none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_POSTGRES_PORT: port.default(5433),

@@ -39,12 +39,12 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 /**
- * Runs `temporal server start-dev` persisted to a file under the data folder, with the
- * custom search attributes assetflow's workflows set.
+ * Runs `temporal server start-dev` persisted to a file under the data folder (in memory without
+ * one, as the benchmark runs it), with the custom search attributes assetflow's workflows set.
  */
 export async function startTemporalDevServer(options: {
   cliPath: string;
-  dataDir: string;
+  dataDir?: string;
   port: number;
   uiPort: number;
   namespace: string;
@@ -52,10 +52,10 @@ export async function startTemporalDevServer(options: {
 }): Promise<TemporalDevServerHandle> {
   const { cliPath, dataDir, port, uiPort, namespace, logger } = options;
   await assertPortFree(port);
-  fs.mkdirSync(dataDir, { recursive: true });
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   const args = [
     'server', 'start-dev',
-    '--db-filename', path.join(dataDir, 'temporal.db'),
+    ...(dataDir ? ['--db-filename', path.join(dataDir, 'temporal.db')] : []),
     '--ip', '127.0.0.1',
     '--port', String(port),
     '--ui-port', String(uiPort),

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     reuseOfferTimeoutMs: config.LICENCE_REUSE_OFFER_TIMEOUT,
     mailboxDir: config.MAILBOX_DIR ? config.mailboxDir : undefined,
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    demoSignIn: config.loadDemoData,
+    publicUrl: config.publicUrl,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   await new Promise<void>((resolve) => {

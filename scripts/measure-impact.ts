@@ -22,18 +22,18 @@ import { createRandom, generateEstate } from './generate-estate';
  * or one shared hub (core network device, storage array, shared load balancer: the worst case).
  */
 
-interface Pools {
+export interface Pools {
   requesterId: string;
   servers: string[];
   hubs: string[];
 }
 
-interface Sample {
+export interface Sample {
   ms: number;
   cisReached: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+export const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 
 function summary(samples: Sample[]): string {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
@@ -64,7 +64,10 @@ async function addSurroundings(db: Knex, requesterId: string): Promise<string> {
   return costCentreId;
 }
 
-async function measure(db: Knex, label: string, pools: Pools, runs: number, seed: number, explain: boolean): Promise<string[]> {
+/** Times assessChangeImpact on new changes of each category; returns the samples and a report. */
+export async function measure(
+  db: Knex, label: string, pools: Pools, runs: number, seed: number, explain: boolean,
+): Promise<{ lines: string[]; samples: Record<'servers' | 'hub', Sample[]> }> {
   const costCentreId = await addSurroundings(db, pools.requesterId);
   await db.raw('VACUUM ANALYZE');
   const random = createRandom(seed);
@@ -81,7 +84,8 @@ async function measure(db: Knex, label: string, pools: Pools, runs: number, seed
     return id as string;
   };
   const lines: string[] = [];
-  const categories: [string, () => string[]][] = [
+  const byCategory: Record<'servers' | 'hub', Sample[]> = { servers: [], hub: [] };
+  const categories: ['servers' | 'hub', () => string[]][] = [
     ['servers', () => random.sample(pools.servers, random.int(1, 3))],
     ['hub', () => [random.pick(pools.hubs)]],
   ];
@@ -97,6 +101,7 @@ async function measure(db: Knex, label: string, pools: Pools, runs: number, seed
       samples.push({ ms: Number(process.hrtime.bigint() - started) / 1e6, cisReached: impact.services.cisReached });
     }
     all.push(...samples);
+    byCategory[category] = samples;
     lines.push(`${label} ${category}: ${summary(samples)}`);
     if (explain && category === 'hub') {
       const id = await newChange(draw());
@@ -107,7 +112,7 @@ async function measure(db: Knex, label: string, pools: Pools, runs: number, seed
     }
   }
   lines.push(`${label} all: ${summary(all)}`);
-  return lines;
+  return { lines, samples: byCategory };
 }
 
 function argument(name: string): string | undefined {
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
         const servers: string[] = await db('configuration_items').where({ ci_class: 'server' }).orderBy('number').pluck('id');
         const [{ count }] = await db('configuration_items').count<{ count: number }[]>('* as count');
         console.log(`demo: ${count} CIs`);
-        for (const line of await measure(db, 'demo', { requesterId, servers, hubs: await busiestInfrastructure(db, 5) }, runs, 1, explain)) console.log(line);
+        for (const line of (await measure(db, 'demo', { requesterId, servers, hubs: await busiestInfrastructure(db, 5) }, runs, 1, explain)).lines) console.log(line);
       } finally {
         await drop();
       }
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
         const estate = await generateEstate(db, { cis: size, seed: 42 });
         console.log(`estate ${size}: ${estate.ciIds.length} CIs, ${estate.relationships} relationships generated in ${(estate.elapsedMs / 1000).toFixed(1)} s`);
         const pools = { requesterId: estate.ownerId, servers: estate.serverIds, hubs: estate.hubIds };
-        for (const line of await measure(db, `estate ${size}`, pools, runs, size, explain)) console.log(line);
+        for (const line of (await measure(db, `estate ${size}`, pools, runs, size, explain)).lines) console.log(line);
       } finally {
         await drop();
       }

@@ -107,6 +107,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
       ...(mailboxDir ? { MAILBOX_DIR: mailboxDir } : {}),
+      // The children see DATABASE_URL, so they would not infer the demo: tell them (the web UI offers demo sign-in).
+      DEMO_DATA: config.loadDemoData ? 'true' : 'false',
     };
     for (const role of ['worker', 'api']) {
       const child = spawn(process.execPath, [path.join(__dirname, `${role}.js`)], { env: childEnv, stdio: 'inherit' });
@@ -132,7 +134,8 @@ async function main(): Promise<void> {
       const numbers = await submitDemoRequests(db, config.publicUrl, demo.people);
       step(`demo: ${numbers.join(', ')} submitted; their approval emails are in the mail sink`);
     }
-    printWelcome({ apiUrl: config.publicUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
+    const workerMetricsUrl = config.WORKER_METRICS_PORT > 0 ? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.WORKER_METRICS_PORT}/metrics` : undefined;
+    printWelcome({ apiUrl: config.publicUrl, workerMetricsUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     await shutdown();
@@ -155,6 +158,7 @@ async function waitForApi(url: string): Promise<void> {
 
 function printWelcome(info: {
   apiUrl: string;
+  workerMetricsUrl?: string;
   temporalAddress: string;
   temporalUiUrl?: string;
   mailboxPage?: string;
@@ -166,8 +170,10 @@ function printWelcome(info: {
     'assetflow is running. Ctrl-C stops everything; the data stays for the next start.',
     '',
     `  API            ${info.apiUrl}`,
+    `  Web UI         ${info.apiUrl}/ui`,
     `  API docs       ${info.apiUrl}/docs`,
     `  Health         ${info.apiUrl}/healthz`,
+    `  Metrics        ${info.apiUrl}/metrics${info.workerMetricsUrl ? `   (worker: ${info.workerMetricsUrl})` : ''}`,
     `  Temporal       ${info.temporalAddress}${info.temporalUiUrl ? `   (UI: ${info.temporalUiUrl})` : ''}`,
     info.mailboxPage ? `  Mail (sink)    ${info.mailboxPage}` : `  Mail           sent through ${info.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
   ];

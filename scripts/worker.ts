@@ -6,6 +6,7 @@ import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
+import { createMetricsRegistry, serveMetrics, type MetricsServer } from '../platform/metrics';
 import { required } from '../platform/settings';
 import { connectWorker } from '../platform/temporal';
 import { createWorker } from '../workers/worker';
@@ -23,7 +24,18 @@ async function main(): Promise<void> {
   const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
   const approvalLinkSecret = required(config.APPROVAL_LINK_SECRET, 'APPROVAL_LINK_SECRET', 'the worker signs the links in approval emails');
   const connection = await connectWorker(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the worker polls a Temporal cluster'));
+  const metrics = createMetricsRegistry();
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (config.WORKER_METRICS_PORT > 0) {
+      metricsServer = await serveMetrics(metrics, {
+        port: config.WORKER_METRICS_PORT,
+        host: config.HOST,
+        onError: (error) => logger.warn({ err: error }, 'metrics failed'),
+      }).catch((error: unknown) => {
+        throw new Error(`cannot serve metrics on ${config.HOST}:${config.WORKER_METRICS_PORT} (WORKER_METRICS_PORT; 0 turns it off): ${error instanceof Error ? error.message : error}`);
+      });
+    }
     const worker = await createWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -41,12 +53,14 @@ async function main(): Promise<void> {
         },
       }),
       workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
+      metrics,
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
-    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await metricsServer?.close();
     await connection.close();
     mailer.close();
     await db.destroy();

@@ -1,5 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Registry } from 'prom-client';
 import type { Activities } from '../activities';
+import { activityMetricsInterceptor } from '../platform/activity-metrics';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -9,6 +11,8 @@ export interface WorkerSetup {
   /** A pre-built bundle (production) or the workflows' source path (tests, development). */
   workflows: { workflowBundle: { codePath: string } | { code: string } } | { workflowsPath: string };
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  /** Activity attempts are timed and failures counted here (assetflow_activity_*); none without it. */
+  metrics?: Registry;
 }
 
 /** The one place where workflows and activities are put together on a task queue. */
@@ -20,6 +24,7 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     activities: setup.activities,
     ...setup.workflows,
     ...setup.tuning,
+    ...(setup.metrics ? { interceptors: { activity: [activityMetricsInterceptor(setup.metrics)] } } : {}),
   });
 }
 

@@ -8,9 +8,11 @@ import { createApp } from '../../api/app';
 import { createLogger } from '../../platform/logger';
 import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
+import { createMetricsRegistry } from '../../platform/metrics';
 import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
 import type { ApprovalTimingSettings } from '../../platform/config';
+import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startDevServer, startTimeSkippingServer } from './temporal';
@@ -24,6 +26,8 @@ export interface Stack {
   approvalLinkSecret: string;
   baseUrl: string;
   securityNoticeEmail: string;
+  /** The in-process worker's metrics (activity attempts and failures), kept across worker restarts. */
+  workerMetrics: Registry;
   /** Starts an in-process worker on the stack's task queue (already running unless `worker: false`). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -58,6 +62,8 @@ export async function startStack(
     reminders?: ReminderSettings;
     approvalTimings?: ApprovalTimingSettings;
     reuseOfferTimeoutMs?: number;
+    /** Let the web UI's sign-in page offer the demo people (those holding the public af_demo_<login> key). */
+    demoSignIn?: boolean;
   } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
@@ -94,6 +100,7 @@ export async function startStack(
     approvalLinkSecret,
     approvalTimings: options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS,
     reuseOfferTimeoutMs: options.reuseOfferTimeoutMs ?? 24 * HOUR,
+    demoSignIn: options.demoSignIn,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -102,6 +109,7 @@ export async function startStack(
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  const workerMetrics = createMetricsRegistry();
   const stack: Stack = {
     database,
     env,
@@ -111,6 +119,7 @@ export async function startStack(
     approvalLinkSecret,
     baseUrl,
     securityNoticeEmail,
+    workerMetrics,
     async startWorker() {
       worker = await createWorker({
         connection: env.nativeConnection,
@@ -126,6 +135,7 @@ export async function startStack(
           lifecycle: { taskQueue, reminders },
         }),
         workflows: { workflowBundle: code },
+        metrics: workerMetrics,
       });
       running = worker.run();
     },

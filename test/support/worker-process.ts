@@ -24,6 +24,8 @@ export function startWorkerProcess(stack: Stack): ChildProcess {
       SECURITY_NOTICE_EMAIL: stack.securityNoticeEmail,
       APPROVAL_LINK_SECRET: stack.approvalLinkSecret,
       LOG_LEVEL: 'warn',
+      // No metrics listener: several worker processes run at once in tests.
+      WORKER_METRICS_PORT: '0',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -1,0 +1,82 @@
+import { escapeHtml } from '../html';
+
+export interface WeekThroughput {
+  /** ISO week, e.g. 2026-W48. */
+  week: string;
+  started: number;
+  finished: number;
+}
+
+/** Sums the per-process throughput rows of the dashboard into one row per week, in week order. */
+export function throughputByWeek(rows: { week: string; started: number; finished: number }[]): WeekThroughput[] {
+  const weeks = new Map<string, WeekThroughput>();
+  for (const row of rows) {
+    const week = weeks.get(row.week) ?? { week: row.week, started: 0, finished: 0 };
+    week.started += row.started;
+    week.finished += row.finished;
+    weeks.set(row.week, week);
+  }
+  return [...weeks.values()].sort((a, b) => a.week.localeCompare(b.week));
+}
+
+/** A round upper bound for the axis: 1, 2, 5, 10, 20, 50, ... */
+export function axisMax(value: number): number {
+  if (value <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (value <= step * magnitude) return step * magnitude;
+  return 10 * magnitude;
+}
+
+/**
+ * Started and finished processes per week as an inline SVG bar chart: two bars a week, each
+ * with its number written above it (so that neither colour nor a hover is needed to read it),
+ * a legend in text, and a title and description for screen readers. The page shows the same
+ * figures in a table.
+ */
+export function throughputChart(weeks: WeekThroughput[], options: { id?: string; width?: number; height?: number } = {}): string {
+  const id = options.id ?? 'throughput-chart';
+  const width = options.width ?? 720;
+  const height = options.height ?? 260;
+  const margin = { top: 28, right: 12, bottom: 40, left: 40 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const max = axisMax(Math.max(0, ...weeks.flatMap((w) => [w.started, w.finished])));
+  const slot = weeks.length ? plotW / weeks.length : plotW;
+  const barW = Math.max(4, Math.min(28, slot / 3));
+  const y = (value: number) => margin.top + plotH - (value / max) * plotH;
+  const round = (n: number) => Math.round(n * 10) / 10;
+
+  const ticks = [0, max / 2, max].map((value) => {
+    const ty = round(y(value));
+    return `<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" class="grid"/>` +
+      `<text x="${margin.left - 6}" y="${ty + 4}" text-anchor="end" class="tick">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`;
+  });
+  const bars = weeks.map((w, i) => {
+    const x0 = margin.left + i * slot + (slot - 2 * barW - 4) / 2;
+    const bar = (value: number, x: number, kind: 'started' | 'finished') => {
+      const top = round(y(value));
+      const h = round(margin.top + plotH - top);
+      return `<rect x="${round(x)}" y="${top}" width="${round(barW)}" height="${h}" class="bar ${kind}"><title>${escapeHtml(w.week)}: ${value} ${kind}</title></rect>` +
+        `<text x="${round(x + barW / 2)}" y="${top - 4}" text-anchor="middle" class="value">${value}</text>`;
+    };
+    const label = w.week.replace(/^\d{4}-/, '');
+    return `<g>${bar(w.started, x0, 'started')}${bar(w.finished, x0 + barW + 4, 'finished')}` +
+      `<text x="${round(margin.left + i * slot + slot / 2)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(label)}</text></g>`;
+  });
+  const totalStarted = weeks.reduce((sum, w) => sum + w.started, 0);
+  const totalFinished = weeks.reduce((sum, w) => sum + w.finished, 0);
+  const description = weeks.length
+    ? `${weeks.length} weeks from ${weeks[0].week} to ${weeks[weeks.length - 1].week}: ${totalStarted} started, ${totalFinished} finished. ` +
+      weeks.map((w) => `${w.week}: ${w.started} started, ${w.finished} finished`).join('; ') + '.'
+    : 'No weeks to show.';
+  const legendY = height - 8;
+  return `<svg id="${escapeHtml(id)}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${escapeHtml(id)}-title ${escapeHtml(id)}-desc">
+<title id="${escapeHtml(id)}-title">Processes started and finished per week</title>
+<desc id="${escapeHtml(id)}-desc">${escapeHtml(description)}</desc>
+${ticks.join('\n')}
+${bars.join('\n')}
+<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" class="axis"/>
+<rect x="${margin.left}" y="${legendY - 10}" width="12" height="12" class="bar started"/><text x="${margin.left + 16}" y="${legendY}" class="tick">started (left bar)</text>
+<rect x="${margin.left + 150}" y="${legendY - 10}" width="12" height="12" class="bar finished"/><text x="${margin.left + 166}" y="${legendY}" class="tick">finished (right bar)</text>
+</svg>`;
+}

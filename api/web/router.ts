@@ -1,0 +1,423 @@
+import type { Client } from '@temporalio/client';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { PURCHASE_STATES } from '../../domain/procurement';
+import { ASSET_STATES } from '../../domain/asset-lifecycle';
+import { describeApprovalSubject, type ApprovalSubjectSummary } from '../../model/approval-subjects';
+import { approvalsOf } from '../../model/changes';
+import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTimeline } from '../../model/processes';
+import type { Logger } from '../../platform/logger';
+import { CHANGE_STATES } from '../../workflows/change-request/contract';
+import type { ApprovalSubjectType } from '../../workflows/approvals/contract';
+import { decideApproval } from '../approval-decisions';
+import { principalByApiKey, principalById, type Principal } from '../auth';
+import { toHttpError } from '../errors';
+import { listProcessesQuery, processFiltersFor } from '../routes/processes';
+import {
+  PRE_SESSION_COOKIE,
+  PRE_SESSION_TTL_MS,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  csrfMatches,
+  deriveSessionKeys,
+  localPath,
+  newPreSession,
+  newSession,
+  parseCookies,
+  setCookieHeader,
+  verifyPreSession,
+  verifySession,
+  type SessionClaims,
+} from './session';
+import {
+  dashboardPage,
+  errorPage,
+  homeFor,
+  inboxPage,
+  isOverseer,
+  myRequestsPage,
+  processDetailPage,
+  processesPage,
+  queryString,
+  signInPage,
+  signOutPage,
+  type DemoPerson,
+  type InboxItem,
+  type ListFormValues,
+  type NavItem,
+  type Notice,
+  type TimelineEntry,
+  type ViewContext,
+} from './views';
+
+export interface WebUiDeps {
+  db: Knex;
+  temporal: Client;
+  logger: Logger;
+  approvalLinkSecret: string;
+  /** The dev mail sink runs: the navigation links /dev/mail. */
+  mailboxDir?: string;
+  /** The embedded demo runs: people whose key is the public demo key can be picked without typing it. */
+  demoSignIn?: boolean;
+  /** An https public URL makes the cookies Secure even behind a proxy that speaks http to us. */
+  publicUrl?: string;
+}
+
+interface SignedIn {
+  user: Principal;
+  session: SessionClaims;
+}
+
+const uuid = z.uuid();
+const isUuid = (value: unknown): value is string => typeof value === 'string' && uuid.safeParse(value).success;
+const INBOX_PAGE = 50;
+
+/** The states a process can be in, for the list's filter (changes, purchases, assets). */
+const STATES = [...new Set<string>([...CHANGE_STATES, ...PURCHASE_STATES, ...ASSET_STATES])];
+
+const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { change: 'change_request', procurement: 'purchase_request' };
+
+/** The first string value of a query parameter (the "simple" query parser may give arrays). */
+function str(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/** After sign-in: the page asked for, except the dashboard for someone it is not for. */
+const landing = (next: string, user: Principal) => (!next || (next === '/ui' && !isOverseer(user)) ? homeFor(user) : next);
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * The web UI under /ui: server-rendered pages on the same model and rules as the JSON API,
+ * signed in with a signed session cookie, every POST form protected by the session's CSRF token.
+ */
+export function createWebUi(deps: WebUiDeps): Router {
+  const { db, temporal } = deps;
+  const keys = deriveSessionKeys(deps.approvalLinkSecret);
+  const router = Router();
+  const secure = (req: Request) => req.secure || (deps.publicUrl?.startsWith('https:') ?? false);
+
+  const html = (res: Response, status: number, body: string) => {
+    res.status(status).type('html').send(body);
+  };
+
+  async function signedIn(req: Request): Promise<SignedIn | undefined> {
+    const check = verifySession(keys, parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    if (!check.ok || !isUuid(check.claims.personId)) return undefined;
+    const user = await principalById(db, check.claims.personId);
+    return user ? { user, session: check.claims } : undefined;
+  }
+
+  async function context(res: Response, current: NavItem): Promise<ViewContext> {
+    const { user, session } = res.locals.web as SignedIn;
+    const [{ count }] = await db('approvals').where({ approver_id: user.id, state: 'requested' }).count<{ count: string }[]>({ count: '*' });
+    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir, current, inboxCount: Number(count), now: Date.now() };
+    res.locals.ctx = ctx;
+    return ctx;
+  }
+
+  /** People of the embedded demo: active, and their key is the public af_demo_<login> (so picking them reveals nothing). */
+  function demoPeopleQuery() {
+    return db('people as p')
+      .leftJoin('person_roles as r', 'r.person_id', 'p.id')
+      .where('p.active', true)
+      .whereRaw(`p.api_key_hash = encode(sha256(convert_to('af_demo_' || replace(split_part(p.email, '@', 1), '.', '_'), 'UTF8')), 'hex')`)
+      .groupBy('p.id');
+  }
+
+  async function demoPeople(): Promise<DemoPerson[] | undefined> {
+    if (!deps.demoSignIn) return undefined;
+    return demoPeopleQuery()
+      .orderBy('p.name')
+      .limit(500)
+      .select('p.id', 'p.name', 'p.email', db.raw(`COALESCE(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+  }
+
+  async function renderSignIn(req: Request, res: Response, status: number, next: string, notice?: Notice) {
+    const pre = newPreSession(keys);
+    res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, pre.cookie, { secure: secure(req), path: '/ui', maxAgeMs: PRE_SESSION_TTL_MS }));
+    html(res, status, signInPage({ token: pre.token, next, notice, demoPeople: await demoPeople() }));
+  }
+
+  router.use((_req, res, next) => {
+    res.set({
+      'Content-Security-Policy': CSP,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'same-origin',
+    });
+    next();
+  });
+
+  // --- signing in and out -------------------------------------------------------------------
+
+  router.get('/sign-in', async (req, res) => {
+    const next = localPath(str(req.query.next), '');
+    const current = await signedIn(req);
+    if (current) {
+      res.redirect(303, landing(next, current.user));
+      return;
+    }
+    await renderSignIn(req, res, 200, next);
+  });
+
+  router.post('/sign-in', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const next = localPath(str(body.next), '');
+    if (!verifyPreSession(keys, parseCookies(req.headers.cookie)[PRE_SESSION_COOKIE], body.csrf)) {
+      await renderSignIn(req, res, 403, next, {
+        kind: 'error',
+        text: 'This sign-in form expired or was not sent from this site, so nothing happened. Please sign in again.',
+      });
+      return;
+    }
+    const apiKey = str(body.apiKey)?.trim();
+    const personId = str(body.personId);
+    let user: Principal | undefined;
+    if (apiKey) {
+      user = await principalByApiKey(db, apiKey);
+    } else if (personId && deps.demoSignIn && isUuid(personId)) {
+      const demo = await demoPeopleQuery().where('p.id', personId).first('p.id');
+      user = demo ? await principalById(db, personId) : undefined;
+    } else if (personId) {
+      await renderSignIn(req, res, 403, next, { kind: 'error', text: 'Signing in without an API key is only possible while the embedded demo runs.' });
+      return;
+    }
+    if (!user) {
+      await renderSignIn(req, res, 401, next, {
+        kind: 'error',
+        text: apiKey
+          ? 'That API key is not valid, or its person is no longer active.'
+          : personId ? 'That person is not one of the demo people; sign in with your API key.' : 'Enter your API key.',
+      });
+      return;
+    }
+    const { cookie } = newSession(keys, user.id);
+    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, cookie, { secure: secure(req), maxAgeMs: SESSION_TTL_MS }));
+    res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, '', { secure: secure(req), path: '/ui', maxAgeMs: 0 }));
+    res.redirect(303, landing(next, user));
+  });
+
+  // Everything below needs a session.
+  router.use(async (req, res, next) => {
+    const current = await signedIn(req);
+    if (!current) {
+      if (parseCookies(req.headers.cookie)[SESSION_COOKIE]) {
+        res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, '', { secure: secure(req), maxAgeMs: 0 }));
+      }
+      res.redirect(303, `/ui/sign-in${queryString({ next: req.method === 'GET' ? req.originalUrl : undefined })}`);
+      return;
+    }
+    res.locals.web = current;
+    next();
+  });
+
+  // Every POST carries the session's CSRF token, or it changes nothing.
+  router.use(async (req, res, next) => {
+    if (req.method !== 'POST') {
+      next();
+      return;
+    }
+    const { session } = res.locals.web as SignedIn;
+    if (!csrfMatches(session.csrf, (req.body as Record<string, unknown> | undefined)?.csrf)) {
+      html(res, 403, errorPage(await context(res, 'none'), 'Nothing was changed',
+        'This form was not sent from a page of this session (it is stale, or came from another site). Nothing was changed; open the page again and retry.'));
+      return;
+    }
+    next();
+  });
+
+  router.post('/sign-out', (req, res) => {
+    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, '', { secure: secure(req), maxAgeMs: 0 }));
+    res.redirect(303, '/ui/sign-in');
+  });
+
+  router.get('/sign-out', async (_req, res) => {
+    html(res, 200, signOutPage(await context(res, 'none')));
+  });
+
+  // --- pages ---------------------------------------------------------------------------------
+
+  router.get('/', async (_req, res) => {
+    const ctx = await context(res, 'dashboard');
+    if (!isOverseer(ctx.user)) {
+      html(res, 403, errorPage(ctx, 'Not for your role', 'The dashboard is for process owners, asset managers and admins.', [
+        ['/ui/inbox', 'Your approvals'],
+        ['/ui/my-requests', 'Your requests'],
+      ]));
+      return;
+    }
+    html(res, 200, dashboardPage(ctx, await processDashboard(db, 8)));
+  });
+
+  router.get('/processes', async (req, res) => {
+    const ctx = await context(res, 'processes');
+    const values: ListFormValues = {};
+    for (const key of ['type', 'state', 'waitingFor', 'slaBreached', 'open', 'costCentre', 'q', 'sort', 'limit'] as const) {
+      const value = str(req.query[key])?.trim();
+      if (value) values[key] = value;
+    }
+    const offset = str(req.query.offset);
+    const overseer = isOverseer(ctx.user);
+    const [approvers, costCentres] = await Promise.all([
+      overseer
+        ? db('people').where('active', true)
+            .where((w) => w.whereIn('id', db('person_roles').where('role', 'approver').select('person_id'))
+              .orWhereIn('id', db('processes').whereNull('finished_at').select(db.raw('unnest(waiting_for)'))))
+            .orderBy('name').limit(1000).select('id', 'name')
+        : [],
+      db('cost_centres').orderBy('code').select('code', 'name'),
+    ]);
+    const options = { states: STATES, approvers, costCentres, sorts: PROCESS_SORTS };
+    const parsed = listProcessesQuery.safeParse({
+      ...values,
+      waitingFor: values.waitingFor === 'me' ? ctx.user.id : values.waitingFor,
+      offset: offset || undefined,
+    });
+    if (!parsed.success) {
+      const text = parsed.error.issues.map((i) => `${i.path.join('.') || 'filter'}: ${i.message}`).join('; ');
+      html(res, 400, processesPage(ctx, { values, options, notice: { kind: 'error', text: `Check the filters: ${text}` } }));
+      return;
+    }
+    let filters;
+    try {
+      filters = await processFiltersFor(db, ctx.user, parsed.data);
+    } catch (error) {
+      const known = toHttpError(error);
+      if (!known) throw error;
+      html(res, known.status, processesPage(ctx, { values, options, notice: { kind: 'error', text: known.message } }));
+      return;
+    }
+    const result = await listProcesses(db, filters, parsed.data);
+    html(res, 200, processesPage(ctx, { values, options, result }));
+  });
+
+  router.get('/processes/:workflowId', async (req, res) => {
+    const ctx = await context(res, 'processes');
+    const workflowId = String(req.params.workflowId);
+    const process = workflowId.length <= 100 ? await findProcess(db, workflowId) : undefined;
+    if (!process) {
+      html(res, 404, errorPage(ctx, 'Not found', `There is no process ${workflowId}.`, [['/ui/processes', 'All processes you may see']]));
+      return;
+    }
+    const approvals = await approvalsOf(db, process.subjectId);
+    const involved = process.requester?.id === ctx.user.id || approvals.some((a) => a.approver.id === ctx.user.id);
+    if (!isOverseer(ctx.user) && !involved) {
+      html(res, 403, errorPage(ctx, 'Not yours to see', 'You can see the processes you requested or must decide.', [['/ui/my-requests', 'Your requests']]));
+      return;
+    }
+    const subjectType = SUBJECT_OF_PROCESS[process.process];
+    const [subject, timeline] = await Promise.all([
+      subjectType ? describeApprovalSubject(db, subjectType, process.subjectId) : undefined,
+      processTimeline(db, process.workflowId, process.subjectId),
+    ]);
+    const myPendingApprovalIds = approvals.filter((a) => a.approver.id === ctx.user.id && a.state === 'requested').map((a) => a.id);
+    html(res, 200, processDetailPage(ctx, { process, subject, approvals, timeline: timeline as TimelineEntry[], myPendingApprovalIds }));
+  });
+
+  async function renderInbox(req: Request, res: Response, status: number, notice?: Notice) {
+    const ctx = await context(res, 'inbox');
+    const rows = await db('approvals as a')
+      .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
+      .where({ 'a.approver_id': ctx.user.id, 'a.state': 'requested' })
+      .orderBy('a.created_at')
+      .limit(INBOX_PAGE)
+      .select('a.id', 'a.subject_type', 'a.subject_id', 'a.step_order', 'a.step_name', 'a.step_policy', 'a.step_required', 'a.created_at', 'a.due_at', 'd.name as delegated_from');
+    const subjects = await Promise.all(rows.map((r) => describeApprovalSubject(db, r.subject_type, r.subject_id)));
+    const items: InboxItem[] = rows.flatMap((r, i) => {
+      const subject = subjects[i] as ApprovalSubjectSummary | undefined;
+      return subject
+        ? [{
+            id: r.id, step: r.step_order, stepName: r.step_name, stepPolicy: r.step_policy, stepRequired: r.step_required,
+            requestedAt: (r.created_at as Date).toISOString(), dueAt: r.due_at ? (r.due_at as Date).toISOString() : null, delegatedFrom: r.delegated_from, subject,
+          }]
+        : [];
+    });
+    const decidedId = str(req.query.decided);
+    if (!notice && isUuid(decidedId)) {
+      const decided = await db('approvals as a')
+        .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
+        .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
+        .where({ 'a.id': decidedId, 'a.approver_id': ctx.user.id })
+        .whereNot('a.state', 'requested')
+        .first('a.state', 'a.comment', db.raw('COALESCE(c.number, p.number) AS number'));
+      if (decided) {
+        const step = ({ pending: 'The step waits for other approvers.', approved: 'The step is approved.', rejected: 'The step is rejected.' } as Record<string, string>)[str(req.query.step) ?? ''] ?? '';
+        notice = {
+          kind: 'ok',
+          text: `You ${decided.state} ${decided.number}${decided.comment ? ` with the comment "${decided.comment}"` : ''}. ${step}`.trim(),
+        };
+      }
+    }
+    html(res, status, inboxPage(ctx, { items, total: ctx.inboxCount, notice }));
+  }
+
+  router.get('/inbox', async (req, res) => {
+    await renderInbox(req, res, 200);
+  });
+
+  const decisionForm = z.object({
+    decision: z.enum(['approved', 'rejected']),
+    comment: z.string().trim().max(2000).optional(),
+  });
+
+  router.post('/inbox/:approvalId', async (req, res) => {
+    const approvalId = String(req.params.approvalId);
+    if (!isUuid(approvalId)) {
+      await renderInbox(req, res, 404, { kind: 'error', text: 'There is no such approval; nothing was changed.' });
+      return;
+    }
+    const form = decisionForm.safeParse(req.body ?? {});
+    if (!form.success) {
+      await renderInbox(req, res, 400, { kind: 'error', text: 'Choose Approve or Reject (a comment has at most 2000 characters); nothing was changed.' });
+      return;
+    }
+    const { user } = res.locals.web as SignedIn;
+    try {
+      const outcome = await decideApproval(db, temporal, {
+        approvalId,
+        actorId: user.id,
+        decision: form.data.decision,
+        comment: form.data.comment || undefined,
+        via: 'api',
+      });
+      res.redirect(303, `/ui/inbox${queryString({ decided: approvalId, step: outcome.stepOutcome })}`);
+    } catch (error) {
+      const known = toHttpError(error);
+      if (!known) throw error;
+      await renderInbox(req, res, known.status, { kind: 'error', text: `Nothing was changed: ${known.message}` });
+    }
+  });
+
+  router.get('/my-requests', async (req, res) => {
+    const ctx = await context(res, 'my-requests');
+    const open = str(req.query.open);
+    const page = z.object({
+      limit: z.coerce.number().int().min(1).max(200).catch(50),
+      offset: z.coerce.number().int().min(0).catch(0),
+    }).parse({ limit: str(req.query.limit) ?? 50, offset: str(req.query.offset) ?? 0 });
+    const result = await listProcesses(
+      db,
+      { requesterId: ctx.user.id, open: open === 'true' ? true : open === 'false' ? false : undefined },
+      { ...page, sort: 'newest' },
+    );
+    html(res, 200, myRequestsPage(ctx, { result, open: open === 'true' || open === 'false' ? open : undefined }));
+  });
+
+  router.use(async (req: Request, res: Response) => {
+    html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));
+  });
+
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = toHttpError(error);
+    if (!known) deps.logger.error({ err: error, method: req.method, path: req.originalUrl }, 'web ui request failed');
+    if (res.headersSent) return;
+    html(res, known?.status ?? 500, errorPage(res.locals.ctx as ViewContext | undefined,
+      known ? 'Something is wrong with this request' : 'Something went wrong', known?.message ?? 'Something went wrong on our side; it has been logged. Please try again.'));
+  });
+
+  return router;
+}

@@ -1,0 +1,156 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Sessions of the web UI, without server state: the cookie carries who signed in, until when,
+ * and the token every form must echo (CSRF), signed with a key derived from the approval link
+ * secret. Before sign-in a short-lived pre-session cookie plays the same part for the sign-in
+ * form (double submit), so that another site cannot sign a browser in as someone else.
+ */
+export const SESSION_COOKIE = 'af_session';
+export const PRE_SESSION_COOKIE = 'af_presession';
+export const SESSION_TTL_MS = 8 * 3_600_000;
+export const PRE_SESSION_TTL_MS = 30 * 60_000;
+
+export interface SessionClaims {
+  personId: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  /** The value every POST form of this session carries in its `csrf` field. */
+  csrf: string;
+}
+
+interface PreSessionClaims {
+  nonce: string;
+  expiresAt: number;
+}
+
+export interface SessionKeys {
+  session: Buffer;
+  preSession: Buffer;
+}
+
+export type SessionCheck = { ok: true; claims: SessionClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+
+/** Separate keys per purpose, so that neither token can stand for the other or for an approval link. */
+export function deriveSessionKeys(secret: string): SessionKeys {
+  return {
+    session: createHmac('sha256', secret).update('web-session').digest(),
+    preSession: createHmac('sha256', secret).update('web-pre-session').digest(),
+  };
+}
+
+const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest();
+
+function sign(key: Buffer, claims: object): string {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${payload}.${mac(key, payload).toString('base64url')}`;
+}
+
+/** The payload of a signed value when its signature holds; `undefined` for malformed, `null` for a bad signature. */
+function unsign(key: Buffer, value: string): unknown | undefined | null {
+  const parts = value.split('.');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  const [payload, given] = parts;
+  const expected = mac(key, payload);
+  const actual = Buffer.from(given, 'base64url');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return null;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const randomToken = () => randomBytes(24).toString('base64url');
+
+export function newSession(keys: SessionKeys, personId: string, now = Date.now()): { cookie: string; claims: SessionClaims } {
+  const claims: SessionClaims = { personId, expiresAt: now + SESSION_TTL_MS, csrf: randomToken() };
+  return { cookie: sign(keys.session, claims), claims };
+}
+
+export function verifySession(keys: SessionKeys, cookie: string | undefined, now = Date.now()): SessionCheck {
+  if (!cookie) return { ok: false, reason: 'malformed' };
+  const claims = unsign(keys.session, cookie) as Partial<SessionClaims> | undefined | null;
+  if (claims === null) return { ok: false, reason: 'bad_signature' };
+  const valid =
+    !!claims &&
+    typeof claims === 'object' &&
+    typeof claims.personId === 'string' &&
+    typeof claims.csrf === 'string' &&
+    claims.csrf.length >= 16 &&
+    Number.isFinite(claims.expiresAt);
+  if (!valid) return { ok: false, reason: 'malformed' };
+  if (claims.expiresAt! <= now) return { ok: false, reason: 'expired' };
+  return { ok: true, claims: claims as SessionClaims };
+}
+
+/** A pre-session: the cookie to set and the token the sign-in form carries. */
+export function newPreSession(keys: SessionKeys, now = Date.now()): { cookie: string; token: string } {
+  const claims: PreSessionClaims = { nonce: randomToken(), expiresAt: now + PRE_SESSION_TTL_MS };
+  return { cookie: sign(keys.preSession, claims), token: claims.nonce };
+}
+
+/** The sign-in form's token must match the nonce of a pre-session cookie we signed and that has not expired. */
+export function verifyPreSession(keys: SessionKeys, cookie: string | undefined, formToken: unknown, now = Date.now()): boolean {
+  if (!cookie || typeof formToken !== 'string') return false;
+  const claims = unsign(keys.preSession, cookie) as Partial<PreSessionClaims> | undefined | null;
+  if (!claims || typeof claims !== 'object' || typeof claims.nonce !== 'string' || !Number.isFinite(claims.expiresAt)) return false;
+  if (claims.expiresAt! <= now) return false;
+  return csrfMatches(claims.nonce, formToken);
+}
+
+/** Constant-time comparison of the session's CSRF token with the one a form sent. */
+export function csrfMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string' || !expected) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!name || name in cookies) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      cookies[name] = decodeURIComponent(value);
+    } catch {
+      cookies[name] = value;
+    }
+  }
+  return cookies;
+}
+
+export interface CookieOptions {
+  /** Omit for a cookie that ends with the browser session; 0 deletes it. */
+  maxAgeMs?: number;
+  secure: boolean;
+  path?: string;
+}
+
+/** A Set-Cookie value: always HttpOnly and SameSite=Lax; Secure over HTTPS. */
+export function setCookieHeader(name: string, value: string, options: CookieOptions): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? '/'}`, 'HttpOnly', 'SameSite=Lax'];
+  if (options.maxAgeMs !== undefined) {
+    parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeMs / 1000))}`);
+    if (options.maxAgeMs <= 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  }
+  if (options.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/**
+ * Where to go after signing in: only a path on this site (no scheme, no host, no `//` or `/\`
+ * that a browser would read as another host), else the fallback.
+ */
+export function localPath(next: unknown, fallback: string): string {
+  if (typeof next !== 'string' || next.length > 2000) return fallback;
+  if (!/^\/(?![/\\])/.test(next)) return fallback;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
+  return next;
+}
