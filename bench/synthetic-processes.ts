@@ -34,7 +34,7 @@ export async function generateProcesses(db: Knex, count: number): Promise<Synthe
             (:people::uuid[])[1 + i % 200], (:centres::uuid[])[1 + i % 10],
             'Synthetic change ' || i,
             s.state, CASE WHEN s.state = 'closed' THEN 'successful' END,
-            now() - make_interval(mins => (i * 7919) % (180 * 24 * 60)),
+            now() - make_interval(mins => ((i::bigint * 7919) % (180 * 24 * 60))::int),
             'bench-change:' || i
        FROM generate_series(1, :n) i
        CROSS JOIN LATERAL (SELECT (ARRAY['closed', 'closed', 'closed', 'authorize', 'scheduled', 'implement', 'assess', 'review'])[1 + i % 8] AS state) s`,
@@ -44,7 +44,7 @@ export async function generateProcesses(db: Knex, count: number): Promise<Synthe
     `INSERT INTO purchase_requests (requester_id, cost_centre_id, justification, state, currency, total_minor, created_at, workflow_id)
      SELECT (:people::uuid[])[1 + i % 200], (:centres::uuid[])[1 + i % 10], 'Synthetic purchase ' || i,
             (ARRAY['closed', 'closed', 'rejected', 'authorize', 'ordering', 'partially_received', 'cancelled'])[1 + i % 7],
-            'EUR', 1000 * (i % 500), now() - make_interval(mins => (i * 104729) % (180 * 24 * 60)), 'bench-purchase:' || i
+            'EUR', 1000 * (i % 500), now() - make_interval(mins => ((i::bigint * 104729) % (180 * 24 * 60))::int), 'bench-purchase:' || i
        FROM generate_series(1, :n) i`,
     { people: personIds, centres: costCentres, n: purchases },
   );
