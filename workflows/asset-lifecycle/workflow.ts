@@ -17,6 +17,7 @@ import {
   type TransitionRefusal,
 } from '../../domain/asset-lifecycle';
 import { endOfTermReminders, nextReminder } from '../../domain/end-of-term-reminders';
+import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
 import {
   LifecycleFailure,
@@ -50,19 +51,9 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   const { assetId } = input;
   let asset = { ...input.asset };
   const remindersSent = [...(input.remindersSent ?? [])];
-  // A ticket queue: the SDK wakes every waiting condition at once, so a plain busy flag would let
-  // two transitions through together.
-  let nextTicket = 0;
-  let nowServing = 0;
-  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
-    const ticket = nextTicket++;
-    await condition(() => nowServing === ticket);
-    try {
-      return await work();
-    } finally {
-      nowServing++;
-    }
-  }
+  // One transition at a time per asset.
+  const transitions = oneAtATime();
+  const exclusively = transitions.run;
 
   const reminders = () => endOfTermReminders(asset, input.reminders);
 
@@ -70,7 +61,7 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
     assetId,
     assetTag: input.assetTag,
     asset,
-    transitionInProgress: nextTicket !== nowServing,
+    transitionInProgress: transitions.busy(),
     remindersSent,
     nextReminder: isFinal(asset.state) ? null : nextReminder(reminders(), remindersSent, Date.now()),
   }));

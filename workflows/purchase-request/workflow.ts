@@ -11,6 +11,7 @@ import type { PurchaseRequestActivities } from '../../activities/purchase-reques
 import { CANCELLABLE_STATES, type PurchaseState } from '../../domain/procurement';
 import type { PurchaseAssessment } from '../../model/approval-subjects';
 import { approvalSteps } from '../approvals/steps';
+import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
 import {
   PurchaseFailure,
@@ -63,17 +64,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
   const orders: (IssuedOrder & { state: string })[] = [];
 
   // Receipts one at a time: each checks what earlier ones received.
-  let nextTicket = 0;
-  let nowServing = 0;
-  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
-    const ticket = nextTicket++;
-    await condition(() => nowServing === ticket);
-    try {
-      return await work();
-    } finally {
-      nowServing++;
-    }
-  }
+  const exclusively = oneAtATime().run;
 
   const approvals = approvalSteps({
     workflowId,
