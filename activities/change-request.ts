@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { PlannedStep } from '../domain/approval-routing';
 import type { ChangeImpact } from '../domain/change-impact';
-import { riskFactorsOf, scoreChangeRisk, type RiskLevel } from '../domain/change-risk';
+import { riskFactorsOf, scoreChangeRisk } from '../domain/change-risk';
 import { findAsset } from '../model/assets';
 import { assessChangeImpact } from '../model/change-impact';
 import type { Mailer } from '../platform/mailer';
@@ -19,6 +19,7 @@ import type {
   StateChangeInput,
 } from '../workflows/change-request/contract';
 import { planFromRules } from './approvals';
+import { describeApprovalSubject } from '../model/approval-subjects';
 import { recordOnce } from './audit';
 import { runLifecycleTransition } from './lifecycle-transitions';
 import { deliverEmail } from './email';
@@ -33,33 +34,6 @@ export interface ChangeRequestActivityDeps {
 
 const SYSTEM = 'system:change-workflow';
 const SUBJECT = 'change_request';
-
-interface ChangeForMail {
-  id: string;
-  number: string;
-  title: string;
-  description: string;
-  type: string;
-  state: string;
-  requester_id: string;
-  requester_name: string;
-  requester_email: string;
-  planned_start: Date | null;
-  planned_end: Date | null;
-  risk_score: number | null;
-  risk_level: RiskLevel | null;
-  impact: (ChangeImpact & { risk?: { reasons: { text: string; points: number }[] } }) | null;
-  workflow_id: string;
-}
-
-async function changeForMail(db: Knex, changeId: string): Promise<ChangeForMail> {
-  const row = await db('change_requests as c')
-    .join('people as r', 'r.id', 'c.requester_id')
-    .where('c.id', changeId)
-    .first('c.*', 'r.name as requester_name', 'r.email as requester_email');
-  if (!row) throw ApplicationFailure.nonRetryable(`change request ${changeId} does not exist`, 'ChangeNotFound');
-  return row as ChangeForMail;
-}
 
 export function createChangeRequestActivities({ db, mailer, publicUrl, temporal, lifecycle }: ChangeRequestActivityDeps) {
   const changeLink = (number: string) => `${publicUrl}/changes/${number}`;
@@ -215,7 +189,8 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
 
     /** Tells the requester: a receipt on submission, the authorization decision, the outcome at closure. */
     async notifyRequester(input: NotifyRequesterInput): Promise<void> {
-      const change = await changeForMail(db, input.changeId);
+      const change = await describeApprovalSubject(db, SUBJECT, input.changeId);
+      if (!change) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
       const { notice } = input;
       const subjects = {
         receipt: `Received: ${change.number} ${change.title}`,
@@ -231,9 +206,9 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
       await deliverEmail(db, mailer, {
         idempotencyKey: input.idempotencyKey,
         template: `change_${notice.kind}`,
-        to: [change.requester_email],
+        to: [change.requesterEmail],
         subject: subjects[notice.kind],
-        text: [`Hello ${change.requester_name},`, '', ...body, '', `Follow it at ${changeLink(change.number)}`].join('\n'),
+        text: [`Hello ${change.requesterName},`, '', ...body, '', `Follow it at ${changeLink(change.number)}`].join('\n'),
         subjectType: SUBJECT,
         subjectId: change.id,
         workflowId: input.workflowId,

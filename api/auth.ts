@@ -20,6 +20,21 @@ export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolea
 /** Roles that see every record rather than only their own. */
 export const OVERSEERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
 
+/**
+ * Who may read a change, a purchase or its process: overseers, its requester, and anyone asked to
+ * approve it. Give the approver ids when they are loaded already; otherwise one query asks.
+ */
+export async function maySeeRequest(
+  db: Knex,
+  principal: Principal,
+  request: { subjectId: string; requesterId: string | null },
+  approverIds?: string[],
+): Promise<boolean> {
+  if (hasAnyRole(principal, OVERSEERS) || request.requesterId === principal.id) return true;
+  if (approverIds) return approverIds.includes(principal.id);
+  return Boolean(await db('approvals').where({ subject_id: request.subjectId, approver_id: principal.id }).first('id'));
+}
+
 /** An active person and their roles, found by id or by the hash of their API key. */
 async function activePrincipal(db: Knex, where: { 'p.id': string } | { 'p.api_key_hash': string }): Promise<Principal | undefined> {
   const person = await db('people as p')

@@ -178,7 +178,7 @@ export async function changeDetail(db: Knex, row: ChangeRow) {
 }
 
 /** Audit details carry the activity's stored result for idempotency; readers want the facts only. */
-function stripResult(details: Record<string, unknown>): Record<string, unknown> {
+export function stripResult(details: Record<string, unknown>): Record<string, unknown> {
   const { result: _result, ...facts } = details;
   return facts;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { stripResult } from './changes';
 
 export const PROCESS_TYPES = ['change', 'procurement', 'asset_lifecycle'] as const;
 export type ProcessType = (typeof PROCESS_TYPES)[number];
@@ -179,7 +180,7 @@ export async function processTimeline(db: Knex, workflowId: string, subjectId: s
   ]);
   const entries = [
     ...audit.map((a) => {
-      const { result: _result, ...details } = a.details as Record<string, unknown>;
+      const details = stripResult(a.details as Record<string, unknown>);
       return { at: (a.occurred_at as Date).toISOString(), kind: 'event' as const, actor: a.actor, action: a.action, fromState: a.from_state, toState: a.to_state, details };
     }),
     ...emails.map((e) => ({ at: (e.created_at as Date).toISOString(), kind: 'email' as const, template: e.template, to: e.recipients, subject: e.subject, status: e.status })),

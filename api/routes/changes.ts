@@ -21,7 +21,7 @@ import {
 } from '../../workflows/change-request/contract';
 import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
 import { decideApproval } from '../approval-decisions';
-import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound } from '../errors';
 import { pageQuery, paginate } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -129,9 +129,6 @@ async function checkReferences(db: Knex, scope: Scope): Promise<void> {
   if (problems.length) throw badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
 }
 
-const canSee = (principal: Principal, row: ChangeRow, isApprover: boolean) =>
-  hasAnyRole(principal, OVERSEERS) || row.requester_id === principal.id || isApprover;
-
 export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, taskQueue, approvalTimings }: ChangeRouteDeps): void {
   async function loadChange(id: string): Promise<ChangeRow> {
     const row = await findChangeRow(db, id);
@@ -140,8 +137,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
   }
   async function loadVisibleChange(id: string, principal: Principal): Promise<ChangeRow> {
     const row = await loadChange(id);
-    const isApprover = Boolean(await db('approvals').where({ subject_id: row.id, approver_id: principal.id }).first('id'));
-    if (!canSee(principal, row, isApprover)) throw forbidden('you can see the changes you requested or are asked to approve');
+    if (!(await maySeeRequest(db, principal, { subjectId: row.id, requesterId: row.requester_id }))) throw forbidden('you can see the changes you requested or are asked to approve');
     return row;
   }
   function requireRequesterOrOverseer(principal: Principal, row: ChangeRow, what: string): void {

@@ -14,7 +14,7 @@ import {
 import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
 import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
-import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -100,8 +100,8 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal }: {
       const process = await findProcess(db, params.workflowId);
       if (!process) throw notFound(`no process ${params.workflowId}`);
       const approvals = await approvalsOf(db, process.subjectId);
-      const involved = process.requester?.id === principal.id || approvals.some((a) => a.approver.id === principal.id);
-      if (!hasAnyRole(principal, OVERSEERS) && !involved) throw forbidden('you can see the processes you requested or must decide');
+      const approverIds = approvals.map((a) => a.approver.id);
+      if (!(await maySeeRequest(db, principal, { subjectId: process.subjectId, requesterId: process.requester?.id ?? null }, approverIds))) throw forbidden('you can see the processes you requested or must decide');
       const [live, timeline] = await Promise.all([
         temporal.workflow.getHandle(process.workflowId).query(STATUS_QUERIES[process.process] as never).catch(() => null),
         processTimeline(db, process.workflowId, process.subjectId),

@@ -18,7 +18,7 @@ import {
 } from '../../workflows/purchase-request/contract';
 import type { purchaseRequestWorkflow } from '../../workflows/purchase-request/workflow';
 import { decideApproval } from '../approval-decisions';
-import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { OVERSEERS, hasAnyRole, maySeeRequest } from '../auth';
 import { badRequest, forbidden, notFound } from '../errors';
 import { pageQuery, paginate } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -108,9 +108,6 @@ async function resolveLines(db: Knex, lines: z.output<typeof lineBody>[]) {
 
 export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRouteDeps): void {
   const { db, temporal, taskQueue } = deps;
-  const canSee = async (principal: Principal, row: { id: string; requester_id: string }) =>
-    hasAnyRole(principal, OVERSEERS) || row.requester_id === principal.id ||
-    Boolean(await db('approvals').where({ subject_id: row.id, approver_id: principal.id }).first('id'));
   const handle = (row: { workflow_id: string }) => temporal.workflow.getHandle(row.workflow_id);
   const requestIdOf = (req: { get(name: string): string | undefined }) => req.get('idempotency-key') ?? randomUUID();
 
@@ -208,7 +205,7 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     },
     async ({ params, principal }) => {
       const row = await findRequest(db, params.id);
-      if (!(await canSee(principal, row))) throw forbidden('you can see the purchase requests you made or are asked to approve');
+      if (!(await maySeeRequest(db, principal, { subjectId: row.id, requesterId: row.requester_id }))) throw forbidden('you can see the purchase requests you made or are asked to approve');
       return detail(row);
     },
   );

@@ -11,7 +11,7 @@ import type { Logger } from '../../platform/logger';
 import { CHANGE_STATES } from '../../workflows/change-request/contract';
 import type { ApprovalSubjectType } from '../../workflows/approvals/contract';
 import { decideApproval } from '../approval-decisions';
-import { principalByApiKey, principalById, type Principal } from '../auth';
+import { maySeeRequest, principalByApiKey, principalById, type Principal } from '../auth';
 import { toHttpError } from '../errors';
 import { listProcessesQuery, processFiltersFor } from '../routes/processes';
 import {
@@ -304,8 +304,8 @@ export function createWebUi(deps: WebUiDeps): Router {
       return;
     }
     const approvals = await approvalsOf(db, process.subjectId);
-    const involved = process.requester?.id === ctx.user.id || approvals.some((a) => a.approver.id === ctx.user.id);
-    if (!isOverseer(ctx.user) && !involved) {
+    const approverIds = approvals.map((a) => a.approver.id);
+    if (!(await maySeeRequest(db, ctx.user, { subjectId: process.subjectId, requesterId: process.requester?.id ?? null }, approverIds))) {
       html(res, 403, errorPage(ctx, 'Not yours to see', 'You can see the processes you requested or must decide.', [['/ui/my-requests', 'Your requests']]));
       return;
     }
