@@ -5,6 +5,7 @@ import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../platform/logger';
+import type { ProcessStateWatcher } from '../platform/process-state-watcher';
 import type { ApprovalTimingSettings } from '../platform/config';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
@@ -25,6 +26,8 @@ import { createWebUi } from './web/router';
 export interface AppDeps {
   db: Knex;
   temporal: Client;
+  /** Wakes requests waiting for a process state (GET /processes/:id?waitFor=); its owner closes it. */
+  processStates: ProcessStateWatcher;
   logger: Logger;
   taskQueue: string;
   reminders: ReminderSettings;

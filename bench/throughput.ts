@@ -75,22 +75,13 @@ export function standardChangeThroughput(setup: StandardChangeSetup, count: numb
     const change = await api(setup.baseUrl, setup.requesterKey, 'POST', '/changes', {
       type: 'standard', changeModelId: setup.changeModelId, affectedCiIds: [setup.ciId], description: `benchmark change ${i}`,
     });
-    // The process list reads the database only, so waiting does not load the worker.
+    // Waits on the process index (woken by its state announcements), as a pipeline would.
     for (;;) {
-      const { items } = await api(setup.baseUrl, setup.implementerKey, 'GET', `/processes?q=${change.number}&type=change`);
-      if (items[0]?.state === 'implement') break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      const { process } = await api(setup.baseUrl, setup.implementerKey, 'GET', `/processes/${change.workflowId}?waitFor=implement,closed&waitSeconds=30`);
+      if (process.state === 'implement') break;
+      if (process.state === 'closed') throw new Error(`${change.number} closed before implementation`);
     }
-    // The row shows implement a moment before the workflow has taken the step: retry briefly.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await api(setup.baseUrl, setup.implementerKey, 'POST', `/changes/${change.id}/implementation`, { event: 'started', notes: 'benchmark' });
-        break;
-      } catch (error) {
-        if (attempt > 50 || !String(error).includes(' 409 ')) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+    await api(setup.baseUrl, setup.implementerKey, 'POST', `/changes/${change.id}/implementation`, { event: 'started', notes: 'benchmark' });
     const closed = await api(setup.baseUrl, setup.implementerKey, 'POST', `/changes/${change.id}/implementation`, { event: 'completed', notes: 'benchmark' });
     if (closed.state !== 'closed') throw new Error(`${change.number} ended in ${closed.state}`);
   }, progress);

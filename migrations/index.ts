@@ -16,6 +16,8 @@ import * as emailLog from './20261127001400_email_log';
 import * as changeApprovalWorkflow from './20261127001500_change_approval_workflow';
 import * as procurementWorkflow from './20261127001600_procurement_workflow';
 import * as processIndex from './20261127001700_process_index';
+import * as processStateNotifications from './20261127001800_process_state_notifications';
+import * as ciDependantsIndex from './20261127001900_ci_dependants_index';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -39,6 +41,8 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001500_change_approval_workflow', changeApprovalWorkflow],
   ['20261127001600_procurement_workflow', procurementWorkflow],
   ['20261127001700_process_index', processIndex],
+  ['20261127001800_process_state_notifications', processStateNotifications],
+  ['20261127001900_ci_dependants_index', ciDependantsIndex],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -22,6 +22,11 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where a worker serves its Prometheus metrics (GET /metrics, on HOST); 0 serves none. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Workflows a worker keeps in memory between their steps. Approvals wait for days, so most open
+   * workflows are idle: one that is not cached replays its short history when its next step comes.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(1000),
 
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_POSTGRES_PORT: port.default(5433),

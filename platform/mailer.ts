@@ -15,7 +15,9 @@ export interface Mailer {
 }
 
 export function createMailer(smtpUrl: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // Pooled: a new SMTP session per email (greeting, EHLO, TLS) costs more than the email itself.
+  // `?pool=false` in SMTP_URL turns it off.
+  const transport = nodemailer.createTransport({ pool: true, url: smtpUrl });
   return {
     async send(email) {
       await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId });

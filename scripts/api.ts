@@ -1,5 +1,6 @@
 import { createApp } from '../api/app';
 import { loadConfig } from '../platform/config';
+import { ProcessStateWatcher } from '../platform/process-state-watcher';
 import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { required } from '../platform/settings';
@@ -10,7 +11,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const approvalLinkSecret = required(config.APPROVAL_LINK_SECRET, 'APPROVAL_LINK_SECRET', 'the API checks the links in approval emails');
-  const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the API reads the shared Postgres'));
+  const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL', 'the API reads the shared Postgres');
+  const db = createDatabase(databaseUrl);
+  const processStates = new ProcessStateWatcher(databaseUrl);
   const temporal = await connectClient(
     required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
     config.TEMPORAL_NAMESPACE,
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
   const app = createApp({
     db,
     temporal,
+    processStates,
     logger,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
@@ -34,6 +38,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
   });
+  await processStates.close();
   await temporal.connection.close();
   await db.destroy();
 }

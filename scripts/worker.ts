@@ -53,6 +53,7 @@ async function main(): Promise<void> {
         },
       }),
       workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
+      tuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
       metrics,
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());

@@ -46,6 +46,8 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
     tables: ['sla_targets', 'processes'],
     functions: ['process_sla_due', 'processes_from_asset', 'processes_from_change', 'processes_from_purchase', 'processes_waiting_from_approvals'],
   },
+  '20261127001800_process_state_notifications': { tables: [], functions: ['processes_announce_state'] },
+  '20261127001900_ci_dependants_index': { tables: [] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

@@ -113,3 +113,49 @@ it('finds the same processes in Temporal with `temporal workflow list --query` o
   expect(list(`AssetflowRequester='${requester.email}'`).map((r) => r.execution.workflowId)).toEqual([change.workflowId]);
   expect(list(`AssetflowBusinessNumber='${change.number}'`).map((r) => r.execution.workflowId)).toEqual([change.workflowId]);
 });
+
+describe('waiting for a state (GET /processes/:workflowId?waitFor=)', () => {
+  it('answers as soon as a standard change reaches implement, and the implementer can record the start at once', async () => {
+    const db = stack.database.db;
+    const requester = await createPerson(db, ['requester'], 'Pia Pipeline');
+    const implementer = await createPerson(db, ['asset_manager'], 'Ivan Implementer');
+    const [{ id: changeModelId }] = await db('change_models').insert({ name: 'Rotate service keys', description: 'key rotation', risk_ceiling: 'moderate' }).returning('id');
+    const ci = await createCi(db, { ciClass: 'server' });
+    const { body: change } = await call(stack, requester.apiKey, 'POST', '/changes', { type: 'standard', changeModelId, affectedCiIds: [ci.id] });
+
+    const waited = await call(stack, implementer.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement,closed&waitSeconds=30`);
+
+    expect(waited.status).toBe(200);
+    expect(waited.body.process).toMatchObject({ businessNumber: change.number, state: 'implement' });
+    // The index announces implement before the workflow has taken the step: acting on it is not refused.
+    const started = await call(stack, implementer.apiKey, 'POST', `/changes/${change.id}/implementation`, { event: 'started', notes: 'rotating' });
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({ state: 'implement', implementationStarted: true });
+    const closed = await call(stack, implementer.apiKey, 'POST', `/changes/${change.id}/implementation`, { event: 'completed', notes: 'rotated' });
+    expect(closed.body).toMatchObject({ state: 'closed', closeCode: 'successful' });
+  });
+
+  it('answers with the state the process is in when the wait runs out', async () => {
+    const { manager, change } = await waitingChange();
+    const asked = Date.now();
+
+    const res = await call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement&waitSeconds=1`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.process.state).toBe('authorize');
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(950);
+  });
+
+  it('answers at once when the process is already in a state asked for, and refuses a malformed list', async () => {
+    const { manager, change } = await waitingChange();
+    const asked = Date.now();
+    const res = await call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=scheduled,authorize&waitSeconds=30`);
+    expect(res.body.process.state).toBe('authorize');
+    expect(Date.now() - asked).toBeLessThan(5_000);
+
+    const bad = await call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=Implement;closed`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_input' });
+    expect((await call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement&waitSeconds=600`)).status).toBe(400);
+  });
+});

@@ -11,6 +11,7 @@ import {
   processTimeline,
   type ProcessFilters,
 } from '../../model/processes';
+import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
 import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
@@ -68,7 +69,14 @@ export async function processFiltersFor(db: Knex, principal: Principal, query: z
   return filters;
 }
 
-export function registerProcessRoutes(routes: RouteRegistry, { db, temporal }: { db: Knex; temporal: Client }): void {
+const processQuery = z.object({
+  waitFor: z
+    .string().trim().regex(/^[a-z_]+(,[a-z_]+)*$/, 'comma-separated states, e.g. implement,closed').optional()
+    .describe('answer once the process is in one of these states (include the final one, e.g. implement,closed), or after waitSeconds'),
+  waitSeconds: z.coerce.number().int().min(1).max(60).default(20).describe('how long waitFor may hold the request'),
+});
+
+export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, processStates }: { db: Knex; temporal: Client; processStates: ProcessStateWatcher }): void {
   routes.add(
     {
       method: 'get', path: '/processes', tag: 'processes', access: 'authenticated',
@@ -92,16 +100,25 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal }: {
   routes.add(
     {
       method: 'get', path: '/processes/:workflowId', tag: 'processes', access: 'authenticated',
-      summary: 'One process: its row, the live state from the workflow, the approvals and the timeline of events and emails',
+      summary: 'One process: its row, the live state from the workflow, the approvals and the timeline of events and emails; waitFor holds the answer until it reaches a state',
       params: z.object({ workflowId: z.string().min(3).max(100).describe('e.g. change:CHG0001001, purchase:PR0001001, asset:AST0001001') }),
-      responses: { 200: 'the process', 403: 'not yours to see', 404: 'no such process' },
+      query: processQuery,
+      responses: { 200: 'the process', 400: 'bad waitFor', 403: 'not yours to see', 404: 'no such process' },
     },
-    async ({ params, principal }) => {
-      const process = await findProcess(db, params.workflowId);
+    async ({ params, query, principal }) => {
+      let process = await findProcess(db, params.workflowId);
       if (!process) throw notFound(`no process ${params.workflowId}`);
-      const approvals = await approvalsOf(db, process.subjectId);
+      let approvals = await approvalsOf(db, process.subjectId);
       const approverIds = approvals.map((a) => a.approver.id);
       if (!(await maySeeRequest(db, principal, { subjectId: process.subjectId, requesterId: process.requester?.id ?? null }, approverIds))) throw forbidden('you can see the processes you requested or must decide');
+      const states = query.waitFor?.split(',');
+      if (states && !states.includes(process.state)) {
+        const { workflowId } = process;
+        const currentState = async () => (await db('processes').where({ workflow_id: workflowId }).first('state'))?.state as string | undefined;
+        await processStates.waitFor(workflowId, states, query.waitSeconds * 1000, currentState);
+        process = (await findProcess(db, workflowId))!;
+        approvals = await approvalsOf(db, process.subjectId);
+      }
       const [live, timeline] = await Promise.all([
         temporal.workflow.getHandle(process.workflowId).query(STATUS_QUERIES[process.process] as never).catch(() => null),
         processTimeline(db, process.workflowId, process.subjectId),

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
+import { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { createLogger } from '../../platform/logger';
 import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
@@ -37,7 +38,7 @@ export interface Stack {
 let bundle: Promise<{ code: string }> | undefined;
 
 /** Bundles the workflows once per test file (about a second), not once per test. */
-function workflowBundle(): Promise<{ code: string }> {
+export function workflowBundle(): Promise<{ code: string }> {
   bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   return bundle;
 }
@@ -91,9 +92,11 @@ export async function startStack(
   const mailer: Mailer = createMailer(sink.url, 'assetflow <assetflow@assetflow.test>');
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
 
+  const processStates = new ProcessStateWatcher(database.url);
   const app = createApp({
     db: database.db,
     temporal: env.client,
+    processStates,
     logger,
     taskQueue,
     reminders,
@@ -147,6 +150,7 @@ export async function startStack(
     },
     async stop() {
       await new Promise((resolve) => server.close(resolve));
+      await processStates.close();
       await stack.stopWorker();
       mailer.close();
       await sink.stop();

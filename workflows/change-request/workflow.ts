@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -27,6 +28,7 @@ import {
   type ChangeStatus,
   type CloseCode,
   type ImplementationCommand,
+  type RequesterNotice,
   type ReviewCommand,
 } from './contract';
 
@@ -78,12 +80,32 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     implementationStarted,
   });
 
+  // The state being recorded: the change is listed in it (the activity writes the row) a moment
+  // before the workflow has taken the step, and a person acting on the list must not be refused.
+  let movingTo: ChangeState | null = null;
+  const arrived = (at: ChangeState) => state === at || movingTo === at;
+
   async function moveTo(to: ChangeState, actor = SYSTEM, details?: Record<string, unknown>, code?: CloseCode): Promise<void> {
     const from = state;
+    movingTo = to;
     await activities.recordChangeState({ ...base(`r${revision}:state:${from}->${to}`), actor, from, to, closeCode: code, details });
+    movingTo = null;
     state = to;
     if (code) closeCode = code;
     upsertSearchAttributes([{ key: processStateKey, value: to }]);
+  }
+
+  // Requester notices go out in the order they were raised, but the change does not wait for the
+  // mail server: a notice is an email, not a step. Histories recorded before this waited for each.
+  const noticesInBackground = patched('requester-notices-in-background');
+  let notices: Promise<void> = Promise.resolve();
+  let noticeFailure: unknown = null;
+  async function notifyRequester(key: string, notice: RequesterNotice): Promise<void> {
+    const send = () => activities.notifyRequester({ ...base(key), notice });
+    if (!noticesInBackground) return send();
+    notices = notices.then(send).catch((error: unknown) => {
+      noticeFailure ??= error;
+    });
   }
 
   const interrupted = () => cancellation !== null || scopeRevised;
@@ -135,6 +157,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   setHandler(
     implementationUpdate,
     async (command) => {
+      if (state !== 'implement') await condition(() => state === 'implement');
       if (command.event === 'started') {
         implementationStarted = true;
         await activities.recordChangeEvent({
@@ -151,7 +174,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     },
     {
       validator: (command) => {
-        if (state !== 'implement') throw refuse('state', `implementation can be recorded in implement, not in ${state}`);
+        if (!arrived('implement')) throw refuse('state', `implementation can be recorded in implement, not in ${state}`);
         if (command.event === 'started' && implementationStarted) throw refuse('implementation_order', 'implementation has already started');
         if (command.event !== 'started' && !implementationStarted) throw refuse('implementation_order', 'record that implementation started first');
         if (implementationEnd) throw refuse('implementation_order', 'the implementation outcome is already recorded');
@@ -162,13 +185,14 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   setHandler(
     reviewUpdate,
     async (command) => {
+      if (state !== 'review') await condition(() => state === 'review');
       review = command;
       await condition(() => state === 'closed');
       return status();
     },
     {
       validator: (_review) => {
-        if (state !== 'review') throw refuse('state', `a review is recorded in review, not in ${state}`);
+        if (!arrived('review')) throw refuse('state', `a review is recorded in review, not in ${state}`);
         if (review) throw refuse('implementation_order', 'the review is already recorded');
       },
     },
@@ -191,10 +215,10 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
 
   async function close(code: CloseCode, actor: string, detail: string): Promise<void> {
     await moveTo('closed', actor, { detail }, code);
-    await activities.notifyRequester({ ...base('notice:outcome'), notice: { kind: 'outcome', closeCode: code, detail } });
+    await notifyRequester('notice:outcome', { kind: 'outcome', closeCode: code, detail });
   }
 
-  await activities.notifyRequester({ ...base('notice:receipt'), notice: { kind: 'receipt' } });
+  await notifyRequester('notice:receipt', { kind: 'receipt' });
 
   // Assess and authorize until an approval holds for the current scope and the planned start
   // arrives; a scope revision at any point before implementation starts it over.
@@ -211,9 +235,10 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
       outcome = 'rejected';
       break;
     }
-    await activities.notifyRequester({
-      ...base(`r${revision}:notice:approved`),
-      notice: { kind: 'decision', decision: 'approved', detail: assessment.model ? `approved by the standard change model "${assessment.model.name}"` : 'approved by every approval step' },
+    await notifyRequester(`r${revision}:notice:approved`, {
+      kind: 'decision',
+      decision: 'approved',
+      detail: assessment.model ? `approved by the standard change model "${assessment.model.name}"` : 'approved by every approval step',
     });
     await moveTo('scheduled');
     const startsIn = assessment.plannedStart ? Date.parse(assessment.plannedStart) - Date.now() : 0;
@@ -228,10 +253,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     await approvals.closeAll(revision, `${workflowId}:cancel:approvals`);
     await close('cancelled', actorEmail, reason);
   } else if (outcome === 'rejected') {
-    await activities.notifyRequester({
-      ...base(`r${revision}:notice:rejected`),
-      notice: { kind: 'decision', decision: 'rejected', detail: 'an approval step rejected the change or ran out of time' },
-    });
+    await notifyRequester(`r${revision}:notice:rejected`, { kind: 'decision', decision: 'rejected', detail: 'an approval step rejected the change or ran out of time' });
     await close('rejected', SYSTEM, 'not authorized');
   } else {
     await moveTo('implement');
@@ -269,6 +291,8 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     }
   }
 
+  await notices;
+  if (noticeFailure) throw noticeFailure;
   await condition(allHandlersFinished);
   return { changeId, closeCode: closeCode! };
 }
