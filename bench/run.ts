@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { Client as PgClient } from 'pg';
@@ -10,7 +11,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { generateApiKey, hashApiKey } from '../platform/api-keys';
 import { loadConfig } from '../platform/config';
-import { createDatabase, migrateToLatest } from '../platform/database';
+import { createDatabase, migrateToLatest, type Database } from '../platform/database';
 import { startEmbeddedPostgres } from '../platform/embedded-postgres';
 import { createLogger } from '../platform/logger';
 import { MailSink } from '../platform/mail-sink';
@@ -46,9 +47,8 @@ const SETTINGS = {
   loadSeconds: env('BENCH_DURATION', 5),
   connections: env('BENCH_CONNECTIONS', 10),
   openChanges: env('BENCH_OPEN_CHANGES', 10_000),
-  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory').split(','),
+  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory').split(',') as Part[],
 };
-const runs = (part: string) => SETTINGS.parts.includes(part);
 
 const step = (text: string) => process.stdout.write(`• ${text}\n`);
 const progress = (label: string, total: number) => (done: number) => {
@@ -82,7 +82,135 @@ async function load(baseUrl: string, scenario: string, urlPath: string, apiKey?:
 
 const megabytes = (bytes: number) => round(bytes / 1024 / 1024);
 
+/** What the parts share: the stack main() started and the people and data every part uses. */
+interface Bench {
+  db: Database;
+  postgres: { connectionString: string };
+  baseUrl: string;
+  temporal: Client;
+  taskQueue: string;
+  maxCachedWorkflows: number;
+  stops: (() => Promise<unknown>)[];
+  manager: { id: string; apiKey: string };
+  requester: { id: string; apiKey: string };
+  implementer: { id: string; apiKey: string };
+  changeModelId: string;
+  ciId: string;
+}
+
+/** 1. Throughput against the engine's own cost. */
+async function measureThroughput({ temporal, taskQueue, baseUrl, requester, implementer, changeModelId, ciId }: Bench): Promise<ThroughputReport> {
+  const { workflows: n, concurrency } = SETTINGS;
+  step(`throughput: ${n} baseline workflows, then ${n} standard changes, ${concurrency} at a time`);
+  await baselineThroughput(temporal, taskQueue, concurrency, concurrency, () => undefined);
+  const baseline = await baselineThroughput(temporal, taskQueue, n, concurrency, progress('baseline workflows', n));
+  const changes = await standardChangeThroughput({ baseUrl, requesterKey: requester.apiKey, implementerKey: implementer.apiKey, changeModelId, ciId }, n, concurrency, progress('standard changes', n));
+  return { baseline, standardChanges: changes, ratio: round(changes.perSecond / baseline.perSecond, 3) };
+}
+
+/** 2. Impact assessment as the estate grows, each estate in a database of its own. */
+async function measureImpact({ postgres, stops }: Bench): Promise<ImpactReport[]> {
+  const admin = new PgClient({ connectionString: postgres.connectionString });
+  await admin.connect();
+  stops.push(() => admin.end());
+  const impact: ImpactReport[] = [];
+  for (const size of SETTINGS.impactSizes) {
+    step(`impact assessment on ${size.toLocaleString('en')} CIs (${SETTINGS.impactRuns} runs per category) ...`);
+    const name = `bench_estate_${size}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(postgres.connectionString);
+    url.pathname = `/${name}`;
+    const estateDb = createDatabase(url.toString(), 2);
+    try {
+      await migrateToLatest(estateDb);
+      const estate = await generateEstate(estateDb, { cis: size, seed: 42 });
+      const { samples } = await measure(estateDb, `estate ${size}`, { requesterId: estate.ownerId, servers: estate.serverIds, hubs: estate.hubIds }, SETTINGS.impactRuns, size, false);
+      const stats = (list: { ms: number }[]) => {
+        const ms = list.map((s) => s.ms).sort((a, b) => a - b);
+        return { medianMs: round(percentile(ms, 0.5)), p95Ms: round(percentile(ms, 0.95)) };
+      };
+      impact.push({ cis: size, typical: stats(samples.servers), hub: { ...stats(samples.hub), maxCisReached: Math.max(...samples.hub.map((s) => s.cisReached)) } });
+    } finally {
+      await estateDb.destroy();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    }
+  }
+  return impact;
+}
+
+/** 3. The API under load on a full process index. */
+async function measureApiLoad({ db, baseUrl }: Bench): Promise<ApiReport> {
+  step(`${SETTINGS.processes.toLocaleString('en')} synthetic processes for the API load ...`);
+  const data = await generateProcesses(db, SETTINGS.processes);
+  const indexed = Number((await db('processes').count({ n: '*' }))[0].n);
+  const owner = data.processOwnerKey;
+  const approver = data.busyApprover;
+  const scenarios: [string, string, string | undefined][] = [
+    ['healthz (baseline)', '/healthz', undefined],
+    ['process list, newest', '/processes?limit=50', owner],
+    ['process list, waiting for an approver', `/processes?waitingFor=${approver.id}&open=true&limit=50`, owner],
+    ['process list, changes in authorize by SLA', '/processes?type=change&state=authorize&sort=sla_due&limit=50', owner],
+    ['process list, SLA breached', '/processes?slaBreached=true&limit=50', owner],
+    ['approval inbox', '/approvals', approver.apiKey],
+  ];
+  const loads: LoadResult[] = [];
+  for (const [scenario, urlPath, key] of scenarios) {
+    step(`load: ${scenario} (${SETTINGS.loadSeconds} s, ${SETTINGS.connections} connections) ...`);
+    loads.push(await load(baseUrl, scenario, urlPath, key));
+  }
+  return { processes: indexed, loads };
+}
+
+/** 4. Worker memory with changes open, waiting for their approver. */
+async function measureWorkerMemory({ db, baseUrl, requester, manager, ciId, maxCachedWorkflows }: Bench): Promise<Record<string, number>> {
+  const open = SETTINGS.openChanges;
+  step(`worker memory: ${open.toLocaleString('en')} normal changes waiting for approval ...`);
+  global.gc?.();
+  const before = process.memoryUsage();
+  let submitted = 0;
+  let accepted = 0;
+  const submittedProgress = progress('changes submitted', open);
+  const submitOne = async () => {
+    while (submitted < open) {
+      submitted++;
+      const res = await fetch(`${baseUrl}/changes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${requester.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'normal', title: 'Benchmark waiting change', affectedCiIds: [ciId] }),
+      });
+      if (res.status !== 201) throw new Error(`submitting a change answered ${res.status}`);
+      await res.arrayBuffer();
+      submittedProgress(++accepted);
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: SETTINGS.concurrency }, submitOne));
+  const waiting = async () => Number((await db('approvals').where({ approver_id: manager.id, state: 'requested' }).count({ n: '*' }))[0].n);
+  for (let count = await waiting(); count < open; count = await waiting()) {
+    process.stdout.write(`\r  waiting for approval: ${count}/${open}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  process.stdout.write(`\r  waiting for approval: ${open}/${open}\n`);
+  global.gc?.();
+  const after = process.memoryUsage();
+  return {
+    openChanges: open,
+    maxCachedWorkflows,
+    secondsToOpen: round((Date.now() - started) / 1000),
+    rssBeforeMb: megabytes(before.rss),
+    rssAfterMb: megabytes(after.rss),
+    heapUsedBeforeMb: megabytes(before.heapUsed),
+    heapUsedAfterMb: megabytes(after.heapUsed),
+    rssPerOpenChangeKb: round((after.rss - before.rss) / open / 1024, 2),
+  };
+}
+
+const PARTS = { throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory } as const;
+type Part = keyof typeof PARTS;
+
 async function main(): Promise<void> {
+  const unknown = SETTINGS.parts.filter((part) => !(part in PARTS));
+  if (unknown.length) throw new Error(`BENCH_PARTS: no part ${unknown.join(', ')}; the parts are ${Object.keys(PARTS).join(', ')}`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const logger = createLogger('silent', 'bench');
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'assetflow-bench-'));
@@ -169,109 +297,8 @@ async function main(): Promise<void> {
     const [{ id: ciId }] = await db('configuration_items').insert({ name: 'bench-lab-01', ci_class: 'server' }).returning('id');
     await db('approval_rules').insert({ process: 'change', step_order: 1, name: 'Manager', approver_kind: 'manager', policy: 'any' });
 
-    // 1. Throughput against the engine's own cost.
-    const { workflows: n, concurrency } = SETTINGS;
-    if (runs('throughput')) {
-    step(`throughput: ${n} baseline workflows, then ${n} standard changes, ${concurrency} at a time`);
-    await baselineThroughput(temporal, taskQueue, concurrency, concurrency, () => undefined);
-    const baseline = await baselineThroughput(temporal, taskQueue, n, concurrency, progress('baseline workflows', n));
-    const changes = await standardChangeThroughput({ baseUrl, requesterKey: requester.apiKey, implementerKey: implementer.apiKey, changeModelId, ciId }, n, concurrency, progress('standard changes', n));
-    results.throughput = { baseline, standardChanges: changes, ratio: round(changes.perSecond / baseline.perSecond, 3) };
-    }
-
-    // 2. Impact assessment as the estate grows, each in a database of its own.
-    if (runs('impact')) {
-    const admin = new PgClient({ connectionString: postgres.connectionString });
-    await admin.connect();
-    stops.push(() => admin.end());
-    const impact: { cis: number; typical: { medianMs: number; p95Ms: number }; hub: { medianMs: number; p95Ms: number; maxCisReached: number } }[] = [];
-    for (const size of SETTINGS.impactSizes) {
-      step(`impact assessment on ${size.toLocaleString('en')} CIs (${SETTINGS.impactRuns} runs per category) ...`);
-      const name = `bench_estate_${size}`;
-      await admin.query(`CREATE DATABASE ${name}`);
-      const url = new URL(postgres.connectionString);
-      url.pathname = `/${name}`;
-      const estateDb = createDatabase(url.toString(), 2);
-      try {
-        await migrateToLatest(estateDb);
-        const estate = await generateEstate(estateDb, { cis: size, seed: 42 });
-        const { samples } = await measure(estateDb, `estate ${size}`, { requesterId: estate.ownerId, servers: estate.serverIds, hubs: estate.hubIds }, SETTINGS.impactRuns, size, false);
-        const stats = (list: { ms: number }[]) => {
-          const ms = list.map((s) => s.ms).sort((a, b) => a - b);
-          return { medianMs: round(percentile(ms, 0.5)), p95Ms: round(percentile(ms, 0.95)) };
-        };
-        impact.push({ cis: size, typical: stats(samples.servers), hub: { ...stats(samples.hub), maxCisReached: Math.max(...samples.hub.map((s) => s.cisReached)) } });
-      } finally {
-        await estateDb.destroy();
-        await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      }
-    }
-    results.impact = impact;
-    }
-
-    // 3. The API under load on a full process index.
-    if (runs('api')) {
-    step(`${SETTINGS.processes.toLocaleString('en')} synthetic processes for the API load ...`);
-    const data = await generateProcesses(db, SETTINGS.processes);
-    const indexed = Number((await db('processes').count({ n: '*' }))[0].n);
-    const owner = data.processOwnerKey;
-    const approver = data.busyApprover;
-    const scenarios: [string, string, string | undefined][] = [
-      ['healthz (baseline)', '/healthz', undefined],
-      ['process list, newest', '/processes?limit=50', owner],
-      ['process list, waiting for an approver', `/processes?waitingFor=${approver.id}&open=true&limit=50`, owner],
-      ['process list, changes in authorize by SLA', '/processes?type=change&state=authorize&sort=sla_due&limit=50', owner],
-      ['process list, SLA breached', '/processes?slaBreached=true&limit=50', owner],
-      ['approval inbox', '/approvals', approver.apiKey],
-    ];
-    const loads: LoadResult[] = [];
-    for (const [scenario, urlPath, key] of scenarios) {
-      step(`load: ${scenario} (${SETTINGS.loadSeconds} s, ${SETTINGS.connections} connections) ...`);
-      loads.push(await load(baseUrl, scenario, urlPath, key));
-    }
-    results.api = { processes: indexed, loads };
-    }
-
-    // 4. Worker memory with changes open, waiting for their approver.
-    if (runs('memory')) {
-    const open = SETTINGS.openChanges;
-    step(`worker memory: ${open.toLocaleString('en')} normal changes waiting for approval ...`);
-    global.gc?.();
-    const before = process.memoryUsage();
-    let submitted = 0;
-    const submitOne = async () => {
-      while (submitted < open) {
-        submitted++;
-        const res = await fetch(`${baseUrl}/changes`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${requester.apiKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'normal', title: 'Benchmark waiting change', affectedCiIds: [ciId] }),
-        });
-        if (res.status !== 201) throw new Error(`submitting a change answered ${res.status}`);
-        await res.arrayBuffer();
-      }
-    };
-    const started = Date.now();
-    await Promise.all(Array.from({ length: concurrency }, submitOne));
-    const waiting = async () => Number((await db('approvals').where({ approver_id: manager.id, state: 'requested' }).count({ n: '*' }))[0].n);
-    for (let count = await waiting(); count < open; count = await waiting()) {
-      process.stdout.write(`\r  waiting for approval: ${count}/${open}`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    process.stdout.write(`\r  waiting for approval: ${open}/${open}\n`);
-    global.gc?.();
-    const after = process.memoryUsage();
-    results.workerMemory = {
-      openChanges: open,
-      maxCachedWorkflows,
-      secondsToOpen: round((Date.now() - started) / 1000),
-      rssBeforeMb: megabytes(before.rss),
-      rssAfterMb: megabytes(after.rss),
-      heapUsedBeforeMb: megabytes(before.heapUsed),
-      heapUsedAfterMb: megabytes(after.heapUsed),
-      rssPerOpenChangeKb: round((after.rss - before.rss) / open / 1024, 2),
-    };
-    }
+    const bench: Bench = { db, postgres, baseUrl, temporal, taskQueue, maxCachedWorkflows, stops, manager, requester, implementer, changeModelId, ciId };
+    for (const part of SETTINGS.parts) results[part] = await PARTS[part](bench);
 
     report(results as unknown as Report);
     const resultsDir = path.join(projectRoot(), 'bench-results');
@@ -289,12 +316,16 @@ async function main(): Promise<void> {
   }
 }
 
+interface ThroughputReport { baseline: ThroughputResult; standardChanges: ThroughputResult; ratio: number }
+interface ImpactReport { cis: number; typical: { medianMs: number; p95Ms: number }; hub: { medianMs: number; p95Ms: number; maxCisReached: number } }
+interface ApiReport { processes: number; loads: LoadResult[] }
+
 interface Report {
   cpus: number;
-  throughput?: { baseline: ThroughputResult; standardChanges: ThroughputResult; ratio: number };
-  impact?: { cis: number; typical: { medianMs: number; p95Ms: number }; hub: { medianMs: number; p95Ms: number; maxCisReached: number } }[];
-  api?: { processes: number; loads: LoadResult[] };
-  workerMemory?: Record<string, number>;
+  throughput?: ThroughputReport;
+  impact?: ImpactReport[];
+  api?: ApiReport;
+  memory?: Record<string, number>;
 }
 
 function report(r: Report): void {
@@ -337,9 +368,9 @@ function report(r: Report): void {
     })));
   }
 
-  if (r.workerMemory) {
+  if (r.memory) {
     console.log('\n== Worker memory with changes waiting for approval (the bench process holds the API and the worker; the API keeps nothing per change)');
-    console.table([r.workerMemory]);
+    console.table([r.memory]);
   }
 }
 

@@ -146,6 +146,24 @@ describe('waiting for a state (GET /processes/:workflowId?waitFor=)', () => {
     expect(Date.now() - asked).toBeGreaterThanOrEqual(950);
   });
 
+  it('answers early rather than late when the database drops the listening connection, and listens again after', async () => {
+    const db = stack.database.db;
+    const { manager, change } = await waitingChange();
+    const asked = Date.now();
+    const waiting = call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement&waitSeconds=30`);
+    const listener = await eventually(async () => (await db.raw(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN assetflow_process_state'`)).rows[0]?.pid);
+    await db.raw('SELECT pg_terminate_backend(?)', [listener]);
+
+    const res = await waiting;
+    expect(res.body.process.state).toBe('authorize');
+    expect(Date.now() - asked).toBeLessThan(20_000);
+
+    const approved = await call(stack, manager.apiKey, 'POST', `/changes/${change.id}/approvals/${res.body.approvals[0].id}/decision`, { decision: 'approved', comment: 'fine' });
+    expect(approved.status).toBe(200);
+    const scheduled = await call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement,closed&waitSeconds=30`);
+    expect(scheduled.body.process.state).toBe('implement');
+  });
+
   it('answers at once when the process is already in a state asked for, and refuses a malformed list', async () => {
     const { manager, change } = await waitingChange();
     const asked = Date.now();
