@@ -143,6 +143,8 @@ async function measureApiLoad({ db, baseUrl }: Bench): Promise<ApiReport> {
   step(`${SETTINGS.processes.toLocaleString('en')} synthetic processes for the API load ...`);
   const data = await generateProcesses(db, SETTINGS.processes);
   const indexed = Number((await db('processes').count({ n: '*' }))[0].n);
+  // Writing 100,000 rows leaves dirty pages: flush them now rather than during a measurement.
+  await db.raw('CHECKPOINT');
   const owner = data.processOwnerKey;
   const approver = data.busyApprover;
   const scenarios: [string, string, string | undefined][] = [
@@ -152,6 +154,7 @@ async function measureApiLoad({ db, baseUrl }: Bench): Promise<ApiReport> {
     ['process list, changes in authorize by SLA', '/processes?type=change&state=authorize&sort=sla_due&limit=50', owner],
     ['process list, SLA breached', '/processes?slaBreached=true&limit=50', owner],
     ['approval inbox', '/approvals', approver.apiKey],
+    ['healthz again (baseline)', '/healthz', undefined],
   ];
   const loads: LoadResult[] = [];
   for (const [scenario, urlPath, key] of scenarios) {
@@ -355,7 +358,8 @@ function report(r: Report): void {
   }
 
   if (r.api) {
-    const health = r.api.loads[0];
+    // The baseline is measured first and last; the better of the two makes the ratios strict.
+    const health = r.api.loads.filter((l) => l.path === '/healthz').reduce((a, b) => (a.p99Ms <= b.p99Ms ? a : b));
     console.log(`\n== API under load on ${r.api.processes.toLocaleString('en')} processes — target: p99 within 5x of /healthz`);
     console.table(r.api.loads.map((l) => ({
       scenario: l.scenario,

@@ -407,6 +407,9 @@ describe('scope, cancellation and failure', () => {
     expect(mine.body.items.map((c: { id: string }) => c.id)).toEqual([first.body.id]);
     const inbox = await call(stack, s.manager.apiKey, 'GET', '/approvals');
     expect(inbox.body.items).toEqual([expect.objectContaining({ number: first.body.number, stepName: 'Manager' })]);
+    expect(inbox.body.page).toEqual({ limit: 50, offset: 0, total: 1 });
+    const nextPage = await call(stack, s.manager.apiKey, 'GET', '/approvals?limit=1&offset=1');
+    expect(nextPage.body).toEqual({ items: [], page: { limit: 1, offset: 1, total: 1 } });
     await call(stack, s.requester.apiKey, 'POST', `/changes/${first.body.number}/cancel`, { reason: 'test done' });
   });
 });

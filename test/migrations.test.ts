@@ -48,6 +48,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   },
   '20261127001800_process_state_notifications': { tables: [], functions: ['processes_announce_state'] },
   '20261127001900_ci_dependants_index': { tables: [] },
+  '20261127002000_process_sla_order_index': { tables: [] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

@@ -151,7 +151,9 @@ describe('waiting for a state (GET /processes/:workflowId?waitFor=)', () => {
     const { manager, change } = await waitingChange();
     const asked = Date.now();
     const waiting = call(stack, manager.apiKey, 'GET', `/processes/${encodeURIComponent(change.workflowId)}?waitFor=implement&waitSeconds=30`);
-    const listener = await eventually(async () => (await db.raw(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN assetflow_process_state'`)).rows[0]?.pid);
+    // The request reads the process and checks access before it waits: let it get there first.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const listener = await eventually(async () => (await db.raw(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN assetflow_process_state' AND datname = current_database()`)).rows[0]?.pid);
     await db.raw('SELECT pg_terminate_backend(?)', [listener]);
 
     const res = await waiting;

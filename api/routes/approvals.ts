@@ -8,6 +8,7 @@ import { approverFromLink, decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
 import { HttpError, badRequest, forbidden, notFound } from '../errors';
 import { escapeHtml, page } from '../html';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 
 export interface ApprovalRouteDeps {
@@ -129,20 +130,28 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
   routes.add(
     {
       method: 'get', path: '/approvals', tag: 'approvals', access: 'authenticated',
-      summary: 'My approval inbox: approvals waiting for my decision, oldest first',
-      responses: { 200: 'the open approvals assigned to me' },
+      summary: 'My approval inbox: approvals waiting for my decision, oldest first, a page at a time',
+      query: pageQuery,
+      responses: { 200: 'a page of the open approvals assigned to me' },
     },
-    async ({ principal }) => ({
-      items: await db('approvals as a')
-        .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
-        .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
-        .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-        .where({ 'a.approver_id': principal.id, 'a.state': 'requested' })
-        .orderBy('a.created_at')
-        .select('a.id', 'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.step_order as step', 'a.step_name as stepName',
-          'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number) AS number'),
-          db.raw('COALESCE(c.title, p.justification) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
-    }),
+    async ({ principal, query }) => {
+      const mine = () => db('approvals').where({ approver_id: principal.id, state: 'requested' });
+      // The page first, then what it is about: joining before the limit read every purchase request.
+      const pageOfApprovals = mine().orderBy('created_at').orderBy('id').limit(query.limit).offset(query.offset).select('*').as('a');
+      const [items, [{ count }]] = await Promise.all([
+        db.from(pageOfApprovals)
+          .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
+          .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
+          .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
+          .orderBy('a.created_at')
+          .orderBy('a.id')
+          .select('a.id', 'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.step_order as step', 'a.step_name as stepName',
+            'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number) AS number'),
+            db.raw('COALESCE(c.title, p.justification) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
+        mine().count<{ count: string }[]>({ count: '*' }),
+      ]);
+      return { items, page: { limit: query.limit, offset: query.offset, total: Number(count) } };
+    },
   );
 
   const delegationBody = z
