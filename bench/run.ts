@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import { Client as PgClient } from 'pg';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
+import { openApprovalsOf } from '../model/approval-inbox';
 import { generateApiKey, hashApiKey } from '../platform/api-keys';
 import { loadConfig } from '../platform/config';
 import { createDatabase, migrateToLatest, type Database } from '../platform/database';
@@ -188,7 +189,7 @@ async function measureWorkerMemory({ db, baseUrl, requester, manager, ciId, maxC
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: SETTINGS.concurrency }, submitOne));
-  const waiting = async () => Number((await db('approvals').where({ approver_id: manager.id, state: 'requested' }).count({ n: '*' }))[0].n);
+  const waiting = async () => Number((await openApprovalsOf(db, manager.id).count({ n: '*' }))[0].n);
   for (let count = await waiting(); count < open; count = await waiting()) {
     process.stdout.write(`\r  waiting for approval: ${count}/${open}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { openApprovalsOf } from '../../model/approval-inbox';
 import { describeApprovalSubject } from '../../model/approval-subjects';
 import { approvalsOf } from '../../model/changes';
 import { approverFromLink, decideApproval } from '../approval-decisions';
@@ -135,7 +136,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       responses: { 200: 'a page of the open approvals assigned to me' },
     },
     async ({ principal, query }) => {
-      const mine = () => db('approvals').where({ approver_id: principal.id, state: 'requested' });
+      const mine = () => openApprovalsOf(db, principal.id);
       // The page first, then what it is about: joining before the limit read every purchase request.
       const pageOfApprovals = mine().orderBy('created_at').orderBy('id').limit(query.limit).offset(query.offset).select('*').as('a');
       const [items, [{ count }]] = await Promise.all([

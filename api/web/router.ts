@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { PURCHASE_STATES } from '../../domain/procurement';
 import { ASSET_STATES } from '../../domain/asset-lifecycle';
 import { describeApprovalSubject, type ApprovalSubjectSummary } from '../../model/approval-subjects';
+import { openApprovalsOf } from '../../model/approval-inbox';
 import { approvalsOf } from '../../model/changes';
 import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTimeline } from '../../model/processes';
 import type { Logger } from '../../platform/logger';
@@ -112,7 +113,7 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   async function context(res: Response, current: NavItem): Promise<ViewContext> {
     const { user, session } = res.locals.web as SignedIn;
-    const [{ count }] = await db('approvals').where({ approver_id: user.id, state: 'requested' }).count<{ count: string }[]>({ count: '*' });
+    const [{ count }] = await openApprovalsOf(db, user.id).count<{ count: string }[]>({ count: '*' });
     const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir, current, inboxCount: Number(count), now: Date.now() };
     res.locals.ctx = ctx;
     return ctx;
@@ -320,9 +321,8 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   async function renderInbox(req: Request, res: Response, status: number, notice?: Notice) {
     const ctx = await context(res, 'inbox');
-    const rows = await db('approvals as a')
+    const rows = await db.from(openApprovalsOf(db, ctx.user.id).as('a'))
       .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-      .where({ 'a.approver_id': ctx.user.id, 'a.state': 'requested' })
       .orderBy('a.created_at')
       .limit(INBOX_PAGE)
       .select('a.id', 'a.subject_type', 'a.subject_id', 'a.step_order', 'a.step_name', 'a.step_policy', 'a.step_required', 'a.created_at', 'a.due_at', 'd.name as delegated_from');
