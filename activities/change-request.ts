@@ -5,22 +5,26 @@ import type { PlannedStep } from '../domain/approval-routing';
 import type { ChangeImpact } from '../domain/change-impact';
 import { riskFactorsOf, scoreChangeRisk } from '../domain/change-risk';
 import { findAsset } from '../model/assets';
+import { registerChangeRow, writeScope } from '../model/changes';
 import { assessChangeImpact } from '../model/change-impact';
 import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
-import type {
-  AssessmentResult,
-  AssetTransitionInput,
-  AssetTransitionResult,
-  ChangeEventInput,
-  NotifyRequesterInput,
-  PlanApprovalsInput,
-  ScopeRevisionInput,
-  StateChangeInput,
+import {
+  ChangeFailure,
+  type AssessmentResult,
+  type AssetTransitionInput,
+  type AssetTransitionResult,
+  type ChangeEventInput,
+  type NotifyRequesterInput,
+  type PlanApprovalsInput,
+  type RegisterChangeInput,
+  type ScopeRevisionInput,
+  type StateChangeInput,
 } from '../workflows/change-request/contract';
 import { planFromRules } from './approvals';
 import { describeApprovalSubject } from '../model/approval-subjects';
 import { recordOnce } from './audit';
+import { refuseInvalidWrite } from './failures';
 import { runLifecycleTransition } from './lifecycle-transitions';
 import { deliverEmail } from './email';
 
@@ -39,6 +43,18 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
   const changeLink = (number: string) => `${publicUrl}/changes/${number}`;
 
   return {
+    /** Registers the change as submitted: the first write of its workflow, and the only insert of its row. */
+    async registerChange(input: RegisterChangeInput): Promise<void> {
+      await recordOnce(
+        db,
+        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.changeId, action: 'submitted', toState: 'new', details: { number: input.number } },
+        async (trx) => {
+          await registerChangeRow(trx, input);
+          return { result: null };
+        },
+      ).catch((error: unknown) => refuseInvalidWrite(error, ChangeFailure.submissionRefused));
+    },
+
     /** Computes the impact (one query) and the risk, stores both with the change and returns what routing needs. */
     async assessChange(input: { idempotencyKey: string; workflowId: string; changeId: string; revision: number }): Promise<AssessmentResult> {
       return recordOnce(
@@ -215,36 +231,6 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
       });
     },
   };
-}
-
-/** Replaces the parts of a change's scope that a new scope names. */
-export async function writeScope(
-  trx: Knex.Transaction,
-  changeId: string,
-  scope: Pick<ScopeRevisionInput['scope'], 'affectedCiIds' | 'assetActions' | 'licenceChanges'>,
-): Promise<void> {
-  if (scope.affectedCiIds) {
-    await trx('change_affected_cis').where({ change_request_id: changeId }).delete();
-    if (scope.affectedCiIds.length) {
-      await trx('change_affected_cis').insert([...new Set(scope.affectedCiIds)].map((ci) => ({ change_request_id: changeId, ci_id: ci })));
-    }
-  }
-  if (scope.assetActions) {
-    await trx('change_asset_actions').where({ change_request_id: changeId }).delete();
-    if (scope.assetActions.length) {
-      await trx('change_asset_actions').insert(
-        scope.assetActions.map((a) => ({ change_request_id: changeId, asset_id: a.assetId, to_state: a.toState, to_substate: a.toSubstate ?? null })),
-      );
-    }
-  }
-  if (scope.licenceChanges) {
-    await trx('change_licence_changes').where({ change_request_id: changeId }).delete();
-    if (scope.licenceChanges.length) {
-      await trx('change_licence_changes').insert(
-        scope.licenceChanges.map((l) => ({ change_request_id: changeId, product_id: l.productId, installs_added: l.installsAdded, installs_removed: l.installsRemoved })),
-      );
-    }
-  }
 }
 
 export type ChangeRequestActivities = ReturnType<typeof createChangeRequestActivities>;

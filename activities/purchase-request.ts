@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import {
-  budgetPosition,
   checkReceipt,
   chooseUnitPrice,
   licenceReuseOffer,
@@ -12,36 +11,42 @@ import {
   requestStateAfter,
   requestTotal,
   warrantyEndDate,
+  type PurchaseAssessment,
   type ReceiptRefusal,
 } from '../domain/procurement';
+import { budgetPosition } from '../domain/budget';
 import { formatMoney } from '../domain/money';
-import type { PlannedStep, RoutingSubject } from '../domain/approval-routing';
-import type { PurchaseAssessment } from '../model/approval-subjects';
+import { isFinalState } from '../domain/processes';
+import { conditionAsks, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
 import { findAsset } from '../model/assets';
 import { budgetFacts } from '../model/budgets';
 import { licencePositions } from '../model/licences';
+import { registerPurchaseRow } from '../model/purchases';
 import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
-import type {
-  IssuedOrder,
-  NotifyPurchaserInput,
-  OrderInput,
-  ProgressInput,
-  PurchaseActivityBase,
-  PurchaseCheck,
-  PurchaseProgress,
-  PurchaseStateChangeInput,
-  ReceiptCommand,
-  ReceiptEffectInput,
-  ReceiptInput,
-  ReceivedUnit,
-  ReceivedUnitInput,
-  RecordedReceipt,
-  ReuseInput,
-  ReuseResult,
+import {
+  PurchaseFailure,
+  type IssuedOrder,
+  type NotifyPurchaserInput,
+  type OrderInput,
+  type ProgressInput,
+  type PurchaseActivityBase,
+  type PurchaseCheck,
+  type PurchaseProgress,
+  type PurchaseStateChangeInput,
+  type ReceiptCommand,
+  type ReceiptEffectInput,
+  type ReceiptInput,
+  type ReceivedUnit,
+  type ReceivedUnitInput,
+  type RecordedReceipt,
+  type RegisterPurchaseInput,
+  type ReuseInput,
+  type ReuseResult,
 } from '../workflows/purchase-request/contract';
 import { planFromRules } from './approvals';
 import { recordOnce } from './audit';
+import { refuseInvalidWrite } from './failures';
 import { deliverEmail } from './email';
 import { runLifecycleTransition, type LifecycleTransitionResult } from './lifecycle-transitions';
 
@@ -100,6 +105,18 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
   const link = (number: string) => `${publicUrl}/purchase-requests/${number}`;
 
   return {
+    /** Registers the request as submitted: the first write of its workflow, and the only insert of its row. */
+    async registerPurchaseRequest(input: RegisterPurchaseInput): Promise<void> {
+      await recordOnce(
+        db,
+        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.purchaseRequestId, action: 'submitted', toState: 'submitted', details: { number: input.number } },
+        async (trx) => {
+          await registerPurchaseRow(trx, input);
+          return { result: null };
+        },
+      ).catch((error: unknown) => refuseInvalidWrite(error, PurchaseFailure.submissionRefused));
+    },
+
     /**
      * Prices every line (a contract price in force beats the list price), totals the request,
      * checks the cost centre's budget and finds spare seats to offer; stores the result.
@@ -152,7 +169,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
           const totalMinor = requestTotal(lines.map((l) => ({ quantity: l.quantity, reusedUnits: l.reused_units, unitPriceMinor: l.unit_price_minor })));
           await trx('purchase_requests').where({ id: input.purchaseRequestId }).update({ total_minor: totalMinor, updated_at: trx.fn.now() });
           const facts = await budgetFacts(trx, request.cost_centre_id, request.currency, new Date());
-          const position = budgetPosition({ ...facts, requestMinor: totalMinor });
+          const position = budgetPosition(facts, totalMinor);
           const productIds = lines.map((l) => l.software_product_id).filter((id): id is string => id !== null);
           const spare = productIds.length
             ? (await licencePositions(trx, productIds)).map((p) => ({ productId: p.productId, spareUnits: p.spareUnits }))
@@ -222,7 +239,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
           });
           const routesOverBudget = plan.some((step) => {
             const rule = rules.find((r) => r.id === step.ruleId)!;
-            return JSON.stringify(rule.appliesWhen).includes('"overBudget":true');
+            return conditionAsks(rule.appliesWhen, 'overBudget', true);
           });
           const refusal = input.subject.overBudget && !routesOverBudget
             ? 'over budget, and no approval rule routes over-budget requests: rejected'
@@ -234,7 +251,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
 
     /** Projects the workflow's state onto the request row, with its audit row. */
     async recordPurchaseState(input: PurchaseStateChangeInput): Promise<void> {
-      const final = ['closed', 'rejected', 'cancelled'].includes(input.to);
+      const final = isFinalState('procurement', input.to);
       await recordOnce(
         db,
         { ...input, subjectType: SUBJECT, subjectId: input.purchaseRequestId, action: 'state_changed', fromState: input.from, toState: input.to, details: { ...input.details, outcome: input.outcome ?? null } },

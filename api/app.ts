@@ -9,7 +9,6 @@ import type { ProcessStateWatcher } from '../platform/process-state-watcher';
 import type { ApprovalTimingSettings } from '../platform/config';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
-import { escapeHtml, page } from './html';
 import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
@@ -21,7 +20,9 @@ import { registerMetricsRoutes } from './routes/metrics';
 import { registerProcessRoutes } from './routes/processes';
 import { registerPurchaseRoutes } from './routes/purchases';
 import { RouteRegistry } from './routes-registry';
+import { sendHtml } from './web/html';
 import { createWebUi } from './web/router';
+import { startPage } from './web/start-page';
 
 export interface AppDeps {
   db: Knex;
@@ -77,18 +78,16 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/docs', labelRoute('/docs'), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
   app.get('/', (_req, res) => {
-    const links = [
+    const links: [string, string][] = [
       ['/ui', 'Web UI: dashboard, processes, approval inbox, my requests'],
       ['/docs', 'Interactive API documentation'],
       ['/openapi.json', 'OpenAPI document'],
       ['/healthz', 'Health of Postgres and Temporal'],
       ['/metrics', 'Prometheus metrics'],
-      ...(deps.mailboxDir ? [['/dev/mail', 'Mail caught by the local SMTP sink']] : []),
-      ...(deps.temporalUiUrl ? [[deps.temporalUiUrl, 'Temporal UI: every workflow and its history']] : []),
+      ...(deps.mailboxDir ? [['/dev/mail', 'Mail caught by the local SMTP sink'] as [string, string]] : []),
+      ...(deps.temporalUiUrl ? [[deps.temporalUiUrl, 'Temporal UI: every workflow and its history'] as [string, string]] : []),
     ];
-    res.type('html').send(
-      page('assetflow', `<h1>assetflow</h1><ul>${links.map(([href, text]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a></li>`).join('')}</ul>`),
-    );
+    sendHtml(res, 200, startPage(links));
   });
 
   app.use('/ui', createWebUi(deps));

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Knex } from 'knex';
+import type { Database } from '../platform/database';
 import type { Decision } from '../domain/approval-routing';
+import { decisionRefusal } from '../domain/approvals';
 import { verifyApprovalToken } from '../platform/approval-links';
+import { findApprovalWithApprover } from '../model/approvals';
 import { requesterOf } from '../model/approval-subjects';
+import { emailOf } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
-import { HttpError, conflict, notFound } from './errors';
+import { HttpError, approvalRefused, notFound } from './errors';
 
 export interface DecisionRequest {
   approvalId: string;
@@ -19,25 +22,20 @@ export interface DecisionRequest {
  * Checks a decision against the approval row first, so that a second click, the wrong person or
  * the requester get a plain answer without waking the workflow; the workflow checks again.
  */
-export async function decideApproval(db: Knex, temporal: Client, request: DecisionRequest): Promise<DecisionOutcome> {
-  const approval = await db('approvals as a')
-    .join('people as p', 'p.id', 'a.approver_id')
-    .where('a.id', request.approvalId)
-    .first('a.*', 'p.name as approver_name');
+export async function decideApproval(db: Database, temporal: Client, request: DecisionRequest): Promise<DecisionOutcome> {
+  const approval = await findApprovalWithApprover(db, request.approvalId);
   if (!approval) throw notFound(`no approval ${request.approvalId}`);
-  if ((await requesterOf(db, approval.subject_type, approval.subject_id)) === request.actorId) {
-    throw new HttpError(403, 'segregation_of_duties', 'a requester never approves their own request');
-  }
-  if (approval.approver_id !== request.actorId) {
-    throw new HttpError(403, 'not_the_approver', `this approval is assigned to ${approval.approver_name}`);
-  }
-  if (approval.state !== 'requested') {
-    const when = approval.decided_at ? ` on ${(approval.decided_at as Date).toISOString()}` : '';
-    throw conflict('already_decided', `this approval is already ${approval.state}${when}; nothing was changed`, { state: approval.state });
-  }
-  const actor = await db('people').where({ id: request.actorId }).first('email');
+  const requesterId = await requesterOf(db, approval.subject_type, approval.subject_id);
+  const refusal = decisionRefusal(request.actorId, requesterId ?? '', {
+    approverId: approval.approver_id,
+    approverName: approval.approver_name,
+    state: approval.state,
+    decidedAt: approval.decided_at ? (approval.decided_at as Date).toISOString() : null,
+  });
+  if (refusal) throw approvalRefused(refusal);
+  const actorEmail = (await emailOf(db, request.actorId))!;
   return temporal.workflow.getHandle(approval.workflow_id).executeUpdate(decideUpdate, {
-    args: [{ approvalId: request.approvalId, actorId: request.actorId, actorEmail: actor.email, decision: request.decision, comment: request.comment, via: request.via }],
+    args: [{ approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via }],
     // A fresh id each time: a repeated click must be refused, not answered with the first result.
     updateId: randomUUID(),
   });

@@ -29,6 +29,12 @@ export const conflict = (code: string, message: string, details?: unknown) => ne
 export const transitionRefused = (refusal: TransitionRefusal) =>
   conflict('transition_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
 
+/** Deciding for someone else, or on one's own request, is forbidden; a decision too late is a conflict. */
+export function approvalRefused(refusal: ApprovalRefusal): HttpError {
+  const status = refusal.rule === 'segregation_of_duties' || refusal.rule === 'not_the_approver' ? 403 : 409;
+  return new HttpError(status, refusal.rule, refusal.message, refusal.state ? { state: refusal.state } : undefined);
+}
+
 /** Workflow refusals travel as ApplicationFailures with a type from the contract; this maps them to HTTP. */
 function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | undefined {
   let cause: unknown = error.cause;
@@ -54,11 +60,8 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
       const refusal = (cause.details as ReceiptRefusal[])[0];
       return conflict('receipt_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
     }
-    case ApprovalFailure.refused: {
-      const refusal = (cause.details as ApprovalRefusal[])[0];
-      const status = refusal.rule === 'segregation_of_duties' || refusal.rule === 'not_the_approver' ? 403 : 409;
-      return new HttpError(status, refusal.rule, refusal.message);
-    }
+    case ApprovalFailure.refused:
+      return approvalRefused((cause.details as ApprovalRefusal[])[0]);
     default:
       return undefined;
   }

@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { Client as PgClient } from 'pg';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { openApprovalsOf } from '../model/approval-inbox';
+import { countOpenApprovals } from '../model/approvals';
 import { generateApiKey, hashApiKey } from '../platform/api-keys';
 import { loadConfig } from '../platform/config';
 import { createDatabase, migrateToLatest, type Database } from '../platform/database';
@@ -25,6 +25,7 @@ import { connectClient, connectWorker, ensureSearchAttributes } from '../platfor
 import { measure, percentile } from '../scripts/measure-impact';
 import { generateEstate } from '../scripts/generate-estate';
 import { createWorker } from '../workers/worker';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { generateProcesses } from './synthetic-processes';
 import { baselineThroughput, standardChangeThroughput, type ThroughputResult } from './throughput';
 
@@ -189,7 +190,7 @@ async function measureWorkerMemory({ db, baseUrl, requester, manager, ciId, maxC
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: SETTINGS.concurrency }, submitOne));
-  const waiting = async () => Number((await openApprovalsOf(db, manager.id).count({ n: '*' }))[0].n);
+  const waiting = () => countOpenApprovals(db, manager.id);
   for (let count = await waiting(); count < open; count = await waiting()) {
     process.stdout.write(`\r  waiting for approval: ${count}/${open}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -234,12 +235,13 @@ async function main(): Promise<void> {
       port: await freePort(),
       uiPort: await freePort(),
       namespace: 'default',
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
       logger,
     });
     stops.push(temporalServer.stop);
     const temporal = await connectClient(temporalServer.address, 'default');
     stops.push(() => temporal.connection.close());
-    await ensureSearchAttributes(temporal);
+    await ensureSearchAttributes(temporal, SEARCH_ATTRIBUTE_KEYS);
 
     const sink = new MailSink(path.join(workDir, 'mailbox'));
     await sink.start(0);

@@ -1,6 +1,7 @@
 import { CRITICALITIES, type Criticality } from './change-impact';
 import {
   applyDelegation,
+  conditionAsks,
   escalationTarget,
   isCriticalityAtLeast,
   planApprovalSteps,
@@ -486,5 +487,23 @@ describe('escalationTarget', () => {
 
   it('never escalates to the approver themselves', () => {
     expect(escalationTarget('self', { managerOf, requesterId: 'req' })).toBeNull();
+  });
+});
+
+describe('conditionAsks', () => {
+  it('finds a question asked at the top level or in any alternative', () => {
+    expect(conditionAsks({ overBudget: true }, 'overBudget', true)).toBe(true);
+    expect(conditionAsks({ minCostMinor: 1, anyOf: [{ newVendor: true }, { anyOf: [{ overBudget: true }] }] }, 'overBudget', true)).toBe(true);
+  });
+
+  it('tells the answer asked for apart, and a rule for everything from one for this', () => {
+    expect(conditionAsks({ overBudget: false }, 'overBudget', true)).toBe(false);
+    expect(conditionAsks({}, 'overBudget', true)).toBe(false);
+    expect(conditionAsks({ minCostMinor: 0 }, 'overBudget', true)).toBe(false);
+  });
+
+  it('is not fooled by the words appearing elsewhere in a malformed condition', () => {
+    expect(conditionAsks({ anyOf: 'overBudget' } as never, 'overBudget', true)).toBe(false);
+    expect(conditionAsks(null as never, 'overBudget', true)).toBe(false);
   });
 });

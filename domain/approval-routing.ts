@@ -153,6 +153,20 @@ export function ruleApplies(condition: RuleCondition, subject: RoutingSubject): 
   return unknownConditionKeys(condition).length === 0 && holds(condition, subject);
 }
 
+/** The yes/no questions a condition can ask of its subject. */
+export type ConditionFlag = 'newVendor' | 'offCatalogue' | 'overBudget';
+
+/**
+ * Whether a rule's condition asks `flag` with this answer, itself or in one of its alternatives:
+ * e.g. whether a rule is there for over-budget requests (a request over budget that no such rule
+ * routes is refused rather than approved by people who were never told).
+ */
+export function conditionAsks(condition: RuleCondition, flag: ConditionFlag, answer: boolean): boolean {
+  if (!isConditionObject(condition)) return false;
+  if (condition[flag] === answer) return true;
+  return Array.isArray(condition.anyOf) && condition.anyOf.some((alternative) => conditionAsks(alternative, flag, answer));
+}
+
 function delegationOf(approverId: string, delegations: Delegation[]): Delegation | undefined {
   return delegations.find((d) => d.delegatorId === approverId);
 }

@@ -6,6 +6,9 @@
 export const ASSET_STATES = ['on_order', 'in_stock', 'in_use', 'in_maintenance', 'in_transit', 'missing', 'retired'] as const;
 export type AssetState = (typeof ASSET_STATES)[number];
 
+/** Retirement ends an asset's lifecycle (and its workflow), whatever the reason. */
+export const ASSET_FINAL_STATES = ['retired'] as const satisfies readonly AssetState[];
+
 export const IN_STOCK_SUBSTATES = ['available', 'reserved', 'defective', 'pending_install', 'pending_disposal'] as const;
 export const RETIREMENT_REASONS = ['disposed', 'sold', 'donated', 'returned_to_vendor', 'lost', 'stolen'] as const;
 export type InStockSubstate = (typeof IN_STOCK_SUBSTATES)[number];

@@ -1,7 +1,6 @@
 import {
   CANCELLABLE_STATES,
   PURCHASE_STATES,
-  budgetPosition,
   checkReceipt,
   chooseUnitPrice,
   licenceReuseOffer,
@@ -165,45 +164,6 @@ describe('lineAmount and requestTotal', () => {
 
   it('refuses a fractional price', () => {
     expect(() => lineAmount({ quantity: 3, reusedUnits: 0, unitPriceMinor: 0.5 })).toThrow(RangeError);
-  });
-});
-
-describe('budgetPosition', () => {
-  // Budget 10,000.00; 6,000.00 spent, 1,500.00 committed: 2,500.00 left.
-  const month = { budgetMinor: 1_000_000, spentMinor: 600_000, committedMinor: 150_000 };
-
-  it.each([
-    ['well within the budget', 100_000, 150_000, false],
-    ['leaving exactly nothing', 250_000, 0, false],
-    ['one cent over', 250_001, -1, true],
-    ['far over', 1_000_000, -750_000, true],
-    ['a request of nothing', 0, 250_000, false],
-  ])('%s (%i): %i left after, over budget %s', (_, requestMinor, after, over) => {
-    expect(budgetPosition({ ...month, requestMinor })).toEqual({ remainingBeforeMinor: 250_000, remainingAfterMinor: after, overBudget: over });
-  });
-
-  it('counts a budget already overspent as over, even for a request of nothing', () => {
-    expect(budgetPosition({ budgetMinor: 100, spentMinor: 101, committedMinor: 0, requestMinor: 0 })).toEqual({
-      remainingBeforeMinor: -1, remainingAfterMinor: -1, overBudget: true,
-    });
-  });
-
-  it('counts a zero budget with a zero request as not over', () => {
-    expect(budgetPosition({ budgetMinor: 0, spentMinor: 0, committedMinor: 0, requestMinor: 0 })).toEqual({
-      remainingBeforeMinor: 0, remainingAfterMinor: 0, overBudget: false,
-    });
-  });
-
-  it('treats a cost centre without a budget as over budget: nothing was budgeted', () => {
-    expect(budgetPosition({ budgetMinor: null, spentMinor: 0, committedMinor: 0, requestMinor: 1 })).toEqual({
-      remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: true,
-    });
-    expect(budgetPosition({ budgetMinor: null, spentMinor: 0, committedMinor: 0, requestMinor: 0 }).overBudget).toBe(true);
-  });
-
-  it('refuses figures beyond a safe integer', () => {
-    expect(() => budgetPosition({ budgetMinor: Number.MAX_SAFE_INTEGER, spentMinor: -1, committedMinor: 0, requestMinor: 0 })).toThrow(RangeError);
-    expect(() => budgetPosition({ budgetMinor: 0, spentMinor: 0, committedMinor: 0, requestMinor: Number.MAX_SAFE_INTEGER + 2 })).toThrow(RangeError);
   });
 });
 

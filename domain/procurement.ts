@@ -3,6 +3,7 @@
  * warranty, as pure functions the workflow, its activities and the API share. Money is integer minor units.
  */
 import type { RoutingSubject } from './approval-routing';
+import type { BudgetFigures, BudgetPosition } from './budget';
 
 export const PURCHASE_STATES = [
   'submitted',
@@ -17,6 +18,10 @@ export const PURCHASE_STATES = [
 ] as const;
 
 export type PurchaseState = (typeof PURCHASE_STATES)[number];
+
+/** Where a purchase request ends: fully received and closed, rejected, or cancelled. */
+export const PURCHASE_FINAL_STATES = ['closed', 'rejected', 'cancelled'] as const satisfies readonly PurchaseState[];
+export type PurchaseFinalState = (typeof PURCHASE_FINAL_STATES)[number];
 
 /** A requester can cancel until a purchase order is issued; after that only an order can be cancelled. */
 export const CANCELLABLE_STATES = ['submitted', 'budget_check', 'authorize'] as const satisfies readonly PurchaseState[];
@@ -87,33 +92,6 @@ export function lineAmount({ quantity, reusedUnits, unitPriceMinor }: PricedLine
 
 export function requestTotal(lines: PricedLine[]): number {
   return lines.reduce((total, line) => safeMinor(total + lineAmount(line), 'request total'), 0);
-}
-
-export interface BudgetInput {
-  /** The cost centre's budget for the month; null when none was set. */
-  budgetMinor: number | null;
-  spentMinor: number;
-  /** Open purchase orders, less what they have received. */
-  committedMinor: number;
-  requestMinor: number;
-}
-
-export interface BudgetPosition {
-  remainingBeforeMinor: number | null;
-  remainingAfterMinor: number | null;
-  overBudget: boolean;
-}
-
-/**
- * Budget minus spent minus committed, before and after the request. A cost centre without a budget has
- * nothing budgeted, so any spend is over budget: such a request goes through the over-budget approvals
- * rather than slipping past them. Spending the budget to the last cent is not over.
- */
-export function budgetPosition({ budgetMinor, spentMinor, committedMinor, requestMinor }: BudgetInput): BudgetPosition {
-  if (budgetMinor === null) return { remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: true };
-  const remainingBeforeMinor = safeMinor(budgetMinor - spentMinor - committedMinor, 'remaining budget');
-  const remainingAfterMinor = safeMinor(remainingBeforeMinor - requestMinor, 'remaining budget');
-  return { remainingBeforeMinor, remainingAfterMinor, overBudget: remainingAfterMinor < 0 };
 }
 
 export interface ReuseOffer {
@@ -327,4 +305,35 @@ export function purchaseRoutingSubject({ totalMinor, overBudget, offCatalogue, n
   newVendor: boolean;
 }): RoutingSubject {
   return { costMinor: totalMinor, overBudget, offCatalogue, newVendor };
+}
+
+/** What the budget check found, stored with the request and shown to its approvers. */
+export interface PurchaseAssessment extends BudgetFigures, BudgetPosition {
+  totalMinor: number;
+  currency: string;
+  offCatalogue: boolean;
+  newVendor: boolean;
+  reuseOffer: { lineId: string; productId: string; offeredUnits: number }[];
+}
+
+/** A purchase request line as submitted, its catalogue item and vendor checked by the API. */
+export interface PurchaseLineSubmission {
+  lineNumber: number;
+  hardwareModelId: string | null;
+  softwareProductId: string | null;
+  description: string;
+  vendorId: string;
+  quantity: number;
+  /** The vendor's quote for an item off the catalogue; catalogue lines are priced by the budget check. */
+  unitPriceMinor: number;
+  priceSource: PriceSource;
+}
+
+/** A purchase request as submitted; its workflow registers the request row from it. */
+export interface PurchaseSubmission {
+  costCentreId: string;
+  justification: string;
+  programme: string | null;
+  currency: string;
+  lines: PurchaseLineSubmission[];
 }

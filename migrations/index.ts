@@ -19,6 +19,7 @@ import * as processIndex from './20261127001700_process_index';
 import * as processStateNotifications from './20261127001800_process_state_notifications';
 import * as ciDependantsIndex from './20261127001900_ci_dependants_index';
 import * as processSlaOrderIndex from './20261127002000_process_sla_order_index';
+import * as submissions from './20261129000100_submissions';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -45,6 +46,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001800_process_state_notifications', processStateNotifications],
   ['20261127001900_ci_dependants_index', ciDependantsIndex],
   ['20261127002000_process_sla_order_index', processSlaOrderIndex],
+  ['20261129000100_submissions', submissions],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

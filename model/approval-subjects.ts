@@ -3,7 +3,8 @@ import type { ChangeImpact } from '../domain/change-impact';
 import type { RiskAssessment } from '../domain/change-risk';
 import { impactSummaryLines } from '../domain/impact-summary';
 import { formatMoney } from '../domain/money';
-import type { ApprovalSubjectType } from '../workflows/approvals/contract';
+import type { ApprovalSubjectType } from '../domain/approvals';
+import type { PurchaseAssessment } from '../domain/procurement';
 
 /**
  * What an approver reads about the thing they approve, whatever it is: the same account in the
@@ -36,10 +37,8 @@ export async function requesterOf(db: Knex, type: ApprovalSubjectType, id: strin
   return row?.requester_id;
 }
 
-async function describeChange(db: Knex, id: string): Promise<ApprovalSubjectSummary | undefined> {
-  const c = await db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').where('c.id', id)
-    .first('c.*', 'r.name as requester_name', 'r.email as requester_email');
-  if (!c) return undefined;
+/** A change row with its requester's name and email joined. */
+function describeChange(c: Record<string, any>): ApprovalSubjectSummary {
   const impact = c.impact as (ChangeImpact & { risk: RiskAssessment }) | null;
   const window = c.planned_start ? `${(c.planned_start as Date).toISOString()} to ${(c.planned_end as Date | null)?.toISOString() ?? 'open'}` : 'as soon as approved';
   return {
@@ -64,28 +63,8 @@ async function describeChange(db: Knex, id: string): Promise<ApprovalSubjectSumm
   };
 }
 
-/** The budget figures the procurement workflow stores with the request. */
-export interface PurchaseAssessment {
-  totalMinor: number;
-  currency: string;
-  period: string;
-  budgetMinor: number | null;
-  spentMinor: number;
-  committedMinor: number;
-  remainingBeforeMinor: number | null;
-  remainingAfterMinor: number | null;
-  overBudget: boolean;
-  offCatalogue: boolean;
-  newVendor: boolean;
-  reuseOffer: { lineId: string; productId: string; offeredUnits: number }[];
-}
-
-async function describePurchase(db: Knex, id: string): Promise<ApprovalSubjectSummary | undefined> {
-  const p = await db('purchase_requests as p').join('people as r', 'r.id', 'p.requester_id').join('cost_centres as cc', 'cc.id', 'p.cost_centre_id')
-    .where('p.id', id).first('p.*', 'r.name as requester_name', 'r.email as requester_email', 'cc.code as cost_centre_code');
-  if (!p) return undefined;
-  const lines = await db('purchase_request_lines as l').leftJoin('vendors as v', 'v.id', 'l.vendor_id').where('l.purchase_request_id', id)
-    .orderBy('l.line_number').select('l.*', 'v.name as vendor_name');
+/** A purchase request row with its requester and cost centre code joined, and its lines in order with their vendor's name. */
+function describePurchase(p: Record<string, any>, lines: Record<string, any>[]): ApprovalSubjectSummary {
   const a = p.assessment as PurchaseAssessment | null;
   const money = (minor: number) => formatMoney(minor, p.currency);
   const budget = !a
@@ -124,8 +103,44 @@ async function describePurchase(db: Knex, id: string): Promise<ApprovalSubjectSu
   };
 }
 
-export function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string): Promise<ApprovalSubjectSummary | undefined> {
-  return type === 'change_request' ? describeChange(db, id) : describePurchase(db, id);
+export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string): Promise<ApprovalSubjectSummary | undefined> {
+  const [summary] = await describeApprovalSubjects(db, [{ type, id }]);
+  return summary;
+}
+
+/**
+ * Many subjects at once, in at most three queries however many there are (changes, purchase
+ * requests, their lines): a page of an inbox costs the same as one card. The answer is in the
+ * order asked, undefined where a subject does not exist.
+ */
+export async function describeApprovalSubjects(
+  db: Knex,
+  subjects: { type: ApprovalSubjectType; id: string }[],
+): Promise<(ApprovalSubjectSummary | undefined)[]> {
+  const idsOf = (type: ApprovalSubjectType) => [...new Set(subjects.filter((s) => s.type === type).map((s) => s.id))];
+  const changeIds = idsOf('change_request');
+  const purchaseIds = idsOf('purchase_request');
+  const [changes, purchases, lines] = await Promise.all([
+    changeIds.length
+      ? db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').whereIn('c.id', changeIds)
+          .select('c.*', 'r.name as requester_name', 'r.email as requester_email')
+      : [],
+    purchaseIds.length
+      ? db('purchase_requests as p').join('people as r', 'r.id', 'p.requester_id').join('cost_centres as cc', 'cc.id', 'p.cost_centre_id')
+          .whereIn('p.id', purchaseIds).select('p.*', 'r.name as requester_name', 'r.email as requester_email', 'cc.code as cost_centre_code')
+      : [],
+    purchaseIds.length
+      ? db('purchase_request_lines as l').leftJoin('vendors as v', 'v.id', 'l.vendor_id').whereIn('l.purchase_request_id', purchaseIds)
+          .orderBy('l.line_number').select('l.*', 'v.name as vendor_name')
+      : [],
+  ]);
+  const linesOf = new Map<string, Record<string, any>[]>(purchaseIds.map((id) => [id, []]));
+  for (const line of lines) linesOf.get(line.purchase_request_id)!.push(line);
+  const summaries = new Map<string, ApprovalSubjectSummary>([
+    ...changes.map((c): [string, ApprovalSubjectSummary] => [`change_request:${c.id}`, describeChange(c)]),
+    ...purchases.map((p): [string, ApprovalSubjectSummary] => [`purchase_request:${p.id}`, describePurchase(p, linesOf.get(p.id)!)]),
+  ]);
+  return subjects.map((s) => summaries.get(`${s.type}:${s.id}`));
 }
 
 /** The summary as plain text for emails. */

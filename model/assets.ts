@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } from '../domain/asset-lifecycle';
 import type { DepreciationMethod } from '../domain/depreciation';
+import { paginate, type Page } from './page';
 
 export interface AssetRow {
   id: string;
@@ -92,6 +93,54 @@ export async function findAsset(db: Knex, idOrTag: string): Promise<Asset | unde
     .where(UUID.test(idOrTag) ? { id: idOrTag } : { asset_tag: idOrTag.toUpperCase() })
     .first();
   return row ? toAsset(row) : undefined;
+}
+
+export interface AssetFilters {
+  /** Only the assets assigned to this person: what someone who oversees no assets may list. */
+  visibleToAssigneeId?: string;
+  state?: AssetState;
+  substate?: AssetSubstate;
+  assignedToId?: string;
+  modelId?: string;
+  costCentreCode?: string;
+  warrantyEndsBefore?: string;
+  /** Asset tag or serial number prefix. */
+  q?: string;
+}
+
+/** Assets by asset tag. */
+export function listAssets(db: Knex, filters: AssetFilters, page: { limit: number; offset: number }): Promise<Page<Asset>> {
+  const q = db<AssetRow>('assets').select('*').orderBy('asset_tag');
+  if (filters.visibleToAssigneeId) q.where('assigned_to_id', filters.visibleToAssigneeId);
+  if (filters.state) q.where('state', filters.state);
+  if (filters.substate) q.where('substate', filters.substate);
+  if (filters.assignedToId) q.where('assigned_to_id', filters.assignedToId);
+  if (filters.modelId) q.where('model_id', filters.modelId);
+  if (filters.costCentreCode) q.whereIn('cost_centre_id', db('cost_centres').select('id').where('code', filters.costCentreCode));
+  if (filters.warrantyEndsBefore) q.where('warranty_end', '<', filters.warrantyEndsBefore);
+  if (filters.q) {
+    const prefix = `${filters.q.replace(/[\\%_]/g, '\\$&')}%`;
+    q.where((w) => w.whereILike('asset_tag', prefix).orWhereILike('serial_number', prefix));
+  }
+  return paginate(q, page, toAsset);
+}
+
+/** What a person reads about an asset besides its row: model, assignee, the CIs it backs, its licences and its history. */
+export async function assetDetail(db: Knex, asset: Asset) {
+  const [model, assignedTo, backedCis, licences, history] = await Promise.all([
+    db('hardware_models').where({ id: asset.modelId }).first('id', 'manufacturer', 'name', 'category'),
+    asset.assignedToId ? db('people').where({ id: asset.assignedToId }).first('id', 'name', 'email') : null,
+    db('configuration_items').where({ asset_id: asset.id }).select('id', 'number', 'name', 'ci_class as ciClass', 'operational_status as operationalStatus'),
+    db('software_consumptions as c')
+      .join('software_products as p', 'p.id', 'c.product_id')
+      .where('c.asset_id', asset.id)
+      .select('c.id', 'p.publisher', 'p.name as product', 'c.units', 'c.installed_at as installedAt', 'c.reclaimed_at as reclaimedAt'),
+    db('audit_log')
+      .where({ subject_type: 'asset', subject_id: asset.id })
+      .orderBy('id')
+      .select('occurred_at as occurredAt', 'actor', 'action', 'from_state as fromState', 'to_state as toState', 'details', 'workflow_id as workflowId'),
+  ]);
+  return { ...asset, model, assignedTo, backedCis, licences, history };
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { NOT_CHARGED_TO_A_BUDGET, budgetPosition } from '../domain/budget';
 import type { ChangeImpact } from '../domain/change-impact';
+import { budgetFiguresSql } from './budgets';
 
 /** How many relationships away from an affected CI the service walk goes by default. */
 export const DEFAULT_IMPACT_DEPTH = 6;
@@ -152,20 +154,9 @@ licences_doc AS (
   ) AS doc
     FROM licence_delta d
 ),
-budget_position AS MATERIALIZED (
+budget_figures AS MATERIALIZED (
   SELECT cr.*, cc.code AS cc_code, cc.name AS cc_name, cc.owner_id AS cc_owner_id,
-         (SELECT b.amount_minor FROM budgets b WHERE b.cost_centre_id = cr.cost_centre_id AND b.period_start = cr.period) AS budget,
-         coalesce((SELECT round(sum(r.billed_cost) * 100)::bigint FROM cost_records r
-                    WHERE r.cost_centre_id = cr.cost_centre_id
-                      AND r.charge_period_start >= (cr.period::timestamp AT TIME ZONE 'UTC')
-                      AND r.charge_period_start < ((cr.period + interval '1 month')::timestamp AT TIME ZONE 'UTC')
-                      AND r.billing_currency = cr.currency), 0) AS spent,
-         -- the commitment rule of model/budgets.ts: open orders, less what was received (now in cost records)
-         coalesce((SELECT sum(o.amount_minor - o.received_minor) FROM purchase_orders o
-                     JOIN purchase_requests q ON q.id = o.purchase_request_id
-                    WHERE q.cost_centre_id = cr.cost_centre_id
-                      AND o.state NOT IN ('closed', 'cancelled')
-                      AND o.currency = cr.currency), 0)::bigint AS committed
+         ${budgetFiguresSql('cr.cost_centre_id', 'cr.period', 'cr.currency')}
     FROM cr LEFT JOIN cost_centres cc ON cc.id = cr.cost_centre_id
 ),
 money_doc AS (
@@ -178,15 +169,9 @@ money_doc AS (
     'period', m.period,
     'budgetMinor', m.budget,
     'spentMinor', m.spent,
-    'committedMinor', m.committed,
-    'remainingBeforeMinor', rem.before,
-    'remainingAfterMinor', rem.after,
-    'overBudget', coalesce(rem.after < 0, false)
+    'committedMinor', m.committed
   ) AS doc
-    FROM budget_position m
-   CROSS JOIN LATERAL (
-     SELECT m.budget - m.spent - m.committed AS before,
-            m.budget - m.spent - m.committed - m.one_off_cost_minor - m.recurring_cost_minor AS after) rem
+    FROM budget_figures m
 ),
 conflicts AS (
   SELECT o.id, o.number, o.title, o.state, o.planned_start, o.planned_end,
@@ -266,7 +251,9 @@ export async function assessChangeImpact(
   if (rows.length === 0) throw new Error(`change request ${changeRequestId} not found`);
   const impact = rows[0].impact;
   assertSafeIntegers(impact, 'impact');
-  return impact;
+  const { money } = impact;
+  const position = money.costCentre ? budgetPosition(money, money.oneOffCostMinor + money.recurringCostMinor) : NOT_CHARGED_TO_A_BUDGET;
+  return { ...impact, money: { ...money, ...position } };
 }
 
 /** The statement, for EXPLAIN in benchmarks: bind the change request id and the depth. */

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { ChangeImpact, ChangeType } from '../domain/change-impact';
 import type { RiskAssessment, RiskLevel } from '../domain/change-risk';
-import type { ChangeState, CloseCode } from '../workflows/change-request/contract';
+import type { ChangeState, ChangeSubmission, CloseCode } from '../domain/change-request';
+import { approvalsOf } from './approvals';
+import { paginate, type Page } from './page';
 
 export interface ChangeRow {
   id: string;
@@ -101,50 +103,6 @@ export async function findChangeRow(db: Knex, idOrNumber: string): Promise<Chang
     .first();
 }
 
-export interface ApprovalRecord {
-  id: string;
-  revision: number;
-  step: number;
-  stepName: string;
-  stepPolicy: string;
-  stepRequired: number;
-  approver: { id: string; name: string; email: string };
-  delegatedFrom: { id: string; name: string } | null;
-  escalatedFromId: string | null;
-  state: string;
-  dueAt: string | null;
-  decidedAt: string | null;
-  decidedVia: string | null;
-  comment: string | null;
-  remindedAt: string | null;
-}
-
-export async function approvalsOf(db: Knex, subjectId: string): Promise<ApprovalRecord[]> {
-  const rows = await db('approvals as a')
-    .join('people as p', 'p.id', 'a.approver_id')
-    .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-    .where('a.subject_id', subjectId)
-    .orderBy(['a.revision', 'a.step_order', 'a.created_at', 'p.name'])
-    .select('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name');
-  return rows.map((r) => ({
-    id: r.id,
-    revision: r.revision,
-    step: r.step_order,
-    stepName: r.step_name,
-    stepPolicy: r.step_policy,
-    stepRequired: r.step_required,
-    approver: { id: r.approver_id, name: r.approver_name, email: r.approver_email },
-    delegatedFrom: r.delegated_from_id ? { id: r.delegated_from_id, name: r.delegated_from_name } : null,
-    escalatedFromId: r.escalated_from_id,
-    state: r.state,
-    dueAt: iso(r.due_at),
-    decidedAt: iso(r.decided_at),
-    decidedVia: r.decided_via,
-    comment: r.comment,
-    remindedAt: iso(r.reminded_at),
-  }));
-}
-
 /** The change with its scope, stored impact, approvals and history: what a person reads about it. */
 export async function changeDetail(db: Knex, row: ChangeRow) {
   const [requester, model, costCentre, affectedCis, assetActions, licenceChanges, approvals, history] = await Promise.all([
@@ -181,4 +139,114 @@ export async function changeDetail(db: Knex, row: ChangeRow) {
 export function stripResult(details: Record<string, unknown>): Record<string, unknown> {
   const { result: _result, ...facts } = details;
   return facts;
+}
+
+/** Replaces the parts of a change's scope that a new scope names. */
+export async function writeScope(
+  trx: Knex.Transaction,
+  changeId: string,
+  scope: Partial<Pick<ChangeSubmission, 'affectedCiIds' | 'assetActions' | 'licenceChanges'>>,
+): Promise<void> {
+  if (scope.affectedCiIds) {
+    await trx('change_affected_cis').where({ change_request_id: changeId }).delete();
+    if (scope.affectedCiIds.length) {
+      await trx('change_affected_cis').insert([...new Set(scope.affectedCiIds)].map((ci) => ({ change_request_id: changeId, ci_id: ci })));
+    }
+  }
+  if (scope.assetActions) {
+    await trx('change_asset_actions').where({ change_request_id: changeId }).delete();
+    if (scope.assetActions.length) {
+      await trx('change_asset_actions').insert(
+        scope.assetActions.map((a) => ({ change_request_id: changeId, asset_id: a.assetId, to_state: a.toState, to_substate: a.toSubstate ?? null })),
+      );
+    }
+  }
+  if (scope.licenceChanges) {
+    await trx('change_licence_changes').where({ change_request_id: changeId }).delete();
+    if (scope.licenceChanges.length) {
+      await trx('change_licence_changes').insert(
+        scope.licenceChanges.map((l) => ({ change_request_id: changeId, product_id: l.productId, installs_added: l.installsAdded, installs_removed: l.installsRemoved })),
+      );
+    }
+  }
+}
+
+export interface ChangeRegistration {
+  changeId: string;
+  number: string;
+  workflowId: string;
+  type: ChangeType;
+  requesterId: string;
+  submission: ChangeSubmission;
+}
+
+/** Inserts the change row and its scope as submitted; a change already registered stays as it is. */
+export async function registerChangeRow(trx: Knex.Transaction, { changeId, number, workflowId, type, requesterId, submission }: ChangeRegistration): Promise<void> {
+  const inserted = await trx('change_requests')
+    .insert({
+      id: changeId,
+      number,
+      workflow_id: workflowId,
+      type,
+      change_model_id: submission.changeModelId,
+      requester_id: requesterId,
+      cost_centre_id: submission.costCentreId,
+      title: submission.title,
+      description: submission.description,
+      planned_start: submission.plannedStart,
+      planned_end: submission.plannedEnd,
+      one_off_cost_minor: submission.oneOffCostMinor,
+      recurring_cost_minor: submission.recurringCostMinor,
+      currency: submission.currency,
+    })
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  if (inserted.length) await writeScope(trx, changeId, submission);
+}
+
+/** The next change number (CHG0001001), reserved before the change is registered. */
+export async function reserveChangeNumber(db: Knex): Promise<string> {
+  const { rows } = await db.raw<{ rows: { number: string }[] }>(`SELECT 'CHG' || lpad(nextval('change_number_seq')::text, 7, '0') AS number`);
+  return rows[0].number;
+}
+
+/** Every id a scope names must exist: the ids that do not, by the field that named them. */
+export async function unknownScopeReferences(
+  db: Knex,
+  scope: Partial<Pick<ChangeSubmission, 'affectedCiIds' | 'assetActions' | 'licenceChanges'>>,
+): Promise<{ path: string; message: string }[]> {
+  const missing = async (table: string, field: string, ids: string[] | undefined) => {
+    const wanted = [...new Set(ids ?? [])];
+    if (!wanted.length) return [];
+    const found = new Set((await db(table).whereIn('id', wanted).select('id')).map((r) => r.id));
+    return wanted.filter((id) => !found.has(id)).map((id) => ({ path: field, message: `unknown id ${id}` }));
+  };
+  return [
+    ...(await missing('configuration_items', 'affectedCiIds', scope.affectedCiIds)),
+    ...(await missing('assets', 'assetActions', scope.assetActions?.map((a) => a.assetId))),
+    ...(await missing('software_products', 'licenceChanges', scope.licenceChanges?.map((l) => l.productId))),
+  ];
+}
+
+export function findActiveChangeModel(db: Knex, id: string): Promise<{ id: string; name: string } | undefined> {
+  return db('change_models').where({ id, active: true }).first('id', 'name');
+}
+
+export function listChangeModels(db: Knex): Promise<{ id: string; name: string; description: string; riskCeiling: RiskLevel }[]> {
+  return db('change_models').where({ active: true }).orderBy('name').select('id', 'name', 'description', 'risk_ceiling as riskCeiling');
+}
+
+export interface ChangeFilters {
+  requesterId?: string;
+  state?: ChangeState;
+  type?: ChangeType;
+}
+
+export function listChanges(db: Knex, filters: ChangeFilters, page: { limit: number; offset: number }): Promise<Page<Change>> {
+  const q = db<ChangeRow>('change_requests').select('*').orderBy('created_at', 'desc').orderBy('number', 'desc');
+  if (filters.requesterId) q.where('requester_id', filters.requesterId);
+  if (filters.state) q.where('state', filters.state);
+  if (filters.type) q.where('type', filters.type);
+  return paginate(q, page, toChange);
 }

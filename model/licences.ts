@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { compliancePosition, type ComplianceResult } from '../domain/licence-compliance';
+import { paginate, type Page } from './page';
 
 export interface ProductLicencePosition extends ComplianceResult {
   productId: string;
@@ -37,4 +38,42 @@ export async function licencePositions(db: Knex, productIds?: string[]): Promise
     metric: r.metric,
     ...compliancePosition({ entitledUnits: r.entitledUnits, consumedUnits: r.consumedUnits, unitPriceMinor: r.unitPriceMinor }),
   }));
+}
+
+export interface EntitlementEntry {
+  id: string;
+  number: string;
+  productId: string;
+  publisher: string;
+  product: string;
+  metric: string;
+  quantity: number;
+  startsOn: string;
+  endsOn: string | null;
+  costMinor: number;
+  currency: string;
+  contractNumber: string | null;
+  compliance: ProductLicencePosition | undefined;
+}
+
+/** Entitlements by number, each with the licence position of its product; `position` keeps the products in that position. */
+export async function listEntitlements(
+  db: Knex,
+  filters: { productId?: string; position?: ProductLicencePosition['position'] },
+  page: { limit: number; offset: number },
+): Promise<Page<EntitlementEntry>> {
+  const positions = new Map((await licencePositions(db, filters.productId ? [filters.productId] : undefined)).map((p) => [p.productId, p]));
+  const q = db('software_entitlements as e')
+    .join('software_products as p', 'p.id', 'e.product_id')
+    .leftJoin('contracts as c', 'c.id', 'e.contract_id')
+    .select(
+      'e.id', 'e.number', 'e.product_id as productId', 'p.publisher', 'p.name as product', 'e.metric', 'e.quantity',
+      'e.starts_on as startsOn', 'e.ends_on as endsOn', 'e.cost_minor as costMinor', 'e.currency', 'c.number as contractNumber',
+    )
+    .orderBy('e.number');
+  if (filters.productId) q.where('e.product_id', filters.productId);
+  if (filters.position) {
+    q.whereIn('e.product_id', [...positions.values()].filter((p) => p.position === filters.position).map((p) => p.productId));
+  }
+  return paginate(q, page, (row: Omit<EntitlementEntry, 'compliance'>) => ({ ...row, compliance: positions.get(row.productId) }));
 }

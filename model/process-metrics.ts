@@ -1,21 +1,20 @@
 import type { Knex } from 'knex';
-import { PURCHASE_STATES } from '../domain/procurement';
-import { CHANGE_STATES, CLOSE_CODES } from '../workflows/change-request/contract';
+import { CHANGE_STATES, CLOSE_CODES } from '../domain/change-request';
+import { isFinalState, type ProcessKind } from '../domain/processes';
+import { PURCHASE_FINAL_STATES, PURCHASE_STATES } from '../domain/procurement';
 
 /** The processes the metrics count; asset lifecycles are counted by their assets, not here. */
-export type MetricProcessType = 'change' | 'procurement';
-
-export const FINISHED_PURCHASE_STATES = ['closed', 'rejected', 'cancelled'] as const;
+export type MetricProcessType = Extract<ProcessKind, 'change' | 'procurement'>;
 
 /** Every label value known in advance, so that each series exists (at 0) before its first process. */
 export const KNOWN_PROCESS_LABELS = {
   change: {
     outcomes: CLOSE_CODES as readonly string[],
-    openStates: CHANGE_STATES.filter((s) => s !== 'closed') as readonly string[],
+    openStates: CHANGE_STATES.filter((s) => !isFinalState('change', s)) as readonly string[],
   },
   procurement: {
-    outcomes: FINISHED_PURCHASE_STATES as readonly string[],
-    openStates: PURCHASE_STATES.filter((s) => !(FINISHED_PURCHASE_STATES as readonly string[]).includes(s)) as readonly string[],
+    outcomes: PURCHASE_FINAL_STATES as readonly string[],
+    openStates: PURCHASE_STATES.filter((s) => !isFinalState('procurement', s)) as readonly string[],
   },
 } satisfies Record<MetricProcessType, unknown>;
 
@@ -82,7 +81,7 @@ function toSnapshot(rows: Row[], bounds: number): ProcessMetricsSnapshot {
   for (const row of rows) {
     if (row.kind === 'process') {
       started.set(row.type, (started.get(row.type) ?? 0) + row.n);
-      const ended = row.type === 'change' ? row.state === 'closed' : (FINISHED_PURCHASE_STATES as readonly string[]).includes(row.state);
+      const ended = isFinalState(row.type, row.state);
       if (ended) {
         const outcome = row.type === 'change' ? (row.outcome ?? 'unknown') : row.state;
         finished.set(key(row.type, outcome), (finished.get(key(row.type, outcome)) ?? 0) + row.n);

@@ -1,14 +1,13 @@
 import type { Knex } from 'knex';
+import type { ProcessKind } from '../domain/processes';
 import { stripResult } from './changes';
 
-export const PROCESS_TYPES = ['change', 'procurement', 'asset_lifecycle'] as const;
-export type ProcessType = (typeof PROCESS_TYPES)[number];
 
 export const PROCESS_SORTS = ['newest', 'oldest', 'sla_due', 'waiting_longest', 'number'] as const;
 export type ProcessSort = (typeof PROCESS_SORTS)[number];
 
 export interface ProcessFilters {
-  type?: ProcessType;
+  type?: ProcessKind;
   state?: string;
   requesterId?: string;
   waitingForId?: string;
@@ -23,7 +22,7 @@ export interface ProcessFilters {
 
 export interface ProcessSummary {
   workflowId: string;
-  process: ProcessType;
+  process: ProcessKind;
   businessNumber: string;
   title: string;
   state: string;
@@ -93,6 +92,11 @@ export async function findProcess(db: Knex, workflowId: string): Promise<(Proces
   return { ...summary, subjectId: row.subject_id };
 }
 
+/** Only the state: a wait for a state reads it once it listens, so a state reached just before is not missed. */
+export async function processState(db: Knex, workflowId: string): Promise<string | undefined> {
+  return (await db('processes').where({ workflow_id: workflowId }).first('state'))?.state;
+}
+
 /** Rows of the index with the names of requesters and approvers and the cost centre codes joined in. */
 async function toSummaries(db: Knex, rows: Record<string, any>[]): Promise<ProcessSummary[]> {
   const personIds = [...new Set(rows.flatMap((r) => [r.requester_id, ...r.waiting_for]).filter(Boolean))];
@@ -123,12 +127,12 @@ async function toSummaries(db: Knex, rows: Record<string, any>[]): Promise<Proce
 }
 
 export interface ProcessDashboard {
-  byTypeAndState: { process: ProcessType; state: string; open: boolean; count: number }[];
-  slaBreached: { process: ProcessType; count: number }[];
+  byTypeAndState: { process: ProcessKind; state: string; open: boolean; count: number }[];
+  slaBreached: { process: ProcessKind; count: number }[];
   /** Open processes by age since start. */
-  ageing: { process: ProcessType; bucket: '<1d' | '1-7d' | '7-30d' | '>30d'; count: number }[];
+  ageing: { process: ProcessKind; bucket: '<1d' | '1-7d' | '7-30d' | '>30d'; count: number }[];
   /** Processes finished per ISO week, the last `weeks` weeks. */
-  throughput: { week: string; process: ProcessType; finished: number; started: number }[];
+  throughput: { week: string; process: ProcessKind; finished: number; started: number }[];
 }
 
 /** The dashboard's figures in one round trip. */

@@ -28,3 +28,8 @@ export async function migrateToLatest(db: Database): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
   return applied;
 }
+
+/** One round trip: throws when Postgres does not answer. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.raw('SELECT 1');
+}

@@ -17,11 +17,11 @@ export class ProcessStateWatcher {
   constructor(private readonly databaseUrl: string) {}
 
   /**
-   * Resolves once the workflow's process is in one of `states`, or when `timeoutMs` has passed;
+   * Resolves once the workflow's process is in one of `states` (any state: it exists), or when `timeoutMs` has passed;
    * the caller reads the state again either way. `currentState` is read after listening starts,
    * so a state reached in between is not missed.
    */
-  async waitFor(workflowId: string, states: readonly string[], timeoutMs: number, currentState: () => Promise<string | undefined>): Promise<void> {
+  async waitFor(workflowId: string, states: readonly string[] | 'any', timeoutMs: number, currentState: () => Promise<string | undefined>): Promise<void> {
     await this.listen();
     await new Promise<void>((resolve) => {
       let listeners = this.listeners.get(workflowId);
@@ -33,7 +33,7 @@ export class ProcessStateWatcher {
         resolve();
       };
       const onState: StateListener = (state) => {
-        if (state === null || states.includes(state)) done();
+        if (state === null || states === 'any' || states.includes(state)) done();
       };
       const timer = setTimeout(done, timeoutMs);
       listeners.add(onState);

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
 import type { Logger } from './logger';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import type { SearchAttributeDefinition } from './temporal';
 
-const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList', INT: 'Int', DATETIME: 'Datetime', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double' };
+const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList', INT: 'Int', DATETIME: 'Datetime', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double' };
 
 export interface TemporalDevServerHandle {
   address: string;
@@ -40,7 +41,7 @@ async function assertPortFree(port: number): Promise<void> {
 
 /**
  * Runs `temporal server start-dev` persisted to a file under the data folder (in memory without
- * one, as the benchmark runs it), with the custom search attributes assetflow's workflows set.
+ * one, as the benchmark runs it), with the custom search attributes it is given registered.
  */
 export async function startTemporalDevServer(options: {
   cliPath: string;
@@ -48,9 +49,10 @@ export async function startTemporalDevServer(options: {
   port: number;
   uiPort: number;
   namespace: string;
+  searchAttributes: readonly SearchAttributeDefinition[];
   logger: Logger;
 }): Promise<TemporalDevServerHandle> {
-  const { cliPath, dataDir, port, uiPort, namespace, logger } = options;
+  const { cliPath, dataDir, port, uiPort, namespace, searchAttributes, logger } = options;
   await assertPortFree(port);
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   const args = [
@@ -61,7 +63,7 @@ export async function startTemporalDevServer(options: {
     '--ui-port', String(uiPort),
     '--namespace', namespace,
     '--log-level', 'warn',
-    ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
+    ...searchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => logger.debug({ temporal: chunk.toString().trim() }));

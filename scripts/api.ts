@@ -5,6 +5,7 @@ import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { required } from '../platform/settings';
 import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 /** One API process: stateless, so several can run behind a load balancer. */
 async function main(): Promise<void> {
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
     config.TEMPORAL_NAMESPACE,
   );
-  await ensureSearchAttributes(temporal);
+  await ensureSearchAttributes(temporal, SEARCH_ATTRIBUTE_KEYS);
   const app = createApp({
     db,
     temporal,

@@ -8,6 +8,7 @@ import { required } from '../platform/settings';
 import { connectClient, ensureSearchAttributes } from '../platform/temporal';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 /**
  * Makes sure every asset that is not retired has its lifecycle workflow running, so that its
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'assets are read from the shared Postgres'), 2);
   const client = await connectClient(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'workflows start on a cluster'), config.TEMPORAL_NAMESPACE);
   try {
-    await ensureSearchAttributes(client);
+    await ensureSearchAttributes(client, SEARCH_ATTRIBUTE_KEYS);
     const count = await startLifecycleWorkflows(db, client, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },

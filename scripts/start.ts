@@ -12,6 +12,7 @@ import { MailSink } from '../platform/mail-sink';
 import { ensureTemporalCli } from '../platform/temporal-cli';
 import { startTemporalDevServer } from '../platform/temporal-dev-server';
 import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { startLifecycleWorkflows } from './start-lifecycle-workflows';
 
 type Stop = () => Promise<unknown>;
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
         port: config.TEMPORAL_DEV_SERVER_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
+        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
         logger,
       });
       stops.push(server.stop);
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     }
     const client = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE);
     stops.push(() => client.connection.close());
-    await ensureSearchAttributes(client);
+    await ensureSearchAttributes(client, SEARCH_ATTRIBUTE_KEYS);
 
     let smtpUrl = config.SMTP_URL;
     let mailboxDir: string | undefined;

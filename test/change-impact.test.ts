@@ -434,7 +434,8 @@ describe('money', () => {
     expect(over.money).toMatchObject({ remainingBeforeMinor: 786_533, remainingAfterMinor: -1, overBudget: true });
   });
 
-  it('has no budget position without a budget for the month or without a cost centre', async () => {
+  // The one budget rule (domain/budget.ts), as procurement applies it: nothing budgeted means any spend is over.
+  it('counts a change on a cost centre without a budget for the month as over budget; one without a cost centre as charged to no budget', async () => {
     const centre = await costCentre();
     await spend(centre.id, '2031-04-03T10:00:00Z', '12.340000');
     await order(centre.id, 1_000, 'issued');
@@ -443,7 +444,7 @@ describe('money', () => {
     })).id);
     expect(noBudget.money).toMatchObject({
       period: '2031-04-01', budgetMinor: null, spentMinor: 1_234, committedMinor: 1_000,
-      remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: false,
+      remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: true,
     });
 
     const unplanned = await assessChangeImpact(db, (await change({ oneOffCostMinor: 7_000 })).id);

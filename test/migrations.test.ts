@@ -49,6 +49,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261127001800_process_state_notifications': { tables: [], functions: ['processes_announce_state'] },
   '20261127001900_ci_dependants_index': { tables: [] },
   '20261127002000_process_sla_order_index': { tables: [] },
+  '20261129000100_submissions': { tables: ['submissions'] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -183,6 +184,10 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('receipts').insert({
     idempotency_key: 'receipt-test', purchase_order_id: order.id, purchase_request_line_id: line.id, quantity: 1,
     serial_numbers: ['SN-TEST-1'], received_by_id: requester,
+  });
+
+  await db('submissions').insert({
+    requester_id: requester, idempotency_key: 'submission-test', process: 'procurement', subject_id: request.id, number: 'PR0009999', workflow_id: 'purchase:PR0009999',
   });
 
   await db('audit_log').insert({

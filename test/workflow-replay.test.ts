@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 it('has recorded histories to replay', () => {
-  expect(recordings.length).toBeGreaterThanOrEqual(8);
+  expect(recordings.length).toBeGreaterThanOrEqual(10);
 });
 
 it.each(recordings)('replays %s deterministically', async (file) => {

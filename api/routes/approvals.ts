@@ -1,19 +1,20 @@
 import type { Client } from '@temporalio/client';
 import type { Request, Response } from 'express';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { openApprovalsOf } from '../../model/approval-inbox';
+import { approvalInbox, approvalsOf, createDelegation, endDelegation, findApproval, findDelegation, listDelegations } from '../../model/approvals';
 import { describeApprovalSubject } from '../../model/approval-subjects';
-import { approvalsOf } from '../../model/changes';
+import { isActivePerson } from '../../model/directory';
+import type { Database } from '../../platform/database';
 import { approverFromLink, decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
 import { HttpError, badRequest, forbidden, notFound } from '../errors';
-import { escapeHtml, page } from '../html';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { approvalLinkErrorPage, approvalLinkPage } from '../web/approval-page';
+import { sendHtml, type SafeHtml } from '../web/html';
 
 export interface ApprovalRouteDeps {
-  db: Knex;
+  db: Database;
   temporal: Client;
   approvalLinkSecret: string;
 }
@@ -24,50 +25,18 @@ const decisionFields = {
   comment: z.string().trim().max(2000).optional(),
 };
 
-const label = (text: string) => text.replace(/_/g, ' ');
-
 /** The approval page: what is to be approved, the approver's task and form, and the approvals so far. */
-async function approvalPage(db: Knex, approvalId: string, token: string, notice?: { kind: 'ok' | 'error'; text: string }): Promise<string> {
-  const approval = await db('approvals').where({ id: approvalId }).first();
+async function approvalPage(db: Database, approvalId: string, token: string, notice?: { kind: 'ok' | 'error'; text: string }): Promise<SafeHtml> {
+  const approval = await findApproval(db, approvalId);
   if (!approval) throw notFound(`no approval ${approvalId}`);
   const subject = (await describeApprovalSubject(db, approval.subject_type, approval.subject_id))!;
   const approvals = (await approvalsOf(db, approval.subject_id)).filter((a) => a.revision === approval.revision);
-  const mine = approvals.find((a) => a.id === approvalId)!;
-  const rows = approvals
-    .map(
-      (a) => `<tr><td>${a.step}. ${escapeHtml(a.stepName)}</td><td>${escapeHtml(a.approver.name)}${a.delegatedFrom ? ` (for ${escapeHtml(a.delegatedFrom.name)})` : ''}</td>` +
-        `<td>${escapeHtml(label(a.state))}</td><td>${escapeHtml(a.comment ?? '')}</td></tr>`,
-    )
-    .join('');
-  const form = mine.state === 'requested'
-    ? `<form method="post" action="/approvals/${escapeHtml(approvalId)}">
-  <input type="hidden" name="token" value="${escapeHtml(token)}">
-  <label for="comment">Comment</label>
-  <textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
-  <div class="actions">
-    <button type="submit" name="decision" value="approved">Approve</button>
-    <button type="submit" name="decision" value="rejected" class="reject">Reject</button>
-  </div>
-  <p class="meta">This link is yours alone and works once; it expires at ${escapeHtml(mine.dueAt ?? '')}.</p>
-</form>`
-    : `<p class="decided" role="status">Your decision: <strong>${escapeHtml(label(mine.state))}</strong>${mine.decidedAt ? ` on ${escapeHtml(mine.decidedAt)}` : ''}.</p>`;
-  const body = `
-${notice ? `<p class="notice ${notice.kind}" role="status">${escapeHtml(notice.text)}</p>` : ''}
-<h1>${escapeHtml(subject.number)}: ${escapeHtml(subject.title)}</h1>
-<p class="meta">${escapeHtml(subject.meta)} · state <strong id="subject-state">${escapeHtml(label(subject.state))}</strong></p>
-<p>${escapeHtml(subject.description)}</p>
-<h2>Your task</h2>
-<p>Step ${mine.step} "${escapeHtml(mine.stepName)}" (${escapeHtml(mine.stepPolicy)}, ${mine.stepRequired} needed) for ${escapeHtml(mine.approver.name)}${mine.delegatedFrom ? `, as delegate of ${escapeHtml(mine.delegatedFrom.name)}` : ''}.</p>
-${form}
-${subject.sections.map((section) => `<h2>${escapeHtml(section.title)}</h2>\n<ul>${section.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`).join('\n')}
-<h2>Approvals</h2>
-<table><thead><tr><th>Step</th><th>Approver</th><th>State</th><th>Comment</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return page(`${subject.number} approval`, body);
+  return approvalLinkPage({ approvalId, token, subject, approvals, notice });
 }
 
 function sendError(res: Response, error: unknown): void {
   if (!(error instanceof HttpError)) throw error;
-  res.status(error.status).type('html').send(page('Approval', `<h1>Nothing was changed</h1><p class="notice error" role="alert">${escapeHtml(error.message)}</p>`));
+  sendHtml(res, error.status, approvalLinkErrorPage(error.message));
 }
 
 /** Approval links from emails (the token is the credential), the approver's inbox, and delegations. */
@@ -86,7 +55,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       try {
         const token = tokenOf(req);
         approverFromLink(approvalLinkSecret, params.approvalId, token);
-        res.type('html').send(await approvalPage(db, params.approvalId, token!));
+        sendHtml(res, 200, await approvalPage(db, params.approvalId, token!));
       } catch (error) {
         sendError(res, error);
       }
@@ -107,7 +76,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
         const approverId = approverFromLink(approvalLinkSecret, params.approvalId, form.data.token);
         const outcome = await decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision: form.data.decision, comment: form.data.comment, via: 'link' });
         const text = `Thank you: you ${outcome.decision} this request. The step is ${outcome.stepOutcome === 'pending' ? 'waiting for other approvers' : outcome.stepOutcome}.`;
-        res.type('html').send(await approvalPage(db, params.approvalId, form.data.token, { kind: 'ok', text }));
+        sendHtml(res, 200, await approvalPage(db, params.approvalId, form.data.token, { kind: 'ok', text }));
       } catch (error) {
         sendError(res, error);
       }
@@ -135,24 +104,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       query: pageQuery,
       responses: { 200: 'a page of the open approvals assigned to me' },
     },
-    async ({ principal, query }) => {
-      const mine = () => openApprovalsOf(db, principal.id);
-      // The page first, then what it is about: joining before the limit read every purchase request.
-      const pageOfApprovals = mine().orderBy('created_at').orderBy('id').limit(query.limit).offset(query.offset).select('*').as('a');
-      const [items, [{ count }]] = await Promise.all([
-        db.from(pageOfApprovals)
-          .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
-          .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
-          .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-          .orderBy('a.created_at')
-          .orderBy('a.id')
-          .select('a.id', 'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.step_order as step', 'a.step_name as stepName',
-            'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number) AS number'),
-            db.raw('COALESCE(c.title, p.justification) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
-        mine().count<{ count: string }[]>({ count: '*' }),
-      ]);
-      return { items, page: { limit: query.limit, offset: query.offset, total: Number(count) } };
-    },
+    async ({ principal, query }) => approvalInbox(db, principal.id, query),
   );
 
   const delegationBody = z
@@ -168,14 +120,12 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
     },
     async ({ body, principal, res }) => {
       if (body.delegateId === principal.id) throw badRequest('delegateId: you cannot delegate to yourself', [{ path: 'delegateId', message: 'yourself' }]);
-      if (!(await db('people').where({ id: body.delegateId, active: true }).first('id'))) {
+      if (!(await isActivePerson(db, body.delegateId))) {
         throw badRequest(`delegateId: no active person ${body.delegateId}`, [{ path: 'delegateId', message: 'unknown person' }]);
       }
-      const [row] = await db('delegations')
-        .insert({ delegator_id: principal.id, delegate_id: body.delegateId, starts_at: body.startsAt, ends_at: body.endsAt })
-        .returning(['id', 'delegator_id as delegatorId', 'delegate_id as delegateId', 'starts_at as startsAt', 'ends_at as endsAt']);
+      const delegation = await createDelegation(db, { delegatorId: principal.id, delegateId: body.delegateId, startsAt: body.startsAt, endsAt: body.endsAt });
       res.status(201);
-      return row;
+      return delegation;
     },
   );
 
@@ -185,12 +135,9 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       summary: 'Delegations I gave or received (process owners see all) that have not ended',
       responses: { 200: 'the delegations' },
     },
-    async ({ principal }) => {
-      const q = db('delegations').where('ends_at', '>', db.fn.now()).orderBy('starts_at')
-        .select('id', 'delegator_id as delegatorId', 'delegate_id as delegateId', 'starts_at as startsAt', 'ends_at as endsAt');
-      if (!hasAnyRole(principal, OVERSEERS)) q.where((w) => w.where('delegator_id', principal.id).orWhere('delegate_id', principal.id));
-      return { items: await q };
-    },
+    async ({ principal }) => ({
+      items: await listDelegations(db, { involving: hasAnyRole(principal, OVERSEERS) ? undefined : principal.id }),
+    }),
   );
 
   routes.add(
@@ -201,10 +148,10 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       responses: { 200: 'the delegation ended', 403: 'not yours', 404: 'no such delegation' },
     },
     async ({ params, principal }) => {
-      const row = await db('delegations').where({ id: params.id }).first();
-      if (!row) throw notFound(`no delegation ${params.id}`);
-      if (row.delegator_id !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden('only the person who delegated can end it');
-      await db('delegations').where({ id: params.id }).update({ ends_at: db.raw('GREATEST(now(), starts_at + interval \'1 millisecond\')') });
+      const delegation = await findDelegation(db, params.id);
+      if (!delegation) throw notFound(`no delegation ${params.id}`);
+      if (delegation.delegatorId !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden('only the person who delegated can end it');
+      await endDelegation(db, params.id);
       return { id: params.id, ended: true };
     },
   );

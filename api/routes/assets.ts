@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
-import { findAsset, toAsset, type Asset, type AssetRow } from '../../model/assets';
+import { assetDetail, findAsset, listAssets, type Asset } from '../../model/assets';
+import { isActivePerson } from '../../model/directory';
+import type { Database } from '../../platform/database';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
 import { transitionUpdate, type ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, transitionRefused } from '../errors';
-import { pageQuery, paginate } from '../pagination';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 
 export interface AssetRouteDeps {
-  db: Knex;
+  db: Database;
   temporal: Client;
   taskQueue: string;
   reminders: ReminderSettings;
@@ -60,21 +61,16 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       query: listAssetsQuery,
       responses: { 200: 'a page of assets', 400: 'bad filter', 401: 'no or bad API key' },
     },
-    async ({ query, principal }) => {
-      const q = db<AssetRow>('assets').select('*').orderBy('asset_tag');
-      if (!hasAnyRole(principal, OVERSEERS)) q.where('assigned_to_id', principal.id);
-      if (query.state) q.where('state', query.state);
-      if (query.substate) q.where('substate', query.substate);
-      if (query.assignedTo) q.where('assigned_to_id', query.assignedTo);
-      if (query.model) q.where('model_id', query.model);
-      if (query.costCentre) q.whereIn('cost_centre_id', db('cost_centres').select('id').where('code', query.costCentre));
-      if (query.warrantyEndsBefore) q.where('warranty_end', '<', query.warrantyEndsBefore);
-      if (query.q) {
-        const prefix = `${query.q.replace(/[\\%_]/g, '\\$&')}%`;
-        q.where((w) => w.whereILike('asset_tag', prefix).orWhereILike('serial_number', prefix));
-      }
-      return paginate(q, query, toAsset);
-    },
+    async ({ query, principal }) => listAssets(db, {
+      visibleToAssigneeId: hasAnyRole(principal, OVERSEERS) ? undefined : principal.id,
+      state: query.state,
+      substate: query.substate,
+      assignedToId: query.assignedTo,
+      modelId: query.model,
+      costCentreCode: query.costCentre,
+      warrantyEndsBefore: query.warrantyEndsBefore,
+      q: query.q,
+    }, query),
   );
 
   routes.add(
@@ -88,20 +84,7 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       const asset = await findAsset(db, params.id);
       if (!asset) throw notFound(`no asset ${params.id}`);
       if (!canSee(principal, asset)) throw forbidden('you can only see assets assigned to you');
-      const [model, assignedTo, backedCis, licences, history] = await Promise.all([
-        db('hardware_models').where({ id: asset.modelId }).first('id', 'manufacturer', 'name', 'category'),
-        asset.assignedToId ? db('people').where({ id: asset.assignedToId }).first('id', 'name', 'email') : null,
-        db('configuration_items').where({ asset_id: asset.id }).select('id', 'number', 'name', 'ci_class as ciClass', 'operational_status as operationalStatus'),
-        db('software_consumptions as c')
-          .join('software_products as p', 'p.id', 'c.product_id')
-          .where('c.asset_id', asset.id)
-          .select('c.id', 'p.publisher', 'p.name as product', 'c.units', 'c.installed_at as installedAt', 'c.reclaimed_at as reclaimedAt'),
-        db('audit_log')
-          .where({ subject_type: 'asset', subject_id: asset.id })
-          .orderBy('id')
-          .select('occurred_at as occurredAt', 'actor', 'action', 'from_state as fromState', 'to_state as toState', 'details', 'workflow_id as workflowId'),
-      ]);
-      return { ...asset, model, assignedTo, backedCis, licences, history };
+      return assetDetail(db, asset);
     },
   );
 
@@ -125,7 +108,7 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       // A final state never changes, so its projection is current: refuse without waking a finished workflow.
       const finalRefusal = isFinal(asset.state) && checkTransitionRequest(asset, body);
       if (finalRefusal) throw transitionRefused(finalRefusal);
-      if (body.assignedToId && !(await db('people').where({ id: body.assignedToId, active: true }).first('id'))) {
+      if (body.assignedToId && !(await isActivePerson(db, body.assignedToId))) {
         throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
       }
       const requestId = req.get('idempotency-key') ?? randomUUID();

@@ -1,16 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { writeScope } from '../../activities/change-request';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
 import { CHANGE_TYPES } from '../../domain/change-impact';
-import { changeDetail, findChangeRow, toChange, type ChangeRow } from '../../model/changes';
+import { CHANGE_STATES } from '../../domain/change-request';
+import { findApproval } from '../../model/approvals';
+import {
+  changeDetail,
+  findActiveChangeModel,
+  findChangeRow,
+  listChangeModels,
+  listChanges,
+  reserveChangeNumber,
+  unknownScopeReferences,
+  type ChangeRow,
+} from '../../model/changes';
+import { findCostCentreByCode } from '../../model/directory';
 import type { ApprovalTimingSettings } from '../../platform/config';
+import type { Database } from '../../platform/database';
+import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { businessNumberKey, processStateKey, processTypeKey, requesterKey } from '../../workflows/search-attributes';
 import {
   CHANGE_PROCESS,
-  CHANGE_STATES,
   cancelUpdate,
   changeStatusQuery,
   changeWorkflowId,
@@ -18,17 +29,20 @@ import {
   reviewUpdate,
   reviseScopeUpdate,
   type ChangeStatus,
+  type ChangeSubmission,
 } from '../../workflows/change-request/contract';
 import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
 import { decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound } from '../errors';
-import { pageQuery, paginate } from '../pagination';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { answerSubmission, submit } from '../submissions';
 
 export interface ChangeRouteDeps {
-  db: Knex;
+  db: Database;
   temporal: Client;
+  processStates: ProcessStateWatcher;
   taskQueue: string;
   approvalTimings: ApprovalTimingSettings;
 }
@@ -111,25 +125,13 @@ const listChangesQuery = pageQuery.extend({
   mine: z.enum(['true', 'false']).optional().describe('only changes I requested'),
 });
 
-type Scope = { affectedCiIds?: string[]; assetActions?: { assetId: string }[]; licenceChanges?: { productId: string }[] };
-
 /** Every id the scope names must exist; a 400 names the ones that do not. */
-async function checkReferences(db: Knex, scope: Scope): Promise<void> {
-  const missing = async (table: string, field: string, ids: string[] | undefined) => {
-    const wanted = [...new Set(ids ?? [])];
-    if (!wanted.length) return [];
-    const found = new Set((await db(table).whereIn('id', wanted).select('id')).map((r) => r.id));
-    return wanted.filter((id) => !found.has(id)).map((id) => ({ path: field, message: `unknown id ${id}` }));
-  };
-  const problems = [
-    ...(await missing('configuration_items', 'affectedCiIds', scope.affectedCiIds)),
-    ...(await missing('assets', 'assetActions', scope.assetActions?.map((a) => a.assetId))),
-    ...(await missing('software_products', 'licenceChanges', scope.licenceChanges?.map((l) => l.productId))),
-  ];
+async function checkReferences(db: Database, scope: Parameters<typeof unknownScopeReferences>[1]): Promise<void> {
+  const problems = await unknownScopeReferences(db, scope);
   if (problems.length) throw badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
 }
 
-export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, taskQueue, approvalTimings }: ChangeRouteDeps): void {
+export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, processStates, taskQueue, approvalTimings }: ChangeRouteDeps): void {
   async function loadChange(id: string): Promise<ChangeRow> {
     const row = await findChangeRow(db, id);
     if (!row) throw notFound(`no change request ${id}`);
@@ -158,59 +160,54 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
       method: 'post', path: '/changes', tag: 'changes', access: 'authenticated',
       summary: 'Submit a change request (standard from a model, normal or emergency); it is assessed and routed at once',
       body: createChangeBody,
-      responses: { 201: 'the change request, with its workflow started', 400: 'bad input or unknown references' },
+      responses: {
+        201: 'the change request, registered by its workflow',
+        202: 'the workflow started but has not registered the change yet (no worker answered in time): follow Location',
+        400: 'bad input or unknown references',
+      },
     },
     async ({ body, principal, req, res }) => {
-      const idempotencyKey = req.get('idempotency-key');
-      const earlier: ChangeRow | undefined = idempotencyKey
-        ? await db('change_requests').where({ idempotency_key: `${principal.id}:${idempotencyKey}` }).first()
-        : undefined;
-      let row = earlier;
-      if (!row) {
-        await checkReferences(db, body);
-        const model = body.changeModelId ? await db('change_models').where({ id: body.changeModelId, active: true }).first('name') : undefined;
-        if (body.changeModelId && !model) throw badRequest(`changeModelId: no active change model ${body.changeModelId}`, [{ path: 'changeModelId', message: 'unknown model' }]);
-        const costCentre = body.costCentre ? await db('cost_centres').where({ code: body.costCentre }).first('id') : undefined;
-        if (body.costCentre && !costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
-        row = await db.transaction(async (trx) => {
-          const [inserted] = await trx('change_requests')
-            .insert({
-              type: body.type,
-              change_model_id: body.changeModelId ?? null,
-              requester_id: principal.id,
-              cost_centre_id: costCentre?.id ?? null,
-              title: body.title ?? model!.name,
-              description: body.description,
-              planned_start: body.plannedStart ?? null,
-              planned_end: body.plannedEnd ?? null,
-              one_off_cost_minor: body.oneOffCostMinor,
-              recurring_cost_minor: body.recurringCostMinor,
-              currency: body.currency,
-              idempotency_key: idempotencyKey ? `${principal.id}:${idempotencyKey}` : null,
-            })
-            .returning(['id', 'number']);
-          await writeScope(trx, inserted.id, body);
-          const [created] = await trx('change_requests')
-            .where({ id: inserted.id })
-            .update({ workflow_id: changeWorkflowId(inserted.number) })
-            .returning('*');
-          return created as ChangeRow;
-        });
-      }
-      await temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
-        workflowId: row.workflow_id,
-        taskQueue,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ changeId: row.id, number: row.number, type: row.type, requesterId: row.requester_id, requesterEmail: principal.email, timings: approvalTimings }],
-        typedSearchAttributes: [
-          { key: processTypeKey, value: CHANGE_PROCESS },
-          { key: processStateKey, value: 'new' },
-          { key: businessNumberKey, value: row.number },
-          { key: requesterKey, value: principal.email },
-        ],
+      await checkReferences(db, body);
+      const model = body.changeModelId ? await findActiveChangeModel(db, body.changeModelId) : undefined;
+      if (body.changeModelId && !model) throw badRequest(`changeModelId: no active change model ${body.changeModelId}`, [{ path: 'changeModelId', message: 'unknown model' }]);
+      const costCentre = body.costCentre ? await findCostCentreByCode(db, body.costCentre) : undefined;
+      if (body.costCentre && !costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
+      const submission: ChangeSubmission = {
+        changeModelId: body.changeModelId ?? null,
+        title: body.title ?? model!.name,
+        description: body.description,
+        costCentreId: costCentre?.id ?? null,
+        currency: body.currency,
+        affectedCiIds: body.affectedCiIds,
+        assetActions: body.assetActions,
+        licenceChanges: body.licenceChanges,
+        plannedStart: body.plannedStart ?? null,
+        plannedEnd: body.plannedEnd ?? null,
+        oneOffCostMinor: body.oneOffCostMinor,
+        recurringCostMinor: body.recurringCostMinor,
+      };
+      const submitted = await submit({ db, processStates }, {
+        requesterId: principal.id,
+        idempotencyKey: req.get('idempotency-key'),
+        process: CHANGE_PROCESS,
+        reserveNumber: () => reserveChangeNumber(db),
+        workflowIdOf: changeWorkflowId,
+        start: ({ subjectId, number, workflowId }) =>
+          temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
+            workflowId,
+            taskQueue,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{ changeId: subjectId, number, type: body.type, requesterId: principal.id, requesterEmail: principal.email, timings: approvalTimings, submission }],
+            typedSearchAttributes: [
+              { key: processTypeKey, value: CHANGE_PROCESS },
+              { key: processStateKey, value: 'new' },
+              { key: businessNumberKey, value: number },
+              { key: requesterKey, value: principal.email },
+            ],
+          }),
       });
-      res.status(earlier ? 200 : 201);
-      return changeDetail(db, (await findChangeRow(db, row.id))!);
+      const { reserved } = submitted;
+      return answerSubmission(res, submitted, `/changes/${reserved.number}`, async () => changeDetail(db, (await findChangeRow(db, reserved.subjectId))!));
     },
   );
 
@@ -222,11 +219,8 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
       responses: { 200: 'a page of change requests' },
     },
     async ({ query, principal }) => {
-      const q = db<ChangeRow>('change_requests').select('*').orderBy('created_at', 'desc').orderBy('number', 'desc');
-      if (!hasAnyRole(principal, OVERSEERS) || query.mine === 'true') q.where('requester_id', principal.id);
-      if (query.state) q.where('state', query.state);
-      if (query.type) q.where('type', query.type);
-      return paginate(q, query, toChange);
+      const requesterId = !hasAnyRole(principal, OVERSEERS) || query.mine === 'true' ? principal.id : undefined;
+      return listChanges(db, { requesterId, state: query.state, type: query.type }, query);
     },
   );
 
@@ -292,9 +286,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
     },
     async ({ params, body, principal }) => {
       const row = await loadChange(params.id);
-      if (!(await db('approvals').where({ id: params.approvalId, subject_id: row.id }).first('id'))) {
-        throw notFound(`no approval ${params.approvalId} on ${row.number}`);
-      }
+      if ((await findApproval(db, params.approvalId))?.subject_id !== row.id) throw notFound(`no approval ${params.approvalId} on ${row.number}`);
       return decideApproval(db, temporal, { approvalId: params.approvalId, actorId: principal.id, decision: body.decision, comment: body.comment, via: 'api' });
     },
   );
@@ -345,8 +337,6 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, task
       summary: 'The pre-approved models standard changes follow, with their risk ceilings',
       responses: { 200: 'the active change models' },
     },
-    async () => ({
-      items: await db('change_models').where({ active: true }).orderBy('name').select('id', 'name', 'description', 'risk_ceiling as riskCeiling'),
-    }),
+    async () => ({ items: await listChangeModels(db) }),
   );
 }

@@ -1,14 +1,13 @@
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { licencePositions } from '../../model/licences';
+import { listConfigurationItems, listContracts, listPeople } from '../../model/directory';
+import { licencePositions, listEntitlements } from '../../model/licences';
+import type { Database } from '../../platform/database';
 import { OVERSEERS, ROLES } from '../auth';
-import { pageQuery, paginate } from '../pagination';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 
-const likePrefix = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-
 /** Read-only lists of the shared model: people, configuration items, entitlements, contracts. */
-export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
+export function registerDirectoryRoutes(routes: RouteRegistry, db: Database): void {
   routes.add(
     {
       method: 'get', path: '/people', tag: 'directory', access: 'authenticated',
@@ -19,19 +18,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       }),
       responses: { 200: 'a page of people', 400: 'bad filter', 401: 'no or bad API key' },
     },
-    async ({ query }) => {
-      const q = db('people as p')
-        .leftJoin('people as m', 'm.id', 'p.manager_id')
-        .select(
-          'p.id', 'p.name', 'p.email', 'p.title', 'p.location', 'p.active',
-          'm.id as managerId', 'm.name as managerName',
-          db.raw(`ARRAY(SELECT role FROM person_roles r WHERE r.person_id = p.id ORDER BY role) AS roles`),
-        )
-        .orderBy('p.name');
-      if (query.q) q.where((w) => w.whereILike('p.name', likePrefix(query.q!)).orWhereILike('p.email', likePrefix(query.q!)));
-      if (query.role) q.whereExists(db('person_roles as r').whereRaw('r.person_id = p.id').where('r.role', query.role));
-      return paginate(q, query, (row) => row);
-    },
+    async ({ query }) => listPeople(db, { q: query.q, role: query.role }, query),
   );
 
   routes.add(
@@ -46,21 +33,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       }),
       responses: { 200: 'a page of CIs', 400: 'bad filter', 401: 'no or bad API key' },
     },
-    async ({ query }) => {
-      const q = db('configuration_items as ci')
-        .leftJoin('assets as a', 'a.id', 'ci.asset_id')
-        .leftJoin('people as o', 'o.id', 'ci.owner_id')
-        .select(
-          'ci.id', 'ci.number', 'ci.name', 'ci.ci_class as ciClass', 'ci.operational_status as operationalStatus',
-          'ci.criticality', 'ci.environment', 'a.asset_tag as assetTag', 'o.name as ownerName',
-        )
-        .orderBy('ci.number');
-      if (query.ciClass) q.where('ci.ci_class', query.ciClass);
-      if (query.status) q.where('ci.operational_status', query.status);
-      if (query.criticality) q.where('ci.criticality', query.criticality);
-      if (query.q) q.where((w) => w.whereILike('ci.name', likePrefix(query.q!)).orWhereILike('ci.number', likePrefix(query.q!)));
-      return paginate(q, query, (row) => row);
-    },
+    async ({ query }) => listConfigurationItems(db, { ciClass: query.ciClass, status: query.status, criticality: query.criticality, q: query.q }, query),
   );
 
   routes.add(
@@ -73,22 +46,7 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       }),
       responses: { 200: 'a page of entitlements', 400: 'bad filter', 401: 'no or bad API key', 403: 'not allowed' },
     },
-    async ({ query }) => {
-      const positions = new Map((await licencePositions(db, query.product ? [query.product] : undefined)).map((p) => [p.productId, p]));
-      const q = db('software_entitlements as e')
-        .join('software_products as p', 'p.id', 'e.product_id')
-        .leftJoin('contracts as c', 'c.id', 'e.contract_id')
-        .select(
-          'e.id', 'e.number', 'e.product_id as productId', 'p.publisher', 'p.name as product', 'e.metric', 'e.quantity',
-          'e.starts_on as startsOn', 'e.ends_on as endsOn', 'e.cost_minor as costMinor', 'e.currency', 'c.number as contractNumber',
-        )
-        .orderBy('e.number');
-      if (query.product) q.where('e.product_id', query.product);
-      if (query.position) {
-        q.whereIn('e.product_id', [...positions.values()].filter((p) => p.position === query.position).map((p) => p.productId));
-      }
-      return paginate(q, query, (row: { productId: string }) => ({ ...row, compliance: positions.get(row.productId) }));
-    },
+    async ({ query }) => listEntitlements(db, { productId: query.product, position: query.position }, query),
   );
 
   routes.add(
@@ -111,18 +69,6 @@ export function registerDirectoryRoutes(routes: RouteRegistry, db: Knex): void {
       }),
       responses: { 200: 'a page of contracts', 400: 'bad filter', 401: 'no or bad API key', 403: 'not allowed' },
     },
-    async ({ query }) => {
-      const q = db('contracts as c')
-        .join('vendors as v', 'v.id', 'c.vendor_id')
-        .select(
-          'c.id', 'c.number', 'c.kind', 'c.title', 'v.id as vendorId', 'v.name as vendorName', 'c.starts_on as startsOn',
-          'c.ends_on as endsOn', 'c.value_minor as valueMinor', 'c.currency', 'c.auto_renew as autoRenew',
-        )
-        .orderBy('c.ends_on');
-      if (query.vendor) q.where('c.vendor_id', query.vendor);
-      if (query.kind) q.where('c.kind', query.kind);
-      if (query.endingBefore) q.where('c.ends_on', '<', query.endingBefore);
-      return paginate(q, query, (row) => row);
-    },
+    async ({ query }) => listContracts(db, { vendorId: query.vendor, kind: query.kind, endingBefore: query.endingBefore }, query),
   );
 }

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Knex } from 'knex';
+import { pingDatabase, type Database } from '../../platform/database';
 import type { RouteRegistry } from '../routes-registry';
 
 async function probe(check: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; error?: string }> {
@@ -11,7 +11,7 @@ async function probe(check: () => Promise<unknown>): Promise<{ status: 'up' | 'd
   }
 }
 
-export function registerHealthRoutes(routes: RouteRegistry, db: Knex, temporal: Client): void {
+export function registerHealthRoutes(routes: RouteRegistry, db: Database, temporal: Client): void {
   routes.add(
     {
       method: 'get', path: '/healthz', tag: 'operations', access: 'public',
@@ -20,7 +20,7 @@ export function registerHealthRoutes(routes: RouteRegistry, db: Knex, temporal: 
     },
     async ({ res }) => {
       const [postgres, temporalStatus] = await Promise.all([
-        probe(() => db.raw('SELECT 1')),
+        probe(() => pingDatabase(db)),
         probe(() => temporal.connection.workflowService.getSystemInfo({})),
       ]);
       const healthy = postgres.status === 'up' && temporalStatus.status === 'up';

@@ -1,16 +1,18 @@
 import type { Client } from '@temporalio/client';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { approvalsOf } from '../../model/changes';
+import { PROCESS_KINDS } from '../../domain/processes';
+import { approvalsOf } from '../../model/approvals';
+import { findCostCentreByCode } from '../../model/directory';
 import {
   PROCESS_SORTS,
-  PROCESS_TYPES,
   findProcess,
   listProcesses,
   processDashboard,
+  processState,
   processTimeline,
   type ProcessFilters,
 } from '../../model/processes';
+import type { Database } from '../../platform/database';
 import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
@@ -23,7 +25,7 @@ import type { RouteRegistry } from '../routes-registry';
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const listProcessesQuery = pageQuery.extend({
-  type: z.enum(PROCESS_TYPES).optional(),
+  type: z.enum(PROCESS_KINDS).optional(),
   state: z.string().trim().min(1).max(40).optional(),
   requester: z.uuid().optional().describe('person id of the requester'),
   waitingFor: z.uuid().optional().describe('person id of an approver the process waits for'),
@@ -43,7 +45,7 @@ const STATUS_QUERIES = {
 } as const;
 
 /** The filters a person may use: process owners and asset managers see all, others what they asked for or must decide. */
-export async function processFiltersFor(db: Knex, principal: Principal, query: z.output<typeof listProcessesQuery>): Promise<ProcessFilters> {
+export async function processFiltersFor(db: Database, principal: Principal, query: z.output<typeof listProcessesQuery>): Promise<ProcessFilters> {
   const filters: ProcessFilters = {
     type: query.type,
     state: query.state,
@@ -56,7 +58,7 @@ export async function processFiltersFor(db: Knex, principal: Principal, query: z
     q: query.q,
   };
   if (query.costCentre) {
-    const costCentre = await db('cost_centres').where({ code: query.costCentre }).first('id');
+    const costCentre = await findCostCentreByCode(db, query.costCentre);
     if (!costCentre) throw badRequest(`costCentre: no cost centre ${query.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
     filters.costCentreId = costCentre.id;
   }
@@ -76,7 +78,7 @@ const processQuery = z.object({
   waitSeconds: z.coerce.number().int().min(1).max(60).default(20).describe('how long waitFor may hold the request'),
 });
 
-export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, processStates }: { db: Knex; temporal: Client; processStates: ProcessStateWatcher }): void {
+export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, processStates }: { db: Database; temporal: Client; processStates: ProcessStateWatcher }): void {
   routes.add(
     {
       method: 'get', path: '/processes', tag: 'processes', access: 'authenticated',
@@ -114,8 +116,7 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, pro
       const states = query.waitFor?.split(',');
       if (states && !states.includes(process.state)) {
         const { workflowId } = process;
-        const currentState = async () => (await db('processes').where({ workflow_id: workflowId }).first('state'))?.state as string | undefined;
-        await processStates.waitFor(workflowId, states, query.waitSeconds * 1000, currentState);
+        await processStates.waitFor(workflowId, states, query.waitSeconds * 1000, () => processState(db, workflowId));
         process = (await findProcess(db, workflowId))!;
         approvals = await approvalsOf(db, process.subjectId);
       }

@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import { PURCHASE_STATES } from '../../domain/procurement';
-import { approvalsOf } from '../../model/changes';
+import { PURCHASE_STATES, type PurchaseLineSubmission, type PurchaseSubmission } from '../../domain/procurement';
+import { findApproval } from '../../model/approvals';
+import { findCostCentreByCode } from '../../model/directory';
+import {
+  catalogueItem,
+  findPurchaseOrder,
+  findPurchaseRequest,
+  findVendor,
+  listPurchaseRequests,
+  purchaseDetail,
+  reservePurchaseNumber,
+  type PurchaseRequestRow,
+} from '../../model/purchases';
+import type { Database } from '../../platform/database';
+import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import type { ApprovalTimings } from '../../workflows/approvals/contract';
 import { businessNumberKey, processStateKey, processTypeKey, requesterKey } from '../../workflows/search-attributes';
 import {
@@ -20,18 +32,18 @@ import type { purchaseRequestWorkflow } from '../../workflows/purchase-request/w
 import { decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole, maySeeRequest } from '../auth';
 import { badRequest, forbidden, notFound } from '../errors';
-import { pageQuery, paginate } from '../pagination';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { answerSubmission, submit } from '../submissions';
 
 export interface PurchaseRouteDeps {
-  db: Knex;
+  db: Database;
   temporal: Client;
+  processStates: ProcessStateWatcher;
   taskQueue: string;
   approvalTimings: { normal: ApprovalTimings };
   reuseOfferTimeoutMs: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const lineBody = z
   .strictObject({
@@ -67,39 +79,36 @@ const receiptBody = z.strictObject({
 
 const requestParams = z.object({ id: z.string().min(1).max(64).describe('purchase request id (uuid) or number (PR0001001)') });
 
-async function findRequest(db: Knex, id: string) {
-  const row = await db('purchase_requests').where(UUID.test(id) ? { id } : { number: id.toUpperCase() }).first();
+async function findRequest(db: Database, id: string): Promise<PurchaseRequestRow> {
+  const row = await findPurchaseRequest(db, id);
   if (!row) throw notFound(`no purchase request ${id}`);
   return row;
 }
 
 /** Resolves each line's catalogue item and vendor; refuses unknown items, unknown vendors and inactive ones. */
-async function resolveLines(db: Knex, lines: z.output<typeof lineBody>[]) {
+async function resolveLines(db: Database, lines: z.output<typeof lineBody>[]): Promise<PurchaseLineSubmission[]> {
   const problems: { path: string; message: string }[] = [];
-  const resolved = [];
+  const resolved: PurchaseLineSubmission[] = [];
   for (const [i, line] of lines.entries()) {
-    const item = line.hardwareModelId
-      ? await db('hardware_models').where({ id: line.hardwareModelId }).first(db.raw(`manufacturer || ' ' || name AS description`), 'vendor_id')
-      : line.softwareProductId
-        ? await db('software_products').where({ id: line.softwareProductId }).first(db.raw(`publisher || ' ' || name AS description`), 'vendor_id')
-        : { description: line.description, vendor_id: null };
+    const inCatalogue = Boolean(line.hardwareModelId || line.softwareProductId);
+    const item = inCatalogue ? await catalogueItem(db, line) : { description: line.description!, vendor_id: null };
     if (!item) {
       problems.push({ path: `lines.${i}`, message: 'unknown catalogue item' });
       continue;
     }
     const vendorId = line.vendorId ?? item.vendor_id;
-    const vendor = vendorId ? await db('vendors').where({ id: vendorId }).first('active', 'name') : undefined;
+    const vendor = vendorId ? await findVendor(db, vendorId) : undefined;
     if (!vendor) problems.push({ path: `lines.${i}.vendorId`, message: vendorId ? `unknown vendor ${vendorId}` : 'the catalogue item has no vendor: name one' });
     else if (!vendor.active) problems.push({ path: `lines.${i}.vendorId`, message: `vendor ${vendor.name} is not active` });
     resolved.push({
-      line_number: i + 1,
-      hardware_model_id: line.hardwareModelId ?? null,
-      software_product_id: line.softwareProductId ?? null,
+      lineNumber: i + 1,
+      hardwareModelId: line.hardwareModelId ?? null,
+      softwareProductId: line.softwareProductId ?? null,
       description: line.description ?? item.description,
-      vendor_id: vendorId,
+      vendorId: vendorId!,
       quantity: line.quantity,
-      unit_price_minor: line.hardwareModelId || line.softwareProductId ? 0 : line.quotedUnitPriceMinor!,
-      price_source: line.hardwareModelId || line.softwareProductId ? 'list' : 'quoted',
+      unitPriceMinor: inCatalogue ? 0 : line.quotedUnitPriceMinor!,
+      priceSource: inCatalogue ? 'list' : 'quoted',
     });
   }
   if (problems.length) throw badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
@@ -107,29 +116,16 @@ async function resolveLines(db: Knex, lines: z.output<typeof lineBody>[]) {
 }
 
 export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRouteDeps): void {
-  const { db, temporal, taskQueue } = deps;
+  const { db, temporal, processStates, taskQueue } = deps;
   const handle = (row: { workflow_id: string }) => temporal.workflow.getHandle(row.workflow_id);
   const requestIdOf = (req: { get(name: string): string | undefined }) => req.get('idempotency-key') ?? randomUUID();
 
   async function detail(row: { id: string; workflow_id: string }) {
-    const [request, lines, approvals, orders, receipts, history, status] = await Promise.all([
-      db('purchase_requests as p').join('people as r', 'r.id', 'p.requester_id').join('cost_centres as cc', 'cc.id', 'p.cost_centre_id').where('p.id', row.id)
-        .first('p.id', 'p.number', 'p.state', 'p.outcome', 'p.justification', 'p.programme', 'p.currency', 'p.total_minor as totalMinor', 'p.assessment',
-          'p.workflow_id as workflowId', 'p.created_at as createdAt', 'p.closed_at as closedAt', 'cc.code as costCentre',
-          db.raw(`json_build_object('id', r.id, 'name', r.name, 'email', r.email) AS requester`)),
-      db('purchase_request_lines').where({ purchase_request_id: row.id }).orderBy('line_number')
-        .select('id', 'line_number as lineNumber', 'hardware_model_id as hardwareModelId', 'software_product_id as softwareProductId', 'description',
-          'vendor_id as vendorId', 'quantity', 'reused_units as reusedUnits', 'unit_price_minor as unitPriceMinor', 'price_source as priceSource', 'contract_id as contractId'),
-      approvalsOf(db, row.id),
-      db('purchase_orders as o').join('vendors as v', 'v.id', 'o.vendor_id').where('o.purchase_request_id', row.id).orderBy('o.number')
-        .select('o.id', 'o.number', 'o.state', 'v.name as vendor', 'o.amount_minor as amountMinor', 'o.received_minor as receivedMinor', 'o.currency', 'o.issued_at as issuedAt'),
-      db('receipts as r').join('purchase_orders as o', 'o.id', 'r.purchase_order_id').where('o.purchase_request_id', row.id).orderBy('r.received_at')
-        .select('r.id', 'o.number as order', 'r.purchase_request_line_id as lineId', 'r.quantity', 'r.serial_numbers as serialNumbers', 'r.received_at as receivedAt'),
-      db('audit_log').where({ subject_type: 'purchase_request', subject_id: row.id }).orderBy('id')
-        .select('occurred_at as occurredAt', 'actor', 'action', 'from_state as fromState', 'to_state as toState'),
+    const [request, status] = await Promise.all([
+      purchaseDetail(db, row.id),
       handle(row).query(purchaseStatusQuery).catch((): PurchaseStatus | null => null),
     ]);
-    return { ...request, lines, approvals, orders, receipts, history, status };
+    return { ...request, status };
   }
 
   routes.add(
@@ -137,46 +133,47 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
       method: 'post', path: '/purchase-requests', tag: 'procurement', access: 'authenticated',
       summary: 'Ask for hardware or software: it is priced, checked against the budget and spare licences, and routed for approval',
       body: createBody,
-      responses: { 201: 'the purchase request, with its workflow started', 400: 'bad input, unknown item or vendor, inactive vendor' },
+      responses: {
+        201: 'the purchase request, registered by its workflow',
+        202: 'the workflow started but has not registered the request yet (no worker answered in time): follow Location',
+        400: 'bad input, unknown item or vendor, inactive vendor',
+      },
     },
     async ({ body, principal, req, res }) => {
-      const idempotencyKey = req.get('idempotency-key');
-      let row = idempotencyKey ? await db('purchase_requests').where({ idempotency_key: `${principal.id}:${idempotencyKey}` }).first() : undefined;
-      const created = !row;
-      if (!row) {
-        const costCentre = await db('cost_centres').where({ code: body.costCentre }).first('id');
-        if (!costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
-        const lines = await resolveLines(db, body.lines);
-        row = await db.transaction(async (trx) => {
-          const [inserted] = await trx('purchase_requests')
-            .insert({
-              requester_id: principal.id,
-              cost_centre_id: costCentre.id,
-              justification: body.justification,
-              programme: body.programme ?? null,
-              currency: body.currency,
-              idempotency_key: idempotencyKey ? `${principal.id}:${idempotencyKey}` : null,
-            })
-            .returning(['id', 'number']);
-          await trx('purchase_request_lines').insert(lines.map((l) => ({ ...l, purchase_request_id: inserted.id })));
-          const [withWorkflow] = await trx('purchase_requests').where({ id: inserted.id }).update({ workflow_id: purchaseWorkflowId(inserted.number) }).returning('*');
-          return withWorkflow;
-        });
-      }
-      await temporal.workflow.start<typeof purchaseRequestWorkflow>('purchaseRequestWorkflow', {
-        workflowId: row.workflow_id,
-        taskQueue,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ purchaseRequestId: row.id, number: row.number, requesterId: row.requester_id, timings: deps.approvalTimings.normal, reuseOfferTimeoutMs: deps.reuseOfferTimeoutMs }],
-        typedSearchAttributes: [
-          { key: processTypeKey, value: PURCHASE_PROCESS },
-          { key: processStateKey, value: 'submitted' },
-          { key: businessNumberKey, value: row.number },
-          { key: requesterKey, value: principal.email },
-        ],
+      const costCentre = await findCostCentreByCode(db, body.costCentre);
+      if (!costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
+      const submission: PurchaseSubmission = {
+        costCentreId: costCentre.id,
+        justification: body.justification,
+        programme: body.programme ?? null,
+        currency: body.currency,
+        lines: await resolveLines(db, body.lines),
+      };
+      const submitted = await submit({ db, processStates }, {
+        requesterId: principal.id,
+        idempotencyKey: req.get('idempotency-key'),
+        process: PURCHASE_PROCESS,
+        reserveNumber: () => reservePurchaseNumber(db),
+        workflowIdOf: purchaseWorkflowId,
+        start: ({ subjectId, number, workflowId }) =>
+          temporal.workflow.start<typeof purchaseRequestWorkflow>('purchaseRequestWorkflow', {
+            workflowId,
+            taskQueue,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{
+              purchaseRequestId: subjectId, number, requesterId: principal.id, requesterEmail: principal.email,
+              timings: deps.approvalTimings.normal, reuseOfferTimeoutMs: deps.reuseOfferTimeoutMs, submission,
+            }],
+            typedSearchAttributes: [
+              { key: processTypeKey, value: PURCHASE_PROCESS },
+              { key: processStateKey, value: 'submitted' },
+              { key: businessNumberKey, value: number },
+              { key: requesterKey, value: principal.email },
+            ],
+          }),
       });
-      res.status(created ? 201 : 200);
-      return detail(row);
+      const { reserved } = submitted;
+      return answerSubmission(res, submitted, `/purchase-requests/${reserved.number}`, () => detail({ id: reserved.subjectId, workflow_id: reserved.workflowId }));
     },
   );
 
@@ -188,11 +185,8 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
       responses: { 200: 'a page of purchase requests' },
     },
     async ({ query, principal }) => {
-      const q = db('purchase_requests').orderBy('created_at', 'desc').orderBy('number', 'desc')
-        .select('id', 'number', 'state', 'outcome', 'justification', 'currency', 'total_minor as totalMinor', 'requester_id as requesterId', 'created_at as createdAt');
-      if (!hasAnyRole(principal, OVERSEERS) || query.mine === 'true') q.where('requester_id', principal.id);
-      if (query.state) q.where('state', query.state);
-      return paginate(q, query, (r) => r);
+      const requesterId = !hasAnyRole(principal, OVERSEERS) || query.mine === 'true' ? principal.id : undefined;
+      return listPurchaseRequests(db, { requesterId, state: query.state }, query);
     },
   );
 
@@ -250,14 +244,13 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     },
     async ({ params, body, principal }) => {
       const row = await findRequest(db, params.id);
-      if (!(await db('approvals').where({ id: params.approvalId, subject_id: row.id }).first('id'))) throw notFound(`no approval ${params.approvalId} on ${row.number}`);
+      if ((await findApproval(db, params.approvalId))?.subject_id !== row.id) throw notFound(`no approval ${params.approvalId} on ${row.number}`);
       return decideApproval(db, temporal, { approvalId: params.approvalId, actorId: principal.id, decision: body.decision, comment: body.comment, via: 'api' });
     },
   );
 
   async function findOrder(id: string) {
-    const order = await db('purchase_orders as o').join('purchase_requests as p', 'p.id', 'o.purchase_request_id')
-      .where(UUID.test(id) ? { 'o.id': id } : { 'o.number': id.toUpperCase() }).first('o.*', 'p.workflow_id');
+    const order = await findPurchaseOrder(db, id);
     if (!order) throw notFound(`no purchase order ${id}`);
     return order;
   }

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../html';
+import { html, join, type SafeHtml } from './html';
 
 export interface WeekThroughput {
   /** ISO week, e.g. 2026-W48. */
@@ -33,7 +33,7 @@ export function axisMax(value: number): number {
  * a legend in text, and a title and description for screen readers. The page shows the same
  * figures in a table.
  */
-export function throughputChart(weeks: WeekThroughput[], options: { id?: string; width?: number; height?: number } = {}): string {
+export function throughputChart(weeks: WeekThroughput[], options: { id?: string; width?: number; height?: number } = {}): SafeHtml {
   const id = options.id ?? 'throughput-chart';
   const width = options.width ?? 720;
   const height = options.height ?? 260;
@@ -48,20 +48,25 @@ export function throughputChart(weeks: WeekThroughput[], options: { id?: string;
 
   const ticks = [0, max / 2, max].map((value) => {
     const ty = round(y(value));
-    return `<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" class="grid"/>` +
-      `<text x="${margin.left - 6}" y="${ty + 4}" text-anchor="end" class="tick">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`;
+    const tick = Number.isInteger(value) ? value : value.toFixed(1);
+    return join([
+      html`<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" class="grid"/>`,
+      html`<text x="${margin.left - 6}" y="${ty + 4}" text-anchor="end" class="tick">${tick}</text>`,
+    ]);
   });
   const bars = weeks.map((w, i) => {
     const x0 = margin.left + i * slot + (slot - 2 * barW - 4) / 2;
     const bar = (value: number, x: number, kind: 'started' | 'finished') => {
       const top = round(y(value));
       const h = round(margin.top + plotH - top);
-      return `<rect x="${round(x)}" y="${top}" width="${round(barW)}" height="${h}" class="bar ${kind}"><title>${escapeHtml(w.week)}: ${value} ${kind}</title></rect>` +
-        `<text x="${round(x + barW / 2)}" y="${top - 4}" text-anchor="middle" class="value">${value}</text>`;
+      return join([
+        html`<rect x="${round(x)}" y="${top}" width="${round(barW)}" height="${h}" class="bar ${kind}"><title>${w.week}: ${value} ${kind}</title></rect>`,
+        html`<text x="${round(x + barW / 2)}" y="${top - 4}" text-anchor="middle" class="value">${value}</text>`,
+      ]);
     };
     const label = w.week.replace(/^\d{4}-/, '');
-    return `<g>${bar(w.started, x0, 'started')}${bar(w.finished, x0 + barW + 4, 'finished')}` +
-      `<text x="${round(margin.left + i * slot + slot / 2)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(label)}</text></g>`;
+    const weekLabel = html`<text x="${round(margin.left + i * slot + slot / 2)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${label}</text>`;
+    return html`<g>${bar(w.started, x0, 'started')}${bar(w.finished, x0 + barW + 4, 'finished')}${weekLabel}</g>`;
   });
   const totalStarted = weeks.reduce((sum, w) => sum + w.started, 0);
   const totalFinished = weeks.reduce((sum, w) => sum + w.finished, 0);
@@ -70,11 +75,11 @@ export function throughputChart(weeks: WeekThroughput[], options: { id?: string;
       weeks.map((w) => `${w.week}: ${w.started} started, ${w.finished} finished`).join('; ') + '.'
     : 'No weeks to show.';
   const legendY = height - 8;
-  return `<svg id="${escapeHtml(id)}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${escapeHtml(id)}-title ${escapeHtml(id)}-desc">
-<title id="${escapeHtml(id)}-title">Processes started and finished per week</title>
-<desc id="${escapeHtml(id)}-desc">${escapeHtml(description)}</desc>
-${ticks.join('\n')}
-${bars.join('\n')}
+  return html`<svg id="${id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${id}-title ${id}-desc">
+<title id="${id}-title">Processes started and finished per week</title>
+<desc id="${id}-desc">${description}</desc>
+${join(ticks, '\n')}
+${join(bars, '\n')}
 <line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" class="axis"/>
 <rect x="${margin.left}" y="${legendY - 10}" width="12" height="12" class="bar started"/><text x="${margin.left + 16}" y="${legendY}" class="tick">started (left bar)</text>
 <rect x="${margin.left + 150}" y="${legendY - 10}" width="12" height="12" class="bar finished"/><text x="${margin.left + 166}" y="${legendY}" class="tick">finished (right bar)</text>

@@ -1,16 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { ApprovalSubjectType } from '../../domain/approvals';
+import { CHANGE_STATES } from '../../domain/change-request';
 import { PURCHASE_STATES } from '../../domain/procurement';
 import { ASSET_STATES } from '../../domain/asset-lifecycle';
-import { describeApprovalSubject, type ApprovalSubjectSummary } from '../../model/approval-subjects';
-import { openApprovalsOf } from '../../model/approval-inbox';
-import { approvalsOf } from '../../model/changes';
+import { describeApprovalSubject, describeApprovalSubjects } from '../../model/approval-subjects';
+import { approvalsOf, countOpenApprovals, findDecisionOf, openApprovalsOf } from '../../model/approvals';
+import { isDemoPerson, listApproverChoices, listCostCentres, listDemoPeople } from '../../model/directory';
 import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTimeline } from '../../model/processes';
+import type { Database } from '../../platform/database';
 import type { Logger } from '../../platform/logger';
-import { CHANGE_STATES } from '../../workflows/change-request/contract';
-import type { ApprovalSubjectType } from '../../workflows/approvals/contract';
 import { decideApproval } from '../approval-decisions';
 import { maySeeRequest, principalByApiKey, principalById, type Principal } from '../auth';
 import { toHttpError } from '../errors';
@@ -51,9 +51,10 @@ import {
   type TimelineEntry,
   type ViewContext,
 } from './views';
+import { HTML_SECURITY_HEADERS, sendHtml, type SafeHtml } from './html';
 
 export interface WebUiDeps {
-  db: Knex;
+  db: Database;
   temporal: Client;
   logger: Logger;
   approvalLinkSecret: string;
@@ -88,8 +89,6 @@ function str(value: unknown): string | undefined {
 /** After sign-in: the page asked for, except the dashboard for someone it is not for. */
 const landing = (next: string, user: Principal) => (!next || (next === '/ui' && !isOverseer(user)) ? homeFor(user) : next);
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 /**
  * The web UI under /ui: server-rendered pages on the same model and rules as the JSON API,
  * signed in with a signed session cookie, every POST form protected by the session's CSRF token.
@@ -100,9 +99,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   const router = Router();
   const secure = (req: Request) => req.secure || (deps.publicUrl?.startsWith('https:') ?? false);
 
-  const html = (res: Response, status: number, body: string) => {
-    res.status(status).type('html').send(body);
-  };
+  const html = (res: Response, status: number, body: SafeHtml) => sendHtml(res, status, body);
 
   async function signedIn(req: Request): Promise<SignedIn | undefined> {
     const check = verifySession(keys, parseCookies(req.headers.cookie)[SESSION_COOKIE]);
@@ -113,27 +110,14 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   async function context(res: Response, current: NavItem): Promise<ViewContext> {
     const { user, session } = res.locals.web as SignedIn;
-    const [{ count }] = await openApprovalsOf(db, user.id).count<{ count: string }[]>({ count: '*' });
-    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir, current, inboxCount: Number(count), now: Date.now() };
+    const inboxCount = await countOpenApprovals(db, user.id);
+    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir, current, inboxCount, now: Date.now() };
     res.locals.ctx = ctx;
     return ctx;
   }
 
-  /** People of the embedded demo: active, and their key is the public af_demo_<login> (so picking them reveals nothing). */
-  function demoPeopleQuery() {
-    return db('people as p')
-      .leftJoin('person_roles as r', 'r.person_id', 'p.id')
-      .where('p.active', true)
-      .whereRaw(`p.api_key_hash = encode(sha256(convert_to('af_demo_' || replace(split_part(p.email, '@', 1), '.', '_'), 'UTF8')), 'hex')`)
-      .groupBy('p.id');
-  }
-
   async function demoPeople(): Promise<DemoPerson[] | undefined> {
-    if (!deps.demoSignIn) return undefined;
-    return demoPeopleQuery()
-      .orderBy('p.name')
-      .limit(500)
-      .select('p.id', 'p.name', 'p.email', db.raw(`COALESCE(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+    return deps.demoSignIn ? listDemoPeople(db) : undefined;
   }
 
   async function renderSignIn(req: Request, res: Response, status: number, next: string, notice?: Notice) {
@@ -143,13 +127,8 @@ export function createWebUi(deps: WebUiDeps): Router {
   }
 
   router.use((_req, res, next) => {
-    res.set({
-      'Content-Security-Policy': CSP,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'same-origin',
-    });
+    // Every answer under /ui (redirects too); sendHtml sets them on each page anyway.
+    res.set(HTML_SECURITY_HEADERS);
     next();
   });
 
@@ -181,8 +160,7 @@ export function createWebUi(deps: WebUiDeps): Router {
     if (apiKey) {
       user = await principalByApiKey(db, apiKey);
     } else if (personId && deps.demoSignIn && isUuid(personId)) {
-      const demo = await demoPeopleQuery().where('p.id', personId).first('p.id');
-      user = demo ? await principalById(db, personId) : undefined;
+      user = (await isDemoPerson(db, personId)) ? await principalById(db, personId) : undefined;
     } else if (personId) {
       await renderSignIn(req, res, 403, next, { kind: 'error', text: 'Signing in without an API key is only possible while the embedded demo runs.' });
       return;
@@ -264,13 +242,8 @@ export function createWebUi(deps: WebUiDeps): Router {
     const offset = str(req.query.offset);
     const overseer = isOverseer(ctx.user);
     const [approvers, costCentres] = await Promise.all([
-      overseer
-        ? db('people').where('active', true)
-            .where((w) => w.whereIn('id', db('person_roles').where('role', 'approver').select('person_id'))
-              .orWhereIn('id', db('processes').whereNull('finished_at').select(db.raw('unnest(waiting_for)'))))
-            .orderBy('name').limit(1000).select('id', 'name')
-        : [],
-      db('cost_centres').orderBy('code').select('code', 'name'),
+      overseer ? listApproverChoices(db) : [],
+      listCostCentres(db),
     ]);
     const options = { states: STATES, approvers, costCentres, sorts: PROCESS_SORTS };
     const parsed = listProcessesQuery.safeParse({
@@ -321,29 +294,15 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   async function renderInbox(req: Request, res: Response, status: number, notice?: Notice) {
     const ctx = await context(res, 'inbox');
-    const rows = await db.from(openApprovalsOf(db, ctx.user.id).as('a'))
-      .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
-      .orderBy('a.created_at')
-      .limit(INBOX_PAGE)
-      .select('a.id', 'a.subject_type', 'a.subject_id', 'a.step_order', 'a.step_name', 'a.step_policy', 'a.step_required', 'a.created_at', 'a.due_at', 'd.name as delegated_from');
-    const subjects = await Promise.all(rows.map((r) => describeApprovalSubject(db, r.subject_type, r.subject_id)));
-    const items: InboxItem[] = rows.flatMap((r, i) => {
-      const subject = subjects[i] as ApprovalSubjectSummary | undefined;
-      return subject
-        ? [{
-            id: r.id, step: r.step_order, stepName: r.step_name, stepPolicy: r.step_policy, stepRequired: r.step_required,
-            requestedAt: (r.created_at as Date).toISOString(), dueAt: r.due_at ? (r.due_at as Date).toISOString() : null, delegatedFrom: r.delegated_from, subject,
-          }]
-        : [];
+    const approvals = await openApprovalsOf(db, ctx.user.id, INBOX_PAGE);
+    const subjects = await describeApprovalSubjects(db, approvals.map((a) => ({ type: a.subjectType, id: a.subjectId })));
+    const items: InboxItem[] = approvals.flatMap(({ subjectType: _type, subjectId: _id, ...approval }, i) => {
+      const subject = subjects[i];
+      return subject ? [{ ...approval, subject }] : [];
     });
     const decidedId = str(req.query.decided);
     if (!notice && isUuid(decidedId)) {
-      const decided = await db('approvals as a')
-        .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
-        .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
-        .where({ 'a.id': decidedId, 'a.approver_id': ctx.user.id })
-        .whereNot('a.state', 'requested')
-        .first('a.state', 'a.comment', db.raw('COALESCE(c.number, p.number) AS number'));
+      const decided = await findDecisionOf(db, decidedId, ctx.user.id);
       if (decided) {
         const step = ({ pending: 'The step waits for other approvers.', approved: 'The step is approved.', rejected: 'The step is rejected.' } as Record<string, string>)[str(req.query.step) ?? ''] ?? '';
         notice = {

@@ -43,7 +43,7 @@ describe('throughput chart', () => {
   });
 
   it('draws two bars a week with their values written out and a text description', () => {
-    const svg = throughputChart(weeks);
+    const svg = String(throughputChart(weeks));
     expect(svg.match(/<rect [^>]*class="bar (started|finished)"><title>/g)).toHaveLength(4);
     expect(svg).toContain('role="img"');
     expect(svg).toContain('2026-W47: 5 started, 1 finished; 2026-W48: 0 started, 4 finished');
@@ -52,7 +52,7 @@ describe('throughput chart', () => {
 
   it('scales bars to a round axis maximum and survives weeks without any process', () => {
     expect([0, 1, 3, 7, 12, 50, 51].map(axisMax)).toEqual([1, 1, 5, 10, 20, 50, 100]);
-    const svg = throughputChart([{ week: '2026-W01', started: 0, finished: 0 }]);
+    const svg = String(throughputChart([{ week: '2026-W01', started: 0, finished: 0 }]));
     expect(svg).not.toContain('NaN');
     expect(svg).not.toContain('Infinity');
   });
@@ -60,7 +60,7 @@ describe('throughput chart', () => {
 
 describe('pages', () => {
   it('escapes what people typed and marks a breached SLA in words', () => {
-    const html = processTable([summary()], now, 'Processes');
+    const html = String(processTable([summary()], now, 'Processes'));
     expect(html).not.toContain('<script>');
     expect(html).toContain('Patch &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Ruth &amp; Co');
@@ -83,11 +83,11 @@ describe('pages', () => {
   });
 
   it('labels every filter and keeps their values, escaped', () => {
-    const html = processesPage(ctx(['process_owner']), {
+    const html = String(processesPage(ctx(['process_owner']), {
       values: { q: '"><img src=x>', state: 'authorize' },
       options: { states: ['assess', 'authorize'], approvers: [{ id: 'a1', name: 'Walt' }], costCentres: [{ code: 'IT-OPS', name: 'IT operations' }], sorts: ['newest', 'sla_due'] },
       result: { items: [summary()], page: { limit: 50, offset: 0, total: 1 } },
-    });
+    }));
     for (const id of ['f-type', 'f-state', 'f-waiting', 'f-open', 'f-cc', 'f-q', 'f-sort', 'f-sla']) expect(html).toContain(`<label for="${id}">`);
     expect(html).toContain('value="&quot;&gt;&lt;img src=x&gt;"');
     expect(html).toContain('<option value="authorize" selected>authorize</option>');
@@ -98,7 +98,7 @@ describe('pages', () => {
   });
 
   it('offers a requester only their own requests or what waits for them, and no dashboard link', () => {
-    const html = processesPage(ctx(['requester']), { values: {}, options: { states: [], approvers: [{ id: 'a1', name: 'Walt' }], costCentres: [], sorts: ['newest'] } });
+    const html = String(processesPage(ctx(['requester']), { values: {}, options: { states: [], approvers: [{ id: 'a1', name: 'Walt' }], costCentres: [], sorts: ['newest'] } }));
     expect(html).not.toContain('>Walt<');
     expect(html).not.toContain('>Dashboard<');
     expect(html).toContain('<option value="me">me (Una &lt;User&gt;)</option>');
@@ -114,7 +114,7 @@ describe('pages', () => {
       ageing: [{ process: 'change', bucket: '1-7d', count: 3 }],
       throughput: [{ week: '2026-W48', process: 'change', started: 3, finished: 7 }],
     };
-    const html = dashboardPage({ ...ctx(['process_owner']), current: 'dashboard' }, dash);
+    const html = String(dashboardPage({ ...ctx(['process_owner']), current: 'dashboard' }, dash));
     expect(html).toContain('<a href="/ui/processes?type=change&amp;slaBreached=true&amp;sort=sla_due">2</a>');
     expect(html).toContain('<svg id="throughput-chart"');
     expect(html).toMatch(/<th scope="row">2026-W48<\/th><td class="num">3<\/td><td class="num">7<\/td>/);
@@ -122,12 +122,12 @@ describe('pages', () => {
   });
 
   it('renders the sign-in form with its token, and the demo people only when offered', () => {
-    const plain = signInPage({ token: 'tok', next: '/ui/inbox' });
+    const plain = String(signInPage({ token: 'tok', next: '/ui/inbox' }));
     expect(plain).toContain('<label for="apiKey">API key</label>');
     expect(plain).toContain('name="csrf" value="tok"');
     expect(plain).toContain('name="next" value="/ui/inbox"');
     expect(plain).not.toContain('personId');
-    const demo = signInPage({ token: 'tok', next: '', demoPeople: [{ id: 'p1', name: 'Jan <K>', email: 'j@x', roles: ['approver'] }] });
+    const demo = String(signInPage({ token: 'tok', next: '', demoPeople: [{ id: 'p1', name: 'Jan <K>', email: 'j@x', roles: ['approver'] }] }));
     expect(demo).toContain('<label for="personId">Demo person</label>');
     expect(demo).toContain('Jan &lt;K&gt; · approver');
   });

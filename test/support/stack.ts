@@ -15,6 +15,7 @@ import { createWorker, workflowsPath } from '../../workers/worker';
 import type { ApprovalTimingSettings } from '../../platform/config';
 import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startDevServer, startTimeSkippingServer } from './temporal';
 
@@ -84,7 +85,7 @@ export async function startStack(
     // The time-skipping server cannot list search attributes, but it can register them.
     await env.client.connection.operatorService.addSearchAttributes({
       namespace: 'default',
-      searchAttributes: searchAttributeRegistrations(),
+      searchAttributes: searchAttributeRegistrations(SEARCH_ATTRIBUTE_KEYS),
     });
   }
   const sink = new MailSink();

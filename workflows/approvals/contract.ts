@@ -5,9 +5,9 @@
  */
 import { defineUpdate } from '@temporalio/workflow';
 import type { ApprovalPolicy, Decision, ExpiryAction, PlannedStep, StepOutcome } from '../../domain/approval-routing';
+import type { ApprovalSubjectType, DecisionRefusal } from '../../domain/approvals';
 
-export const APPROVAL_SUBJECT_TYPES = ['change_request', 'purchase_request'] as const;
-export type ApprovalSubjectType = (typeof APPROVAL_SUBJECT_TYPES)[number];
+export type { ApprovalSubjectType };
 
 export interface ApprovalTimings {
   reminderAfterMs: number;
@@ -58,10 +58,8 @@ export const ApprovalFailure = {
   refused: 'ApprovalRefused',
 } as const;
 
-export interface ApprovalRefusal {
-  rule: 'not_in_step' | 'already_decided' | 'not_the_approver' | 'segregation_of_duties';
-  message: string;
-}
+/** The details of an ApprovalRefused failure: the same refusal the API's pre-check gives. */
+export type ApprovalRefusal = DecisionRefusal;
 
 // Activity inputs: each carries the idempotency key its writes are keyed by.
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApprovalActivities } from '../../activities/approvals';
 import { stepOutcome, type Decision, type PlannedStep, type StepOutcome } from '../../domain/approval-routing';
+import { decisionRefusal } from '../../domain/approvals';
 import { waitingForKey } from '../search-attributes';
 import {
   ApprovalFailure,
@@ -17,8 +18,8 @@ const activities = proxyActivities<ApprovalActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-function refuse(rule: ApprovalRefusal['rule'], message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ApprovalFailure.refused, message, details: [{ rule, message }], nonRetryable: true });
+function refuse(refusal: ApprovalRefusal): ApplicationFailure {
+  return ApplicationFailure.create({ type: ApprovalFailure.refused, message: refusal.message, details: [refusal], nonRetryable: true });
 }
 
 export type Authorization = 'approved' | 'rejected' | 'interrupted';
@@ -84,7 +85,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       if (!recorded.applied) {
         // An escalation took the approval first; the escalation path records the replacement.
         approval.state = recorded.state as ApprovalView['state'];
-        throw refuse('already_decided', `this approval is already ${recorded.state}`);
+        throw refuse({ rule: 'already_decided', message: `this approval is already ${recorded.state}; nothing was changed`, state: recorded.state });
       }
       active.decisions.push(command.decision);
       showWaitingFor();
@@ -92,11 +93,9 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     },
     {
       validator: (command) => {
-        if (command.actorId === options.requesterId) throw refuse('segregation_of_duties', 'a requester never approves their own request');
         const approval = step?.approvals.find((a) => a.approvalId === command.approvalId);
-        if (!step || !approval) throw refuse('not_in_step', 'this approval is not part of the step the request waits for');
-        if (approval.approverId !== command.actorId) throw refuse('not_the_approver', 'this approval is assigned to someone else');
-        if (approval.state !== 'requested') throw refuse('already_decided', `this approval is already ${approval.state}`);
+        const refusal = decisionRefusal(command.actorId, options.requesterId, approval);
+        if (refusal) throw refuse(refusal);
       },
     },
   );

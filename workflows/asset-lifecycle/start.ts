@@ -1,15 +1,14 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
-import type { Asset } from '../../model/assets';
 import { businessNumberKey, processStateKey, processTypeKey } from '../search-attributes';
 import type { assetLifecycleWorkflow } from './workflow';
-import { ASSET_LIFECYCLE_PROCESS, assetLifecycleWorkflowId, type ReminderSettings } from './contract';
+import { ASSET_LIFECYCLE_PROCESS, assetLifecycleWorkflowId, type LifecycleAsset, type ReminderSettings } from './contract';
 
 /**
  * How a lifecycle workflow is started for an asset, by the API (update-with-start) and by the
  * start-up sweep alike: the running workflow wins, a finished one may be started again.
  */
 export function lifecycleStartOptions(
-  asset: Asset,
+  asset: LifecycleAsset & { id: string; assetTag: string },
   settings: { taskQueue: string; reminders: ReminderSettings },
 ): WorkflowStartOptions<typeof assetLifecycleWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' } {
   return {

@@ -7,17 +7,22 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ChangeType } from '../../domain/change-impact';
 import type { RiskLevel, RiskReason } from '../../domain/change-risk';
 import type { Decision, RoutingSubject } from '../../domain/approval-routing';
+import type { AssetActionInput, ChangeState, ChangeSubmission, CloseCode, LicenceChangeInput } from '../../domain/change-request';
 import type { ApprovalTimings, StepView } from '../approvals/contract';
 
 export const CHANGE_PROCESS = 'change';
 
 export const changeWorkflowId = (number: string): string => `change:${number}`;
 
-export const CHANGE_STATES = ['new', 'assess', 'authorize', 'scheduled', 'implement', 'review', 'closed'] as const;
-export type ChangeState = (typeof CHANGE_STATES)[number];
-
-export const CLOSE_CODES = ['successful', 'successful_with_issues', 'unsuccessful', 'rejected', 'cancelled'] as const;
-export type CloseCode = (typeof CLOSE_CODES)[number];
+export {
+  CHANGE_STATES,
+  CLOSE_CODES,
+  type AssetActionInput,
+  type ChangeState,
+  type ChangeSubmission,
+  type CloseCode,
+  type LicenceChangeInput,
+} from '../../domain/change-request';
 
 export interface ChangeRequestInput {
   changeId: string;
@@ -27,7 +32,10 @@ export interface ChangeRequestInput {
   requesterEmail: string;
   /** Emergency changes wait on the emergency clock, the others on the normal one. */
   timings: { normal: ApprovalTimings; emergency: ApprovalTimings };
+  /** What was submitted; the workflow registers the change row from it. Absent for changes the API registered itself (before 2026-11-29). */
+  submission?: ChangeSubmission;
 }
+
 
 export interface ChangeStatus {
   changeId: string;
@@ -46,18 +54,6 @@ export interface ChangeStatus {
 export interface ChangeResult {
   changeId: string;
   closeCode: CloseCode;
-}
-
-export interface AssetActionInput {
-  assetId: string;
-  toState: string;
-  toSubstate?: string | null;
-}
-
-export interface LicenceChangeInput {
-  productId: string;
-  installsAdded: number;
-  installsRemoved: number;
 }
 
 /** A new scope for the change; what is left out stays as it was. */
@@ -107,6 +103,8 @@ export const changeStatusQuery = defineQuery<ChangeStatus>('status');
 /** Failure types shared by workflow, activities and API (which maps them to HTTP answers). */
 export const ChangeFailure = {
   refused: 'ChangeRefused',
+  /** The submission broke a rule of the model (e.g. a CI deleted after the API checked it): the change is never registered. */
+  submissionRefused: 'SubmissionRefused',
 } as const;
 
 /** Why a command was refused; `rule` is stable for clients, `message` is for people. */
@@ -133,6 +131,14 @@ export interface AssessmentResult {
   /** Standard changes: the model's risk ceiling; a higher assessed risk needs human approval. */
   model: { name: string; riskCeiling: RiskLevel } | null;
   declaredTransitions: AssetActionInput[];
+}
+
+export interface RegisterChangeInput extends ChangeActivityBase {
+  number: string;
+  type: ChangeType;
+  requesterId: string;
+  requesterEmail: string;
+  submission: ChangeSubmission;
 }
 
 export interface PlanApprovalsInput extends ChangeActivityBase {

@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChangeRequestActivities } from '../../activities/change-request';
+import { isBeforeImplementation } from '../../domain/change-request';
 import { isRiskAbove } from '../../domain/change-risk';
 import { approvalSteps, type Authorization } from '../approvals/steps';
 import { processStateKey } from '../search-attributes';
@@ -42,9 +43,6 @@ const SYSTEM = 'system:change-workflow';
 function refuse(rule: ChangeRefusal['rule'], message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: ChangeFailure.refused, message, details: [{ rule, message }], nonRetryable: true });
 }
-
-/** States in which the scope may still change and the requester may still cancel. */
-const BEFORE_IMPLEMENTATION: ChangeState[] = ['new', 'assess', 'authorize', 'scheduled'];
 
 /**
  * One run per change request: assess, authorize (automatically for a standard change within its
@@ -132,7 +130,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     },
     {
       validator: (_revision) => {
-        if (!BEFORE_IMPLEMENTATION.includes(state)) throw refuse('state', `the scope cannot change once the change is in ${state}`);
+        if (!isBeforeImplementation(state)) throw refuse('state', `the scope cannot change once the change is in ${state}`);
       },
     },
   );
@@ -147,7 +145,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     {
       validator: (_cancel) => {
         if (state === 'closed') throw refuse('state', 'the change is already closed');
-        if (implementationStarted || !(BEFORE_IMPLEMENTATION.includes(state) || state === 'implement')) {
+        if (implementationStarted || !(isBeforeImplementation(state) || state === 'implement')) {
           throw refuse('cancel_after_start', 'implementation has started: record its outcome instead of cancelling');
         }
       },
@@ -218,6 +216,12 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     await notifyRequester('notice:outcome', { kind: 'outcome', closeCode: code, detail });
   }
 
+  // The workflow writes its change row from the first (ARCHITECTURE.md, "Who writes what"); changes
+  // submitted before that were registered by the API and carry no submission.
+  if (patched('registered-by-its-workflow') && input.submission) {
+    const { number, type, requesterId, requesterEmail, submission } = input;
+    await activities.registerChange({ ...base('register'), number, type, requesterId, requesterEmail, submission });
+  }
   await notifyRequester('notice:receipt', { kind: 'receipt' });
 
   // Assess and authorize until an approval holds for the current scope and the planned start

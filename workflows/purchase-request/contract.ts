@@ -5,8 +5,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RoutingSubject } from '../../domain/approval-routing';
-import type { PurchaseState, ReceiptRefusal } from '../../domain/procurement';
-import type { PurchaseAssessment } from '../../model/approval-subjects';
+import type { PurchaseAssessment, PurchaseState, PurchaseSubmission, ReceiptRefusal } from '../../domain/procurement';
 import type { ApprovalTimings, StepView } from '../approvals/contract';
 
 export const PURCHASE_PROCESS = 'procurement';
@@ -20,6 +19,10 @@ export interface PurchaseRequestInput {
   timings: ApprovalTimings;
   /** How long a licence reuse offer waits for the requester before the request goes on without it. */
   reuseOfferTimeoutMs: number;
+  /** What was submitted; the workflow registers the request row from it. Absent for requests the API registered itself (before 2026-11-29). */
+  submission?: PurchaseSubmission;
+  /** Present with a submission. */
+  requesterEmail?: string;
 }
 
 export interface PurchaseStatus {
@@ -88,6 +91,8 @@ export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
 
 export const PurchaseFailure = {
   refused: 'PurchaseRefused',
+  /** The submission broke a rule of the model (e.g. a vendor deleted after the API checked it): the request is never registered. */
+  submissionRefused: 'SubmissionRefused',
   receiptRefused: 'ReceiptRefused',
 } as const;
 
@@ -104,6 +109,13 @@ export interface PurchaseActivityBase {
   idempotencyKey: string;
   workflowId: string;
   purchaseRequestId: string;
+}
+
+export interface RegisterPurchaseInput extends PurchaseActivityBase {
+  number: string;
+  requesterId: string;
+  requesterEmail: string;
+  submission: PurchaseSubmission;
 }
 
 export interface PurchaseCheck {

@@ -2,14 +2,14 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PurchaseRequestActivities } from '../../activities/purchase-request';
-import { CANCELLABLE_STATES, type PurchaseState } from '../../domain/procurement';
-import type { PurchaseAssessment } from '../../model/approval-subjects';
+import { CANCELLABLE_STATES, PURCHASE_FINAL_STATES, type PurchaseAssessment, type PurchaseFinalState, type PurchaseState } from '../../domain/procurement';
 import { approvalSteps } from '../approvals/steps';
 import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
@@ -38,7 +38,7 @@ const activities = proxyActivities<PurchaseRequestActivities>({
 });
 
 const SYSTEM = 'system:procurement-workflow';
-const FINAL: PurchaseState[] = ['closed', 'rejected', 'cancelled'];
+const FINAL: readonly PurchaseState[] = PURCHASE_FINAL_STATES;
 
 function refuse(rule: PurchaseRefusal['rule'], message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: PurchaseFailure.refused, message, details: [{ rule, message }], nonRetryable: true });
@@ -95,7 +95,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     upsertSearchAttributes([{ key: processStateKey, value: to }]);
   }
   const notify = (key: string, notice: PurchaseNotice) => activities.notifyPurchaser({ ...base(`notice:${key}`), notice });
-  async function end(to: 'closed' | 'rejected' | 'cancelled', actor: string, why: string): Promise<void> {
+  async function end(to: PurchaseFinalState, actor: string, why: string): Promise<void> {
     await moveTo(to, actor, why);
     await notify('closed', { kind: 'closed', state: to, outcome: why });
   }
@@ -203,6 +203,12 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     return { purchaseRequestId, state, outcome: outcome ?? state };
   }
 
+  // The workflow writes its request row from the first (ARCHITECTURE.md, "Who writes what");
+  // requests submitted before that were registered by the API and carry no submission.
+  if (patched('registered-by-its-workflow') && input.submission && input.requesterEmail) {
+    const { number, requesterId, requesterEmail, submission } = input;
+    await activities.registerPurchaseRequest({ ...base('register'), number, requesterId, requesterEmail, submission });
+  }
   await notify('receipt', { kind: 'receipt' });
   await moveTo('budget_check');
   let check: PurchaseCheck = await activities.checkPurchase(base('check'));

@@ -1,0 +1,38 @@
+import { decisionRefusal } from './approvals';
+
+const approval = { approverId: 'ann', state: 'requested', approverName: 'Ann Approver' };
+
+describe('decisionRefusal', () => {
+  it('lets the assigned approver decide an open approval', () => {
+    expect(decisionRefusal('ann', 'rex', approval)).toBeNull();
+  });
+
+  it('refuses the requester first, even on an approval assigned to them', () => {
+    expect(decisionRefusal('rex', 'rex', { ...approval, approverId: 'rex' })?.rule).toBe('segregation_of_duties');
+    expect(decisionRefusal('rex', 'rex', undefined)?.rule).toBe('segregation_of_duties');
+  });
+
+  it('refuses an approval outside the step the request waits for', () => {
+    expect(decisionRefusal('ann', 'rex', undefined)).toEqual({
+      rule: 'not_in_step', message: 'this approval is not part of the step the request waits for',
+    });
+  });
+
+  it('names the assigned approver when it knows them', () => {
+    expect(decisionRefusal('bob', 'rex', approval)?.message).toBe('this approval is assigned to Ann Approver');
+    expect(decisionRefusal('bob', 'rex', { approverId: 'ann', state: 'requested' })?.message).toBe('this approval is assigned to someone else');
+  });
+
+  it('refuses a second decision with the state and time of the first', () => {
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'approved', decidedAt: '2026-11-29T09:00:00.000Z' })).toEqual({
+      rule: 'already_decided',
+      message: 'this approval is already approved on 2026-11-29T09:00:00.000Z; nothing was changed',
+      state: 'approved',
+    });
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'escalated' })?.message).toBe('this approval is already escalated; nothing was changed');
+  });
+
+  it('checks the approver before the state: a stranger learns nothing about the decision', () => {
+    expect(decisionRefusal('bob', 'rex', { ...approval, state: 'approved' })?.rule).toBe('not_the_approver');
+  });
+});

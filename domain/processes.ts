@@ -1,0 +1,20 @@
+/**
+ * The processes assetflow runs, by the names the process index, SLA targets and metrics use, and
+ * the states each one ends in.
+ */
+import { ASSET_FINAL_STATES } from './asset-lifecycle';
+import { CHANGE_FINAL_STATES } from './change-request';
+import { PURCHASE_FINAL_STATES } from './procurement';
+
+export const PROCESS_KINDS = ['change', 'procurement', 'asset_lifecycle'] as const;
+export type ProcessKind = (typeof PROCESS_KINDS)[number];
+
+export const FINAL_STATES: Record<ProcessKind, readonly string[]> = {
+  change: CHANGE_FINAL_STATES,
+  procurement: PURCHASE_FINAL_STATES,
+  asset_lifecycle: ASSET_FINAL_STATES,
+};
+
+export function isFinalState(process: ProcessKind, state: string): boolean {
+  return FINAL_STATES[process].includes(state);
+}
