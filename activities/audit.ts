@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { refuseInvalidWrite } from './failures';
 
 export interface AuditEntry {
   idempotencyKey: string;
@@ -54,4 +55,20 @@ export async function recordOnce<T>(
     if (winner !== undefined) return winner;
     throw error;
   }
+}
+
+/**
+ * The first write of a request's workflow: its row as submitted, once, with the `submitted` audit
+ * row. A submission the model refuses (a constraint, a bad value) is refused for good as `refusedAs`.
+ */
+export async function registerSubmitted(
+  db: Knex,
+  entry: Omit<AuditEntry, 'action'>,
+  insert: (trx: Knex.Transaction) => Promise<void>,
+  refusedAs: string,
+): Promise<void> {
+  await recordOnce(db, { ...entry, action: 'submitted' }, async (trx) => {
+    await insert(trx);
+    return { result: null };
+  }).catch((error: unknown) => refuseInvalidWrite(error, refusedAs));
 }

@@ -23,8 +23,7 @@ import {
 } from '../workflows/change-request/contract';
 import { planFromRules } from './approvals';
 import { describeApprovalSubject } from '../model/approval-subjects';
-import { recordOnce } from './audit';
-import { refuseInvalidWrite } from './failures';
+import { recordOnce, registerSubmitted } from './audit';
 import { runLifecycleTransition } from './lifecycle-transitions';
 import { deliverEmail } from './email';
 
@@ -45,14 +44,12 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
   return {
     /** Registers the change as submitted: the first write of its workflow, and the only insert of its row. */
     async registerChange(input: RegisterChangeInput): Promise<void> {
-      await recordOnce(
+      await registerSubmitted(
         db,
-        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.changeId, action: 'submitted', toState: 'new', details: { number: input.number } },
-        async (trx) => {
-          await registerChangeRow(trx, input);
-          return { result: null };
-        },
-      ).catch((error: unknown) => refuseInvalidWrite(error, ChangeFailure.submissionRefused));
+        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.changeId, toState: 'new', details: { number: input.number } },
+        (trx) => registerChangeRow(trx, input),
+        ChangeFailure.submissionRefused,
+      );
     },
 
     /** Computes the impact (one query) and the risk, stores both with the change and returns what routing needs. */

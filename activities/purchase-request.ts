@@ -45,8 +45,7 @@ import {
   type ReuseResult,
 } from '../workflows/purchase-request/contract';
 import { planFromRules } from './approvals';
-import { recordOnce } from './audit';
-import { refuseInvalidWrite } from './failures';
+import { recordOnce, registerSubmitted } from './audit';
 import { deliverEmail } from './email';
 import { runLifecycleTransition, type LifecycleTransitionResult } from './lifecycle-transitions';
 
@@ -107,14 +106,12 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
   return {
     /** Registers the request as submitted: the first write of its workflow, and the only insert of its row. */
     async registerPurchaseRequest(input: RegisterPurchaseInput): Promise<void> {
-      await recordOnce(
+      await registerSubmitted(
         db,
-        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.purchaseRequestId, action: 'submitted', toState: 'submitted', details: { number: input.number } },
-        async (trx) => {
-          await registerPurchaseRow(trx, input);
-          return { result: null };
-        },
-      ).catch((error: unknown) => refuseInvalidWrite(error, PurchaseFailure.submissionRefused));
+        { ...input, actor: input.requesterEmail, subjectType: SUBJECT, subjectId: input.purchaseRequestId, toState: 'submitted', details: { number: input.number } },
+        (trx) => registerPurchaseRow(trx, input),
+        PurchaseFailure.submissionRefused,
+      );
     },
 
     /**

@@ -51,9 +51,7 @@ export async function submit({ db, processStates }: SubmitDeps, request: SubmitR
   await request.start(reserved);
   const { workflowId } = reserved;
   const current = () => processState(db, workflowId);
-  if ((await current()) === undefined) {
-    await processStates.waitFor(workflowId, 'any', REGISTRATION_WAIT_MS, current);
-  }
+  await processStates.waitFor(workflowId, 'any', REGISTRATION_WAIT_MS, current);
   return { reserved, repeated, registered: (await current()) !== undefined };
 }
 

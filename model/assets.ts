@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } from '../domain/asset-lifecycle';
 import type { DepreciationMethod } from '../domain/depreciation';
+import { byIdOrKey } from './keys';
 import { paginate, type Page } from './page';
 
 export interface AssetRow {
@@ -85,12 +86,10 @@ export function toAsset(row: AssetRow): Asset {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Finds an asset by its id or by its asset tag. */
 export async function findAsset(db: Knex, idOrTag: string): Promise<Asset | undefined> {
   const row = await db<AssetRow>('assets')
-    .where(UUID.test(idOrTag) ? { id: idOrTag } : { asset_tag: idOrTag.toUpperCase() })
+    .where(byIdOrKey(idOrTag, 'asset_tag'))
     .first();
   return row ? toAsset(row) : undefined;
 }

@@ -3,6 +3,7 @@ import type { ChangeImpact, ChangeType } from '../domain/change-impact';
 import type { RiskAssessment, RiskLevel } from '../domain/change-risk';
 import type { ChangeState, ChangeSubmission, CloseCode } from '../domain/change-request';
 import { approvalsOf } from './approvals';
+import { byIdOrKey, nextBusinessKey } from './keys';
 import { paginate, type Page } from './page';
 
 export interface ChangeRow {
@@ -94,12 +95,10 @@ export function toChange(row: ChangeRow): Change {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** By id or by number (CHG0001001). */
 export async function findChangeRow(db: Knex, idOrNumber: string): Promise<ChangeRow | undefined> {
   return db<ChangeRow>('change_requests')
-    .where(UUID.test(idOrNumber) ? { id: idOrNumber } : { number: idOrNumber.toUpperCase() })
+    .where(byIdOrKey(idOrNumber, 'number'))
     .first();
 }
 
@@ -206,9 +205,8 @@ export async function registerChangeRow(trx: Knex.Transaction, { changeId, numbe
 }
 
 /** The next change number (CHG0001001), reserved before the change is registered. */
-export async function reserveChangeNumber(db: Knex): Promise<string> {
-  const { rows } = await db.raw<{ rows: { number: string }[] }>(`SELECT 'CHG' || lpad(nextval('change_number_seq')::text, 7, '0') AS number`);
-  return rows[0].number;
+export function reserveChangeNumber(db: Knex): Promise<string> {
+  return nextBusinessKey(db, 'CHG', 'change_number_seq');
 }
 
 /** Every id a scope names must exist: the ids that do not, by the field that named them. */

@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
 import type { PurchaseState, PurchaseSubmission } from '../domain/procurement';
 import { approvalsOf } from './approvals';
+import { byIdOrKey, nextBusinessKey } from './keys';
 import { paginate, type Page } from './page';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PurchaseRequestRow {
   id: string;
@@ -16,13 +15,13 @@ export interface PurchaseRequestRow {
 
 /** By id or by number (PR0001001). */
 export function findPurchaseRequest(db: Knex, idOrNumber: string): Promise<PurchaseRequestRow | undefined> {
-  return db('purchase_requests').where(UUID.test(idOrNumber) ? { id: idOrNumber } : { number: idOrNumber.toUpperCase() }).first();
+  return db('purchase_requests').where(byIdOrKey(idOrNumber, 'number')).first();
 }
 
 /** A purchase order by id or number (PO0001001), with the workflow of its request. */
 export function findPurchaseOrder(db: Knex, idOrNumber: string): Promise<{ id: string; number: string; workflow_id: string } | undefined> {
   return db('purchase_orders as o').join('purchase_requests as p', 'p.id', 'o.purchase_request_id')
-    .where(UUID.test(idOrNumber) ? { 'o.id': idOrNumber } : { 'o.number': idOrNumber.toUpperCase() }).first('o.id', 'o.number', 'p.workflow_id');
+    .where(byIdOrKey(idOrNumber, 'o.number', 'o.id')).first('o.id', 'o.number', 'p.workflow_id');
 }
 
 /** The request with its lines and prices, budget check, approvals, orders, receipts and history. */
@@ -125,7 +124,6 @@ export async function registerPurchaseRow(trx: Knex.Transaction, { purchaseReque
 }
 
 /** The next purchase request number (PR0001001), reserved before the request is registered. */
-export async function reservePurchaseNumber(db: Knex): Promise<string> {
-  const { rows } = await db.raw<{ rows: { number: string }[] }>(`SELECT 'PR' || lpad(nextval('purchase_request_number_seq')::text, 7, '0') AS number`);
-  return rows[0].number;
+export function reservePurchaseNumber(db: Knex): Promise<string> {
+  return nextBusinessKey(db, 'PR', 'purchase_request_number_seq');
 }

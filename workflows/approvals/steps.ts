@@ -85,7 +85,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       if (!recorded.applied) {
         // An escalation took the approval first; the escalation path records the replacement.
         approval.state = recorded.state as ApprovalView['state'];
-        throw refuse({ rule: 'already_decided', message: `this approval is already ${recorded.state}; nothing was changed`, state: recorded.state });
+        throw refuse(decisionRefusal(command.actorId, options.requesterId, approval)!);
       }
       active.decisions.push(command.decision);
       showWaitingFor();

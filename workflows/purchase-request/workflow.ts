@@ -9,7 +9,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PurchaseRequestActivities } from '../../activities/purchase-request';
-import { CANCELLABLE_STATES, PURCHASE_FINAL_STATES, type PurchaseAssessment, type PurchaseFinalState, type PurchaseState } from '../../domain/procurement';
+import { isFinalState } from '../../domain/processes';
+import { CANCELLABLE_STATES, type PurchaseAssessment, type PurchaseFinalState, type PurchaseState } from '../../domain/procurement';
 import { approvalSteps } from '../approvals/steps';
 import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
@@ -38,7 +39,6 @@ const activities = proxyActivities<PurchaseRequestActivities>({
 });
 
 const SYSTEM = 'system:procurement-workflow';
-const FINAL: readonly PurchaseState[] = PURCHASE_FINAL_STATES;
 
 function refuse(rule: PurchaseRefusal['rule'], message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: PurchaseFailure.refused, message, details: [{ rule, message }], nonRetryable: true });
@@ -120,7 +120,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     cancelPurchaseUpdate,
     async (command) => {
       cancellation = command;
-      await condition(() => FINAL.includes(state));
+      await condition(() => isFinalState('procurement', state));
       return status();
     },
     {
