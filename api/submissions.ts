@@ -48,9 +48,11 @@ export async function submit({ db, processStates }: SubmitDeps, request: SubmitR
     // A request racing with the same key reserved first: this one repeats it.
     repeated = reserved.subjectId !== fresh.subjectId;
   }
-  await request.start(reserved);
   const { workflowId } = reserved;
   const current = () => processState(db, workflowId);
+  // A registered request's workflow has started, and may have finished: starting it again would
+  // begin a second run of the whole process under the same id.
+  if (!repeated || (await current()) === undefined) await request.start(reserved);
   await processStates.waitFor(workflowId, 'any', REGISTRATION_WAIT_MS, current);
   return { reserved, repeated, registered: (await current()) !== undefined };
 }

@@ -67,3 +67,31 @@ it('makes one change of two submissions racing with the same Idempotency-Key', a
     await stack.stopWorker();
   }
 });
+
+it('answers a retry of a finished change from the record, without running its workflow again', async () => {
+  await stack.startWorker();
+  try {
+    const body = { ...change, title: 'Replace a fan, then retry', affectedCiIds: [ciId] };
+    const submitOnce = () =>
+      fetch(`${stack.baseUrl}/changes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${requester.apiKey}`, 'content-type': 'application/json', 'idempotency-key': 'fan-retried-late' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { number: string; state: string; workflowId: string } }));
+    const first = await submitOnce();
+    expect(first.status).toBe(201);
+    const cancelled = await call(stack, requester.apiKey, 'POST', `/changes/${first.body.number}/cancel`, { reason: 'not needed after all' });
+    expect(cancelled.body).toMatchObject({ state: 'closed', closeCode: 'cancelled' });
+    const handle = stack.env.client.workflow.getHandle(first.body.workflowId);
+    await handle.result();
+    const finished = await handle.describe();
+
+    const retried = await submitOnce();
+    expect(retried).toMatchObject({ status: 200, body: { number: first.body.number, state: 'closed' } });
+    const after = await handle.describe();
+    expect(after.runId).toBe(finished.runId);
+    expect(after.status.name).toBe('COMPLETED');
+  } finally {
+    await stack.stopWorker();
+  }
+});
