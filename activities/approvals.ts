@@ -11,8 +11,6 @@ import {
   type RoutingSubject,
 } from '../domain/approval-routing';
 import { describeApprovalSubject, requesterOf, summaryText } from '../model/approval-subjects';
-import { signApprovalToken } from '../platform/approval-links';
-import type { Mailer } from '../platform/mailer';
 import type {
   ApprovalTaskInput,
   CloseApprovalsInput,
@@ -23,13 +21,11 @@ import type {
   RecordedDecision,
 } from '../workflows/approvals/contract';
 import { recordOnce } from './audit';
-import { deliverEmail } from './email';
+import { APPROVAL_LINK_PLACEHOLDER, queueEmail } from './email';
 
 export interface ApprovalActivityDeps {
   db: Knex;
-  mailer: Mailer;
   publicUrl: string;
-  approvalLinkSecret: string;
 }
 
 const SYSTEM = 'system:approvals';
@@ -98,7 +94,7 @@ export async function planFromRules(
 }
 
 /** The approval machinery every workflow that asks people to approve shares: steps, tasks, decisions, escalation. */
-export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSecret }: ApprovalActivityDeps) {
+export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps) {
   return {
     /** Creates one approval row per approver of a step; a step nobody can take is recorded and returns none. */
     async openApprovalStep(input: OpenStepInput): Promise<OpenedApproval[]> {
@@ -143,7 +139,7 @@ export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSe
       );
     },
 
-    /** Emails an approver their task (or a reminder of it) with a signed link bound to this approval. */
+    /** Emails an approver their task (or a reminder of it) with a link bound to this approval, signed when it is sent. */
     async sendApprovalTask(input: ApprovalTaskInput): Promise<boolean> {
       const approval = await db('approvals as a')
         .join('people as p', 'p.id', 'a.approver_id')
@@ -154,15 +150,6 @@ export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSe
       if (approval.state !== 'requested') return false;
       const subject = await describeApprovalSubject(db, approval.subject_type, approval.subject_id);
       if (!subject) throw ApplicationFailure.nonRetryable(`${approval.subject_type} ${approval.subject_id} does not exist`, 'SubjectNotFound');
-      const token = signApprovalToken(approvalLinkSecret, {
-        approvalId: approval.id,
-        approverId: approval.approver_id,
-        workflowId: approval.workflow_id,
-        revision: approval.revision,
-        step: approval.step_order,
-        expiresAt: (approval.due_at as Date).getTime(),
-      });
-      const link = `${publicUrl}/approvals/${approval.id}?token=${token}`;
       const reminder = input.kind === 'reminder';
       const text = [
         `Hello ${approval.approver_name},`,
@@ -175,16 +162,18 @@ export function createApprovalActivities({ db, mailer, publicUrl, approvalLinkSe
         '',
         ...summaryText(subject),
         '',
-        `Approve or reject (with a comment): ${link}`,
+        `Approve or reject (with a comment): ${APPROVAL_LINK_PLACEHOLDER}`,
         `The link is yours alone, works once, and expires at ${(approval.due_at as Date).toISOString()}.`,
         `You can also decide through the API: POST ${publicUrl}${subject.path}/approvals/${approval.id}/decision`,
       ].join('\n');
-      await deliverEmail(db, mailer, {
+      await queueEmail(db, {
         idempotencyKey: input.idempotencyKey,
         template: reminder ? 'approval_reminder' : 'approval_task',
         to: [approval.approver_email],
         subject: `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${subject.number} ${subject.title}`,
         text,
+        // Signed when the email is sent, so that the outbox stores no live token.
+        approvalLinkFor: approval.id,
         subjectType: approval.subject_type,
         subjectId: subject.id,
         workflowId: subject.workflowId,

@@ -5,7 +5,6 @@ import { bookValue } from '../domain/depreciation';
 import { formatMoney } from '../domain/money';
 import { loadTransitionFacts, type AssetRow } from '../model/assets';
 import { licencePositions } from '../model/licences';
-import type { Mailer } from '../platform/mailer';
 import {
   LifecycleFailure,
   type RecordTransitionInput,
@@ -15,11 +14,10 @@ import {
   type SecurityNoticeInput,
 } from '../workflows/asset-lifecycle/contract';
 import { recordOnce } from './audit';
-import { deliverEmail } from './email';
+import { queueEmail } from './email';
 
 export interface AssetLifecycleActivityDeps {
   db: Knex;
-  mailer: Mailer;
   publicUrl: string;
   securityNoticeEmail: string;
 }
@@ -58,7 +56,7 @@ function today(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
-export function createAssetLifecycleActivities({ db, mailer, publicUrl, securityNoticeEmail }: AssetLifecycleActivityDeps) {
+export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEmail }: AssetLifecycleActivityDeps) {
   const assetLink = (assetId: string) => `${publicUrl}/assets/${assetId}`;
 
   return {
@@ -188,7 +186,7 @@ export function createAssetLifecycleActivities({ db, mailer, publicUrl, security
         db,
         { ...input, subjectType: 'asset', subjectId: input.assetId, action: 'security_notice_sent', details: { recipients } },
         async () => {
-          const sent = await deliverEmail(db, mailer, {
+          const sent = await queueEmail(db, {
             idempotencyKey: input.idempotencyKey,
             template: 'security_notice',
             to: recipients,
@@ -221,7 +219,7 @@ export function createAssetLifecycleActivities({ db, mailer, publicUrl, security
         async () => {
           if (!recipient) return { result: null, details: { skipped: 'the asset has no manager and no cost centre owner' } };
           const what = input.kind === 'warranty' ? 'warranty' : 'lease';
-          const sent = await deliverEmail(db, mailer, {
+          const sent = await queueEmail(db, {
             idempotencyKey: input.idempotencyKey,
             template: `${input.kind}_end_reminder`,
             to: [recipient],

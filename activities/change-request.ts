@@ -7,7 +7,6 @@ import { riskFactorsOf, scoreChangeRisk } from '../domain/change-risk';
 import { findAsset } from '../model/assets';
 import { registerChangeRow, writeScope } from '../model/changes';
 import { assessChangeImpact } from '../model/change-impact';
-import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import {
   ChangeFailure,
@@ -25,11 +24,10 @@ import { planFromRules } from './approvals';
 import { describeApprovalSubject } from '../model/approval-subjects';
 import { recordOnce, registerSubmitted } from './audit';
 import { runLifecycleTransition } from './lifecycle-transitions';
-import { deliverEmail } from './email';
+import { queueEmail } from './email';
 
 export interface ChangeRequestActivityDeps {
   db: Knex;
-  mailer: Mailer;
   publicUrl: string;
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
@@ -38,7 +36,7 @@ export interface ChangeRequestActivityDeps {
 const SYSTEM = 'system:change-workflow';
 const SUBJECT = 'change_request';
 
-export function createChangeRequestActivities({ db, mailer, publicUrl, temporal, lifecycle }: ChangeRequestActivityDeps) {
+export function createChangeRequestActivities({ db, publicUrl, temporal, lifecycle }: ChangeRequestActivityDeps) {
   const changeLink = (number: string) => `${publicUrl}/changes/${number}`;
 
   return {
@@ -216,7 +214,7 @@ export function createChangeRequestActivities({ db, mailer, publicUrl, temporal,
           : notice.kind === 'decision'
             ? [`Your change request was ${notice.decision}: ${notice.detail}.`]
             : [`Your change request is closed as ${notice.closeCode.replace(/_/g, ' ')}.`, `Note: ${notice.detail}`];
-      await deliverEmail(db, mailer, {
+      await queueEmail(db, {
         idempotencyKey: input.idempotencyKey,
         template: `change_${notice.kind}`,
         to: [change.requesterEmail],

@@ -1,26 +1,41 @@
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import type { Mailer } from '../platform/mailer';
+import { APPROVAL_LINK_PLACEHOLDER, containsApprovalToken } from '../domain/email-delivery';
+
+export { APPROVAL_LINK_PLACEHOLDER };
 
 export interface EmailRequest {
   idempotencyKey: string;
   template: string;
   to: string[];
   subject: string;
+  /** Where the approver's signed link belongs, write APPROVAL_LINK_PLACEHOLDER and name the approval in `approvalLinkFor`. */
   text: string;
   html?: string;
+  /** The approval whose signed link the dispatcher puts in place of the placeholder when it sends. */
+  approvalLinkFor?: string;
   subjectType?: string;
   subjectId?: string;
   workflowId?: string;
 }
 
+/** Stable per logical email: every attempt to send it, by any worker, carries the same Message-ID. */
+export function messageIdFor(idempotencyKey: string): string {
+  return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@assetflow>`;
+}
+
 /**
- * Sends an email at most once per idempotency key through the email log (an outbox). If the
- * process dies between the SMTP hand-off and marking the row sent, the resend carries the same
- * Message-ID so that the receiving side can drop the duplicate.
+ * Queues an email in the outbox (`email_log`), once per idempotency key; the email dispatcher of
+ * any worker sends it (activities/email-dispatcher.ts). Only a database write, so no workflow
+ * step waits for SMTP and an outage delays mail without stopping any process. The stored body
+ * never holds a live approval token: such a body is refused as a programming error.
  */
-export async function deliverEmail(db: Knex, mailer: Mailer, email: EmailRequest): Promise<{ messageId: string; alreadySent: boolean }> {
-  const messageId = `<${createHash('sha256').update(email.idempotencyKey).digest('hex').slice(0, 32)}@assetflow>`;
+export async function queueEmail(db: Knex, email: EmailRequest): Promise<{ messageId: string }> {
+  if (containsApprovalToken(email.text) || containsApprovalToken(email.html ?? '')) {
+    throw ApplicationFailure.nonRetryable(`email ${email.idempotencyKey} carries a signed approval link: queue the placeholder instead`, 'TokenInEmailBody');
+  }
+  const messageId = messageIdFor(email.idempotencyKey);
   await db('email_log')
     .insert({
       idempotency_key: email.idempotencyKey,
@@ -29,6 +44,7 @@ export async function deliverEmail(db: Knex, mailer: Mailer, email: EmailRequest
       subject: email.subject,
       body_text: email.text,
       body_html: email.html ?? null,
+      approval_link_id: email.approvalLinkFor ?? null,
       subject_type: email.subjectType ?? null,
       subject_id: email.subjectId ?? null,
       workflow_id: email.workflowId ?? null,
@@ -36,18 +52,5 @@ export async function deliverEmail(db: Knex, mailer: Mailer, email: EmailRequest
     })
     .onConflict('idempotency_key')
     .ignore();
-  const row = await db('email_log').where({ idempotency_key: email.idempotencyKey }).first('status');
-  if (row.status === 'sent') return { messageId, alreadySent: true };
-
-  await db('email_log').where({ idempotency_key: email.idempotencyKey }).increment('attempts', 1);
-  try {
-    await mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-  } catch (error) {
-    await db('email_log')
-      .where({ idempotency_key: email.idempotencyKey })
-      .update({ status: 'failed', last_error: String(error) });
-    throw error;
-  }
-  await db('email_log').where({ idempotency_key: email.idempotencyKey }).update({ status: 'sent', sent_at: db.fn.now(), last_error: null });
-  return { messageId, alreadySent: false };
+  return { messageId };
 }

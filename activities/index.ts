@@ -1,31 +1,36 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { createApprovalActivities } from './approvals';
+import { createAttentionActivities } from './attention';
 import { createAssetLifecycleActivities } from './asset-lifecycle';
 import { createChangeRequestActivities } from './change-request';
+import { classifiedActivities } from './failures';
 import { createPurchaseRequestActivities } from './purchase-request';
 
 export interface ActivityDeps {
   db: Knex;
-  mailer: Mailer;
   publicUrl: string;
   securityNoticeEmail: string;
-  approvalLinkSecret: string;
   /** For activities that drive other workflows, e.g. a change running its asset transitions. */
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
+  /** How long a step that ran out of retries waits before it is tried again on its own (default 5 minutes). */
+  stalledStepRetryMs?: number;
 }
 
-/** Every activity the workers register; workflows proxy them by these names. */
+/**
+ * Every activity the workers register; workflows proxy them by these names. Each heartbeats while
+ * it runs and has its failures classified (bad data is final, the rest retried): activities/failures.ts.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return classifiedActivities({
     ...createApprovalActivities(deps),
+    ...createAttentionActivities(deps),
     ...createAssetLifecycleActivities(deps),
     ...createChangeRequestActivities(deps),
     ...createPurchaseRequestActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -5,12 +5,13 @@ import {
   checkReceipt,
   chooseUnitPrice,
   licenceReuseOffer,
+  lineAmount,
   orderStateAfter,
   ordersByVendor,
   purchaseRoutingSubject,
   requestStateAfter,
-  requestTotal,
-  warrantyEndDate,
+  serialsKnownRefusal,
+  pricedTotal,
   type PurchaseAssessment,
   type ReceiptRefusal,
 } from '../domain/procurement';
@@ -18,11 +19,10 @@ import { budgetPosition } from '../domain/budget';
 import { formatMoney } from '../domain/money';
 import { isFinalState } from '../domain/processes';
 import { conditionAsks, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
-import { findAsset } from '../model/assets';
+import { findAsset, insertReceivedAsset, isSerialOnFileViolation, serialsOnFile } from '../model/assets';
 import { budgetFacts } from '../model/budgets';
 import { licencePositions } from '../model/licences';
 import { registerPurchaseRow } from '../model/purchases';
-import type { Mailer } from '../platform/mailer';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import {
   PurchaseFailure,
@@ -46,12 +46,11 @@ import {
 } from '../workflows/purchase-request/contract';
 import { planFromRules } from './approvals';
 import { recordOnce, registerSubmitted } from './audit';
-import { deliverEmail } from './email';
+import { queueEmail } from './email';
 import { runLifecycleTransition, type LifecycleTransitionResult } from './lifecycle-transitions';
 
 export interface PurchaseRequestActivityDeps {
   db: Knex;
-  mailer: Mailer;
   publicUrl: string;
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
@@ -100,7 +99,7 @@ async function receivedUnits(db: Knex, lineIds: string[]): Promise<Map<string, n
   return new Map(rows.map((r) => [r.lineId as string, r.units as number]));
 }
 
-export function createPurchaseRequestActivities({ db, mailer, publicUrl, temporal, lifecycle }: PurchaseRequestActivityDeps) {
+export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifecycle }: PurchaseRequestActivityDeps) {
   const link = (number: string) => `${publicUrl}/purchase-requests/${number}`;
 
   return {
@@ -163,10 +162,19 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
             (await trx('contracts').whereIn('vendor_id', vendorIds).where('starts_on', '<=', onDate).where('ends_on', '>=', onDate).distinct('vendor_id'))
               .map((c) => c.vendor_id as string),
           );
-          const totalMinor = requestTotal(lines.map((l) => ({ quantity: l.quantity, reusedUnits: l.reused_units, unitPriceMinor: l.unit_price_minor })));
+          const priced = pricedTotal(
+            lines.map((l) => ({ lineNumber: l.line_number, description: l.description, quantity: l.quantity, reusedUnits: l.reused_units, unitPriceMinor: l.unit_price_minor })),
+            request.currency,
+          );
+          if ('refusal' in priced) problem ??= priced.refusal;
+          const totalMinor = 'totalMinor' in priced ? priced.totalMinor : null;
           await trx('purchase_requests').where({ id: input.purchaseRequestId }).update({ total_minor: totalMinor, updated_at: trx.fn.now() });
           const facts = await budgetFacts(trx, request.cost_centre_id, request.currency, new Date());
-          const position = budgetPosition(facts, totalMinor);
+          // A total beyond the bound is refused above; the month is still shown as it stands.
+          const position = totalMinor === null
+            ? { ...budgetPosition(facts, 0, request.currency), remainingAfterMinor: null }
+            : budgetPosition(facts, totalMinor, request.currency);
+          if (position.notComparable) problem ??= `the budget of ${request.cost_centre_code}: ${position.notComparable}`;
           const productIds = lines.map((l) => l.software_product_id).filter((id): id is string => id !== null);
           const spare = productIds.length
             ? (await licencePositions(trx, productIds)).map((p) => ({ productId: p.productId, spareUnits: p.spareUnits }))
@@ -184,7 +192,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
             reuseOffer: licenceReuseOffer(stillToBuy, spare),
           };
           await trx('purchase_requests').where({ id: input.purchaseRequestId }).update({ assessment: JSON.stringify(assessment) });
-          const subject: RoutingSubject = purchaseRoutingSubject({ totalMinor, overBudget: position.overBudget, offCatalogue, newVendor });
+          const subject: RoutingSubject = purchaseRoutingSubject({ totalMinor: totalMinor ?? 0, overBudget: position.overBudget, offCatalogue, newVendor });
           return { result: { assessment, subject, problem }, details: { totalMinor, overBudget: position.overBudget, problem } };
         },
       );
@@ -292,7 +300,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
       const request = await requestRow(db, input.purchaseRequestId);
       const lines = (await linesOf(db, input.purchaseRequestId)).filter((l) => l.vendor_id === order.vendor_id && l.quantity > l.reused_units);
       const money = (minor: number) => formatMoney(minor, order.currency);
-      await deliverEmail(db, mailer, {
+      await queueEmail(db, {
         idempotencyKey: input.idempotencyKey,
         template: 'purchase_order',
         to: [order.contact_email, request.requester_email].filter((r): r is string => Boolean(r)),
@@ -321,10 +329,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
       }
       const lines = (await linesOf(db, input.purchaseRequestId)).filter((l) => l.vendor_id === order.vendor_id && l.quantity > l.reused_units);
       const received = await receivedUnits(db, lines.map((l) => l.id));
-      const serials = receipt.lines.flatMap((l) => l.serialNumbers.map((s) => s.trim()));
-      const known = serials.length
-        ? ((await db('assets').whereRaw('lower(serial_number) = ANY(?)', [serials.map((s) => s.toLowerCase())]).pluck('serial_number')) as string[])
-        : [];
+      const known = await serialsOnFile(db, receipt.lines.flatMap((l) => l.serialNumbers));
       return checkReceipt({
         orderState: order.state,
         lines: lines.map((l) => ({ lineId: l.id, kind: kindOf(l), orderedUnits: l.quantity - l.reused_units, receivedUnits: received.get(l.id) ?? 0 })),
@@ -333,9 +338,14 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
       });
     },
 
-    /** Records the receipt, one row per line, once per request id. */
+    /**
+     * Records the receipt, one row per line, and the asset record of each hardware unit, once per
+     * request id. The assets are written with the receipt so that a serial another receipt recorded
+     * since the check refuses the whole receipt, leaving nothing of it behind.
+     */
     async recordReceipt(input: ReceiptInput): Promise<RecordedReceipt[]> {
       const { receipt } = input;
+      const serials = receipt.lines.flatMap((l) => l.serialNumbers);
       return recordOnce(
         db,
         {
@@ -361,44 +371,30 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
               })
               .returning('id');
             const kind = kindOf(lines.find((l) => l.id === line.lineId)!);
-            recorded.push({ receiptId: row.id, lineId: line.lineId, kind, quantity: line.quantity, serialNumbers: line.serialNumbers.map((s) => s.trim()) });
+            const serialNumbers = line.serialNumbers.map((s) => s.trim());
+            if (kind === 'hardware') for (const serialNumber of serialNumbers) await insertReceivedAsset(trx, row.id, serialNumber);
+            recorded.push({ receiptId: row.id, lineId: line.lineId, kind, quantity: line.quantity, serialNumbers });
           }
           return { result: recorded };
         },
-      );
+      ).catch(async (error: unknown) => {
+        const onFile = isSerialOnFileViolation(error) ? await serialsOnFile(db, serials) : [];
+        if (onFile.length === 0) throw error;
+        const refusal = serialsKnownRefusal(onFile);
+        throw ApplicationFailure.create({ type: PurchaseFailure.receiptRefused, message: refusal.message, details: [refusal], nonRetryable: true });
+      });
     },
 
-    /** Creates the asset record of one received hardware unit, on order until the lifecycle workflow stocks it. */
+    /**
+     * The asset record of one received hardware unit, on order until the lifecycle workflow stocks it:
+     * recordReceipt wrote it with the receipt; a receipt recorded before it did so gets it here.
+     */
     async createReceivedAsset(input: ReceivedUnitInput): Promise<ReceivedUnit> {
       return recordOnce(
         db,
         { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.purchaseRequestId, action: 'asset_created', details: { serialNumber: input.serialNumber } },
         async (trx) => {
-          const receipt = await trx('receipts as r')
-            .join('purchase_request_lines as l', 'l.id', 'r.purchase_request_line_id')
-            .join('purchase_requests as p', 'p.id', 'l.purchase_request_id')
-            .join('hardware_models as m', 'm.id', 'l.hardware_model_id')
-            .where('r.id', input.receiptId)
-            .first('r.received_at', 'l.unit_price_minor', 'l.contract_id', 'l.hardware_model_id', 'p.currency', 'p.cost_centre_id',
-              'm.warranty_months', 'm.useful_life_months', 'm.depreciation_method');
-          const receivedOn = (receipt.received_at as Date).toISOString().slice(0, 10);
-          const [asset] = await trx('assets')
-            .insert({
-              model_id: receipt.hardware_model_id,
-              serial_number: input.serialNumber,
-              state: 'on_order',
-              substate: null,
-              cost_centre_id: receipt.cost_centre_id,
-              contract_id: receipt.contract_id,
-              purchase_cost_minor: receipt.unit_price_minor,
-              currency: receipt.currency,
-              purchase_date: receivedOn,
-              warranty_end: warrantyEndDate(receivedOn, receipt.warranty_months),
-              useful_life_months: receipt.useful_life_months,
-              depreciation_method: receipt.depreciation_method,
-              receipt_id: input.receiptId,
-            })
-            .returning(['id', 'asset_tag']);
+          const asset = await insertReceivedAsset(trx, input.receiptId, input.serialNumber);
           return { result: { assetId: asset.id, assetTag: asset.asset_tag }, details: { assetTag: asset.asset_tag } };
         },
       );
@@ -436,7 +432,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
               metric: receipt.licence_metric,
               quantity: receipt.quantity,
               starts_on: (receipt.received_at as Date).toISOString().slice(0, 10),
-              cost_minor: receipt.quantity * receipt.unit_price_minor,
+              cost_minor: lineAmount({ quantity: receipt.quantity, reusedUnits: 0, unitPriceMinor: receipt.unit_price_minor }),
               currency: receipt.currency,
               contract_id: receipt.contract_id,
               receipt_id: input.receiptId,
@@ -491,7 +487,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
             ? assets.map((a) => row(`receipt:${receipt.id}:${a.serial_number}`, 1, a))
             : [row(`receipt:${receipt.id}`, receipt.quantity)];
           await trx('cost_records').insert(rows);
-          const amountMinor = receipt.quantity * receipt.unit_price_minor;
+          const amountMinor = lineAmount({ quantity: receipt.quantity, reusedUnits: 0, unitPriceMinor: receipt.unit_price_minor });
           await trx('purchase_orders').where({ id: receipt.order_id }).increment('received_minor', amountMinor);
           return { result: amountMinor, details: { rows: rows.length, amountMinor, currency: receipt.currency } };
         },
@@ -551,7 +547,7 @@ export function createPurchaseRequestActivities({ db, mailer, publicUrl, tempora
           case 'closed': return [`Closed (${notice.state})`, `Your purchase request ended as ${notice.state}: ${notice.outcome}.`];
         }
       })();
-      await deliverEmail(db, mailer, {
+      await queueEmail(db, {
         idempotencyKey: input.idempotencyKey,
         template: `purchase_${notice.kind}`,
         to: [request.requester_email],

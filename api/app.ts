@@ -4,24 +4,25 @@ import type { Knex } from 'knex';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
-import type { Logger } from '../platform/logger';
+import { httpLogSerializers, type Logger } from '../platform/logger';
 import type { ProcessStateWatcher } from '../platform/process-state-watcher';
-import type { ApprovalTimingSettings } from '../platform/config';
+import type { ApprovalTimingSettings, RateLimitSettings } from '../platform/config';
+import { createRateLimits } from '../platform/rate-limits';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
 import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
 import { registerChangeRoutes } from './routes/changes';
-import { registerDevMailboxRoutes } from './routes/dev-mailbox';
+import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerHealthRoutes } from './routes/health';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerProcessRoutes } from './routes/processes';
 import { registerPurchaseRoutes } from './routes/purchases';
-import { RouteRegistry } from './routes-registry';
-import { sendHtml } from './web/html';
-import { createWebUi } from './web/router';
+import { RouteRegistry, type DeclaredRoute } from './routes-registry';
+import { DOCS_CSP, securityHeaders, sendHtml } from './web/html';
+import { WEB_UI_ROUTES, createWebUi, type WebAccess } from './web/router';
 import { startPage } from './web/start-page';
 
 export interface AppDeps {
@@ -45,21 +46,44 @@ export interface AppDeps {
   publicUrl?: string;
   /** Where GET /metrics reads from (the app registers its metrics in it: one app per registry); a fresh one when not given. */
   metricsRegistry?: Registry;
+  /** Attempts per client address (failed credentials, link decisions); the defaults of RATE_LIMIT_* when not given. */
+  rateLimits?: RateLimitSettings;
+  /** Express's "trust proxy": set behind a load balancer so that rate limits count the client, not the balancer. */
+  trustProxy?: string;
+  /** A bearer token that may read GET /metrics without a person's key (METRICS_TOKEN). */
+  metricsToken?: string;
 }
+
+/**
+ * Who may call what, for every route the app mounts: the route registry's declarations, the web
+ * UI's pages (under /ui) and the pages outside both, which are open. test/authorisation-matrix.test.ts
+ * calls each as every role and checks the app mounts nothing else.
+ */
+export interface AccessTable {
+  api: readonly DeclaredRoute[];
+  web: readonly { method: 'get' | 'post'; path: string; access: WebAccess }[];
+  /** `use`: a mounted handler (Swagger UI) answering every method under the path. */
+  pages: readonly { method: 'get' | 'use'; path: string }[];
+}
+
+export const accessTableOf = (app: Express): AccessTable => app.locals.accessTable as AccessTable;
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.trustProxy) app.set('trust proxy', /^\d+$/.test(deps.trustProxy) ? Number(deps.trustProxy) : deps.trustProxy);
+  app.use(securityHeaders());
+  const rateLimits = createRateLimits(deps.db, deps.rateLimits);
   const metrics = createApiMetrics({ db: deps.db, logger: deps.logger, registry: deps.metricsRegistry });
   app.use(metrics.httpMiddleware);
-  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
+  app.use(pinoHttp({ logger: deps.logger, serializers: httpLogSerializers, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
   app.use(express.json({ limit: '256kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
-  const routes = new RouteRegistry(deps.db);
+  const routes = new RouteRegistry(deps.db, rateLimits);
   registerHealthRoutes(routes, deps.db, deps.temporal);
-  registerMetricsRoutes(routes, metrics.registry);
+  registerMetricsRoutes(routes, metrics.registry, deps.metricsToken);
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
   registerPurchaseRoutes(routes, deps);
@@ -76,7 +100,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', labelRoute('/docs'), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
+  app.use('/docs', labelRoute('/docs'), securityHeaders(DOCS_CSP), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
   app.get('/', (_req, res) => {
     const links: [string, string][] = [
       ['/ui', 'Web UI: dashboard, processes, approval inbox, my requests'],
@@ -90,7 +114,18 @@ export function createApp(deps: AppDeps): Express {
     sendHtml(res, 200, startPage(links));
   });
 
-  app.use('/ui', createWebUi(deps));
+  app.use('/ui', createWebUi({ ...deps, rateLimits }));
+  const accessTable: AccessTable = {
+    api: routes.routes,
+    web: [
+      ...WEB_UI_ROUTES.map((route) => ({ ...route, path: `/ui${route.path === '/' ? '' : route.path}` })),
+      // A page of the web UI's kind (session or an admin's key), mounted beside it.
+      ...(deps.mailboxDir ? [{ method: 'get' as const, path: '/dev/mail', access: ['admin'] as const }] : []),
+    ],
+    pages: [{ method: 'get', path: '/' }, { method: 'get', path: '/openapi.json' }, { method: 'use', path: '/docs' }],
+  };
+  app.locals.accessTable = accessTable;
+  if (deps.mailboxDir) app.use(devMailboxPage({ db: deps.db, mailboxDir: deps.mailboxDir, authFailures: rateLimits.authFailures }));
   app.use(routes.router);
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path}`);

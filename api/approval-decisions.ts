@@ -9,6 +9,7 @@ import { requesterOf } from '../model/approval-subjects';
 import { emailOf } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
 import { HttpError, approvalRefused, notFound } from './errors';
+import { commandWithinDeadline } from './workflow-calls';
 
 export interface DecisionRequest {
   approvalId: string;
@@ -34,11 +35,12 @@ export async function decideApproval(db: Database, temporal: Client, request: De
   });
   if (refusal) throw approvalRefused(refusal);
   const actorEmail = (await emailOf(db, request.actorId))!;
-  return temporal.workflow.getHandle(approval.workflow_id).executeUpdate(decideUpdate, {
-    args: [{ approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via }],
-    // A fresh id each time: a repeated click must be refused, not answered with the first result.
-    updateId: randomUUID(),
-  });
+  return commandWithinDeadline(temporal, 'deciding the approval', () =>
+    temporal.workflow.getHandle(approval.workflow_id).executeUpdate(decideUpdate, {
+      args: [{ approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via }],
+      // A fresh id each time: a repeated click must be refused, not answered with the first result.
+      updateId: randomUUID(),
+    }), 'it may still be recorded: look at the approval before deciding again');
 }
 
 /** The approver a link speaks for, once its signature, expiry and approval are checked. */

@@ -1,7 +1,11 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
+import { findWebSession, type WebSession } from '../model/web-sessions';
 import { hashApiKey } from '../platform/api-keys';
-import { unauthenticated } from './errors';
+import type { RateLimit } from '../platform/rate-limits';
+import { tooManyRequests, unauthenticated } from './errors';
+import { SESSION_COOKIE, hashSessionId, parseCookies } from './web/session';
 
 export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -55,13 +59,62 @@ export function principalById(db: Knex, id: string): Promise<Principal | undefin
   return activePrincipal(db, { 'p.id': id });
 }
 
-/** Resolves the bearer API key to an active person and their roles. */
-export async function authenticate(db: Knex, req: Request): Promise<Principal> {
+/** The address a rate limit counts a request against (X-Forwarded-For only as far as TRUST_PROXY trusts it). */
+export function clientOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** Refuses a client whose failed credentials used up the window, whatever credential it sends now. */
+export async function refuseWhileLimited(limit: RateLimit, req: Request): Promise<void> {
+  const verdict = await limit.check(clientOf(req));
+  if (!verdict.allowed) {
+    throw tooManyRequests('too many failed API keys or sign-ins from your address; wait before trying again', verdict.retryAfterSeconds);
+  }
+}
+
+/** The bearer token of the request, if it sends one in the right form. */
+export function bearerToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+}
+
+/** Constant-time comparison of a token sent with the one configured (the length may show; the content does not). */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (!given || !expected) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Resolves the bearer API key to an active person and their roles. Only failures count against
+ * the client's limit: a person with a valid key is throttled only by bad keys from their own
+ * address, and no key at all is a question (401), not a guess.
+ */
+export async function authenticate(db: Knex, req: Request, failures: RateLimit): Promise<Principal> {
   const header = req.get('authorization');
   if (!header) throw unauthenticated('send your API key as "Authorization: Bearer <key>"');
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw unauthenticated('the Authorization header must be "Bearer <key>"');
-  const person = await principalByApiKey(db, match[1]);
-  if (!person) throw unauthenticated('the API key is not valid');
+  await refuseWhileLimited(failures, req);
+  const key = bearerToken(req);
+  const person = key ? await principalByApiKey(db, key) : undefined;
+  if (!person) {
+    await failures.take(clientOf(req));
+    throw unauthenticated(key ? 'the API key is not valid' : 'the Authorization header must be "Bearer <key>"');
+  }
   return person;
+}
+
+export interface WebSignedIn {
+  user: Principal;
+  session: WebSession;
+  /** The stored hash of the cookie's session id: signing out deletes the session by it. */
+  idHash: string;
+}
+
+/** The person signed in to the web UI by this request's session cookie, if the session is live and the person active. */
+export async function webSessionOf(db: Knex, req: Request): Promise<WebSignedIn | undefined> {
+  const idHash = hashSessionId(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+  if (!idHash) return undefined;
+  const session = await findWebSession(db, idHash);
+  const user = session && (await principalById(db, session.personId));
+  return user ? { user, session: session!, idHash } : undefined;
 }

@@ -3,9 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Logger } from '../platform/logger';
+import { isDatabaseUnavailable } from '../platform/database';
+import { temporalTrouble } from '../platform/temporal';
 import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
 import { ApprovalFailure, type ApprovalRefusal } from '../workflows/approvals/contract';
+import { AttentionFailure } from '../workflows/attention/contract';
 import { ChangeFailure, type ChangeRefusal } from '../workflows/change-request/contract';
 import { PurchaseFailure, type PurchaseRefusal, type ReceiptRefusal } from '../workflows/purchase-request/contract';
 
@@ -16,6 +19,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details: unknown = undefined,
+    /** Sent as Retry-After: when trying again may succeed. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -26,6 +31,17 @@ export const unauthenticated = (message: string) => new HttpError(401, 'unauthen
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
 export const conflict = (code: string, message: string, details?: unknown) => new HttpError(409, code, message, details);
+/** A dependency (Postgres, Temporal) is down or overloaded: nothing was done, try again later. */
+export const serviceUnavailable = (message: string, retryAfterSeconds = 5) =>
+  new HttpError(503, 'unavailable', message, undefined, retryAfterSeconds);
+/** The process did not answer within the API's deadline; a command sent with an Idempotency-Key may be repeated safely. */
+export const workflowTimedOut = (message: string) => new HttpError(504, 'workflow_timeout', message);
+export const unsupportedMediaType = (contentType: string | undefined) =>
+  new HttpError(415, 'unsupported_media_type', `send the body as JSON (Content-Type: application/json), not ${contentType ?? 'without a Content-Type'}`);
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new HttpError(429, 'rate_limited', message, undefined, retryAfterSeconds);
+/** The requester recording the implementation, review or receipt of their own request (domain/segregation.ts). */
+export const segregationRefused = (refusal: { rule: string; message: string }) => new HttpError(403, refusal.rule, refusal.message);
 export const transitionRefused = (refusal: TransitionRefusal) =>
   conflict('transition_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
 
@@ -50,11 +66,11 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
       return conflict('asset_changed_elsewhere', cause.message);
     case ChangeFailure.refused: {
       const refusal = (cause.details as ChangeRefusal[])[0];
-      return new HttpError(409, refusal.rule, refusal.message);
+      return new HttpError(refusal.rule === 'segregation_of_duties' ? 403 : 409, refusal.rule, refusal.message);
     }
     case PurchaseFailure.refused: {
       const refusal = (cause.details as PurchaseRefusal[])[0];
-      return new HttpError(409, refusal.rule, refusal.message);
+      return new HttpError(refusal.rule === 'segregation_of_duties' ? 403 : 409, refusal.rule, refusal.message);
     }
     case PurchaseFailure.receiptRefused: {
       const refusal = (cause.details as ReceiptRefusal[])[0];
@@ -62,6 +78,10 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
     }
     case ApprovalFailure.refused:
       return approvalRefused((cause.details as ApprovalRefusal[])[0]);
+    case AttentionFailure.nothingStalled:
+      return conflict('nothing_stalled', cause.message);
+    case AttentionFailure.invalidData:
+      return new HttpError(422, 'invalid_data', `the process refused the data of this request: ${cause.message}`);
     default:
       return undefined;
   }
@@ -76,8 +96,17 @@ export function toHttpError(error: unknown): HttpError | undefined {
       error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
     );
   }
+  if (isDatabaseUnavailable(error)) return serviceUnavailable('the database cannot be reached; nothing was changed, try again later', 5);
+  if (temporalTrouble(error) === 'unreachable') return serviceUnavailable('the workflow service (Temporal) cannot be reached; try again later', 5);
   if (error instanceof WorkflowUpdateFailedError) return fromWorkflowFailure(error);
   if (error instanceof WorkflowNotFoundError) return conflict('process_finished', 'this process has finished and takes no more commands');
+  // Express cannot decode a path parameter such as "%E0%A4%A".
+  if (error instanceof URIError) return badRequest('the path is not valid percent-encoding', [{ path: 'path', message: 'malformed percent-encoding' }]);
+  const code = (error as { code?: unknown }).code;
+  // Text Postgres cannot store, such as a NUL character, is refused the same on every attempt.
+  if (code === '22021' || code === '22P05') {
+    return badRequest('the request holds a character that cannot be stored (such as NUL)', [{ path: 'body', message: 'unstorable character' }]);
+  }
   const bodyError = error as { type?: string; status?: number };
   if (bodyError.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
   if (bodyError.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'the request body is too large');
@@ -88,6 +117,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = toHttpError(error);
     if (known) {
+      if (known.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.ceil(known.retryAfterSeconds)));
       res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details ?? null } });
       return;
     }

@@ -1,8 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { authenticate, hasAnyRole, type Principal, type Role } from './auth';
-import { forbidden } from './errors';
+import type { RateLimits } from '../platform/rate-limits';
+import { ROLES, authenticate, bearerToken, clientOf, hasAnyRole, tokenMatches, type Principal, type Role } from './auth';
+import { forbidden, tooManyRequests, unsupportedMediaType } from './errors';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -15,6 +16,13 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   summary: string;
   tag: string;
   access: Access;
+  /**
+   * A bearer token that also opens the route, standing for no person (Prometheus' scrape token);
+   * the handler then gets no principal. Unset or empty: only the declared access.
+   */
+  machineToken?: string;
+  /** Counts every call against this per-address limit before anything else (429 when used up). */
+  rateLimit?: Exclude<keyof RateLimits, 'authFailures'>;
   params?: P;
   query?: Q;
   body?: B;
@@ -45,6 +53,14 @@ const errorSchema = {
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 
+/** A declared route as the authorisation matrix and the OpenAPI document see it. */
+export type DeclaredRoute = Readonly<RouteSpec<z.ZodType, z.ZodType, z.ZodType>>;
+
+function isAccess(access: unknown): access is Access {
+  return access === 'public' || access === 'authenticated'
+    || (Array.isArray(access) && access.length > 0 && access.every((role) => (ROLES as readonly unknown[]).includes(role)));
+}
+
 /**
  * Routes are declared once with their zod schemas: the same declaration validates requests,
  * enforces access and produces the OpenAPI document.
@@ -53,20 +69,35 @@ export class RouteRegistry {
   readonly router = Router();
   private readonly specs: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
 
-  constructor(private readonly db: Knex) {}
+  constructor(private readonly db: Knex, private readonly limits: RateLimits) {}
+
+  /** Every route declared so far, in order (read-only: test/authorisation-matrix.test.ts walks them). */
+  get routes(): readonly DeclaredRoute[] {
+    return this.specs;
+  }
 
   add<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(
     spec: RouteSpec<P, Q, B>,
     handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
   ): void {
+    if (!isAccess(spec.access)) throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares no valid access`);
     this.specs.push(spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType>);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
-      const principal = spec.access === 'public' ? (undefined as unknown as Principal) : await authenticate(this.db, req);
-      if (Array.isArray(spec.access) && !hasAnyRole(principal, spec.access)) {
+      if (spec.rateLimit) {
+        const verdict = await this.limits[spec.rateLimit].take(clientOf(req));
+        if (!verdict.allowed) throw tooManyRequests('too many requests of this kind from your address; wait before trying again', verdict.retryAfterSeconds);
+      }
+      const byMachine = !!spec.machineToken && tokenMatches(spec.machineToken, bearerToken(req));
+      const principal = spec.access === 'public' || byMachine
+        ? (undefined as unknown as Principal)
+        : await authenticate(this.db, req, this.limits.authFailures);
+      if (Array.isArray(spec.access) && !byMachine && !hasAnyRole(principal, spec.access)) {
         throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
       }
       const params = spec.params ? spec.params.parse(req.params) : req.params;
       const query = spec.query ? spec.query.parse(req.query) : req.query;
+      // A body in another format would be read as missing fields: say what is wrong instead.
+      if (spec.body && req.is('application/json') === false) throw unsupportedMediaType(req.get('content-type'));
       const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
       const result = await handler({ params, query, body, principal, req, res } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>);
       if (!res.headersSent) res.json(result);

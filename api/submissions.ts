@@ -1,21 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Request, Response } from 'express';
 import type { Database } from '../platform/database';
 import type { ProcessStateWatcher } from '../platform/process-state-watcher';
 import { processState } from '../model/processes';
 import { findSubmission, rememberSubmission, type Submission } from '../model/submissions';
+import { bindIdempotencyKey, idempotencyKeyOf } from './idempotency';
+import { startWithinDeadline } from './workflow-calls';
 
 /** How long a POST waits for the workflow to register the request before answering 202 instead of 201. */
 export const REGISTRATION_WAIT_MS = 10_000;
 
 export interface SubmitDeps {
   db: Database;
+  temporal: Client;
   processStates: ProcessStateWatcher;
 }
 
 export interface SubmitRequest {
   requesterId: string;
-  idempotencyKey: string | undefined;
+  /** The HTTP request: its Idempotency-Key, bound to its body. */
+  req: Request;
   process: Submission['process'];
   reserveNumber: () => Promise<string>;
   workflowIdOf: (number: string) => string;
@@ -35,10 +40,13 @@ export interface Submitted {
  * The API's part of a submission (ARCHITECTURE.md, "Who writes what"): reserve the number, start
  * the workflow with what was submitted, and wait a bounded time for the workflow to register the
  * request row. Nothing is written to the request tables here, so a workflow that never starts
- * leaves no request behind.
+ * leaves no request behind. The start is bounded: when Temporal does not take it in time the
+ * answer is 503, and a retry with the same Idempotency-Key starts it under the same number.
  */
-export async function submit({ db, processStates }: SubmitDeps, request: SubmitRequest): Promise<Submitted> {
-  const { requesterId, idempotencyKey } = request;
+export async function submit({ db, temporal, processStates }: SubmitDeps, request: SubmitRequest): Promise<Submitted> {
+  const { requesterId, req } = request;
+  const idempotencyKey = idempotencyKeyOf(req);
+  if (idempotencyKey) await bindIdempotencyKey(db, requesterId, idempotencyKey, req, request.process);
   let reserved = idempotencyKey ? await findSubmission(db, requesterId, idempotencyKey) : undefined;
   let repeated = reserved !== undefined;
   if (!reserved) {
@@ -52,7 +60,7 @@ export async function submit({ db, processStates }: SubmitDeps, request: SubmitR
   const current = () => processState(db, workflowId);
   // A registered request's workflow has started, and may have finished: starting it again would
   // begin a second run of the whole process under the same id.
-  if (!repeated || (await current()) === undefined) await request.start(reserved);
+  if (!repeated || (await current()) === undefined) await startWithinDeadline(temporal, () => request.start(reserved!));
   await processStates.waitFor(workflowId, 'any', REGISTRATION_WAIT_MS, current);
   return { reserved, repeated, registered: (await current()) !== undefined };
 }

@@ -8,6 +8,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { Client as PgClient } from 'pg';
 import { createActivities } from '../activities';
+import { EmailDispatcher } from '../activities/email-dispatcher';
 import { createApp } from '../api/app';
 import { countOpenApprovals } from '../model/approvals';
 import { generateApiKey, hashApiKey } from '../platform/api-keys';
@@ -277,7 +278,7 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue,
       activities: Object.assign(
-        createActivities({ db, mailer, publicUrl: baseUrl, securityNoticeEmail: 'security@bench.example', approvalLinkSecret, temporal, lifecycle: { taskQueue, reminders } }),
+        createActivities({ db, publicUrl: baseUrl, securityNoticeEmail: 'security@bench.example', temporal, lifecycle: { taskQueue, reminders } }),
         { doNothing: async () => undefined },
       ),
       workflows: { workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') }) },
@@ -288,6 +289,9 @@ async function main(): Promise<void> {
       worker.shutdown();
       await running;
     });
+    const emails = new EmailDispatcher({ db, databaseUrl: postgres.connectionString, mailer, logger, publicUrl: baseUrl, approvalLinkSecret });
+    emails.start();
+    stops.push(() => emails.stop());
 
     // People, a change model and a CI nothing depends on: a standard change within its ceiling.
     const person = async (name: string, roles: string[], managerId?: string) => {

@@ -73,15 +73,25 @@ const DEMO_PURCHASES: DemoPurchase[] = [
   },
 ];
 
+/** Tries of one submission while the API answers that Temporal is not ready (503 with Retry-After). */
+const SUBMIT_ATTEMPTS = 6;
+
 async function submit(apiUrl: string, path: string, person: DemoPerson, key: string, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${apiUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${person.apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify(body),
-  });
-  const answer = (await res.json()) as { number?: string; error?: { message: string } };
-  if (!res.ok) throw new Error(`demo: ${path} failed: ${answer.error?.message ?? res.status}`);
-  return answer.number!;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${person.apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    const answer = (await res.json()) as { number?: string; error?: { code: string; message: string } };
+    if (res.ok) return answer.number!;
+    // The same Idempotency-Key makes a retry safe: it starts the request reserved by the first try.
+    if (res.status === 503 && attempt < SUBMIT_ATTEMPTS) {
+      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 2) * 1000));
+      continue;
+    }
+    throw new Error(`demo: ${path} failed (${res.status}${attempt > 1 ? ` after ${attempt} tries` : ''}): ${answer.error?.message ?? 'no message'}`);
+  }
 }
 
 const lookup = (map: Map<string, string>, what: string) => (name: string) => {

@@ -29,30 +29,36 @@ const SEED = 20261127;
 /** Any fixed number: a second loader waits on it instead of racing the first one's inserts. */
 const ADVISORY_LOCK_KEY = 73_014_552_019;
 
+/**
+ * `publicKeys` gives every demo person the key printed in the README (af_demo_<login>): only for
+ * the embedded demo database (config.demoKeys), never for a database others reach. The people
+ * returned are those whose public key works: none without `publicKeys`.
+ */
 export async function loadDemoData(
   db: Knex,
   log: (line: string) => void = () => {},
   now: Date = new Date(),
+  options: { publicKeys: boolean } = { publicKeys: false },
 ): Promise<{ loaded: boolean; people: DemoPerson[] }> {
   const people = demoPeople();
   const loaded = await db.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(?::bigint)', [ADVISORY_LOCK_KEY]);
     if (await trx('people').where({ email: MARKER_EMAIL }).first('id')) return false;
-    await insertDemoData(trx, people, now, log);
+    await insertDemoData(trx, people, now, log, options.publicKeys);
     return true;
   });
   if (!loaded) log(`demo: ${MARKER_EMAIL} exists, so the demo data is already there; nothing loaded`);
-  return { loaded, people };
+  return { loaded, people: options.publicKeys ? people : [] };
 }
 
-async function insertDemoData(trx: Knex.Transaction, people: DemoPerson[], now: Date, log: (line: string) => void): Promise<void> {
+async function insertDemoData(trx: Knex.Transaction, people: DemoPerson[], now: Date, log: (line: string) => void, publicKeys: boolean): Promise<void> {
   const today = startOfUtcDay(now);
   const ctx: Context = {
     today, person: new Map(), group: new Map(), costCentre: new Map(), vendor: new Map(), contract: new Map(), model: new Map(), product: new Map(),
   };
   // One PRNG stream per section, so a row added to one section does not reshuffle the others.
-  await insertOrganisation(trx, ctx, people);
-  log(`demo: ${PEOPLE.length} people, ${GROUPS.length} groups`);
+  await insertOrganisation(trx, ctx, people, publicKeys);
+  log(`demo: ${PEOPLE.length} people${publicKeys ? ' with their public demo keys' : ' (no API keys: this is not the embedded demo database)'}, ${GROUPS.length} groups`);
   await insertCostCentres(trx, ctx, createRandom(SEED + 1));
   log(`demo: ${COST_CENTRES.length} cost centres with ${BUDGET_MONTHS.length} monthly budgets each`);
   await insertCatalogue(trx, ctx);

@@ -112,12 +112,16 @@ export interface ChangeImpact {
     /** First day of the budget month: the planned start's month, or the current one. */
     period: string;
     budgetMinor: number | null;
+    /** The budget's currency, which spent and committed are in (absent from assessments made before 2026-11-29). */
+    budgetCurrency?: string | null;
     spentMinor: number;
     committedMinor: number;
     /** Budget minus spent minus committed, before this change; null without a budget. */
     remainingBeforeMinor: number | null;
     remainingAfterMinor: number | null;
     overBudget: boolean;
+    /** Why the change's cost was not compared with the budget (another currency); absent from assessments made before 2026-11-29. */
+    notComparable?: string | null;
   };
   schedule: {
     plannedStart: string | null;

@@ -61,4 +61,13 @@ describe('the impact summary an approver reads', () => {
       'Schedule: 2026-12-20T22:00:00Z to 2026-12-20T23:00:00Z; outside any maintenance window; overlaps blackout "Year-end freeze"; overlaps CHG0001009 "Patch" on shared CIs.',
     ]);
   });
+
+  it('says why a cost in another currency than the budget was not compared with it', () => {
+    const notComparable = 'the 2026-11 budget is kept in EUR (EUR 1,000.00 left), and USD 15.00 in USD is never compared with it: ask in EUR';
+    const impact: ChangeImpact = {
+      ...base,
+      money: { ...base.money, currency: 'USD', oneOffCostMinor: 1_500, budgetMinor: 100_000, budgetCurrency: 'EUR', remainingBeforeMinor: 100_000, overBudget: true, notComparable },
+    };
+    expect(impactSummaryLines(impact)).toContain(`Money: USD 15.00 one-off, USD 0.00 recurring; over budget: ${notComparable}.`);
+  });
 });

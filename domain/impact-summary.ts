@@ -32,8 +32,10 @@ export function impactSummaryLines(impact: ChangeImpact): string[] {
   const budget =
     money.remainingBeforeMinor === null
       ? `no budget for ${money.period}`
-      : `${formatMoney(money.remainingBeforeMinor, money.currency)} of the ${money.period.slice(0, 7)} budget left before, ` +
-        `${formatMoney(money.remainingAfterMinor ?? 0, money.currency)} after${money.overBudget ? ' (over budget)' : ''}`;
+      : money.notComparable
+        ? `over budget: ${money.notComparable}`
+        : `${formatMoney(money.remainingBeforeMinor, money.currency)} of the ${money.period.slice(0, 7)} budget left before, ` +
+          `${formatMoney(money.remainingAfterMinor ?? 0, money.currency)} after${money.overBudget ? ' (over budget)' : ''}`;
   lines.push(
     `Money: ${formatMoney(money.oneOffCostMinor, money.currency)} one-off, ${formatMoney(money.recurringCostMinor, money.currency)} recurring` +
       `${money.costCentre ? ` to ${money.costCentre.code}` : ''}; ${budget}.`,

@@ -16,3 +16,23 @@ export function formatMoney(amountMinor: number, currency: string): string {
   const fraction = digits ? `.${(abs % scale).toString().padStart(digits, '0')}` : '';
   return `${currency} ${sign}${whole}${fraction}`;
 }
+
+/**
+ * The largest amount any money figure may reach, given or derived (a line total, a request total,
+ * a change's costs together, what a receipt is worth): 10^13 minor units, a hundred billion in a
+ * currency with cents. Far beyond any real purchase, yet small enough that a month of such figures
+ * (budget minus spent minus committed minus the request) adds up exactly in a JavaScript number,
+ * whose safe integers end near 9 × 10^15.
+ */
+export const MAX_AMOUNT_MINOR = 10_000_000_000_000;
+
+export function withinAmountBound(amountMinor: number): boolean {
+  return Number.isSafeInteger(amountMinor) && Math.abs(amountMinor) <= MAX_AMOUNT_MINOR;
+}
+
+/** Why an amount cannot be accepted, naming it as `what`; null when it is within the bound. */
+export function amountBeyondBound(amountMinor: number, currency: string, what: string): string | null {
+  if (withinAmountBound(amountMinor)) return null;
+  const shown = Number.isInteger(amountMinor) ? formatMoney(amountMinor, currency) : `${currency} ${amountMinor}`;
+  return `${what} comes to ${shown}, beyond the largest amount accepted (${formatMoney(MAX_AMOUNT_MINOR, currency)})`;
+}

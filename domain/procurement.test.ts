@@ -1,3 +1,4 @@
+import { MAX_AMOUNT_MINOR } from './money';
 import {
   CANCELLABLE_STATES,
   PURCHASE_STATES,
@@ -8,8 +9,10 @@ import {
   orderStateAfter,
   ordersByVendor,
   purchaseRoutingSubject,
+  pricedTotal,
   requestStateAfter,
-  requestTotal,
+  serialKey,
+  submittedAmountIssues,
   warrantyEndDate,
   type ContractPrice,
   type OrderState,
@@ -115,13 +118,19 @@ describe('chooseUnitPrice', () => {
     expect(price).toEqual({ unitPriceMinor: 115_000, source: 'contract', contractId: 'c-eur' });
   });
 
-  it('refuses a price that is not a safe integer of minor units', () => {
-    expect(() => chooseUnitPrice({ ...base, list: { unitPriceMinor: 99.5, currency: 'EUR' } })).toThrow(RangeError);
-    expect(() => chooseUnitPrice({ ...base, list: null, quotedUnitPriceMinor: 2 ** 53 })).toThrow(RangeError);
+  it('refuses, without throwing, a price that is not a whole amount of minor units or is beyond the largest amount', () => {
+    expect(chooseUnitPrice({ ...base, list: { unitPriceMinor: 99.5, currency: 'EUR' } })).toEqual({
+      refusal: 'the list price comes to EUR 99.5, beyond the largest amount accepted (EUR 100,000,000,000.00)',
+    });
+    expect(chooseUnitPrice({ ...base, list: null, quotedUnitPriceMinor: 2 ** 53 })).toMatchObject({ refusal: expect.stringMatching(/^the quoted price comes to EUR 90,071,992,547,409.92, beyond/) });
+    expect(chooseUnitPrice({ ...base, contractPrices: [contract('c-1', MAX_AMOUNT_MINOR + 1)] })).toMatchObject({
+      refusal: expect.stringMatching(/^the contract price of c-1 comes to EUR 100,000,000,000.01, beyond/),
+    });
+    expect(chooseUnitPrice({ ...base, list: { unitPriceMinor: MAX_AMOUNT_MINOR, currency: 'EUR' } })).toMatchObject({ unitPriceMinor: MAX_AMOUNT_MINOR });
   });
 });
 
-describe('lineAmount and requestTotal', () => {
+describe('lineAmount and pricedTotal', () => {
   it.each([
     [3, 0, 33_333, 99_999],
     [1, 0, 120_000, 120_000],
@@ -139,31 +148,90 @@ describe('lineAmount and requestTotal', () => {
       { quantity: 2, reusedUnits: 2, unitPriceMinor: 50_000 },
       { quantity: 1, reusedUnits: 0, unitPriceMinor: 1 },
     ];
-    expect(requestTotal(lines)).toBe(99_999 + 14_994 + 0 + 1);
+    const numbered = lines.map((l, i) => ({ ...l, lineNumber: i + 1, description: `item ${i + 1}` }));
+    expect(pricedTotal(numbered, 'EUR')).toEqual({ totalMinor: 99_999 + 14_994 + 0 + 1 });
   });
 
   it('totals no lines as zero', () => {
-    expect(requestTotal([])).toBe(0);
+    expect(pricedTotal([], 'EUR')).toEqual({ totalMinor: 0 });
+  });
+
+  it('refuses, without throwing, a line whose quantity times its price exceeds the largest amount, naming the line', () => {
+    const line = { lineNumber: 2, description: 'Server', quantity: 10_000, reusedUnits: 0, unitPriceMinor: 1e12 };
+    expect(pricedTotal([line], 'EUR')).toEqual({
+      refusal: 'line 2 (Server), 10000 x EUR 10,000,000,000.00, comes to EUR 100,000,000,000,000.00, beyond the largest amount accepted (EUR 100,000,000,000.00)',
+    });
+    // Beyond a safe integer too: still a refusal, never a RangeError.
+    expect(pricedTotal([{ ...line, unitPriceMinor: 2 ** 52 }], 'EUR')).toMatchObject({ refusal: expect.stringContaining('line 2 (Server)') });
+  });
+
+  it('takes a line of exactly the largest amount, and refuses the request once its lines together exceed it', () => {
+    const line = (lineNumber: number, unitPriceMinor: number) => ({ lineNumber, description: 'Rack', quantity: 1, reusedUnits: 0, unitPriceMinor });
+    expect(pricedTotal([line(1, MAX_AMOUNT_MINOR)], 'EUR')).toEqual({ totalMinor: MAX_AMOUNT_MINOR });
+    expect(pricedTotal([line(1, MAX_AMOUNT_MINOR), line(2, 1)], 'EUR')).toEqual({
+      refusal: 'the request, 2 lines together, comes to EUR 100,000,000,000.01, beyond the largest amount accepted (EUR 100,000,000,000.00)',
+    });
+  });
+
+  it('leaves reused units out before bounding a line', () => {
+    const line = { lineNumber: 1, description: 'Seats', quantity: 10, reusedUnits: 9, unitPriceMinor: MAX_AMOUNT_MINOR };
+    expect(pricedTotal([line], 'EUR')).toEqual({ totalMinor: MAX_AMOUNT_MINOR });
   });
 
   it('refuses a line whose reused units exceed its quantity', () => {
     expect(() => lineAmount({ quantity: 2, reusedUnits: 3, unitPriceMinor: 100 })).toThrow(RangeError);
   });
 
-  it('refuses a line amount beyond a safe integer', () => {
-    expect(lineAmount({ quantity: 1, reusedUnits: 0, unitPriceMinor: Number.MAX_SAFE_INTEGER })).toBe(Number.MAX_SAFE_INTEGER);
-    expect(() => lineAmount({ quantity: 2, reusedUnits: 0, unitPriceMinor: Number.MAX_SAFE_INTEGER })).toThrow(RangeError);
-    expect(() => lineAmount({ quantity: 10_000, reusedUnits: 0, unitPriceMinor: 2 ** 40 })).toThrow(/not a safe integer/);
-  });
-
-  it('refuses a total beyond a safe integer even when every line is safe', () => {
-    const half = { quantity: 1, reusedUnits: 0, unitPriceMinor: 2 ** 52 };
-    expect(requestTotal([half, { ...half, unitPriceMinor: 2 ** 52 - 1 }])).toBe(Number.MAX_SAFE_INTEGER);
-    expect(() => requestTotal([half, half])).toThrow(RangeError);
+  it('throws for a line amount beyond the largest amount: pricedTotal refuses such a line before anything takes its amount', () => {
+    expect(lineAmount({ quantity: 1, reusedUnits: 0, unitPriceMinor: MAX_AMOUNT_MINOR })).toBe(MAX_AMOUNT_MINOR);
+    expect(() => lineAmount({ quantity: 2, reusedUnits: 0, unitPriceMinor: MAX_AMOUNT_MINOR })).toThrow(RangeError);
+    expect(() => lineAmount({ quantity: 10_000, reusedUnits: 0, unitPriceMinor: 2 ** 40 })).toThrow(/beyond the largest amount/);
   });
 
   it('refuses a fractional price', () => {
     expect(() => lineAmount({ quantity: 3, reusedUnits: 0, unitPriceMinor: 0.5 })).toThrow(RangeError);
+  });
+});
+
+describe('submittedAmountIssues', () => {
+  it('accepts quoted lines up to the largest amount, and ignores catalogue lines (priced later)', () => {
+    expect(submittedAmountIssues([
+      { quantity: 10_000, quotedUnitPriceMinor: 1_000_000_000 },
+      { quantity: 10_000 },
+    ], 'EUR')).toEqual([]);
+  });
+
+  it('names the quoted price of each line whose quantity times it exceeds the largest amount', () => {
+    expect(submittedAmountIssues([
+      { quantity: 1, quotedUnitPriceMinor: 5 },
+      { quantity: 10_000, quotedUnitPriceMinor: 1e12 },
+      { quantity: 9_007, quotedUnitPriceMinor: 1e12 },
+    ], 'EUR')).toEqual([
+      { path: ['lines', 1, 'quotedUnitPriceMinor'], message: '10000 x EUR 10,000,000,000.00 comes to EUR 100,000,000,000,000.00, beyond the largest amount accepted (EUR 100,000,000,000.00)' },
+      { path: ['lines', 2, 'quotedUnitPriceMinor'], message: expect.stringMatching(/^9007 x EUR 10,000,000,000.00 comes to EUR 90,070,000,000,000.00, beyond/) },
+    ]);
+  });
+
+  it('refuses quoted lines that are each within the bound but together exceed it, naming the lines', () => {
+    const half = { quantity: 1, quotedUnitPriceMinor: MAX_AMOUNT_MINOR / 2 };
+    expect(submittedAmountIssues([half, half], 'EUR')).toEqual([]);
+    expect(submittedAmountIssues([half, half, { quantity: 1, quotedUnitPriceMinor: 1 }], 'JPY')).toEqual([
+      { path: ['lines'], message: 'the sum of the quoted lines comes to JPY 10,000,000,000,001, beyond the largest amount accepted (JPY 10,000,000,000,000)' },
+    ]);
+  });
+});
+
+describe('serialKey', () => {
+  it.each([
+    ['SN-ABC-1', 'sn-abc-1'],
+    ['sn-abc-1', 'sn-abc-1'],
+    [' SN ABC\t1 ', 'snabc1'],
+    ['SN\u00a0ABC\n1', 'snabc1'],
+    // Only ASCII letters are folded: Postgres computes the same key whatever its locale.
+    ['Ünï-ÇODE', 'Ünï-Çode'],
+    ['', ''],
+  ])('%j compares as %j', (serial, key) => {
+    expect(serialKey(serial)).toBe(key);
   });
 });
 
@@ -271,8 +339,8 @@ describe('ordersByVendor', () => {
     expect(ordersByVendor([line('l1', null, 2, 2, 100)])).toEqual([]);
   });
 
-  it('refuses an order amount beyond a safe integer', () => {
-    expect(() => ordersByVendor([line('l1', 'dell', 1, 0, 2 ** 52), line('l2', 'dell', 1, 0, 2 ** 52)])).toThrow(RangeError);
+  it('throws for an order amount beyond the largest amount (pricedTotal refuses such a request first)', () => {
+    expect(() => ordersByVendor([line('l1', 'dell', 1, 0, MAX_AMOUNT_MINOR), line('l2', 'dell', 1, 0, 1)])).toThrow(RangeError);
   });
 });
 
@@ -429,6 +497,12 @@ describe('checkReceipt', () => {
     });
   });
 
+  it('refuses a serial number written twice with different spacing', () => {
+    expect(check([{ lineId: 'laptops', quantity: 2, serialNumbers: ['SN 100', 'sn100'] }])).toMatchObject({
+      rule: 'duplicate_serial', details: { serials: ['SN 100'] },
+    });
+  });
+
   it('refuses a serial number repeated across two entries of the same line', () => {
     expect(check([
       { lineId: 'laptops', quantity: 1, serialNumbers: ['SN-100'] },
@@ -456,6 +530,7 @@ describe('checkReceipt', () => {
       rule: 'serial_known',
       details: { serials: ['SN-OLD-1'] },
     });
+    expect(check([{ lineId: 'laptops', quantity: 1, serialNumbers: ['sn-old -1'] }])).toMatchObject({ rule: 'serial_known', details: { serials: ['sn-old -1'] } });
   });
 
   it('checks the order before the lines, and quantities before serial numbers', () => {

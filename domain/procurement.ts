@@ -4,6 +4,7 @@
  */
 import type { RoutingSubject } from './approval-routing';
 import type { BudgetFigures, BudgetPosition } from './budget';
+import { MAX_AMOUNT_MINOR, amountBeyondBound, formatMoney, withinAmountBound } from './money';
 
 export const PURCHASE_STATES = [
   'submitted',
@@ -28,9 +29,12 @@ export const CANCELLABLE_STATES = ['submitted', 'budget_check', 'authorize'] as 
 
 export type PriceSource = 'contract' | 'list' | 'quoted';
 
-/** Amounts beyond 2^53 would silently lose cents in a JavaScript number: refuse them instead. */
-function safeMinor(amount: number, what: string): number {
-  if (!Number.isSafeInteger(amount)) throw new RangeError(`${what} ${amount} is not a safe integer amount of minor units`);
+/**
+ * For amounts a check has already bounded (pricedTotal, the API's submittedAmountIssues): one beyond
+ * MAX_AMOUNT_MINOR here is a caller's bug, not a requester's mistake.
+ */
+function boundedMinor(amount: number, what: string): number {
+  if (!withinAmountBound(amount)) throw new RangeError(`${what} ${amount} is beyond the largest amount of ${MAX_AMOUNT_MINOR} minor units`);
   return amount;
 }
 
@@ -66,15 +70,17 @@ export function chooseUnitPrice({ currency, onDate, list, contractPrices, quoted
   const [contract] = contractPrices
     .filter((p) => p.currency === currency && p.startsOn <= onDate && onDate <= p.endsOn)
     .sort((a, b) => a.unitPriceMinor - b.unitPriceMinor || (a.contractId < b.contractId ? -1 : a.contractId > b.contractId ? 1 : 0));
-  if (contract) {
-    return { unitPriceMinor: safeMinor(contract.unitPriceMinor, 'contract price'), source: 'contract', contractId: contract.contractId };
-  }
+  const price = (unitPriceMinor: number, source: PriceSource, contractId: string | null, what: string): ChosenPrice => {
+    const beyond = amountBeyondBound(unitPriceMinor, currency, what);
+    return beyond ? { refusal: beyond } : { unitPriceMinor, source, contractId };
+  };
+  if (contract) return price(contract.unitPriceMinor, 'contract', contract.contractId, `the contract price of ${contract.contractId}`);
   if (list) {
     if (list.currency !== currency) return { refusal: `no price in ${currency}` };
-    return { unitPriceMinor: safeMinor(list.unitPriceMinor, 'list price'), source: 'list', contractId: null };
+    return price(list.unitPriceMinor, 'list', null, 'the list price');
   }
   if (quotedUnitPriceMinor === undefined) return { refusal: 'no quoted price for an item not in the catalogue' };
-  return { unitPriceMinor: safeMinor(quotedUnitPriceMinor, 'quoted price'), source: 'quoted', contractId: null };
+  return price(quotedUnitPriceMinor, 'quoted', null, 'the quoted price');
 }
 
 export interface PricedLine {
@@ -84,14 +90,56 @@ export interface PricedLine {
   unitPriceMinor: number;
 }
 
+/** What a line costs, for lines pricedTotal has accepted: also what a receipt of some of its units is worth. */
 export function lineAmount({ quantity, reusedUnits, unitPriceMinor }: PricedLine): number {
   const units = quantity - reusedUnits;
   if (units < 0) throw new RangeError(`${reusedUnits} reused units exceed the quantity of ${quantity}`);
-  return safeMinor(units * unitPriceMinor, 'line amount');
+  return boundedMinor(units * unitPriceMinor, 'line amount');
 }
 
-export function requestTotal(lines: PricedLine[]): number {
-  return lines.reduce((total, line) => safeMinor(total + lineAmount(line), 'request total'), 0);
+export type PricedTotal = { totalMinor: number } | { refusal: string };
+
+/**
+ * The request's total, or why it cannot be bought as asked: a line, or all of them together, beyond
+ * MAX_AMOUNT_MINOR. Catalogue prices can make a line exceed it that the API accepted, so this is a
+ * refusal the budget check reports, not an error.
+ */
+export function pricedTotal(lines: (PricedLine & { lineNumber: number; description: string })[], currency: string): PricedTotal {
+  let totalMinor = 0;
+  for (const line of lines) {
+    const units = line.quantity - line.reusedUnits;
+    const amount = units * line.unitPriceMinor;
+    const beyond = amountBeyondBound(amount, currency, `line ${line.lineNumber} (${line.description}), ${units} x ${formatMoney(line.unitPriceMinor, currency)},`);
+    if (beyond) return { refusal: beyond };
+    totalMinor += amount;
+  }
+  const beyond = amountBeyondBound(totalMinor, currency, `the request, ${lines.length} lines together,`);
+  return beyond ? { refusal: beyond } : { totalMinor };
+}
+
+/** Where a field of a submission breaks a rule: the field's path in the body and what is wrong. */
+export interface SubmissionIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * The amounts a submission already fixes (quantity × quoted unit price of items off the catalogue,
+ * and their sum) within MAX_AMOUNT_MINOR. Catalogue lines are priced later, by pricedTotal.
+ */
+export function submittedAmountIssues(lines: { quantity: number; quotedUnitPriceMinor?: number }[], currency: string): SubmissionIssue[] {
+  const issues: SubmissionIssue[] = [];
+  let quotedMinor = 0;
+  for (const [i, { quantity, quotedUnitPriceMinor }] of lines.entries()) {
+    if (quotedUnitPriceMinor === undefined) continue;
+    const amount = quantity * quotedUnitPriceMinor;
+    const beyond = amountBeyondBound(amount, currency, `${quantity} x ${formatMoney(quotedUnitPriceMinor, currency)}`);
+    if (beyond) issues.push({ path: ['lines', i, 'quotedUnitPriceMinor'], message: beyond });
+    else quotedMinor += amount;
+  }
+  const beyond = issues.length ? null : amountBeyondBound(quotedMinor, currency, 'the sum of the quoted lines');
+  if (beyond) issues.push({ path: ['lines'], message: beyond });
+  return issues;
 }
 
 export interface ReuseOffer {
@@ -143,7 +191,7 @@ export function ordersByVendor(lines: OrderLine[]): PlannedOrder[] {
     if (line.quantity - line.reusedUnits <= 0) continue;
     if (line.vendorId === null) throw new Error(`line ${line.lineId} has no vendor: no purchase order can be placed for it`);
     const order = orders.get(line.vendorId) ?? { vendorId: line.vendorId, amountMinor: 0, lineIds: [] };
-    order.amountMinor = safeMinor(order.amountMinor + lineAmount(line), 'order amount');
+    order.amountMinor = boundedMinor(order.amountMinor + lineAmount(line), 'order amount');
     order.lineIds.push(line.lineId);
     orders.set(line.vendorId, order);
   }
@@ -177,13 +225,31 @@ export interface ReceiptRefusal {
   details: Record<string, unknown>;
 }
 
+/** The spacing a serial number may be printed with: dropped before serials are compared. */
+const SERIAL_SPACING = new Set([' ', '\t', '\n', '\r', '\f', '\v', '\u00a0']);
+
+/**
+ * The form in which serial numbers are compared: without spacing, ASCII letters in lower case, as
+ * vendors print the same serial either way. The database keeps the same key (assets.serial_key,
+ * migration 20261129005000) and holds it unique; only ASCII letters are folded so that Postgres
+ * computes exactly this key, whatever the database's locale.
+ */
+export function serialKey(serial: string): string {
+  let key = '';
+  for (const ch of serial) {
+    if (SERIAL_SPACING.has(ch)) continue;
+    key += ch >= 'A' && ch <= 'Z' ? ch.toLowerCase() : ch;
+  }
+  return key;
+}
+
 const units = (n: number) => `${n} unit${n === 1 ? '' : 's'}`;
 const serialList = (serials: string[]) => `Serial number${serials.length === 1 ? '' : 's'} ${serials.join(', ')}`;
 
 /**
  * Whether a receipt may be recorded against an order: null when it may, else the first rule it breaks, in
  * the order checked here. A line named twice in one receipt is checked as one delivery of the summed
- * quantity. Serial numbers are compared trimmed and case-insensitively, as vendors print them in either case.
+ * quantity. Serial numbers are compared by serialKey.
  */
 export function checkReceipt({ orderState, lines, receipt, knownSerials }: ReceiptCheckInput): ReceiptRefusal | null {
   if (orderState === 'cancelled') {
@@ -233,7 +299,7 @@ export function checkReceipt({ orderState, lines, receipt, knownSerials }: Recei
   for (const [lineId, { quantity, serials }] of delivered) {
     const { kind } = lines.find((l) => l.lineId === lineId)!;
     if (kind === 'hardware') {
-      const given = serials.filter((s) => s !== '').length;
+      const given = serials.filter((s) => serialKey(s) !== '').length;
       if (given !== quantity || given !== serials.length) {
         return {
           rule: 'serials_required',
@@ -255,7 +321,7 @@ export function checkReceipt({ orderState, lines, receipt, knownSerials }: Recei
   const firstWritten = new Map<string, string>();
   const repeated = new Set<string>();
   for (const serial of all) {
-    const key = serial.toLowerCase();
+    const key = serialKey(serial);
     if (firstWritten.has(key)) repeated.add(firstWritten.get(key)!);
     else firstWritten.set(key, serial);
   }
@@ -264,16 +330,21 @@ export function checkReceipt({ orderState, lines, receipt, knownSerials }: Recei
     return { rule: 'duplicate_serial', message: `${serialList(serials)} ${serials.length === 1 ? 'appears' : 'appear'} more than once in this receipt.`, details: { serials } };
   }
 
-  const known = new Set(knownSerials.map((s) => s.trim().toLowerCase()));
-  const alreadyKnown = all.filter((s) => known.has(s.toLowerCase()));
-  if (alreadyKnown.length > 0) {
-    return {
-      rule: 'serial_known',
-      message: `${serialList(alreadyKnown)} ${alreadyKnown.length === 1 ? 'is' : 'are'} already on an asset record: check the serial numbers against the delivery.`,
-      details: { serials: alreadyKnown },
-    };
-  }
-  return null;
+  const known = new Set(knownSerials.map(serialKey));
+  const alreadyKnown = all.filter((s) => known.has(serialKey(s)));
+  return alreadyKnown.length > 0 ? serialsKnownRefusal(alreadyKnown) : null;
+}
+
+/**
+ * The refusal of serials already on asset records: found by checkReceipt, or by the database's unique
+ * index when another receipt recorded them after this one was checked.
+ */
+export function serialsKnownRefusal(serials: string[]): ReceiptRefusal {
+  return {
+    rule: 'serial_known',
+    message: `${serialList(serials)} ${serials.length === 1 ? 'is' : 'are'} already on an asset record: check the serial numbers against the delivery.`,
+    details: { serials },
+  };
 }
 
 /** An order is received once every line has all its units; an order without lines has received nothing. */
@@ -309,7 +380,8 @@ export function purchaseRoutingSubject({ totalMinor, overBudget, offCatalogue, n
 
 /** What the budget check found, stored with the request and shown to its approvers. */
 export interface PurchaseAssessment extends BudgetFigures, BudgetPosition {
-  totalMinor: number;
+  /** Null when the lines come to more than MAX_AMOUNT_MINOR: the request is refused for it. */
+  totalMinor: number | null;
   currency: string;
   offCatalogue: boolean;
   newVendor: boolean;

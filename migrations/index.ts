@@ -20,6 +20,13 @@ import * as processStateNotifications from './20261127001800_process_state_notif
 import * as ciDependantsIndex from './20261127001900_ci_dependants_index';
 import * as processSlaOrderIndex from './20261127002000_process_sla_order_index';
 import * as submissions from './20261129000100_submissions';
+import * as idempotencyKeys from './20261129002000_idempotency_keys';
+import * as purchaseTotalUntilPriced from './20261129002100_purchase_total_until_priced';
+import * as processAttention from './20261129001000_process_attention';
+import * as webSessions from './20261129003000_web_sessions';
+import * as rateLimits from './20261129003100_rate_limits';
+import * as emailOutbox from './20261129004000_email_outbox';
+import * as serialNumbersUnique from './20261129005000_serial_numbers_unique_whatever_the_case';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -47,6 +54,13 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261127001900_ci_dependants_index', ciDependantsIndex],
   ['20261127002000_process_sla_order_index', processSlaOrderIndex],
   ['20261129000100_submissions', submissions],
+  ['20261129001000_process_attention', processAttention],
+  ['20261129002000_idempotency_keys', idempotencyKeys],
+  ['20261129002100_purchase_total_until_priced', purchaseTotalUntilPriced],
+  ['20261129003000_web_sessions', webSessions],
+  ['20261129003100_rate_limits', rateLimits],
+  ['20261129004000_email_outbox', emailOutbox],
+  ['20261129005000_serial_numbers_unique_whatever_the_case', serialNumbersUnique],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

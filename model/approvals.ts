@@ -145,9 +145,14 @@ export function findDelegation(db: Knex, id: string): Promise<Delegation | undef
   return db('delegations').where({ id }).first(...DELEGATION_COLUMNS);
 }
 
-/** Ends a delegation now; one that has not started yet ends just after its start, as the period must not be empty. */
-export async function endDelegation(db: Knex, id: string): Promise<void> {
-  await db('delegations').where({ id }).update({ ends_at: db.raw('GREATEST(now(), starts_at + interval \'1 millisecond\')') });
+/**
+ * Ends a delegation now; one that has not started yet ends just after its start, as the period must
+ * not be empty. One that has ended already is left as it is: answers whether it was ended here.
+ */
+export async function endDelegation(db: Knex, id: string): Promise<boolean> {
+  const ended = await db('delegations').where({ id }).where('ends_at', '>', db.fn.now())
+    .update({ ends_at: db.raw('GREATEST(now(), starts_at + interval \'1 millisecond\')') });
+  return ended > 0;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

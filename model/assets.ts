@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } from '../domain/asset-lifecycle';
 import type { DepreciationMethod } from '../domain/depreciation';
+import { serialKey, warrantyEndDate } from '../domain/procurement';
 import { byIdOrKey } from './keys';
 import { paginate, type Page } from './page';
 
@@ -165,4 +166,52 @@ export async function loadTransitionFacts(db: Knex, assetId: string): Promise<Tr
     backedCis: rows.filter((r) => r.backed).map(({ number, name }) => ({ number, name })),
     operationalCisOnAsset: rows.filter((r) => r.operational).map(({ number, name }) => ({ number, name })),
   };
+}
+
+/** Of these serial numbers, the ones already on an asset record, as that record writes them (compared by serialKey). */
+export async function serialsOnFile(db: Knex, serials: string[]): Promise<string[]> {
+  if (serials.length === 0) return [];
+  return db('assets').whereIn('serial_key', [...new Set(serials.map(serialKey))]).orderBy('serial_number').pluck('serial_number');
+}
+
+/** The unique index on serial_key refused a row: another asset has that serial (a concurrent receipt got there first). */
+export function isSerialOnFileViolation(error: unknown): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'assets_serial_key_unique';
+}
+
+/**
+ * The asset record of one received hardware unit, on order until its lifecycle workflow stocks it,
+ * with the cost, cost centre, contract and warranty of its receipt row; the one already created for
+ * that receipt and serial when there is one.
+ */
+export async function insertReceivedAsset(trx: Knex.Transaction, receiptId: string, serialNumber: string): Promise<{ id: string; asset_tag: string }> {
+  const existing = await trx('assets').where({ receipt_id: receiptId, serial_number: serialNumber }).first('id', 'asset_tag');
+  if (existing) return existing;
+  const receipt = await trx('receipts as r')
+    .join('purchase_request_lines as l', 'l.id', 'r.purchase_request_line_id')
+    .join('purchase_requests as p', 'p.id', 'l.purchase_request_id')
+    .join('hardware_models as m', 'm.id', 'l.hardware_model_id')
+    .where('r.id', receiptId)
+    .first('r.received_at', 'l.unit_price_minor', 'l.contract_id', 'l.hardware_model_id', 'p.currency', 'p.cost_centre_id',
+      'm.warranty_months', 'm.useful_life_months', 'm.depreciation_method');
+  const receivedOn = (receipt.received_at as Date).toISOString().slice(0, 10);
+  const [asset] = await trx('assets')
+    .insert({
+      model_id: receipt.hardware_model_id,
+      serial_number: serialNumber,
+      state: 'on_order',
+      substate: null,
+      cost_centre_id: receipt.cost_centre_id,
+      contract_id: receipt.contract_id,
+      purchase_cost_minor: receipt.unit_price_minor,
+      currency: receipt.currency,
+      purchase_date: receivedOn,
+      warranty_end: warrantyEndDate(receivedOn, receipt.warranty_months),
+      useful_life_months: receipt.useful_life_months,
+      depreciation_method: receipt.depreciation_method,
+      receipt_id: receiptId,
+    })
+    .returning(['id', 'asset_tag']);
+  return asset;
 }

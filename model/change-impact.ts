@@ -34,9 +34,9 @@ const windowRef = (alias: string) => `jsonb_build_object(
  *
  * Calendar days (warranty ends, licence terms, the budget month) are UTC days. Money is integer
  * minor units: cost_records.billed_cost is decimal major units, summed and converted with
- * round(sum * 100), and only rows in the change's currency count (cost records and orders in
- * another currency are ignored, as are licence prices: the true-up is priced in the product's
- * unit price, assumed to be the change's currency).
+ * round(sum * 100), and only rows in the budget's currency count (model/budgets.ts; a change in
+ * another currency is not compared with the budget), while licence prices are taken as they are:
+ * the true-up is priced in the product's unit price, assumed to be the change's currency.
  */
 const IMPACT_SQL = `
 WITH RECURSIVE
@@ -168,6 +168,7 @@ money_doc AS (
                        ELSE jsonb_build_object('id', m.cost_centre_id, 'code', m.cc_code, 'name', m.cc_name, 'ownerId', m.cc_owner_id) END,
     'period', m.period,
     'budgetMinor', m.budget,
+    'budgetCurrency', m.budget_currency,
     'spentMinor', m.spent,
     'committedMinor', m.committed
   ) AS doc
@@ -252,7 +253,9 @@ export async function assessChangeImpact(
   const impact = rows[0].impact;
   assertSafeIntegers(impact, 'impact');
   const { money } = impact;
-  const position = money.costCentre ? budgetPosition(money, money.oneOffCostMinor + money.recurringCostMinor) : NOT_CHARGED_TO_A_BUDGET;
+  const position = money.costCentre
+    ? budgetPosition({ ...money, budgetCurrency: money.budgetCurrency ?? null }, money.oneOffCostMinor + money.recurringCostMinor, money.currency)
+    : NOT_CHARGED_TO_A_BUDGET;
   return { ...impact, money: { ...money, ...position } };
 }
 

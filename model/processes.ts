@@ -18,6 +18,8 @@ export interface ProcessFilters {
   costCentreId?: string;
   serviceId?: string;
   q?: string;
+  /** Only processes with a step that ran out of retries (true), or only those without (false). */
+  needsAttention?: boolean;
 }
 
 export interface ProcessSummary {
@@ -36,6 +38,8 @@ export interface ProcessSummary {
   finishedAt: string | null;
   slaDueAt: string | null;
   slaBreached: boolean;
+  /** A step that ran out of retries and waits to be tried again; null when nothing needs attention. */
+  needsAttention: { step: string; reason: string; since: string } | null;
 }
 
 const ORDER: Record<ProcessSort, string> = {
@@ -58,6 +62,8 @@ function applyFilters(q: Knex.QueryBuilder, f: ProcessFilters, db: Knex): Knex.Q
   if (f.open === false) q.whereNotNull('p.finished_at');
   if (f.costCentreId) q.where('p.cost_centre_id', f.costCentreId);
   if (f.serviceId) q.whereRaw('p.service_ids @> ARRAY[?]::uuid[]', [f.serviceId]);
+  if (f.needsAttention === true) q.whereNotNull('p.attention_since');
+  if (f.needsAttention === false) q.whereNull('p.attention_since');
   if (f.q) q.where((w) => w.whereILike('p.business_number', `${f.q!.replace(/[\\%_]/g, '\\$&')}%`).orWhereILike('p.title', `%${f.q!.replace(/[\\%_]/g, '\\$&')}%`));
   return q;
 }
@@ -123,12 +129,15 @@ async function toSummaries(db: Knex, rows: Record<string, any>[]): Promise<Proce
     finishedAt: iso(r.finished_at),
     slaDueAt: iso(r.sla_due_at),
     slaBreached: r.sla_breached,
+    needsAttention: r.attention_since ? { step: r.attention_step, reason: r.attention_reason, since: r.attention_since.toISOString() } : null,
   }));
 }
 
 export interface ProcessDashboard {
   byTypeAndState: { process: ProcessKind; state: string; open: boolean; count: number }[];
   slaBreached: { process: ProcessKind; count: number }[];
+  /** Open processes with a step that ran out of retries. */
+  needsAttention: { process: ProcessKind; count: number }[];
   /** Open processes by age since start. */
   ageing: { process: ProcessKind; bucket: '<1d' | '1-7d' | '7-30d' | '>30d'; count: number }[];
   /** Processes finished per ISO week, the last `weeks` weeks. */
@@ -142,6 +151,8 @@ export async function processDashboard(db: Knex, weeks = 8): Promise<ProcessDash
        SELECT process, state, finished_at IS NULL AS open, count(*)::int AS count FROM processes GROUP BY 1, 2, 3
      ), breached AS (
        SELECT process, count(*)::int AS count FROM processes WHERE finished_at IS NULL AND sla_due_at < now() GROUP BY 1
+     ), attention AS (
+       SELECT process, count(*)::int AS count FROM processes WHERE attention_since IS NOT NULL AND finished_at IS NULL GROUP BY 1
      ), ageing AS (
        SELECT process,
               CASE WHEN started_at > now() - interval '1 day' THEN '<1d'
@@ -163,6 +174,7 @@ export async function processDashboard(db: Knex, weeks = 8): Promise<ProcessDash
      SELECT jsonb_build_object(
        'byTypeAndState', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.process, b.state) FROM by_state b), '[]'),
        'slaBreached', coalesce((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.process) FROM breached x), '[]'),
+       'needsAttention', coalesce((SELECT jsonb_agg(to_jsonb(n) ORDER BY n.process) FROM attention n), '[]'),
        'ageing', coalesce((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.process, a.bucket) FROM ageing a), '[]'),
        'throughput', coalesce((SELECT jsonb_agg(to_jsonb(t) ORDER BY t.week, t.process) FROM throughput t), '[]')
      ) AS doc`,

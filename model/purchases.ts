@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PurchaseState, PurchaseSubmission } from '../domain/procurement';
+import type { OrderState, PurchaseState, PurchaseSubmission } from '../domain/procurement';
 import { approvalsOf } from './approvals';
 import { byIdOrKey, nextBusinessKey } from './keys';
 import { paginate, type Page } from './page';
@@ -19,9 +19,9 @@ export function findPurchaseRequest(db: Knex, idOrNumber: string): Promise<Purch
 }
 
 /** A purchase order by id or number (PO0001001), with the workflow of its request. */
-export function findPurchaseOrder(db: Knex, idOrNumber: string): Promise<{ id: string; number: string; workflow_id: string } | undefined> {
+export function findPurchaseOrder(db: Knex, idOrNumber: string): Promise<{ id: string; number: string; state: OrderState; workflow_id: string; requester_id: string } | undefined> {
   return db('purchase_orders as o').join('purchase_requests as p', 'p.id', 'o.purchase_request_id')
-    .where(byIdOrKey(idOrNumber, 'o.number', 'o.id')).first('o.id', 'o.number', 'p.workflow_id');
+    .where(byIdOrKey(idOrNumber, 'o.number', 'o.id')).first('o.id', 'o.number', 'o.state', 'p.workflow_id', 'p.requester_id');
 }
 
 /** The request with its lines and prices, budget check, approvals, orders, receipts and history. */

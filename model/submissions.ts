@@ -34,3 +34,19 @@ export async function rememberSubmission(db: Knex, requesterId: string, idempote
     .ignore();
   return (await findSubmission(db, requesterId, idempotencyKey))!;
 }
+
+/**
+ * Claims an Idempotency-Key for a caller with the fingerprint of the request it names, and answers
+ * the fingerprint the key is bound to: this one, or the one it was first sent with (the primary key
+ * decides between requests racing with the same key).
+ */
+export async function claimIdempotencyKey(db: Knex, callerId: string, idempotencyKey: string, fingerprint: string): Promise<string> {
+  await db('idempotency_keys')
+    .insert({ caller_id: callerId, idempotency_key: idempotencyKey, request_fingerprint: fingerprint })
+    .onConflict(['caller_id', 'idempotency_key'])
+    .ignore();
+  const { request_fingerprint: bound } = await db('idempotency_keys')
+    .where({ caller_id: callerId, idempotency_key: idempotencyKey })
+    .first('request_fingerprint');
+  return bound;
+}

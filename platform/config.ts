@@ -43,6 +43,8 @@ const configSchema = z.object({
   SMTP_SINK_PORT: port.default(2525),
   MAIL_FROM: z.string().min(3).default('assetflow <assetflow@localhost>'),
   MAILBOX_DIR: z.string().min(1).optional(),
+  /** The longest wait between two attempts to send an email the mail server refused or did not take. */
+  EMAIL_RETRY_MAX_DELAY: duration.default(msToNumber('30s')),
 
   DEMO_DATA: flag.optional(),
   WARRANTY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
@@ -57,6 +59,19 @@ const configSchema = z.object({
   EMERGENCY_APPROVAL_ESCALATION_AFTER: duration.default(msToNumber('1h')),
   EMERGENCY_APPROVAL_DEADLINE: duration.default(msToNumber('2h')),
   LICENCE_REUSE_OFFER_TIMEOUT: duration.default(msToNumber('3d')),
+  /** How long a step that ran out of retries (its process needs attention) waits before it is tried again on its own. */
+  STALLED_STEP_RETRY_AFTER: duration.default(msToNumber('5m')),
+
+  /** Failed credentials (API keys, sign-ins) one client address may send per window before every credential from it gets 429. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  RATE_LIMIT_AUTH_WINDOW: duration.default(msToNumber('15m')),
+  /** Decisions through approval links one client address may send per window. */
+  RATE_LIMIT_LINK_DECISIONS: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  RATE_LIMIT_LINK_WINDOW: duration.default(msToNumber('10m')),
+  /** Express's "trust proxy" (e.g. 1, or loopback): which X-Forwarded-For hops name the client the rate limits count. */
+  TRUST_PROXY: z.string().min(1).optional(),
+  /** A bearer token Prometheus may scrape GET /metrics with, instead of a process owner's or admin's API key. */
+  METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -66,7 +81,19 @@ export interface Config extends RawConfig {
   dataDir: string;
   mailboxDir: string;
   loadDemoData: boolean;
+  /**
+   * The demo people get their public keys (af_demo_<login>) only in the embedded database, which
+   * lives and dies with this machine's demo; a database given by DATABASE_URL never gets them.
+   */
+  demoKeys: boolean;
   approvalTimings: ApprovalTimingSettings;
+  rateLimits: RateLimitSettings;
+}
+
+/** How many attempts a client address gets per window; counted in Postgres, so across all API processes. */
+export interface RateLimitSettings {
+  authFailures: { points: number; windowMs: number };
+  linkDecisions: { points: number; windowMs: number };
 }
 
 export interface ApprovalTimings {
@@ -85,7 +112,8 @@ export class ConfigError extends Error {}
 
 /** Parsed once at start; a bad value stops the process with the variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // docker compose passes a variable that .env leaves blank as an empty string: that means unset.
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
@@ -111,6 +139,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST === '0.0.0.0' ? 'localhost' : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     mailboxDir: path.resolve(raw.MAILBOX_DIR ?? path.join(dataDir, 'mailbox')),
     loadDemoData: raw.DEMO_DATA ?? raw.DATABASE_URL === undefined,
+    demoKeys: (raw.DEMO_DATA ?? true) && raw.DATABASE_URL === undefined,
     approvalTimings,
+    rateLimits: {
+      authFailures: { points: raw.RATE_LIMIT_AUTH_FAILURES, windowMs: raw.RATE_LIMIT_AUTH_WINDOW },
+      linkDecisions: { points: raw.RATE_LIMIT_LINK_DECISIONS, windowMs: raw.RATE_LIMIT_LINK_WINDOW },
+    },
   };
 }

@@ -49,6 +49,8 @@ export class MailSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      // Stopping drops the senders' pooled connections soon, as a mail server going away would.
+      closeTimeout: 500,
       onData: (stream, _session, callback) => {
         simpleParser(stream)
           .then((parsed) => {

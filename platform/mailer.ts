@@ -16,8 +16,15 @@ export interface Mailer {
 
 export function createMailer(smtpUrl: string, from: string): Mailer {
   // Pooled: a new SMTP session per email (greeting, EHLO, TLS) costs more than the email itself.
-  // `?pool=false` in SMTP_URL turns it off.
-  const transport = nodemailer.createTransport({ pool: true, url: smtpUrl });
+  // `?pool=false` in SMTP_URL turns it off. Bounded waits: a mail server that hangs fails the
+  // attempt (the outbox tries again later) well within the dispatcher's claim on the message.
+  const transport = nodemailer.createTransport({
+    pool: true,
+    url: smtpUrl,
+    connectionTimeout: 5_000,
+    greetingTimeout: 5_000,
+    socketTimeout: 15_000,
+  });
   return {
     async send(email) {
       await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId });

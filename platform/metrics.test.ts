@@ -136,4 +136,20 @@ describe('the metrics listener', () => {
       await server.close();
     }
   });
+
+  it('asks for the scrape token when one is configured', async () => {
+    const token = 'a-scrape-token-of-at-least-thirty-two-chars';
+    const server = await serveMetrics(createMetricsRegistry(), { port: 0, host: '127.0.0.1', token });
+    try {
+      const scrape = (bearer?: string) => fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+      expect((await scrape()).status).toBe(401);
+      expect((await scrape(`${token}x`)).status).toBe(401);
+      expect((await scrape(token.slice(1))).status).toBe(401);
+      const res = await scrape(token);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('assetflow_process_start_time_seconds');
+    } finally {
+      await server.close();
+    }
+  });
 });

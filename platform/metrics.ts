@@ -5,6 +5,7 @@
  * test can create several apps and workers in one process without "already registered" errors, and
  * reads exactly the metrics of the app or worker it made.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
@@ -175,11 +176,21 @@ export interface MetricsServer {
 }
 
 /** A listener for processes without an HTTP server of their own (the worker): GET /metrics, nothing else. */
-export async function serveMetrics(registry: Registry, options: { port: number; host: string; onError?: (error: unknown) => void }): Promise<MetricsServer> {
+/** `token` (METRICS_TOKEN), when set, must come as the scrape's bearer token, compared in constant time. */
+export async function serveMetrics(
+  registry: Registry,
+  options: { port: number; host: string; token?: string; onError?: (error: unknown) => void },
+): Promise<MetricsServer> {
+  const expected = options.token ? createHash('sha256').update(options.token).digest() : undefined;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (expected && !(given && timingSafeEqual(createHash('sha256').update(given).digest(), expected))) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('send the METRICS_TOKEN as "Authorization: Bearer <token>"\n');
       return;
     }
     metricsText(registry).then(

@@ -6,6 +6,22 @@ const CHANNEL = 'assetflow_process_state';
 type StateListener = (state: string | null) => void;
 
 /**
+ * How a wait ended: the process `reached` a state asked for, or the wait `timedOut`, or it was
+ * `woken` early (the connection was lost, or the process is shutting down), or it was `refused`
+ * at once because as many requests as allowed are already waiting. The caller reads the state again.
+ */
+export type WaitOutcome = 'reached' | 'timedOut' | 'woken' | 'refused';
+
+export interface WaitLimits {
+  /** Requests held at once by this API process; beyond it a wait is refused at once. */
+  maxWaiting: number;
+  /** The longest a request is held, whatever it asked for. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_WAIT_LIMITS: WaitLimits = { maxWaiting: 200, maxWaitMs: 30_000 };
+
+/**
  * Lets a request wait until a process reaches a state, without polling: one connection per API
  * process LISTENs to the announcements the process index makes on every state change
  * (migration 20261127001800), and wakes the requests waiting on that workflow.
@@ -13,35 +29,57 @@ type StateListener = (state: string | null) => void;
 export class ProcessStateWatcher {
   private connection: Promise<pg.Client> | null = null;
   private readonly listeners = new Map<string, Set<StateListener>>();
+  private waiting = 0;
+  private closed = false;
+  private readonly limits: WaitLimits;
 
-  constructor(private readonly databaseUrl: string) {}
-
-  /**
-   * Resolves once the workflow's process is in one of `states` (any state: it exists), or when `timeoutMs` has passed;
-   * the caller reads the state again either way. `currentState` is read after listening starts,
-   * so a state reached in between is not missed.
-   */
-  async waitFor(workflowId: string, states: readonly string[] | 'any', timeoutMs: number, currentState: () => Promise<string | undefined>): Promise<void> {
-    await this.listen();
-    await new Promise<void>((resolve) => {
-      let listeners = this.listeners.get(workflowId);
-      if (!listeners) this.listeners.set(workflowId, (listeners = new Set()));
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(onState);
-        if (listeners.size === 0) this.listeners.delete(workflowId);
-        resolve();
-      };
-      const onState: StateListener = (state) => {
-        if (state === null || states === 'any' || states.includes(state)) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      listeners.add(onState);
-      currentState().then((state) => state !== undefined && onState(state), done);
-    });
+  constructor(private readonly databaseUrl: string, limits: Partial<WaitLimits> = {}) {
+    this.limits = { ...DEFAULT_WAIT_LIMITS, ...limits };
   }
 
+  /**
+   * Resolves once the workflow's process is in one of `states` (any state: it exists), or when
+   * `timeoutMs` (at most the limit's maxWaitMs) has passed, or at once when too many requests wait
+   * already or the watcher is closing; the caller reads the state again either way. `currentState`
+   * is read after listening starts, so a state reached in between is not missed.
+   */
+  async waitFor(workflowId: string, states: readonly string[] | 'any', timeoutMs: number, currentState: () => Promise<string | undefined>): Promise<WaitOutcome> {
+    if (this.closed) return 'woken';
+    if (this.waiting >= this.limits.maxWaiting) return 'refused';
+    this.waiting++;
+    try {
+      await this.listen();
+      if (this.closed) return 'woken';
+      return await new Promise<WaitOutcome>((resolve) => {
+        let listeners = this.listeners.get(workflowId);
+        if (!listeners) this.listeners.set(workflowId, (listeners = new Set()));
+        const done = (outcome: WaitOutcome) => {
+          clearTimeout(timer);
+          listeners.delete(onState);
+          if (listeners.size === 0) this.listeners.delete(workflowId);
+          resolve(outcome);
+        };
+        const onState: StateListener = (state) => {
+          if (state === null) done('woken');
+          else if (states === 'any' || states.includes(state)) done('reached');
+        };
+        const timer = setTimeout(() => done('timedOut'), Math.min(timeoutMs, this.limits.maxWaitMs));
+        listeners.add(onState);
+        currentState().then((state) => state !== undefined && onState(state), () => done('woken'));
+      });
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  /** Requests waiting now. */
+  get waitingCount(): number {
+    return this.waiting;
+  }
+
+  /** Wakes every waiting request (each answers with what it has) and refuses to hold new ones. */
   async close(): Promise<void> {
+    this.closed = true;
     const connection = this.connection;
     this.connection = null;
     this.wakeEveryone();

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -9,13 +9,95 @@ export interface SearchAttributeDefinition {
   readonly type: SearchAttributeType;
 }
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
-  const connection = await Connection.connect({ address });
+/** An error and the causes under it, outermost first (duck-typed: errors may come from another realm). */
+function causesOf(error: unknown): { name?: unknown; message?: unknown; cause?: unknown }[] {
+  const chain: { name?: unknown; message?: unknown; cause?: unknown }[] = [];
+  for (let cause = error; typeof cause === 'object' && cause !== null && chain.length < 8; cause = (cause as { cause?: unknown }).cause) {
+    chain.push(cause);
+  }
+  return chain;
+}
+
+/** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) the API answers for. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * What an error from the Temporal client says about the server: `unreachable` (nothing answers,
+ * or it sheds load), `deadline` (it did not answer in time), or undefined for anything else, such
+ * as a refusal from a workflow. Follows the cause chain, as the client wraps gRPC errors.
+ */
+export function temporalTrouble(error: unknown): 'unreachable' | 'deadline' | undefined {
+  for (const cause of causesOf(error)) {
+    if (isGrpcServiceError(cause)) {
+      if (cause.code === GRPC_UNAVAILABLE || cause.code === GRPC_RESOURCE_EXHAUSTED) return 'unreachable';
+      if (cause.code === GRPC_DEADLINE_EXCEEDED) return 'deadline';
+    }
+    if (cause.message === 'Failed to connect to Temporal server') return 'unreachable';
+  }
+  return undefined;
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Whether a failure at startup may go away by itself: the server is not answering yet, or a
+ * namespace just created is not yet visible to every frontend (a real cluster refreshes its
+ * namespace cache every few seconds).
+ */
+export function isTransientStartupError(error: unknown): boolean {
+  if (temporalTrouble(error)) return true;
+  for (const cause of causesOf(error)) {
+    if (cause.name === 'NamespaceNotFoundError' || cause.name === 'TransportError') return true;
+    if (isGrpcServiceError(cause) && cause.code === GRPC_NOT_FOUND && /namespace/i.test(cause.details || cause.message)) return true;
+  }
+  return false;
+}
+
+/** An error and every cause under it, one line: "Failed to start Workflow <- 5 NOT_FOUND: Namespace x is not found". */
+export function describeFailure(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  return causesOf(error).map(({ name, message }) => (typeof message === 'string' && message ? message : String(name ?? 'Error'))).join(' <- ');
+}
+
+export interface RetryOptions {
+  /** Tries in all, the first included. */
+  attempts?: number;
+  /** Wait before the second try; doubled after each, up to 5 s. */
+  firstDelayMs?: number;
+  /** Told about each transient failure that will be tried again; by default it is written to stderr. */
+  onRetry?: (failure: string, attempt: number, delayMs: number) => void;
+}
+
+const warnOnStderr = (failure: string, attempt: number, delayMs: number) =>
+  process.stderr.write(`${failure} (try ${attempt}; trying again in ${delayMs} ms)\n`);
+
+/**
+ * Runs `run` again while it fails for a transient reason (isTransientStartupError), a bounded
+ * number of times, saying each time what failed and why (the cause chain); any other failure,
+ * or the last one, is thrown as it is.
+ */
+export async function retryTransient<T>(what: string, run: () => Promise<T>, { attempts = 10, firstDelayMs = 500, onRetry = warnOnStderr }: RetryOptions = {}): Promise<T> {
+  for (let attempt = 1, delayMs = firstDelayMs; ; attempt++, delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientStartupError(error)) throw error;
+      onRetry(`${what} failed: ${describeFailure(error)}`, attempt, delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+/** Connects to Temporal, waiting (bounded) while it is not answering yet. */
+export async function connectClient(address: string, namespace: string, retry?: RetryOptions): Promise<Client> {
+  const connection = await retryTransient(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), retry);
   return new Client({ connection, namespace });
 }
 
-export function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+export function connectWorker(address: string, retry?: RetryOptions): Promise<NativeConnection> {
+  return retryTransient(`connecting the worker to Temporal at ${address}`, () => NativeConnection.connect({ address }), retry);
 }
 
 const { IndexedValueType } = temporal.api.enums.v1;

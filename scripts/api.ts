@@ -1,11 +1,15 @@
 import { createApp } from '../api/app';
+import { stopServing } from '../api/serve';
 import { loadConfig } from '../platform/config';
 import { ProcessStateWatcher } from '../platform/process-state-watcher';
 import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { required } from '../platform/settings';
-import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { connectClient, describeFailure, ensureSearchAttributes, retryTransient, type RetryOptions } from '../platform/temporal';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+
+/** Past this, a stopping API exits whatever is left: it is gone within 5 s of SIGTERM. */
+const SHUTDOWN_LIMIT_MS = 4_500;
 
 /** One API process: stateless, so several can run behind a load balancer. */
 async function main(): Promise<void> {
@@ -15,11 +19,13 @@ async function main(): Promise<void> {
   const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL', 'the API reads the shared Postgres');
   const db = createDatabase(databaseUrl);
   const processStates = new ProcessStateWatcher(databaseUrl);
+  const retry: RetryOptions = { onRetry: (failure, attempt, delayMs) => logger.warn({ failure, attempt, delayMs }, 'Temporal not ready; trying again') };
   const temporal = await connectClient(
     required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the API starts and signals workflows'),
     config.TEMPORAL_NAMESPACE,
+    retry,
   );
-  await ensureSearchAttributes(temporal, SEARCH_ATTRIBUTE_KEYS);
+  await retryTransient('registering search attributes', () => ensureSearchAttributes(temporal, SEARCH_ATTRIBUTE_KEYS), retry);
   const app = createApp({
     db,
     temporal,
@@ -34,17 +40,25 @@ async function main(): Promise<void> {
     temporalUiUrl: config.TEMPORAL_UI_URL,
     demoSignIn: config.loadDemoData,
     publicUrl: config.publicUrl,
+    rateLimits: config.rateLimits,
+    trustProxy: config.TRUST_PROXY,
+    metricsToken: config.METRICS_TOKEN,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
-  await processStates.close();
+  logger.info('stopping: answering waiting requests with what they have');
+  setTimeout(() => {
+    logger.warn(`not stopped within ${SHUTDOWN_LIMIT_MS} ms; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS).unref();
+  await stopServing(server, processStates);
   await temporal.connection.close();
   await db.destroy();
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(describeFailure(error));
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import { toAsset, type AssetRow } from '../model/assets';
 import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
 import { required } from '../platform/settings';
-import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { connectClient, ensureSearchAttributes, retryTransient } from '../platform/temporal';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
@@ -27,7 +27,8 @@ export async function startLifecycleWorkflows(
     await Promise.all(
       rows.slice(i, i + batchSize).map(async (row) => {
         try {
-          await client.workflow.start('assetLifecycleWorkflow', lifecycleStartOptions(toAsset(row), settings));
+          await retryTransient(`starting the lifecycle workflow of ${row.asset_tag}`, () =>
+            client.workflow.start('assetLifecycleWorkflow', lifecycleStartOptions(toAsset(row), settings)));
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         }

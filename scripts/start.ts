@@ -11,11 +11,14 @@ import { createLogger } from '../platform/logger';
 import { MailSink } from '../platform/mail-sink';
 import { ensureTemporalCli } from '../platform/temporal-cli';
 import { startTemporalDevServer } from '../platform/temporal-dev-server';
-import { connectClient, ensureSearchAttributes } from '../platform/temporal';
+import { connectClient, describeFailure, ensureSearchAttributes, retryTransient } from '../platform/temporal';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { startLifecycleWorkflows } from './start-lifecycle-workflows';
 
 type Stop = () => Promise<unknown>;
+
+/** How long a child process (API, worker) gets to stop after SIGTERM. */
+const CHILD_STOP_MS = 4_000;
 
 const step = (text: string) => process.stdout.write(`• ${text}\n`);
 
@@ -36,7 +39,12 @@ async function main(): Promise<void> {
     step('stopping ...');
     await Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      // The API and the worker stop within seconds of SIGTERM; one that does not is killed.
+      const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_MS);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
       child.kill('SIGTERM');
     })));
     for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
     stops.push(() => db.destroy());
     const applied = await migrateToLatest(db);
     step(applied.length ? `applied ${applied.length} migrations` : 'database schema is up to date');
-    const demo = config.loadDemoData ? await loadDemoData(db, (line) => step(line)) : undefined;
+    const demo = config.loadDemoData ? await loadDemoData(db, (line) => step(line), undefined, { publicKeys: config.demoKeys }) : undefined;
     if (demo) step(demo.loaded ? 'demo data loaded' : 'demo data already present');
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
@@ -85,9 +93,12 @@ async function main(): Promise<void> {
       temporalAddress = server.address;
       temporalUiUrl ??= server.uiUrl;
     }
-    const client = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE);
+    // A namespace just created may not be visible yet, and a server just started may not answer yet:
+    // those are tried again (bounded), saying what failed.
+    const retry = { onRetry: (failure: string, attempt: number) => step(`Temporal not ready (try ${attempt}): ${failure}`) };
+    const client = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE, retry);
     stops.push(() => client.connection.close());
-    await ensureSearchAttributes(client, SEARCH_ATTRIBUTE_KEYS);
+    await retryTransient('registering search attributes', () => ensureSearchAttributes(client, SEARCH_ATTRIBUTE_KEYS), retry);
 
     let smtpUrl = config.SMTP_URL;
     let mailboxDir: string | undefined;
@@ -109,8 +120,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
       ...(mailboxDir ? { MAILBOX_DIR: mailboxDir } : {}),
-      // The children see DATABASE_URL, so they would not infer the demo: tell them (the web UI offers demo sign-in).
-      DEMO_DATA: config.loadDemoData ? 'true' : 'false',
+      // The children see DATABASE_URL, so they would not infer the demo: tell them (the web UI offers demo sign-in,
+      // which needs the public demo keys).
+      DEMO_DATA: config.demoKeys ? 'true' : 'false',
     };
     for (const role of ['worker', 'api']) {
       const child = spawn(process.execPath, [path.join(__dirname, `${role}.js`)], { env: childEnv, stdio: 'inherit' });
@@ -132,14 +144,14 @@ async function main(): Promise<void> {
     process.stdout.write(started ? '\n' : '');
 
     await waitForApi(config.publicUrl);
-    if (demo?.loaded) {
+    if (demo?.loaded && demo.people.length) {
       const numbers = await submitDemoRequests(db, config.publicUrl, demo.people);
       step(`demo: ${numbers.join(', ')} submitted; their approval emails are in the mail sink`);
     }
     const workerMetricsUrl = config.WORKER_METRICS_PORT > 0 ? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.WORKER_METRICS_PORT}/metrics` : undefined;
     printWelcome({ apiUrl: config.publicUrl, workerMetricsUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(`could not start: ${describeFailure(error)}`);
     await shutdown();
     process.exit(1);
   }
@@ -177,7 +189,7 @@ function printWelcome(info: {
     `  Health         ${info.apiUrl}/healthz`,
     `  Metrics        ${info.apiUrl}/metrics${info.workerMetricsUrl ? `   (worker: ${info.workerMetricsUrl})` : ''}`,
     `  Temporal       ${info.temporalAddress}${info.temporalUiUrl ? `   (UI: ${info.temporalUiUrl})` : ''}`,
-    info.mailboxPage ? `  Mail (sink)    ${info.mailboxPage}` : `  Mail           sent through ${info.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+    info.mailboxPage ? `  Mail (sink)    ${info.mailboxPage}   (signed-in admins only)` : `  Mail           sent through ${info.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
   ];
   if (info.people.length) {
     const rank = (p: { roles: string[] }) => ['admin', 'process_owner', 'asset_manager', 'approver'].findIndex((r) => p.roles.includes(r));

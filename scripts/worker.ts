@@ -2,13 +2,15 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { EmailDispatcher } from '../activities/email-dispatcher';
+import { DEFAULT_EMAIL_RETRY_POLICY } from '../domain/email-delivery';
 import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createMetricsRegistry, serveMetrics, type MetricsServer } from '../platform/metrics';
 import { required } from '../platform/settings';
-import { connectWorker } from '../platform/temporal';
+import { connectWorker, describeFailure, retryTransient } from '../platform/temporal';
 import { createWorker } from '../workers/worker';
 
 const SDK_LOG_LEVELS: Record<string, LogLevel> = {
@@ -20,47 +22,56 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]) });
-  const db = createDatabase(required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres'));
+  const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres');
+  const db = createDatabase(databaseUrl);
   const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
   const approvalLinkSecret = required(config.APPROVAL_LINK_SECRET, 'APPROVAL_LINK_SECRET', 'the worker signs the links in approval emails');
   const connection = await connectWorker(required(config.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS', 'the worker polls a Temporal cluster'));
   const metrics = createMetricsRegistry();
+  // Every worker sends what the outbox holds, so mail goes out as long as any worker runs.
+  const emails = new EmailDispatcher({
+    db, databaseUrl, mailer, logger, publicUrl: config.publicUrl, approvalLinkSecret,
+    retry: { ...DEFAULT_EMAIL_RETRY_POLICY, maxDelayMs: config.EMAIL_RETRY_MAX_DELAY },
+  });
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.WORKER_METRICS_PORT > 0) {
       metricsServer = await serveMetrics(metrics, {
         port: config.WORKER_METRICS_PORT,
         host: config.HOST,
+        token: config.METRICS_TOKEN,
         onError: (error) => logger.warn({ err: error }, 'metrics failed'),
       }).catch((error: unknown) => {
         throw new Error(`cannot serve metrics on ${config.HOST}:${config.WORKER_METRICS_PORT} (WORKER_METRICS_PORT; 0 turns it off): ${error instanceof Error ? error.message : error}`);
       });
     }
-    const worker = await createWorker({
+    // A namespace just created may not be visible yet: creating the worker is tried again (bounded).
+    const worker = await retryTransient('creating the worker', () => createWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: createActivities({
         db,
-        mailer,
         publicUrl: config.publicUrl,
         securityNoticeEmail: config.SECURITY_NOTICE_EMAIL,
-        approvalLinkSecret,
         temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
         lifecycle: {
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
         },
+        stalledStepRetryMs: config.STALLED_STEP_RETRY_AFTER,
       }),
       workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
       tuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
       metrics,
-    });
+    }));
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
+    emails.start();
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await emails.stop();
     await metricsServer?.close();
     await connection.close();
     mailer.close();
@@ -69,6 +80,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(describeFailure(error));
   process.exit(1);
 });

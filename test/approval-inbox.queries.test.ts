@@ -3,7 +3,8 @@
  * a full page costs what one card costs (no query per card, whatever the kinds on the page).
  */
 import { randomBytes } from 'node:crypto';
-import { SESSION_COOKIE, deriveSessionKeys, newSession } from '../api/web/session';
+import { SESSION_COOKIE, newSession } from '../api/web/session';
+import { insertWebSession } from '../model/web-sessions';
 import { createPerson, type TestPerson } from './support/fixtures';
 import { startStack, type Stack } from './support/stack';
 
@@ -65,7 +66,8 @@ async function approverOf(counts: { changes: number; purchases: number }): Promi
 /** Renders the approver's inbox and counts the queries the API ran for it. */
 async function inboxQueries({ approver, approvalIds }: { approver: TestPerson; approvalIds: string[] }): Promise<number> {
   const db = stack.database.db;
-  const { cookie } = newSession(deriveSessionKeys(stack.approvalLinkSecret), approver.id);
+  const session = newSession();
+  await insertWebSession(db, { idHash: session.idHash, personId: approver.id, csrf: session.csrf, expiresAt: session.expiresAt });
   let queries = 0;
   const count = () => {
     queries++;
@@ -74,7 +76,7 @@ async function inboxQueries({ approver, approvalIds }: { approver: TestPerson; a
   let res: Response;
   let html: string;
   try {
-    res = await fetch(`${stack.baseUrl}/ui/inbox`, { headers: { cookie: `${SESSION_COOKIE}=${cookie}` }, redirect: 'manual' });
+    res = await fetch(`${stack.baseUrl}/ui/inbox`, { headers: { cookie: `${SESSION_COOKIE}=${session.id}` }, redirect: 'manual' });
     html = await res.text();
   } finally {
     db.removeListener('query', count);

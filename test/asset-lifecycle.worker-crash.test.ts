@@ -5,7 +5,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createActivities } from '../activities';
-import { createMailer } from '../platform/mailer';
 import { auditRows, createAsset, createPerson, installSoftware, type TestPerson } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
 import { buildDist, startWorkerProcess as startWorker } from './support/worker-process';
@@ -68,13 +67,10 @@ it('finishes a transition once after the worker is killed in the middle of it', 
 
 it('writes once when an activity runs again with the same idempotency key', async () => {
   const db = stack.database.db;
-  const mailer = createMailer(stack.sink.url, 'assetflow <assetflow@assetflow.test>');
   const activities = createActivities({
     db,
-    mailer,
     publicUrl: stack.baseUrl,
     securityNoticeEmail: stack.securityNoticeEmail,
-    approvalLinkSecret: stack.approvalLinkSecret,
     temporal: stack.env.client,
     lifecycle: { taskQueue: stack.taskQueue, reminders: stack.reminders },
   });
@@ -99,7 +95,6 @@ it('writes once when an activity runs again with the same idempotency key', asyn
   const notice = { ...effect, idempotencyKey: `retry-test:${laptop.id}:notice`, lastAssignedToId: assetManager.id };
   await activities.sendSecurityNotice(notice);
   await activities.sendSecurityNotice(notice);
-  mailer.close();
 
   expect(again).toEqual(once);
   expect(reclaimed).toEqual([1, 1]);

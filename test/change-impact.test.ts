@@ -423,11 +423,13 @@ describe('money', () => {
       costCentre: centre,
       period: '2031-02-01',
       budgetMinor: 1_000_000,
+      budgetCurrency: 'EUR',
       spentMinor: 133_467,
       committedMinor: 80_000,
       remainingBeforeMinor: 786_533,
       remainingAfterMinor: 461_533,
       overBudget: false,
+      notComparable: null,
     });
 
     const over = await assessChangeImpact(db, (await change({ ...window, costCentreId: centre.id, oneOffCostMinor: 786_534 })).id);
@@ -452,7 +454,8 @@ describe('money', () => {
     expect(unplanned.money).toEqual({
       currency: 'EUR', oneOffCostMinor: 7_000, recurringCostMinor: 0, costCentre: null,
       period: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10),
-      budgetMinor: null, spentMinor: 0, committedMinor: 0, remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: false,
+      budgetMinor: null, budgetCurrency: null, spentMinor: 0, committedMinor: 0, remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: false,
+      notComparable: null,
     });
   });
 });

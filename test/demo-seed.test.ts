@@ -35,7 +35,7 @@ describe('demo data for Northwind Analytics', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = database.db;
-    first = await loadDemoData(db, () => {}, now);
+    first = await loadDemoData(db, () => {}, now, { publicKeys: true });
     countsAfterFirstLoad = await rowCounts(db);
   });
 
@@ -46,7 +46,7 @@ describe('demo data for Northwind Analytics', () => {
   it('loads once: a second call loads nothing, changes no row count, and still returns the people', async () => {
     expect(first.loaded).toBe(true);
     const lines: string[] = [];
-    const second = await loadDemoData(db, (line) => lines.push(line), now);
+    const second = await loadDemoData(db, (line) => lines.push(line), now, { publicKeys: true });
     expect(second.loaded).toBe(false);
     expect(second.people).toEqual(first.people);
     expect(await rowCounts(db)).toEqual(countsAfterFirstLoad);

@@ -11,11 +11,13 @@ import { call, startStack, type Stack } from './support/stack';
 let stack: Stack;
 let requester: TestPerson;
 let assetManager: TestPerson;
+let processOwner: TestPerson;
 
 beforeAll(async () => {
   stack = await startStack();
   requester = await createPerson(stack.database.db, ['requester'], 'Mira Metrics');
   assetManager = await createPerson(stack.database.db, ['asset_manager'], 'Ada Asset');
+  processOwner = await createPerson(stack.database.db, ['process_owner'], 'Otto Owner');
 });
 
 afterAll(async () => {
@@ -23,7 +25,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<{ status: number; contentType: string | null; text: string }> {
-  const res = await fetch(`${stack.baseUrl}/metrics`);
+  const res = await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${processOwner.apiKey}` } });
   return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
 }
 
@@ -40,7 +42,7 @@ async function costCentre(db: Knex): Promise<string> {
 }
 
 describe('GET /metrics on the API', () => {
-  it('is public Prometheus text and labels HTTP latency by route pattern, not by URL', async () => {
+  it('is Prometheus text for process owners and labels HTTP latency by route pattern, not by URL', async () => {
     expect((await call(stack, undefined, 'GET', '/healthz')).status).toBe(200);
     expect((await call(stack, undefined, 'GET', '/no/such/route/42')).status).toBe(404);
     expect((await call(stack, requester.apiKey, 'GET', '/change-models')).status).toBe(200);

@@ -50,6 +50,13 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261127001900_ci_dependants_index': { tables: [] },
   '20261127002000_process_sla_order_index': { tables: [] },
   '20261129000100_submissions': { tables: ['submissions'] },
+  '20261129001000_process_attention': { tables: ['process_attention'], sequences: ['process_attention_id_seq'], functions: ['processes_attention_from_steps'] },
+  '20261129002000_idempotency_keys': { tables: ['idempotency_keys'] },
+  '20261129002100_purchase_total_until_priced': { tables: [] },
+  '20261129003000_web_sessions': { tables: ['web_sessions'], functions: ['end_sessions_of_deactivated_person'] },
+  '20261129003100_rate_limits': { tables: ['rate_limits'] },
+  '20261129004000_email_outbox': { tables: [], functions: ['email_log_announce_queued'] },
+  '20261129005000_serial_numbers_unique_whatever_the_case': { tables: [] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -189,6 +196,11 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('submissions').insert({
     requester_id: requester, idempotency_key: 'submission-test', process: 'procurement', subject_id: request.id, number: 'PR0009999', workflow_id: 'purchase:PR0009999',
   });
+  await db('idempotency_keys').insert({ caller_id: requester, idempotency_key: 'submission-test', request_fingerprint: 'f'.repeat(64) });
+
+  await db('web_sessions').insert({ id_hash: 'session-test', person_id: requester, csrf: 'csrf-test', expires_at: '2026-01-01T08:00:00Z' });
+  await db('rate_limits').insert({ key: 'auth-failures:192.0.2.1', points: 1, expire: Date.parse('2026-01-01T00:15:00Z') });
+  await db('process_attention').insert({ idempotency_key: 'attention-test', workflow_id: 'change:CHG0009999', step: 'assess', reason: 'connection refused' });
 
   await db('audit_log').insert({
     idempotency_key: 'audit-test', actor: 'system:test', subject_type: 'change_request', subject_id: change.id, action: 'created', to_state: 'new',

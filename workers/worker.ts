@@ -22,6 +22,12 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     activities: setup.activities,
+    // Activities heartbeat every second (activities/failures.ts); sending them that often keeps a
+    // live activity well inside its heartbeat timeout on a busy machine.
+    maxHeartbeatThrottleInterval: '1 second',
+    // A workflow cached on a worker that died waits this long on that worker's queue before any
+    // worker takes it: seconds, not the default ten, so a killed worker holds nothing up for long.
+    stickyQueueScheduleToStartTimeout: '2 seconds',
     ...setup.workflows,
     ...setup.tuning,
     ...(setup.metrics ? { interceptors: { activity: [activityMetricsInterceptor(setup.metrics)] } } : {}),

@@ -7,7 +7,7 @@ import { isActivePerson } from '../../model/directory';
 import type { Database } from '../../platform/database';
 import { approverFromLink, decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
-import { HttpError, badRequest, forbidden, notFound } from '../errors';
+import { HttpError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { approvalLinkErrorPage, approvalLinkPage } from '../web/approval-page';
@@ -64,7 +64,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
 
   routes.add(
     {
-      method: 'post', path: '/approvals/:approvalId', tag: 'approvals', access: 'public',
+      method: 'post', path: '/approvals/:approvalId', tag: 'approvals', access: 'public', rateLimit: 'linkDecisions',
       summary: 'The approval page\'s form: decide with the link\'s token (HTML answer)',
       params: approvalParams,
       responses: { 200: 'an HTML page with the result', 403: 'forged or altered link, or not yours', 409: 'already decided', 410: 'expired link' },
@@ -85,7 +85,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
 
   routes.add(
     {
-      method: 'post', path: '/approvals/:approvalId/decision', tag: 'approvals', access: 'public',
+      method: 'post', path: '/approvals/:approvalId/decision', tag: 'approvals', access: 'public', rateLimit: 'linkDecisions',
       summary: 'Decide with an approval link\'s token (JSON); the token stands for the approver',
       params: approvalParams,
       body: z.strictObject({ token: z.string().max(2000), ...decisionFields }),
@@ -145,13 +145,15 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       method: 'delete', path: '/delegations/:id', tag: 'approvals', access: 'authenticated',
       summary: 'End a delegation I gave, now',
       params: z.object({ id: z.uuid() }),
-      responses: { 200: 'the delegation ended', 403: 'not yours', 404: 'no such delegation' },
+      responses: { 200: 'the delegation ended', 403: 'not yours', 404: 'no such delegation', 409: 'it has ended already (delegation_ended): nothing was changed' },
     },
     async ({ params, principal }) => {
       const delegation = await findDelegation(db, params.id);
       if (!delegation) throw notFound(`no delegation ${params.id}`);
       if (delegation.delegatorId !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden('only the person who delegated can end it');
-      await endDelegation(db, params.id);
+      if (!(await endDelegation(db, params.id))) {
+        throw conflict('delegation_ended', 'this delegation has ended already; nothing was changed');
+      }
       return { id: params.id, ended: true };
     },
   );

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
@@ -11,6 +10,8 @@ import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, transitionRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandRequestId } from '../idempotency';
+import { commandWithinDeadline } from '../workflow-calls';
 
 export interface AssetRouteDeps {
   db: Database;
@@ -111,15 +112,16 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       if (body.assignedToId && !(await isActivePerson(db, body.assignedToId))) {
         throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
       }
-      const requestId = req.get('idempotency-key') ?? randomUUID();
-      const outcome = await temporal.workflow.executeUpdateWithStart(transitionUpdate, {
-        args: [{ ...body, requestedBy: principal.email, requestId }],
-        updateId: requestId,
-        startWorkflowOperation: new WithStartWorkflowOperation(
-          'assetLifecycleWorkflow',
-          lifecycleStartOptions(asset, { taskQueue, reminders }),
-        ),
-      });
+      const requestId = await commandRequestId(db, principal.id, req, asset.id);
+      const outcome = await commandWithinDeadline(temporal, `moving ${asset.assetTag}`, () =>
+        temporal.workflow.executeUpdateWithStart(transitionUpdate, {
+          args: [{ ...body, requestedBy: principal.email, requestId }],
+          updateId: requestId,
+          startWorkflowOperation: new WithStartWorkflowOperation(
+            'assetLifecycleWorkflow',
+            lifecycleStartOptions(asset, { taskQueue, reminders }),
+          ),
+        }));
       return { outcome, asset: await findAsset(db, asset.id) };
     },
   );

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
 import { CHANGE_TYPES } from '../../domain/change-impact';
 import { CHANGE_STATES } from '../../domain/change-request';
+import { amountBeyondBound } from '../../domain/money';
+import { segregationRefusal } from '../../domain/segregation';
 import { findApproval } from '../../model/approvals';
 import {
   changeDetail,
@@ -34,10 +35,12 @@ import {
 import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
 import { decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
-import { badRequest, forbidden, notFound } from '../errors';
+import { badRequest, forbidden, notFound, segregationRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandRequestId } from '../idempotency';
 import { answerSubmission, submit } from '../submissions';
+import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 export interface ChangeRouteDeps {
   db: Database;
@@ -50,17 +53,31 @@ export interface ChangeRouteDeps {
 const minor = z.number().int().min(0).max(1e13);
 const instant = z.iso.datetime({ offset: true });
 
+/** A scope names each CI, asset and product once: a repeat says two things about one item, and the scope tables key on it. */
+function eachOnce<T>(keyOf: (item: T) => string, field?: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const key = keyOf(item);
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: field ? [index, field] : [index], message: `${key} is named more than once` });
+      seen.add(key);
+    });
+  };
+}
+
 const scopeFields = {
   title: z.string().trim().min(3).max(200),
   description: z.string().max(10_000),
-  affectedCiIds: z.array(z.uuid()).min(1).max(500).describe('the configuration items the change touches'),
+  affectedCiIds: z.array(z.uuid()).min(1).max(500).superRefine(eachOnce((id: string) => id)).describe('the configuration items the change touches'),
   assetActions: z
     .array(z.strictObject({ assetId: z.uuid(), toState: z.enum(ASSET_STATES), toSubstate: z.enum([...IN_STOCK_SUBSTATES, ...RETIREMENT_REASONS]).optional() }))
     .max(200)
+    .superRefine(eachOnce((action: { assetId: string }) => action.assetId, 'assetId'))
     .describe('lifecycle transitions to run when the change succeeds'),
   licenceChanges: z
     .array(z.strictObject({ productId: z.uuid(), installsAdded: z.number().int().min(0).max(100_000), installsRemoved: z.number().int().min(0).max(100_000) }))
     .max(100)
+    .superRefine(eachOnce((change: { productId: string }) => change.productId, 'productId'))
     .describe('software installs the change adds or removes'),
   plannedStart: instant.nullable(),
   plannedEnd: instant.nullable(),
@@ -98,6 +115,8 @@ const createChangeBody = z
     if (v.type !== 'standard' && v.changeModelId) ctx.addIssue({ code: 'custom', path: ['changeModelId'], message: 'only standard changes follow a model' });
     if (v.type !== 'standard' && !v.title) ctx.addIssue({ code: 'custom', path: ['title'], message: 'required' });
     windowCheck({ plannedStart: v.plannedStart ?? null, plannedEnd: v.plannedEnd ?? null }, ctx);
+    const costs = amountBeyondBound(v.oneOffCostMinor + v.recurringCostMinor, v.currency, 'the one-off and recurring costs together');
+    if (costs) ctx.addIssue({ code: 'custom', path: ['recurringCostMinor'], message: costs });
   });
 
 const reviseScopeBody = z
@@ -145,15 +164,9 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
   function requireRequesterOrOverseer(principal: Principal, row: ChangeRow, what: string): void {
     if (row.requester_id !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden(`only the requester or a process owner can ${what}`);
   }
-  async function liveStatus(row: ChangeRow): Promise<ChangeStatus | null> {
-    try {
-      return await temporal.workflow.getHandle(row.workflow_id).query(changeStatusQuery);
-    } catch {
-      return null;
-    }
-  }
+  const liveStatus = (row: ChangeRow) => liveStatusWithinDeadline<ChangeStatus>(temporal, () => temporal.workflow.getHandle(row.workflow_id).query(changeStatusQuery));
   const handle = (row: ChangeRow) => temporal.workflow.getHandle(row.workflow_id);
-  const updateId = (req: { get(name: string): string | undefined }) => req.get('idempotency-key') ?? randomUUID();
+  const command = <T>(row: ChangeRow, what: string, send: () => Promise<T>) => commandWithinDeadline(temporal, `${what} ${row.number}`, send);
 
   routes.add(
     {
@@ -186,9 +199,9 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
         oneOffCostMinor: body.oneOffCostMinor,
         recurringCostMinor: body.recurringCostMinor,
       };
-      const submitted = await submit({ db, processStates }, {
+      const submitted = await submit({ db, temporal, processStates }, {
         requesterId: principal.id,
-        idempotencyKey: req.get('idempotency-key'),
+        req,
         process: CHANGE_PROCESS,
         reserveNumber: () => reserveChangeNumber(db),
         workflowIdOf: changeWorkflowId,
@@ -233,8 +246,8 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     },
     async ({ params, principal }) => {
       const row = await loadVisibleChange(params.id, principal);
-      const [detail, status] = await Promise.all([changeDetail(db, row), liveStatus(row)]);
-      return { ...detail, status };
+      const [detail, live] = await Promise.all([changeDetail(db, row), liveStatus(row)]);
+      return { ...detail, ...live };
     },
   );
 
@@ -249,9 +262,13 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     async ({ params, body, principal, req }) => {
       const row = await loadChange(params.id);
       requireRequesterOrOverseer(principal, row, 'change the scope');
+      const costs = amountBeyondBound(
+        (body.oneOffCostMinor ?? row.one_off_cost_minor) + (body.recurringCostMinor ?? row.recurring_cost_minor), row.currency, 'the one-off and recurring costs together');
+      if (costs) throw badRequest(`recurringCostMinor: ${costs}`, [{ path: 'recurringCostMinor', message: costs }]);
       await checkReferences(db, body);
-      const requestId = updateId(req);
-      return handle(row).executeUpdate(reviseScopeUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId });
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'revising the scope of', () =>
+        handle(row).executeUpdate(reviseScopeUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
     },
   );
 
@@ -266,8 +283,9 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     async ({ params, body, principal, req }) => {
       const row = await loadChange(params.id);
       requireRequesterOrOverseer(principal, row, 'cancel it');
-      const requestId = updateId(req);
-      return handle(row).executeUpdate(cancelUpdate, { args: [{ actorEmail: principal.email, reason: body.reason, requestId }], updateId: requestId });
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'cancelling', () =>
+        handle(row).executeUpdate(cancelUpdate, { args: [{ actorEmail: principal.email, reason: body.reason, requestId }], updateId: requestId }));
     },
   );
 
@@ -311,8 +329,11 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     },
     async ({ params, body, principal, req }) => {
       const row = await loadChange(params.id);
-      const requestId = updateId(req);
-      return handle(row).executeUpdate(implementationUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId });
+      const sod = segregationRefusal('implementation', principal.id, row.requester_id);
+      if (sod) throw segregationRefused(sod);
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'recording the implementation of', () =>
+        handle(row).executeUpdate(implementationUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
     },
   );
 
@@ -326,8 +347,11 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     },
     async ({ params, body, principal, req }) => {
       const row = await loadChange(params.id);
-      const requestId = updateId(req);
-      return handle(row).executeUpdate(reviewUpdate, { args: [{ notes: body.notes, actorEmail: principal.email, requestId }], updateId: requestId });
+      const sod = segregationRefusal('review', principal.id, row.requester_id);
+      if (sod) throw segregationRefused(sod);
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'recording the review of', () =>
+        handle(row).executeUpdate(reviewUpdate, { args: [{ notes: body.notes, actorEmail: principal.email, requestId }], updateId: requestId }));
     },
   );
 

@@ -1,32 +1,62 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { readMailbox } from '../../platform/mail-sink';
+import type { RateLimit } from '../../platform/rate-limits';
+import { authenticate, hasAnyRole, webSessionOf } from '../auth';
+import { forbidden } from '../errors';
 import type { RouteRegistry } from '../routes-registry';
 import { sendHtml } from '../web/html';
 import { mailboxPage } from '../web/mailbox-page';
+import { errorPage } from '../web/views';
 
-/** The local SMTP sink's messages, for a newcomer running the embedded demo without a mail account. */
+/*
+ * The local SMTP sink's messages, for a newcomer running the embedded demo without a mail account.
+ * Mounted only when the embedded demo runs the sink (MAILBOX_DIR, set by npm start), and only for
+ * admins: the messages hold every live approval link, and a link is the approver's vote.
+ */
+
+const ADMINS_ONLY = 'the local mail sink is shown to admins only: its messages hold other people\'s approval links';
+
+const query = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+/** GET /dev/mail.json, for an admin's API key. */
 export function registerDevMailboxRoutes(routes: RouteRegistry, mailboxDir: string): void {
-  const query = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
-
   routes.add(
     {
-      method: 'get', path: '/dev/mail.json', tag: 'development', access: 'public',
+      method: 'get', path: '/dev/mail.json', tag: 'development', access: ['admin'],
       summary: 'Messages received by the local SMTP sink, newest first (embedded demo only)',
       query,
-      responses: { 200: 'the messages' },
+      responses: { 200: 'the messages', 401: 'no valid API key', 403: 'not an admin' },
     },
     async ({ query: { limit } }) => ({ items: readMailbox(mailboxDir, limit) }),
   );
+}
 
-  routes.add(
-    {
-      method: 'get', path: '/dev/mail', tag: 'development', access: 'public',
-      summary: 'The local SMTP sink as a web page (embedded demo only)',
-      query,
-      responses: { 200: 'an HTML page' },
-    },
-    async ({ query: { limit }, res }) => {
-      sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, limit)));
-    },
-  );
+export interface DevMailboxPageDeps {
+  db: Knex;
+  mailboxDir: string;
+  /** Failed API keys count here, as on every route. */
+  authFailures: RateLimit;
+}
+
+/**
+ * GET /dev/mail: the same messages as a page, for an admin signed in to the web UI (or sending an
+ * admin's API key). Anyone else signed in is refused; a visitor is sent to sign in first.
+ */
+export function devMailboxPage({ db, mailboxDir, authFailures }: DevMailboxPageDeps): Router {
+  const router = Router();
+  router.get('/dev/mail', async (req: Request, res: Response, next: NextFunction) => {
+    const parsed = query.safeParse(req.query);
+    if (!parsed.success) return next(parsed.error);
+    if (req.get('authorization')) {
+      if (!hasAnyRole(await authenticate(db, req, authFailures), ['admin'])) throw forbidden(ADMINS_ONLY);
+      return sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit)));
+    }
+    const user = (await webSessionOf(db, req))?.user;
+    if (!user) return res.redirect(303, `/ui/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+    if (!hasAnyRole(user, ['admin'])) return sendHtml(res, 403, errorPage(undefined, 'Admins only', ADMINS_ONLY));
+    sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit)));
+  });
+  return router;
 }

@@ -1,6 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { pingDatabase, type Database } from '../../platform/database';
 import type { RouteRegistry } from '../routes-registry';
+import { temporalAnswers } from '../workflow-calls';
+
+/** Each probe's bound, so that /healthz answers within 2 s whatever is down. */
+const PROBE_TIMEOUT_MS = 1_500;
 
 async function probe(check: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; error?: string }> {
   try {
@@ -20,8 +24,10 @@ export function registerHealthRoutes(routes: RouteRegistry, db: Database, tempor
     },
     async ({ res }) => {
       const [postgres, temporalStatus] = await Promise.all([
-        probe(() => pingDatabase(db)),
-        probe(() => temporal.connection.workflowService.getSystemInfo({})),
+        probe(() => pingDatabase(db, PROBE_TIMEOUT_MS)),
+        probe(async () => {
+          if (!(await temporalAnswers(temporal, PROBE_TIMEOUT_MS))) throw new Error(`Temporal did not answer within ${PROBE_TIMEOUT_MS} ms`);
+        }),
       ]);
       const healthy = postgres.status === 'up' && temporalStatus.status === 'up';
       res.status(healthy ? 200 : 503);

@@ -17,10 +17,12 @@ import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
 import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
+import { retryStalledStepUpdate } from '../../workflows/attention/contract';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
-import { badRequest, forbidden, notFound } from '../errors';
+import { badRequest, forbidden, notFound, serviceUnavailable } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -35,6 +37,7 @@ export const listProcessesQuery = pageQuery.extend({
   costCentre: z.string().trim().min(1).max(32).optional().describe('cost centre code'),
   service: z.uuid().optional().describe('id of a business service a change reaches'),
   q: z.string().trim().min(1).max(100).optional().describe('business number prefix or words of the title'),
+  needsAttention: flag.optional().describe('true: a step ran out of retries and waits to be tried again; false: none'),
   sort: z.enum(PROCESS_SORTS).default('newest'),
 });
 
@@ -56,6 +59,7 @@ export async function processFiltersFor(db: Database, principal: Principal, quer
     open: query.open,
     serviceId: query.service,
     q: query.q,
+    needsAttention: query.needsAttention,
   };
   if (query.costCentre) {
     const costCentre = await findCostCentreByCode(db, query.costCentre);
@@ -75,7 +79,7 @@ const processQuery = z.object({
   waitFor: z
     .string().trim().regex(/^[a-z_]+(,[a-z_]+)*$/, 'comma-separated states, e.g. implement,closed').optional()
     .describe('answer once the process is in one of these states (include the final one, e.g. implement,closed), or after waitSeconds'),
-  waitSeconds: z.coerce.number().int().min(1).max(60).default(20).describe('how long waitFor may hold the request'),
+  waitSeconds: z.coerce.number().int().min(1).max(60).default(20).describe('how long waitFor may hold the request (the API holds it 30 s at most: ask again)'),
 });
 
 export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, processStates }: { db: Database; temporal: Client; processStates: ProcessStateWatcher }): void {
@@ -105,7 +109,10 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, pro
       summary: 'One process: its row, the live state from the workflow, the approvals and the timeline of events and emails; waitFor holds the answer until it reaches a state',
       params: z.object({ workflowId: z.string().min(3).max(100).describe('e.g. change:CHG0001001, purchase:PR0001001, asset:AST0001001') }),
       query: processQuery,
-      responses: { 200: 'the process', 400: 'bad waitFor', 403: 'not yours to see', 404: 'no such process' },
+      responses: {
+        200: 'the process', 400: 'bad waitFor', 403: 'not yours to see', 404: 'no such process',
+        503: 'waitFor: as many requests as this API holds are waiting already; ask again after Retry-After',
+      },
     },
     async ({ params, query, principal }) => {
       let process = await findProcess(db, params.workflowId);
@@ -116,15 +123,32 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, pro
       const states = query.waitFor?.split(',');
       if (states && !states.includes(process.state)) {
         const { workflowId } = process;
-        await processStates.waitFor(workflowId, states, query.waitSeconds * 1000, () => processState(db, workflowId));
+        const waited = await processStates.waitFor(workflowId, states, query.waitSeconds * 1000, () => processState(db, workflowId));
+        // Answering at once with a state not asked for would have the caller ask again at once: it waits instead.
+        if (waited === 'refused') throw serviceUnavailable('too many requests are waiting for a process state on this API; ask again shortly', 2);
         process = (await findProcess(db, workflowId))!;
         approvals = await approvalsOf(db, process.subjectId);
       }
       const [live, timeline] = await Promise.all([
-        temporal.workflow.getHandle(process.workflowId).query(STATUS_QUERIES[process.process] as never).catch(() => null),
+        liveStatusWithinDeadline(temporal, () => temporal.workflow.getHandle(process!.workflowId).query(STATUS_QUERIES[process!.process] as never)),
         processTimeline(db, process.workflowId, process.subjectId),
       ]);
-      return { process, live, approvals, timeline };
+      return { process, live: live.status, ...(live.statusUnavailable ? { liveUnavailable: live.statusUnavailable } : {}), approvals, timeline };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/processes/:workflowId/retry', tag: 'processes', access: ['process_owner', 'admin'],
+      summary: 'Try again at once the step of a process that needs attention (its retries ran out), once its cause is fixed',
+      params: z.object({ workflowId: z.string().min(3).max(100).describe('e.g. change:CHG0001001, purchase:PR0001001') }),
+      responses: { 200: 'the step is being tried again', 404: 'no such process', 409: 'nothing in the process waits for a retry, or it has finished' },
+    },
+    async ({ params, principal }) => {
+      const process = await findProcess(db, params.workflowId);
+      if (!process) throw notFound(`no process ${params.workflowId}`);
+      return commandWithinDeadline(temporal, 'retrying the stalled step', () =>
+        temporal.workflow.getHandle(process.workflowId).executeUpdate(retryStalledStepUpdate, { args: [{ actorEmail: principal.email }] }));
     },
   );
 }

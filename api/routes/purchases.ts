@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { PURCHASE_STATES, type PurchaseLineSubmission, type PurchaseSubmission } from '../../domain/procurement';
+import { PURCHASE_STATES, checkReceipt, submittedAmountIssues, type PurchaseLineSubmission, type PurchaseSubmission } from '../../domain/procurement';
+import { segregationRefusal } from '../../domain/segregation';
 import { findApproval } from '../../model/approvals';
 import { findCostCentreByCode } from '../../model/directory';
 import {
@@ -31,10 +31,12 @@ import {
 import type { purchaseRequestWorkflow } from '../../workflows/purchase-request/workflow';
 import { decideApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole, maySeeRequest } from '../auth';
-import { badRequest, forbidden, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound, segregationRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandRequestId } from '../idempotency';
 import { answerSubmission, submit } from '../submissions';
+import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 export interface PurchaseRouteDeps {
   db: Database;
@@ -62,13 +64,17 @@ const lineBody = z
     if (!catalogue && l.quotedUnitPriceMinor === undefined) ctx.addIssue({ code: 'custom', path: ['quotedUnitPriceMinor'], message: 'give the quoted unit price of an item that is not in the catalogue' });
   });
 
-const createBody = z.strictObject({
-  costCentre: z.string().trim().min(1).max(32).describe('cost centre code that pays'),
-  justification: z.string().trim().min(3).max(5000),
-  programme: z.string().trim().min(1).max(200).optional().describe('portfolio programme (COBIT BAI01)'),
-  currency: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
-  lines: z.array(lineBody).min(1).max(100),
-});
+const createBody = z
+  .strictObject({
+    costCentre: z.string().trim().min(1).max(32).describe('cost centre code that pays'),
+    justification: z.string().trim().min(3).max(5000),
+    programme: z.string().trim().min(1).max(200).optional().describe('portfolio programme (COBIT BAI01)'),
+    currency: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
+    lines: z.array(lineBody).min(1).max(100),
+  })
+  .superRefine((b, ctx) => {
+    for (const issue of submittedAmountIssues(b.lines, b.currency)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 const receiptBody = z.strictObject({
   lines: z
@@ -118,14 +124,14 @@ async function resolveLines(db: Database, lines: z.output<typeof lineBody>[]): P
 export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRouteDeps): void {
   const { db, temporal, processStates, taskQueue } = deps;
   const handle = (row: { workflow_id: string }) => temporal.workflow.getHandle(row.workflow_id);
-  const requestIdOf = (req: { get(name: string): string | undefined }) => req.get('idempotency-key') ?? randomUUID();
+  const command = <T>(row: { number: string }, what: string, send: () => Promise<T>) => commandWithinDeadline(temporal, `${what} ${row.number}`, send);
 
   async function detail(row: { id: string; workflow_id: string }) {
-    const [request, status] = await Promise.all([
+    const [request, live] = await Promise.all([
       purchaseDetail(db, row.id),
-      handle(row).query(purchaseStatusQuery).catch((): PurchaseStatus | null => null),
+      liveStatusWithinDeadline<PurchaseStatus>(temporal, () => handle(row).query(purchaseStatusQuery)),
     ]);
-    return { ...request, status };
+    return { ...request, ...live };
   }
 
   routes.add(
@@ -149,9 +155,9 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
         currency: body.currency,
         lines: await resolveLines(db, body.lines),
       };
-      const submitted = await submit({ db, processStates }, {
+      const submitted = await submit({ db, temporal, processStates }, {
         requesterId: principal.id,
-        idempotencyKey: req.get('idempotency-key'),
+        req,
         process: PURCHASE_PROCESS,
         reserveNumber: () => reservePurchaseNumber(db),
         workflowIdOf: purchaseWorkflowId,
@@ -215,7 +221,9 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     async ({ params, body, principal, req }) => {
       const row = await findRequest(db, params.id);
       if (row.requester_id !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden('only the requester or a process owner can cancel it');
-      return handle(row).executeUpdate(cancelPurchaseUpdate, { args: [{ actorEmail: principal.email, reason: body.reason }], updateId: requestIdOf(req) });
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'cancelling', () =>
+        handle(row).executeUpdate(cancelPurchaseUpdate, { args: [{ actorEmail: principal.email, reason: body.reason }], updateId: requestId }));
     },
   );
 
@@ -230,7 +238,9 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     async ({ params, body, principal, req }) => {
       const row = await findRequest(db, params.id);
       if (row.requester_id !== principal.id) throw forbidden('only the requester answers a licence reuse offer');
-      return handle(row).executeUpdate(answerReuseOfferUpdate, { args: [{ actorEmail: principal.email, accept: body.accept }], updateId: requestIdOf(req) });
+      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
+      return command(row, 'answering the licence reuse offer of', () =>
+        handle(row).executeUpdate(answerReuseOfferUpdate, { args: [{ actorEmail: principal.email, accept: body.accept }], updateId: requestId }));
     },
   );
 
@@ -266,11 +276,19 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     },
     async ({ params, body, principal, req }) => {
       const order = await findOrder(params.id);
-      const requestId = requestIdOf(req);
-      return handle(order).executeUpdate(recordReceiptUpdate, {
-        args: [{ purchaseOrderId: order.id, receivedById: principal.id, actorEmail: principal.email, requestId, lines: body.lines }],
-        updateId: requestId,
-      });
+      const sod = segregationRefusal('receipt', principal.id, order.requester_id);
+      if (sod) throw segregationRefused(sod);
+      // A cancelled order never changes and never received anything (so no receipt on it is a retry
+      // to answer): refuse from its row, without asking a workflow that may have finished (which could
+      // only say so, not why). A completed order still answers retries of its receipts through the workflow.
+      const cancelled = order.state === 'cancelled' && checkReceipt({ orderState: order.state, lines: [], receipt: body.lines, knownSerials: [] });
+      if (cancelled) throw conflict('receipt_refused', cancelled.message, { rule: cancelled.rule, ...cancelled.details });
+      const requestId = await commandRequestId(db, principal.id, req, order.workflow_id);
+      return command(order, 'recording a receipt on', () =>
+        handle(order).executeUpdate(recordReceiptUpdate, {
+          args: [{ purchaseOrderId: order.id, receivedById: principal.id, actorEmail: principal.email, requestId, lines: body.lines }],
+          updateId: requestId,
+        }));
     },
   );
 
@@ -284,10 +302,12 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
     },
     async ({ params, body, principal, req }) => {
       const order = await findOrder(params.id);
-      return handle(order).executeUpdate(cancelOrderUpdate, {
-        args: [{ actorEmail: principal.email, purchaseOrderId: order.id, reason: body.reason }],
-        updateId: requestIdOf(req),
-      });
+      const requestId = await commandRequestId(db, principal.id, req, order.workflow_id);
+      return command(order, 'cancelling', () =>
+        handle(order).executeUpdate(cancelOrderUpdate, {
+          args: [{ actorEmail: principal.email, purchaseOrderId: order.id, reason: body.reason }],
+          updateId: requestId,
+        }));
     },
   );
 }

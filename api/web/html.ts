@@ -4,7 +4,8 @@
  * page part built with it), so text from people or the database cannot become markup. The page
  * shell accepts only SafeHtml, and `sendHtml` sends it with the security headers.
  */
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
+import helmet from 'helmet';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -74,17 +75,62 @@ export function trustedHtml(markup: string): SafeHtml {
 // The page shell and sending it
 // ---------------------------------------------------------------------------------------------
 
+type CspDirectives = Record<string, string[]>;
+
 /**
- * Sent with every HTML page: no scripts or outside resources at all, forms post only here, no
- * framing, no caching (the pages carry CSRF tokens and approval links' tokens), no sniffing, and
- * no full URL (with a token) in the Referer of a link to another site.
+ * The pages' policy: no scripts or outside resources at all, forms post only here, no framing
+ * (frame-ancestors, and X-Frame-Options for browsers that predate it).
  */
+export const PAGE_CSP: CspDirectives = {
+  defaultSrc: ["'none'"],
+  styleSrc: ["'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+/** Swagger UI at /docs runs its own scripts and styles, served from /docs itself; still nothing from elsewhere and no framing. */
+export const DOCS_CSP: CspDirectives = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const cspHeader = (directives: CspDirectives) => Object.entries(directives).map(([name, values]) => `${kebab(name)} ${values.join(' ')}`).join('; ');
+
+/**
+ * Every answer of the app carries these (helmet's set, with our policy): pages hold CSRF tokens,
+ * approval links' tokens and personal data, so nothing is cached and no URL leaves in a Referer;
+ * nothing is sniffed into another type. A CSP on JSON costs nothing and covers error answers too.
+ */
+export function securityHeaders(csp: CspDirectives = PAGE_CSP): RequestHandler {
+  const helmetHeaders = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: csp },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  return (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    helmetHeaders(req, res, next);
+  };
+}
+
+/** What sendHtml sets on a page itself, so that a page is safe even where no middleware ran. */
 export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy': cspHeader(PAGE_CSP),
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'same-origin',
+  'Referrer-Policy': 'no-referrer',
 };
 
 /** Answers with a page: the status, the security headers, and the markup. */

@@ -12,7 +12,9 @@ import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTim
 import type { Database } from '../../platform/database';
 import type { Logger } from '../../platform/logger';
 import { decideApproval } from '../approval-decisions';
-import { maySeeRequest, principalByApiKey, principalById, type Principal } from '../auth';
+import { deleteExpiredWebSessions, deleteWebSession, insertWebSession } from '../../model/web-sessions';
+import type { RateLimits } from '../../platform/rate-limits';
+import { OVERSEERS, clientOf, hasAnyRole, maySeeRequest, principalByApiKey, principalById, refuseWhileLimited, webSessionOf, type Principal, type Role, type WebSignedIn } from '../auth';
 import { toHttpError } from '../errors';
 import { listProcessesQuery, processFiltersFor } from '../routes/processes';
 import {
@@ -28,8 +30,6 @@ import {
   parseCookies,
   setCookieHeader,
   verifyPreSession,
-  verifySession,
-  type SessionClaims,
 } from './session';
 import {
   dashboardPage,
@@ -64,12 +64,11 @@ export interface WebUiDeps {
   demoSignIn?: boolean;
   /** An https public URL makes the cookies Secure even behind a proxy that speaks http to us. */
   publicUrl?: string;
+  /** Failed sign-ins count against the same per-address limit as failed API keys. */
+  rateLimits: RateLimits;
 }
 
-interface SignedIn {
-  user: Principal;
-  session: SessionClaims;
-}
+type SignedIn = WebSignedIn;
 
 const uuid = z.uuid();
 const isUuid = (value: unknown): value is string => typeof value === 'string' && uuid.safeParse(value).success;
@@ -79,6 +78,27 @@ const INBOX_PAGE = 50;
 const STATES = [...new Set<string>([...CHANGE_STATES, ...PURCHASE_STATES, ...ASSET_STATES])];
 
 const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { change: 'change_request', procurement: 'purchase_request' };
+
+/** Who may open a web UI page: anyone (signing in), anyone signed in, or holders of one of these roles. */
+export type WebAccess = 'public' | 'signed_in' | readonly Role[];
+
+/**
+ * Every route of the web UI with who may use it, for test/authorisation-matrix.test.ts, which
+ * also checks that the routes mounted are exactly these. Without a session a page sends the
+ * browser to sign in (303); a page for other roles answers 403.
+ */
+export const WEB_UI_ROUTES: readonly { method: 'get' | 'post'; path: string; access: WebAccess }[] = [
+  { method: 'get', path: '/sign-in', access: 'public' },
+  { method: 'post', path: '/sign-in', access: 'public' },
+  { method: 'post', path: '/sign-out', access: 'signed_in' },
+  { method: 'get', path: '/sign-out', access: 'signed_in' },
+  { method: 'get', path: '/', access: OVERSEERS },
+  { method: 'get', path: '/processes', access: 'signed_in' },
+  { method: 'get', path: '/processes/:workflowId', access: 'signed_in' },
+  { method: 'get', path: '/inbox', access: 'signed_in' },
+  { method: 'post', path: '/inbox/:approvalId', access: 'signed_in' },
+  { method: 'get', path: '/my-requests', access: 'signed_in' },
+];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
 function str(value: unknown): string | undefined {
@@ -91,7 +111,8 @@ const landing = (next: string, user: Principal) => (!next || (next === '/ui' && 
 
 /**
  * The web UI under /ui: server-rendered pages on the same model and rules as the JSON API,
- * signed in with a signed session cookie, every POST form protected by the session's CSRF token.
+ * signed in with a server-side session (the cookie carries its random id), every POST form
+ * protected by the session's CSRF token.
  */
 export function createWebUi(deps: WebUiDeps): Router {
   const { db, temporal } = deps;
@@ -101,17 +122,12 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   const html = (res: Response, status: number, body: SafeHtml) => sendHtml(res, status, body);
 
-  async function signedIn(req: Request): Promise<SignedIn | undefined> {
-    const check = verifySession(keys, parseCookies(req.headers.cookie)[SESSION_COOKIE]);
-    if (!check.ok || !isUuid(check.claims.personId)) return undefined;
-    const user = await principalById(db, check.claims.personId);
-    return user ? { user, session: check.claims } : undefined;
-  }
+  const signedIn = (req: Request): Promise<SignedIn | undefined> => webSessionOf(db, req);
 
   async function context(res: Response, current: NavItem): Promise<ViewContext> {
     const { user, session } = res.locals.web as SignedIn;
     const inboxCount = await countOpenApprovals(db, user.id);
-    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir, current, inboxCount, now: Date.now() };
+    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir && hasAnyRole(user, ['admin']), current, inboxCount, now: Date.now() };
     res.locals.ctx = ctx;
     return ctx;
   }
@@ -158,7 +174,16 @@ export function createWebUi(deps: WebUiDeps): Router {
     const personId = str(body.personId);
     let user: Principal | undefined;
     if (apiKey) {
+      try {
+        await refuseWhileLimited(deps.rateLimits.authFailures, req);
+      } catch (error) {
+        const limited = toHttpError(error)!;
+        res.set('Retry-After', String(limited.retryAfterSeconds));
+        await renderSignIn(req, res, 429, next, { kind: 'error', text: `Too many failed sign-ins from your address: try again in ${limited.retryAfterSeconds} seconds.` });
+        return;
+      }
       user = await principalByApiKey(db, apiKey);
+      if (!user) await deps.rateLimits.authFailures.take(clientOf(req));
     } else if (personId && deps.demoSignIn && isUuid(personId)) {
       user = (await isDemoPerson(db, personId)) ? await principalById(db, personId) : undefined;
     } else if (personId) {
@@ -174,8 +199,10 @@ export function createWebUi(deps: WebUiDeps): Router {
       });
       return;
     }
-    const { cookie } = newSession(keys, user.id);
-    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, cookie, { secure: secure(req), maxAgeMs: SESSION_TTL_MS }));
+    const session = newSession();
+    await deleteExpiredWebSessions(db);
+    await insertWebSession(db, { idHash: session.idHash, personId: user.id, csrf: session.csrf, expiresAt: session.expiresAt });
+    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, session.id, { secure: secure(req), maxAgeMs: SESSION_TTL_MS }));
     res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, '', { secure: secure(req), path: '/ui', maxAgeMs: 0 }));
     res.redirect(303, landing(next, user));
   });
@@ -209,7 +236,8 @@ export function createWebUi(deps: WebUiDeps): Router {
     next();
   });
 
-  router.post('/sign-out', (req, res) => {
+  router.post('/sign-out', async (req, res) => {
+    await deleteWebSession(db, (res.locals.web as SignedIn).idHash);
     res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, '', { secure: secure(req), maxAgeMs: 0 }));
     res.redirect(303, '/ui/sign-in');
   });
@@ -235,7 +263,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   router.get('/processes', async (req, res) => {
     const ctx = await context(res, 'processes');
     const values: ListFormValues = {};
-    for (const key of ['type', 'state', 'waitingFor', 'slaBreached', 'open', 'costCentre', 'q', 'sort', 'limit'] as const) {
+    for (const key of ['type', 'state', 'waitingFor', 'slaBreached', 'needsAttention', 'open', 'costCentre', 'q', 'sort', 'limit'] as const) {
       const value = str(req.query[key])?.trim();
       if (value) values[key] = value;
     }
@@ -374,6 +402,7 @@ export function createWebUi(deps: WebUiDeps): Router {
     const known = toHttpError(error);
     if (!known) deps.logger.error({ err: error, method: req.method, path: req.originalUrl }, 'web ui request failed');
     if (res.headersSent) return;
+    if (known?.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.ceil(known.retryAfterSeconds)));
     html(res, known?.status ?? 500, errorPage(res.locals.ctx as ViewContext | undefined,
       known ? 'Something is wrong with this request' : 'Something went wrong', known?.message ?? 'Something went wrong on our side; it has been logged. Please try again.'));
   });

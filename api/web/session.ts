@@ -1,23 +1,17 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Sessions of the web UI, without server state: the cookie carries who signed in, until when,
- * and the token every form must echo (CSRF), signed with a key derived from the approval link
- * secret. Before sign-in a short-lived pre-session cookie plays the same part for the sign-in
- * form (double submit), so that another site cannot sign a browser in as someone else.
+ * Sessions of the web UI are held by the server (the web_sessions table, model/web-sessions.ts):
+ * the cookie carries only a random id, stored hashed, so signing out, deactivating the person or
+ * the expiry end a session in every API process at once, and a copied cookie dies with it. Before
+ * sign-in a short-lived signed pre-session cookie (no server state) and a hidden token in the
+ * sign-in form must match (double submit), so that another site cannot sign a browser in as
+ * someone else.
  */
 export const SESSION_COOKIE = 'af_session';
 export const PRE_SESSION_COOKIE = 'af_presession';
 export const SESSION_TTL_MS = 8 * 3_600_000;
 export const PRE_SESSION_TTL_MS = 30 * 60_000;
-
-export interface SessionClaims {
-  personId: string;
-  /** Milliseconds since the epoch. */
-  expiresAt: number;
-  /** The value every POST form of this session carries in its `csrf` field. */
-  csrf: string;
-}
 
 interface PreSessionClaims {
   nonce: string;
@@ -25,18 +19,12 @@ interface PreSessionClaims {
 }
 
 export interface SessionKeys {
-  session: Buffer;
   preSession: Buffer;
 }
 
-export type SessionCheck = { ok: true; claims: SessionClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
-
-/** Separate keys per purpose, so that neither token can stand for the other or for an approval link. */
+/** A key of its own, so that a pre-session cannot stand for an approval link or the other way round. */
 export function deriveSessionKeys(secret: string): SessionKeys {
-  return {
-    session: createHmac('sha256', secret).update('web-session').digest(),
-    preSession: createHmac('sha256', secret).update('web-pre-session').digest(),
-  };
+  return { preSession: createHmac('sha256', secret).update('web-pre-session').digest() };
 }
 
 const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest();
@@ -63,25 +51,17 @@ function unsign(key: Buffer, value: string): unknown | undefined | null {
 
 const randomToken = () => randomBytes(24).toString('base64url');
 
-export function newSession(keys: SessionKeys, personId: string, now = Date.now()): { cookie: string; claims: SessionClaims } {
-  const claims: SessionClaims = { personId, expiresAt: now + SESSION_TTL_MS, csrf: randomToken() };
-  return { cookie: sign(keys.session, claims), claims };
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** A new session: the id the cookie carries (256 random bits), the hash the server keeps, its CSRF token and expiry. */
+export function newSession(now = Date.now()): { id: string; idHash: string; csrf: string; expiresAt: Date } {
+  const id = randomBytes(32).toString('base64url');
+  return { id, idHash: sha256(id), csrf: randomToken(), expiresAt: new Date(now + SESSION_TTL_MS) };
 }
 
-export function verifySession(keys: SessionKeys, cookie: string | undefined, now = Date.now()): SessionCheck {
-  if (!cookie) return { ok: false, reason: 'malformed' };
-  const claims = unsign(keys.session, cookie) as Partial<SessionClaims> | undefined | null;
-  if (claims === null) return { ok: false, reason: 'bad_signature' };
-  const valid =
-    !!claims &&
-    typeof claims === 'object' &&
-    typeof claims.personId === 'string' &&
-    typeof claims.csrf === 'string' &&
-    claims.csrf.length >= 16 &&
-    Number.isFinite(claims.expiresAt);
-  if (!valid) return { ok: false, reason: 'malformed' };
-  if (claims.expiresAt! <= now) return { ok: false, reason: 'expired' };
-  return { ok: true, claims: claims as SessionClaims };
+/** The stored form of a session id; `undefined` for a cookie value no session id can have. */
+export function hashSessionId(id: string | undefined): string | undefined {
+  return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? sha256(id) : undefined;
 }
 
 /** A pre-session: the cookie to set and the token the sign-in form carries. */

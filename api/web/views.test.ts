@@ -28,6 +28,7 @@ const summary = (over: Partial<ProcessSummary> = {}): ProcessSummary => ({
   finishedAt: null,
   slaDueAt: '2026-11-27T09:00:00.000Z',
   slaBreached: true,
+  needsAttention: null,
   ...over,
 });
 
@@ -111,6 +112,7 @@ describe('pages', () => {
         { process: 'change', state: 'closed', open: false, count: 7 },
       ],
       slaBreached: [{ process: 'change', count: 2 }],
+      needsAttention: [],
       ageing: [{ process: 'change', bucket: '1-7d', count: 3 }],
       throughput: [{ week: '2026-W48', process: 'change', started: 3, finished: 7 }],
     };
@@ -119,6 +121,23 @@ describe('pages', () => {
     expect(html).toContain('<svg id="throughput-chart"');
     expect(html).toMatch(/<th scope="row">2026-W48<\/th><td class="num">3<\/td><td class="num">7<\/td>/);
     expect(html).toContain('aria-current="page"');
+  });
+
+  it('shows the processes that need attention on the dashboard and in the list', () => {
+    const dash: ProcessDashboard = {
+      byTypeAndState: [{ process: 'procurement', state: 'budget_check', open: true, count: 1 }],
+      slaBreached: [],
+      needsAttention: [{ process: 'procurement', count: 1 }],
+      ageing: [],
+      throughput: [],
+    };
+    const html = String(dashboardPage({ ...ctx(['process_owner']), current: 'dashboard' }, dash));
+    expect(html).toContain('<a href="/ui/processes?type=procurement&amp;needsAttention=true">1</a>');
+    expect(html).toContain('1 process needs attention');
+    const calm = String(dashboardPage({ ...ctx(['process_owner']), current: 'dashboard' }, { ...dash, needsAttention: [] }));
+    expect(calm).toContain('No process needs attention');
+    const row = String(processTable([summary({ needsAttention: { step: 'budget check', reason: 'checkPurchase: connection refused', since: '2026-11-27T11:00:00.000Z' } })], now, 'Processes'));
+    expect(row).toContain('title="budget check: checkPurchase: connection refused">needs attention</span>');
   });
 
   it('renders the sign-in form with its token, and the demo people only when offered', () => {

@@ -169,7 +169,7 @@ export function processTable(items: ProcessSummary[], now: number, caption: stri
 <th scope="row"><a href="${processHref(p.workflowId)}">${p.businessNumber}</a></th>
 <td>${TYPE_LABELS[p.process] ?? p.process}</td>
 <td>${p.title}</td>
-<td>${label(p.state)}${p.outcome && html` <span class="meta">(${label(p.outcome)})</span>`}</td>
+<td>${label(p.state)}${p.outcome && html` <span class="meta">(${label(p.outcome)})</span>`}${p.needsAttention && html` <span class="breached" title="${`${p.needsAttention.step}: ${p.needsAttention.reason}`}">needs attention</span>`}</td>
 <td>${p.requester?.name ?? ''}</td>
 ${waitingCells(p, now)}
 <td>${slaCell(p)}</td>
@@ -240,6 +240,17 @@ ${join(breachRows, '\n')}
 </tbody></table>
 <p>${breachSummary}</p>`;
 
+  const attentionTotal = dash.needsAttention.reduce((sum, n) => sum + n.count, 0);
+  const attention = attentionTotal
+    ? html`<table>
+<caption>Open processes whose step ran out of retries</caption>
+<thead><tr><th scope="col">Type</th><th scope="col" class="num">Needs attention</th></tr></thead>
+<tbody>
+${join(dash.needsAttention.map((n) => html`<tr><th scope="row">${TYPE_LABELS[n.process] ?? n.process}</th><td class="num"><span class="breached">${listLink({ type: n.process, needsAttention: 'true' }, n.count)}</span></td></tr>`), '\n')}
+</tbody></table>
+<p><span class="breached">${attentionTotal} process${attentionTotal === 1 ? ' needs' : 'es need'} attention:</span> fix the cause, then retry (POST /processes/:id/retry) or wait for the automatic retry. ${listLink({ needsAttention: 'true' }, 'See them all')}</p>`
+    : html`<p>No process needs attention: every step went through or is still within its retries.</p>`;
+
   const ageingTypes = [...new Set(dash.ageing.map((a) => a.process))];
   const ageingRows = ageingTypes.length
     ? join(ageingTypes.map((t) =>
@@ -272,6 +283,7 @@ ${join(weekRows, '\n')}
 <div class="grid2">
 <section aria-labelledby="counts-heading"><h2 id="counts-heading">Counts by type and state</h2>${counts}</section>
 <div>
+<section aria-labelledby="attention-heading"><h2 id="attention-heading">Needs attention</h2>${attention}</section>
 <section aria-labelledby="sla-heading"><h2 id="sla-heading">SLA breaches</h2>${breaches}</section>
 <section aria-labelledby="ageing-heading"><h2 id="ageing-heading">Ageing</h2>${ageing}</section>
 </div>
@@ -294,6 +306,7 @@ export interface ListFormValues {
   state?: string;
   waitingFor?: string;
   slaBreached?: string;
+  needsAttention?: string;
   open?: string;
   costCentre?: string;
   q?: string;
@@ -341,6 +354,7 @@ ${select('f-cc', 'costCentre', 'Cost centre', [['', 'any'], ...input.options.cos
 <div><label for="f-q">Number or title</label><input id="f-q" name="q" type="search" value="${v.q ?? ''}" maxlength="100"></div>
 ${select('f-sort', 'sort', 'Sort', input.options.sorts.map((s): [string, string] => [s, SORT_LABELS[s] ?? label(s)]), v.sort ?? 'newest')}
 <div class="check"><input id="f-sla" name="slaBreached" type="checkbox" value="true"${v.slaBreached === 'true' && html` checked`}> <label for="f-sla">SLA breached only</label></div>
+<div class="check"><input id="f-attention" name="needsAttention" type="checkbox" value="true"${v.needsAttention === 'true' && html` checked`}> <label for="f-attention">Needs attention only</label></div>
 ${v.limit && html`<input type="hidden" name="limit" value="${v.limit}">`}
 <div><button type="submit">Filter</button> <a href="/ui/processes">Clear</a></div>
 </form>`;

@@ -24,7 +24,8 @@ export function demoPeople(): DemoPerson[] {
   });
 }
 
-export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, people: DemoPerson[]): Promise<void> {
+/** With `publicKeys` each person gets the key everyone knows (af_demo_<login>); without, no key at all: they sign in once given a real one. */
+export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, people: DemoPerson[], publicKeys: boolean): Promise<void> {
   for (const p of PEOPLE) ctx.person.set(p.login, randomUUID());
   const apiKeys = new Map(people.map((p) => [p.email, p.apiKey]));
   await insertRows(trx, 'people', PEOPLE.map((p) => ({
@@ -34,7 +35,7 @@ export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, pe
     title: p.title,
     location: p.city,
     manager_id: p.manager ? required(ctx.person, p.manager) : null,
-    api_key_hash: hashApiKey(required(apiKeys, emailOf(p.login))),
+    api_key_hash: publicKeys ? hashApiKey(required(apiKeys, emailOf(p.login))) : null,
   })));
   await insertRows(trx, 'person_roles', people.flatMap((p, i) =>
     p.roles.map((role) => ({ person_id: required(ctx.person, PEOPLE[i].login), role }))));

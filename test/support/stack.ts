@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { EmailDispatcher } from '../../activities/email-dispatcher';
 import { createApp } from '../../api/app';
 import { ProcessStateWatcher } from '../../platform/process-state-watcher';
-import { createLogger } from '../../platform/logger';
+import { createLogger, type Logger } from '../../platform/logger';
 import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
 import { createMetricsRegistry } from '../../platform/metrics';
 import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
 import type { ApprovalTimingSettings } from '../../platform/config';
+import type { EmailRetryPolicy } from '../../domain/email-delivery';
 import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
@@ -66,6 +71,14 @@ export async function startStack(
     reuseOfferTimeoutMs?: number;
     /** Let the web UI's sign-in page offer the demo people (those holding the public af_demo_<login> key). */
     demoSignIn?: boolean;
+    /** How the worker's email dispatcher retries a message SMTP did not take. */
+    emailRetry?: EmailRetryPolicy;
+    /** The sink keeps its messages in a folder and the API shows them at /dev/mail, as in the embedded demo. */
+    mailbox?: boolean;
+    /** The API's logger (silent, or TEST_LOG_LEVEL, without it). */
+    logger?: Logger;
+    /** How long the worker lets a step that ran out of retries wait before trying it again (default 5 minutes). */
+    stalledStepRetryMs?: number;
   } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
@@ -88,10 +101,11 @@ export async function startStack(
       searchAttributes: searchAttributeRegistrations(SEARCH_ATTRIBUTE_KEYS),
     });
   }
-  const sink = new MailSink();
+  const mailboxDir = options.mailbox ? fs.mkdtempSync(path.join(os.tmpdir(), 'assetflow-mailbox-')) : undefined;
+  const sink = new MailSink(mailboxDir);
   await sink.start(0);
   const mailer: Mailer = createMailer(sink.url, 'assetflow <assetflow@assetflow.test>');
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
 
   const processStates = new ProcessStateWatcher(database.url);
   const app = createApp({
@@ -105,6 +119,7 @@ export async function startStack(
     approvalTimings: options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS,
     reuseOfferTimeoutMs: options.reuseOfferTimeoutMs ?? 24 * HOUR,
     demoSignIn: options.demoSignIn,
+    mailboxDir,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -113,6 +128,7 @@ export async function startStack(
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  let emails: EmailDispatcher | undefined;
   const workerMetrics = createMetricsRegistry();
   const stack: Stack = {
     database,
@@ -131,22 +147,25 @@ export async function startStack(
         taskQueue,
         activities: createActivities({
           db: database.db,
-          mailer,
           publicUrl: baseUrl,
           securityNoticeEmail,
-          approvalLinkSecret,
           temporal: env.client,
           lifecycle: { taskQueue, reminders },
+          stalledStepRetryMs: options.stalledStepRetryMs,
         }),
         workflows: { workflowBundle: code },
         metrics: workerMetrics,
       });
       running = worker.run();
+      // As in a worker process: the worker's email dispatcher sends what the activities queue.
+      emails = new EmailDispatcher({ db: database.db, databaseUrl: database.url, mailer, logger, publicUrl: baseUrl, approvalLinkSecret, retry: options.emailRetry });
+      emails.start();
     },
     async stopWorker() {
       if (!worker) return;
       worker.shutdown();
       await running;
+      await emails?.stop();
       worker = undefined;
     },
     async stop() {
@@ -157,6 +176,7 @@ export async function startStack(
       await sink.stop();
       await env.teardown();
       await database.drop();
+      if (mailboxDir) fs.rmSync(mailboxDir, { recursive: true, force: true });
     },
   };
   if (options.worker !== false) await stack.startWorker();

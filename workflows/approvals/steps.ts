@@ -2,6 +2,8 @@ import { ApplicationFailure, condition, patched, proxyActivities, setHandler, up
 import type { ApprovalActivities } from '../../activities/approvals';
 import { stepOutcome, type Decision, type PlannedStep, type StepOutcome } from '../../domain/approval-routing';
 import { decisionRefusal } from '../../domain/approvals';
+import { DATABASE_STEP } from '../activity-options';
+import type { AttentionGuard } from '../attention/guard';
 import { waitingForKey } from '../search-attributes';
 import {
   ApprovalFailure,
@@ -13,10 +15,13 @@ import {
   type StepView,
 } from './contract';
 
-const activities = proxyActivities<ApprovalActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+const activities = proxyActivities<ApprovalActivities>(DATABASE_STEP);
+
+/**
+ * How long a decision on an approval the workflow is still opening waits for the workflow to know
+ * it: the row is visible (an inbox, a link) a moment before the opening activity has reported back.
+ */
+const DECISION_WAITS_FOR_OPENING_MS = 60_000;
 
 function refuse(refusal: ApprovalRefusal): ApplicationFailure {
   return ApplicationFailure.create({ type: ApprovalFailure.refused, message: refusal.message, details: [refusal], nonRetryable: true });
@@ -34,6 +39,8 @@ export interface ApprovalStepsOptions {
   interrupted: () => boolean;
   /** The subject's state, reported with each decision. */
   state: () => string;
+  /** Runs the workflow's own steps: a stalled one waits for attention, bad data ends the subject. */
+  guard: AttentionGuard;
 }
 
 interface ActiveStep {
@@ -49,8 +56,19 @@ interface ActiveStep {
  * approvers' managers and finally ending the step as its rule says when nobody answers in time.
  */
 export function approvalSteps(options: ApprovalStepsOptions) {
-  const { workflowId, subjectType, subjectId, timings } = options;
+  const { workflowId, subjectType, subjectId, timings, guard } = options;
   let step: ActiveStep | null = null;
+  // Approval rows being created (a step opening, an escalation) that the workflow does not know yet.
+  let opening = 0;
+  async function whileOpening<T>(work: () => Promise<T>): Promise<T> {
+    opening += 1;
+    try {
+      return await work();
+    } finally {
+      opening -= 1;
+    }
+  }
+  const known = (approvalId: string) => step?.approvals.find((a) => a.approvalId === approvalId);
 
   /** Keeps the AssetflowWaitingFor search attribute on the approvers still to decide. */
   let waitingShown = '';
@@ -70,8 +88,13 @@ export function approvalSteps(options: ApprovalStepsOptions) {
   setHandler(
     decideUpdate,
     async (command) => {
+      if (!known(command.approvalId)) {
+        await condition(() => known(command.approvalId) !== undefined || opening === 0, DECISION_WAITS_FOR_OPENING_MS);
+        const refusal = decisionRefusal(command.actorId, options.requesterId, known(command.approvalId));
+        if (refusal) throw refuse(refusal);
+      }
       const active = step!;
-      const approval = active.approvals.find((a) => a.approvalId === command.approvalId)!;
+      const approval = known(command.approvalId)!;
       // Mark before the first await: a second decision arriving meanwhile sees it taken.
       approval.state = command.decision;
       const recorded = await activities.recordApprovalDecision({
@@ -93,9 +116,9 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     },
     {
       validator: (command) => {
-        const approval = step?.approvals.find((a) => a.approvalId === command.approvalId);
-        const refusal = decisionRefusal(command.actorId, options.requesterId, approval);
-        if (refusal) throw refuse(refusal);
+        const refusal = decisionRefusal(command.actorId, options.requesterId, known(command.approvalId));
+        // Not known yet while approvals are being opened: the handler waits until it is (the API checked the row).
+        if (refusal && !(refusal.rule === 'not_in_step' && opening > 0)) throw refuse(refusal);
       },
     },
   );
@@ -104,12 +127,12 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     const openedAt = Date.now();
     const stepKey = `${workflowId}:r${revision}:step${planned.index}`;
     const subject = { workflowId, subjectType, subjectId, revision };
-    const opened = await activities.openApprovalStep({
+    const opened = await whileOpening(() => guard.run(`open approval step ${planned.index}`, () => activities.openApprovalStep({
       ...subject,
       idempotencyKey: `${stepKey}:open`,
       step: planned,
       dueAt: new Date(openedAt + timings.deadlineMs).toISOString(),
-    });
+    })));
     if (opened.length === 0) return 'rejected';
     const active: ActiveStep = {
       planned,
@@ -120,17 +143,17 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     step = active;
     showWaitingFor();
     const sendTask = (approvalId: string, kind: 'task' | 'reminder') =>
-      activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${approvalId}:${kind}`, approvalId, kind });
+      guard.run(`send approval ${kind}`, () => activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${approvalId}:${kind}`, approvalId, kind }));
     await Promise.all(active.approvals.map((a) => sendTask(a.approvalId, 'task')));
 
     const pending = () => active.approvals.filter((a) => a.state === 'requested');
     async function escalatePending(round: number): Promise<void> {
       for (const approval of pending()) {
-        const replacement = await activities.escalateApproval({
+        const replacement = await whileOpening(() => guard.run('escalate approval', () => activities.escalateApproval({
           idempotencyKey: `${workflowId}:approval:${approval.approvalId}:escalate${round}`,
           approvalId: approval.approvalId,
           dueAt: new Date(active.dueAt).toISOString(),
-        });
+        })));
         if (!replacement) continue;
         approval.state = 'escalated';
         active.approvals.push({ ...replacement, escalatedFromId: approval.approvalId, state: 'requested' });
@@ -148,7 +171,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       const outcome = outcomeOf(active);
       if (outcome !== 'pending' || options.interrupted()) {
         const to = options.interrupted() ? 'cancelled' : 'skipped';
-        await activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:close`, step: planned.index, to });
+        await guard.run('close approval step', () => activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:close`, step: planned.index, to }), { interruptible: false });
         for (const a of pending()) a.state = to;
         showWaitingFor();
         return options.interrupted() ? 'interrupted' : outcome === 'approved' ? 'approved' : 'rejected';
@@ -164,7 +187,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         active.dueAt = Date.now() + timings.deadlineMs;
         await escalatePending(2);
       } else {
-        await activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:expire`, step: planned.index, to: 'expired' });
+        await guard.run('expire approval step', () => activities.closeOpenApprovals({ ...subject, idempotencyKey: `${stepKey}:expire`, step: planned.index, to: 'expired' }));
         for (const a of pending()) a.state = 'expired';
         showWaitingFor();
         return 'rejected';
@@ -198,7 +221,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     },
     /** Ends every approval of the workflow still open, e.g. on cancellation. */
     closeAll(revision: number, idempotencyKey: string): Promise<number> {
-      return activities.closeOpenApprovals({ workflowId, subjectType, subjectId, revision, idempotencyKey, to: 'cancelled' });
+      return guard.run('cancel open approvals', () => activities.closeOpenApprovals({ workflowId, subjectType, subjectId, revision, idempotencyKey, to: 'cancelled' }), { interruptible: false });
     },
     currentStep: (): StepView | null => (step ? view(step) : null),
     waitingFor: (): string[] => (step ? step.approvals.filter((a) => a.state === 'requested').map((a) => a.approverId) : []),

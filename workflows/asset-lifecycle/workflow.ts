@@ -17,6 +17,8 @@ import {
   type TransitionRefusal,
 } from '../../domain/asset-lifecycle';
 import { endOfTermReminders, nextReminder } from '../../domain/end-of-term-reminders';
+import { DATABASE_STEP } from '../activity-options';
+import { StepInterrupted, StepRefused, attentionGuard } from '../attention/guard';
 import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
 import {
@@ -28,10 +30,7 @@ import {
   type TransitionOutcome,
 } from './contract';
 
-const activities = proxyActivities<AssetLifecycleActivities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+const activities = proxyActivities<AssetLifecycleActivities>(DATABASE_STEP);
 
 function refuse(refusal: TransitionRefusal): ApplicationFailure {
   return ApplicationFailure.create({
@@ -56,6 +55,9 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   const exclusively = transitions.run;
 
   const reminders = () => endOfTermReminders(asset, input.reminders);
+  // Transitions are updates (their caller is waiting, so they fail rather than stall); the
+  // reminders are the workflow's own steps.
+  const guard = attentionGuard({ subjectType: 'asset', subjectId: assetId, interrupted: () => isFinal(asset.state) });
 
   setHandler(lifecycleStatusQuery, () => ({
     assetId,
@@ -126,17 +128,25 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
     const wake = () => isFinal(asset.state) || workflowInfo().continueAsNewSuggested;
     const woken = waitMs === undefined ? await condition(wake).then(() => true) : await condition(wake, Math.max(waitMs, 1));
     if (!woken && due) {
-      await exclusively(async () => {
-        if (isFinal(asset.state)) return;
-        await activities.sendEndOfTermReminder({
-          idempotencyKey: `${workflowId}:reminder:${due.key}`,
-          workflowId,
-          assetId,
-          kind: due.kind,
-          endDate: due.endDate,
-        });
+      try {
+        // Outside the queue: a reminder that waits for attention does not hold up transitions.
+        await guard.run(`${due.kind} reminder`, () => exclusively(async () => {
+          if (isFinal(asset.state)) return;
+          await activities.sendEndOfTermReminder({
+            idempotencyKey: `${workflowId}:reminder:${due.key}`,
+            workflowId,
+            assetId,
+            kind: due.kind,
+            endDate: due.endDate,
+          });
+          remindersSent.push(due.key);
+        }));
+      } catch (error) {
+        if (error instanceof StepInterrupted) continue;
+        if (!(error instanceof StepRefused)) throw error;
+        await guard.reportRefusal(error, 'reminder not sent');
         remindersSent.push(due.key);
-      });
+      }
     }
   }
 

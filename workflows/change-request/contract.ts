@@ -9,6 +9,7 @@ import type { RiskLevel, RiskReason } from '../../domain/change-risk';
 import type { Decision, RoutingSubject } from '../../domain/approval-routing';
 import type { AssetActionInput, ChangeState, ChangeSubmission, CloseCode, LicenceChangeInput } from '../../domain/change-request';
 import type { ApprovalTimings, StepView } from '../approvals/contract';
+import type { Attention } from '../attention/contract';
 
 export const CHANGE_PROCESS = 'change';
 
@@ -49,6 +50,10 @@ export interface ChangeStatus {
   waitingFor: string[];
   plannedStart: string | null;
   implementationStarted: boolean;
+  /** A step that ran out of retries and waits to be tried again; null when nothing is stalled. Absent in older workers' answers. */
+  attention?: Attention | null;
+  /** A cancel was accepted and the change closes as soon as its current step allows. */
+  cancellationRequested?: boolean;
 }
 
 export interface ChangeResult {
@@ -109,7 +114,7 @@ export const ChangeFailure = {
 
 /** Why a command was refused; `rule` is stable for clients, `message` is for people. */
 export interface ChangeRefusal {
-  rule: 'state' | 'implementation_order' | 'cancel_after_start';
+  rule: 'state' | 'implementation_order' | 'cancel_after_start' | 'segregation_of_duties';
   message: string;
 }
 

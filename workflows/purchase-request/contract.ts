@@ -7,6 +7,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RoutingSubject } from '../../domain/approval-routing';
 import type { PurchaseAssessment, PurchaseState, PurchaseSubmission, ReceiptRefusal } from '../../domain/procurement';
 import type { ApprovalTimings, StepView } from '../approvals/contract';
+import type { Attention } from '../attention/contract';
 
 export const PURCHASE_PROCESS = 'procurement';
 
@@ -36,6 +37,10 @@ export interface PurchaseStatus {
   currentStep: StepView | null;
   waitingFor: string[];
   orders: { purchaseOrderId: string; number: string; vendorId: string; state: string }[];
+  /** A step that ran out of retries and waits to be tried again; null when nothing is stalled. Absent in older workers' answers. */
+  attention?: Attention | null;
+  /** A cancel was accepted and the request ends as soon as its current step allows. */
+  cancellationRequested?: boolean;
 }
 
 export interface PurchaseResult {
@@ -97,7 +102,7 @@ export const PurchaseFailure = {
 } as const;
 
 export interface PurchaseRefusal {
-  rule: 'state' | 'no_offer';
+  rule: 'state' | 'no_offer' | 'segregation_of_duties';
   message: string;
 }
 

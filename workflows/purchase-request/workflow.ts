@@ -10,8 +10,11 @@ import {
 } from '@temporalio/workflow';
 import type { PurchaseRequestActivities } from '../../activities/purchase-request';
 import { isFinalState } from '../../domain/processes';
+import { segregationRefusal } from '../../domain/segregation';
 import { CANCELLABLE_STATES, type PurchaseAssessment, type PurchaseFinalState, type PurchaseState } from '../../domain/procurement';
+import { CROSS_WORKFLOW_STEP, DATABASE_STEP } from '../activity-options';
 import { approvalSteps } from '../approvals/steps';
+import { StepInterrupted, StepRefused, attentionGuard } from '../attention/guard';
 import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
 import {
@@ -33,12 +36,16 @@ import {
   type ReuseAnswer,
 } from './contract';
 
-const activities = proxyActivities<PurchaseRequestActivities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+const activities = proxyActivities<PurchaseRequestActivities>(DATABASE_STEP);
+const crossWorkflow = proxyActivities<PurchaseRequestActivities>(CROSS_WORKFLOW_STEP);
+
+/** How long a cancel waits for the request to end before it answers with where the request stands. */
+const CANCEL_ANSWER_WITHIN_MS = 10_000;
 
 const SYSTEM = 'system:procurement-workflow';
+
+/** How long a command on an order being issued waits for the workflow to hear back from issuing it. */
+const ORDER_ISSUE_WAIT = '60 seconds';
 
 function refuse(rule: PurchaseRefusal['rule'], message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: PurchaseFailure.refused, message, details: [{ rule, message }], nonRetryable: true });
@@ -66,6 +73,26 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
   // Receipts one at a time: each checks what earlier ones received.
   const exclusively = oneAtATime().run;
 
+  // An order's row exists a moment before the workflow hears back from issuing it, and people act
+  // on the row: a command on an order being issued waits for the issue instead of being refused.
+  let issuingOrders = false;
+  const mayBeOurs = (purchaseOrderId: string) => issuingOrders || orders.some((o) => o.purchaseOrderId === purchaseOrderId);
+  async function ourOrder(purchaseOrderId: string): Promise<IssuedOrder & { state: string }> {
+    // Only while issuing: a condition with a timeout starts a timer, which histories without the wait do not have.
+    if (issuingOrders) await condition(() => !issuingOrders, ORDER_ISSUE_WAIT);
+    const order = orders.find((o) => o.purchaseOrderId === purchaseOrderId);
+    if (!order) throw refuse('state', 'this purchase order does not belong to the request');
+    return order;
+  }
+
+  // Set once the request is being ended: its last steps wait out a stall even though it was cancelled.
+  let ending = false;
+  const guard = attentionGuard({
+    subjectType: 'purchase_request',
+    subjectId: purchaseRequestId,
+    interrupted: () => cancellation !== null && !ending,
+  });
+
   const approvals = approvalSteps({
     workflowId,
     subjectType: 'purchase_request',
@@ -74,6 +101,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     timings: input.timings,
     interrupted: () => cancellation !== null,
     state: () => state,
+    guard,
   });
 
   const status = (): PurchaseStatus => ({
@@ -86,16 +114,25 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     currentStep: approvals.currentStep(),
     waitingFor: approvals.waitingFor(),
     orders: orders.map((o) => ({ purchaseOrderId: o.purchaseOrderId, number: o.number, vendorId: o.vendorId, state: o.state })),
+    attention: guard.attention(),
+    cancellationRequested: cancellation !== null,
   });
 
-  async function moveTo(to: PurchaseState, actor = SYSTEM, why?: string): Promise<void> {
-    await activities.recordPurchaseState({ ...base(`state:${state}->${to}`), actor, from: state, to, outcome: why });
+  /** The workflow's own path runs its steps through the guard; an update handler, whose caller waits, does not. */
+  type Path = 'own' | 'handler';
+  const inPath = <T>(path: Path, name: string, work: () => Promise<T>): Promise<T> =>
+    path === 'own' ? guard.run(name, work, { interruptible: !ending }) : work();
+
+  async function moveTo(to: PurchaseState, actor = SYSTEM, why?: string, path: Path = 'own'): Promise<void> {
+    await inPath(path, `move to ${to}`, () => activities.recordPurchaseState({ ...base(`state:${state}->${to}`), actor, from: state, to, outcome: why }));
     state = to;
     if (why) outcome = why;
     upsertSearchAttributes([{ key: processStateKey, value: to }]);
   }
-  const notify = (key: string, notice: PurchaseNotice) => activities.notifyPurchaser({ ...base(`notice:${key}`), notice });
+  const notify = (key: string, notice: PurchaseNotice, path: Path = 'own') =>
+    inPath(path, `notify the requester (${notice.kind})`, () => activities.notifyPurchaser({ ...base(`notice:${key}`), notice }));
   async function end(to: PurchaseFinalState, actor: string, why: string): Promise<void> {
+    ending = true;
     await moveTo(to, actor, why);
     await notify('closed', { kind: 'closed', state: to, outcome: why });
   }
@@ -119,13 +156,18 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
   setHandler(
     cancelPurchaseUpdate,
     async (command) => {
-      cancellation = command;
-      await condition(() => isFinalState('procurement', state));
+      cancellation ??= command;
+      // A request whose step waits for attention may take a while to end: the caller hears where it stands.
+      // Histories recorded before this waited for the end, with no timer.
+      if (patched('cancel-answers-within-a-bound')) await condition(() => isFinalState('procurement', state), CANCEL_ANSWER_WITHIN_MS);
+      else await condition(() => isFinalState('procurement', state));
       return status();
     },
     {
       validator: (_command) => {
-        if (!CANCELLABLE_STATES.includes(state as (typeof CANCELLABLE_STATES)[number]) || cancellation) {
+        // A cancel repeated (a client that timed out and retried) is answered with where the request stands.
+        if (cancellation && !isFinalState('procurement', state)) return;
+        if (!CANCELLABLE_STATES.includes(state as (typeof CANCELLABLE_STATES)[number])) {
           throw refuse('state', state === 'ordering' || state === 'partially_received'
             ? 'purchase orders have been issued: cancel an order instead'
             : `the request is ${state} and can no longer be cancelled`);
@@ -138,16 +180,17 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     cancelOrderUpdate,
     (command) =>
       exclusively(async () => {
-        const order = orders.find((o) => o.purchaseOrderId === command.purchaseOrderId)!;
+        const order = await ourOrder(command.purchaseOrderId);
+        if (order.state !== 'issued') throw refuse('state', `the order is ${order.state}: only an order with nothing received can be cancelled`);
         await activities.cancelPurchaseOrder({ ...base(`order:${order.purchaseOrderId}:cancel`), purchaseOrderId: order.purchaseOrderId, actor: command.actorEmail, reason: command.reason });
         order.state = 'cancelled';
         return status();
       }),
     {
       validator: (command) => {
+        if (!mayBeOurs(command.purchaseOrderId)) throw refuse('state', 'this purchase order does not belong to the request');
         const order = orders.find((o) => o.purchaseOrderId === command.purchaseOrderId);
-        if (!order) throw refuse('state', 'this purchase order does not belong to the request');
-        if (order.state !== 'issued') throw refuse('state', `the order is ${order.state}: only an order with nothing received can be cancelled`);
+        if (order && order.state !== 'issued') throw refuse('state', `the order is ${order.state}: only an order with nothing received can be cancelled`);
       },
     },
   );
@@ -156,6 +199,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     recordReceiptUpdate,
     (receipt) =>
       exclusively(async (): Promise<ReceiptOutcome> => {
+        await ourOrder(receipt.purchaseOrderId);
         const refusal = await activities.checkPurchaseReceipt({ purchaseRequestId, receipt });
         if (refusal) {
           throw ApplicationFailure.create({ type: PurchaseFailure.receiptRefused, message: refusal.message, details: [refusal], nonRetryable: true });
@@ -168,7 +212,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
           if (row.kind === 'hardware') {
             for (const serialNumber of row.serialNumbers) {
               const unit = await activities.createReceivedAsset({ ...base(`${key}:asset:${serialNumber}`), receiptId: row.receiptId, serialNumber });
-              await activities.stockReceivedAsset({ ...base(`${key}:stock:${serialNumber}`), assetId: unit.assetId, actor: receipt.actorEmail });
+              await crossWorkflow.stockReceivedAsset({ ...base(`${key}:stock:${serialNumber}`), assetId: unit.assetId, actor: receipt.actorEmail });
               assetIds.push(unit.assetId);
             }
           } else if (row.kind === 'software') {
@@ -179,14 +223,16 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
         const progress = await activities.updateReceivingProgress({ ...base(`${key}:progress`), purchaseOrderId: receipt.purchaseOrderId });
         const order = orders.find((o) => o.purchaseOrderId === receipt.purchaseOrderId);
         if (order) order.state = progress.orderState;
-        if (progress.requestState !== state && progress.requestState !== 'ordering') await moveTo(progress.requestState, receipt.actorEmail);
-        await notify(`received:${receipt.requestId}`, { kind: 'received', complete: progress.requestState === 'received' });
+        if (progress.requestState !== state && progress.requestState !== 'ordering') await moveTo(progress.requestState, receipt.actorEmail, undefined, 'handler');
+        await notify(`received:${receipt.requestId}`, { kind: 'received', complete: progress.requestState === 'received' }, 'handler');
         return { receiptIds: recorded.map((r) => r.receiptId), assetIds, entitlementIds, orderState: progress.orderState, requestState: state };
       }),
     {
       validator: (receipt) => {
+        const sod = segregationRefusal('receipt', receipt.receivedById, input.requesterId);
+        if (sod) throw refuse(sod.rule, sod.message);
         if (state !== 'ordering' && state !== 'partially_received') throw refuse('state', `receipts are recorded once ordered, not in ${state}`);
-        if (!orders.some((o) => o.purchaseOrderId === receipt.purchaseOrderId)) throw refuse('state', 'this purchase order does not belong to the request');
+        if (!mayBeOurs(receipt.purchaseOrderId)) throw refuse('state', 'this purchase order does not belong to the request');
       },
     },
   );
@@ -194,6 +240,7 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
   const cancelled = () => cancellation !== null;
   async function endCancelled(): Promise<PurchaseResult> {
     const { actorEmail, reason } = cancellation as unknown as CancelPurchaseCommand;
+    ending = true;
     await approvals.closeAll(0, `${workflowId}:cancel:approvals`);
     await end('cancelled', actorEmail, reason);
     return finish();
@@ -203,71 +250,98 @@ export async function purchaseRequestWorkflow(input: PurchaseRequestInput): Prom
     return { purchaseRequestId, state, outcome: outcome ?? state };
   }
 
-  // The workflow writes its request row from the first (ARCHITECTURE.md, "Who writes what");
-  // requests submitted before that were registered by the API and carry no submission.
-  if (patched('registered-by-its-workflow') && input.submission && input.requesterEmail) {
-    const { number, requesterId, requesterEmail, submission } = input;
-    await activities.registerPurchaseRequest({ ...base('register'), number, requesterId, requesterEmail, submission });
-  }
-  await notify('receipt', { kind: 'receipt' });
-  await moveTo('budget_check');
-  let check: PurchaseCheck = await activities.checkPurchase(base('check'));
-  assessment = check.assessment;
-  if (check.problem) {
-    await end('rejected', SYSTEM, check.problem);
-    return finish();
-  }
-  if (cancelled()) return endCancelled();
-
-  const offered = check.assessment.reuseOffer.reduce((sum, o) => sum + o.offeredUnits, 0);
-  if (offered > 0) {
-    reuseOfferOpen = true;
-    await notify('reuse-offer', { kind: 'reuse_offer', offeredUnits: offered });
-    await condition(() => reuseAnswer !== null || cancelled(), input.reuseOfferTimeoutMs);
-    const answer = reuseAnswer as ReuseAnswer | null;
-    if (answer?.accept && !cancelled()) {
-      const reused = await activities.reuseSpareSeats({ ...base('reuse'), actor: answer.actorEmail });
-      check = await activities.checkPurchase(base('check-after-reuse'));
-      assessment = check.assessment;
-      if (reused.fullyCovered) {
-        reuseOfferOpen = false;
-        await end('closed', answer.actorEmail, `satisfied from spare licences (${reused.seatsAssigned} seat(s) assigned)`);
-        return finish();
-      }
+  /** The request's own path, from registration to the last receipt. */
+  async function proceed(): Promise<PurchaseResult> {
+    // The workflow writes its request row from the first (ARCHITECTURE.md, "Who writes what");
+    // requests submitted before that were registered by the API and carry no submission.
+    if (patched('registered-by-its-workflow') && input.submission && input.requesterEmail) {
+      const { number, requesterId, requesterEmail, submission } = input;
+      await guard.run('register', () => activities.registerPurchaseRequest({ ...base('register'), number, requesterId, requesterEmail, submission }), { refusal: 'fail' });
     }
-    reuseOfferOpen = false;
-  }
-  if (cancelled()) return endCancelled();
+    await notify('receipt', { kind: 'receipt' });
+    await moveTo('budget_check');
+    let check: PurchaseCheck = await guard.run('budget check', () => activities.checkPurchase(base('check')));
+    assessment = check.assessment;
+    if (check.problem) {
+      await end('rejected', SYSTEM, check.problem);
+      return finish();
+    }
+    if (cancelled()) return endCancelled();
 
-  await moveTo('authorize', SYSTEM);
-  const plan = await activities.planPurchaseApprovals({ ...base('plan'), subject: check.subject });
-  if (plan.refusal) {
-    await end('rejected', SYSTEM, plan.refusal);
+    const offered = check.assessment.reuseOffer.reduce((sum, o) => sum + o.offeredUnits, 0);
+    if (offered > 0) {
+      reuseOfferOpen = true;
+      await notify('reuse-offer', { kind: 'reuse_offer', offeredUnits: offered });
+      await condition(() => reuseAnswer !== null || cancelled(), input.reuseOfferTimeoutMs);
+      const answer = reuseAnswer as ReuseAnswer | null;
+      if (answer?.accept && !cancelled()) {
+        const reused = await guard.run('reuse spare seats', () => activities.reuseSpareSeats({ ...base('reuse'), actor: answer.actorEmail }));
+        check = await guard.run('budget check', () => activities.checkPurchase(base('check-after-reuse')));
+        assessment = check.assessment;
+        if (reused.fullyCovered) {
+          reuseOfferOpen = false;
+          await end('closed', answer.actorEmail, `satisfied from spare licences (${reused.seatsAssigned} seat(s) assigned)`);
+          return finish();
+        }
+      }
+      reuseOfferOpen = false;
+    }
+    if (cancelled()) return endCancelled();
+
+    await moveTo('authorize', SYSTEM);
+    const plan = await guard.run('plan approvals', () => activities.planPurchaseApprovals({ ...base('plan'), subject: check.subject }));
+    if (plan.refusal) {
+      await end('rejected', SYSTEM, plan.refusal);
+      return finish();
+    }
+    const authorization = await approvals.run(plan.steps, 0);
+    if (authorization === 'interrupted' || cancelled()) return endCancelled();
+    if (authorization === 'rejected') {
+      await end('rejected', SYSTEM, 'an approval step rejected the request or ran out of time');
+      return finish();
+    }
+    await notify('approved', { kind: 'approved' });
+
+    await moveTo('ordering');
+    issuingOrders = true;
+    let issued: IssuedOrder[];
+    try {
+      issued = await guard.run('issue purchase orders', () => activities.issuePurchaseOrders(base('orders')));
+      orders.push(...issued.map((o) => ({ ...o, state: 'issued' })));
+    } finally {
+      issuingOrders = false;
+    }
+    for (const order of issued) {
+      await guard.run(`send ${order.number}`, () => activities.sendPurchaseOrder({ ...base(`order:${order.purchaseOrderId}:email`), purchaseOrderId: order.purchaseOrderId }));
+    }
+    await notify('ordered', { kind: 'ordered', orders: issued.map((o) => o.number) });
+
+    // Receipts arrive as updates; the request is done when every order not cancelled is received.
+    const allCancelled = () => orders.every((o) => o.state === 'cancelled');
+    await condition(() => state === 'received' || allCancelled());
+    await condition(allHandlersFinished);
+    if (state !== 'received') {
+      await end('cancelled', SYSTEM, 'every purchase order was cancelled');
+      return finish();
+    }
+    await guard.run('close purchase orders', () => activities.closePurchaseOrders(base('close-orders')));
+    await end('closed', SYSTEM, 'received in full');
     return finish();
   }
-  const authorization = await approvals.run(plan.steps, 0);
-  if (authorization === 'interrupted' || cancelled()) return endCancelled();
-  if (authorization === 'rejected') {
-    await end('rejected', SYSTEM, 'an approval step rejected the request or ran out of time');
+
+  try {
+    return await proceed();
+  } catch (error) {
+    if (error instanceof StepInterrupted && cancelled()) return endCancelled();
+    if (!(error instanceof StepRefused)) throw error;
+    if (isFinalState('procurement', state)) {
+      await guard.reportRefusal(error, state);
+      return finish();
+    }
+    // Bad data no retry can mend: the request ends, with the reason for the requester and the owners.
+    const endedAs = state === 'ordering' || state === 'partially_received' ? 'cancelled' : 'rejected';
+    await guard.reportRefusal(error, endedAs);
+    await end(endedAs, SYSTEM, `${error.step} failed: ${error.reason}`);
     return finish();
   }
-  await notify('approved', { kind: 'approved' });
-
-  await moveTo('ordering');
-  const issued = await activities.issuePurchaseOrders(base('orders'));
-  orders.push(...issued.map((o) => ({ ...o, state: 'issued' })));
-  for (const order of issued) await activities.sendPurchaseOrder({ ...base(`order:${order.purchaseOrderId}:email`), purchaseOrderId: order.purchaseOrderId });
-  await notify('ordered', { kind: 'ordered', orders: issued.map((o) => o.number) });
-
-  // Receipts arrive as updates; the request is done when every order not cancelled is received.
-  const allCancelled = () => orders.every((o) => o.state === 'cancelled');
-  await condition(() => state === 'received' || allCancelled());
-  await condition(allHandlersFinished);
-  if (state !== 'received') {
-    await end('cancelled', SYSTEM, 'every purchase order was cancelled');
-    return finish();
-  }
-  await activities.closePurchaseOrders(base('close-orders'));
-  await end('closed', SYSTEM, 'received in full');
-  return finish();
 }
