@@ -11,6 +11,7 @@ import {
   type RoutingSubject,
 } from '../domain/approval-routing';
 import { describeApprovalSubject, requesterOf, summaryText } from '../model/approval-subjects';
+import { processOwners } from '../model/directory';
 import type {
   ApprovalTaskInput,
   CloseApprovalsInput,
@@ -76,8 +77,7 @@ export async function planFromRules(
   const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id').whereIn('gm.group_id', groupIds)
     .where('p.active', true).orderBy('p.name').select('gm.group_id', 'p.id');
   const delegations = await activeDelegations(trx);
-  const processOwners = await trx('person_roles as pr').join('people as p', 'p.id', 'pr.person_id')
-    .where({ 'pr.role': 'process_owner', 'p.active': true }).orderBy('p.name').select('p.id');
+  const owners = await processOwners(trx);
   const groupMembers: Record<string, string[]> = {};
   for (const m of members) (groupMembers[m.group_id] ??= []).push(m.id);
   const plan = planApprovalSteps(rules, subject, {
@@ -88,7 +88,7 @@ export async function planFromRules(
     serviceOwnerIds: approvers.serviceOwnerIds,
     groupMembers,
     delegations,
-    fallbackApproverIds: processOwners.map((p) => p.id),
+    fallbackApproverIds: owners.map((p) => p.id),
   });
   return { rules, plan, rulesWithUnknownConditions: rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name) };
 }

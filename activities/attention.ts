@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { AttentionSubject, ClearAttentionInput, RefusedStepInput, StalledStepInput, StalledStepResult } from '../workflows/attention/contract';
+import { processOwners } from '../model/directory';
 import { recordOnce } from './audit';
 import { queueEmail } from './email';
 
@@ -18,11 +19,6 @@ async function processOf(db: Knex, workflowId: string) {
   return db('processes').where({ workflow_id: workflowId }).first('business_number', 'title');
 }
 
-async function processOwnerEmails(db: Knex): Promise<string[]> {
-  return db('person_roles as pr').join('people as p', 'p.id', 'pr.person_id')
-    .where({ 'pr.role': 'process_owner', 'p.active': true }).orderBy('p.email').pluck('p.email');
-}
-
 /**
  * What a process owner hears about a step that could not be taken: a stalled one (retries ran
  * out, assetflow tries again) or a refused one (bad data ended the step and the process).
@@ -30,13 +26,13 @@ async function processOwnerEmails(db: Knex): Promise<string[]> {
 export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = DEFAULT_RETRY_MS }: AttentionActivityDeps) {
   async function tellProcessOwners(idempotencyKey: string, subject: AttentionSubject, headline: string, lines: string[]): Promise<void> {
     const { workflowId } = subject;
-    const [process, owners] = await Promise.all([processOf(db, workflowId), processOwnerEmails(db)]);
+    const [process, owners] = await Promise.all([processOf(db, workflowId), processOwners(db)]);
     if (owners.length === 0) return;
     const name = process ? `${process.business_number} ${process.title}` : workflowId;
     await queueEmail(db, {
       idempotencyKey,
       template: 'process_attention',
-      to: owners,
+      to: owners.map((o) => o.email),
       subject: `${headline}: ${name}`,
       text: ['Hello,', '', ...lines, '', `Process: ${publicUrl}/processes/${encodeURIComponent(workflowId)}`].join('\n'),
       subjectType: subject.subjectType,
@@ -60,8 +56,10 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
           details: { step: input.step, reason: input.reason },
         },
         async (trx) => {
-          await trx('process_attention').where({ workflow_id: input.workflowId }).whereNull('cleared_at')
-            .update({ cleared_at: trx.fn.now(), cleared_by: 'a later stall of the process' });
+          // An open row of the same step can only be left by an earlier run (the workflow was
+          // terminated or reset while it waited): the guard keeps one stall per step in a run.
+          await trx('process_attention').where({ workflow_id: input.workflowId, step: input.step }).whereNull('cleared_at')
+            .update({ cleared_at: trx.fn.now(), cleared_by: 'a later stall of the step' });
           await trx('process_attention').insert({ idempotency_key: input.idempotencyKey, workflow_id: input.workflowId, step: input.step, reason: input.reason });
           return { result: { retryInMs: stalledStepRetryMs } };
         },
@@ -75,7 +73,7 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
       return result;
     },
 
-    /** Clears the process's open attention once its step went through (or the process ended). */
+    /** Clears a stall once its step went through (or was refused, or the process ended); other stalled steps stay open. */
     async clearStalledStep(input: ClearAttentionInput): Promise<void> {
       await recordOnce(
         db,
@@ -89,7 +87,7 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
           details: { step: input.step, clearedBy: input.clearedBy },
         },
         async (trx) => {
-          await trx('process_attention').where({ workflow_id: input.workflowId }).whereNull('cleared_at')
+          await trx('process_attention').where({ idempotency_key: input.stallKey }).whereNull('cleared_at')
             .update({ cleared_at: trx.fn.now(), cleared_by: input.clearedBy });
           return { result: null };
         },

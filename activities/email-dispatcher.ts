@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
-import pg from 'pg';
-import { DEFAULT_EMAIL_RETRY_POLICY, emailRetryDelayMs, withApprovalLink, type EmailRetryPolicy } from '../domain/email-delivery';
+import { cappedBackoffMs } from '../domain/backoff';
+import { DEFAULT_EMAIL_RETRY_POLICY, isUndeliverable, UndeliverableEmail, UNSENT_EMAIL_STATUSES, withApprovalLink, type EmailRetryPolicy } from '../domain/email-delivery';
 import { signApprovalToken } from '../platform/approval-links';
 import type { Logger } from '../platform/logger';
 import type { Mailer } from '../platform/mailer';
+import { PgListener } from '../platform/pg-listener';
 
 const CHANNEL = 'assetflow_email_queued';
 const MIN_WAIT_MS = 50;
@@ -31,6 +32,8 @@ export interface EmailDispatcherOptions {
 
 interface ClaimedEmail {
   id: string;
+  template: string;
+  workflow_id: string | null;
   recipients: string[];
   subject: string;
   body_text: string;
@@ -48,6 +51,8 @@ interface ClaimedEmail {
  * same time, and a dispatcher that dies mid-send leaves it to the others when the lease runs out.
  * A failure is recorded on the row (status `failed`, the error, the next attempt after a backoff)
  * and the message is tried again until it goes: it is never dropped, and stays visible meanwhile.
+ * A failure that can never succeed (isUndeliverable: the recipient refused for good, the approval
+ * gone) makes it `undeliverable` instead: kept with its error, logged as an error, not tried again.
  *
  * Duplicates: a dispatcher that dies after SMTP accepted a message but before the row says `sent`
  * leaves it to be sent again. Every attempt carries the same Message-ID (from the idempotency key),
@@ -61,7 +66,7 @@ export class EmailDispatcher {
   private readonly pollIntervalMs: number;
   private readonly claimLeaseMs: number;
   private readonly batchSize: number;
-  private listener: pg.Client | null = null;
+  private readonly listener: PgListener;
   private running: Promise<void> | null = null;
   private stopped = false;
   private woken = false;
@@ -72,6 +77,13 @@ export class EmailDispatcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.batchSize = options.batchSize ?? 10;
+    this.listener = new PgListener({
+      databaseUrl: options.databaseUrl,
+      channel: CHANNEL,
+      onNotification: () => this.onQueued(),
+      // A lost connection may have missed announcements: look at the outbox at once, and listen anew.
+      onLost: () => this.onQueued(),
+    });
   }
 
   start(): void {
@@ -85,7 +97,7 @@ export class EmailDispatcher {
     this.wake();
     await this.running;
     this.running = null;
-    await this.unlisten();
+    await this.listener.close();
   }
 
   private async run(): Promise<void> {
@@ -93,7 +105,7 @@ export class EmailDispatcher {
       let nextDueInMs = this.pollIntervalMs;
       this.woken = false;
       // Without announcements the outbox is still looked at every poll interval.
-      await this.listen().catch((error) => this.options.logger.warn({ err: error }, 'email dispatcher: cannot listen for queued mail; polling'));
+      await this.listener.listen().catch((error) => this.options.logger.warn({ err: error }, 'email dispatcher: cannot listen for queued mail; polling'));
       try {
         while (!this.stopped && (await this.sendBatch()) === this.batchSize);
         nextDueInMs = await this.nextDueInMs();
@@ -127,11 +139,11 @@ export class EmailDispatcher {
       `UPDATE email_log
           SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
         WHERE id IN (SELECT id FROM email_log
-                      WHERE status <> 'sent' AND next_attempt_at <= now()
+                      WHERE status = ANY(?::text[]) AND next_attempt_at <= now()
                       ORDER BY next_attempt_at
                       LIMIT ? FOR UPDATE SKIP LOCKED)
-        RETURNING id, recipients, subject, body_text, body_html, message_id, attempts, approval_link_id`,
-      [this.claimLeaseMs / 1000, this.batchSize],
+        RETURNING id, template, workflow_id, recipients, subject, body_text, body_html, message_id, attempts, approval_link_id`,
+      [this.claimLeaseMs / 1000, [...UNSENT_EMAIL_STATUSES], this.batchSize],
     )).rows as ClaimedEmail[];
     await Promise.all(claimed.map((email) => this.send(email)));
     return claimed.length;
@@ -149,13 +161,17 @@ export class EmailDispatcher {
         messageId: email.message_id,
       });
     } catch (error) {
-      const delayMs = emailRetryDelayMs(email.attempts, this.retry);
       // Only while the claim is still ours (the attempt count is its fence) and nobody sent it meanwhile.
-      await db('email_log')
-        .where({ id: email.id, attempts: email.attempts })
-        .whereNot('status', 'sent')
-        .update({ status: 'failed', last_error: describe(error), next_attempt_at: db.raw('now() + make_interval(secs => ?)', [delayMs / 1000]) });
-      logger.warn({ emailId: email.id, attempts: email.attempts, retryInMs: delayMs, error: describe(error) }, 'email not sent; it will be tried again');
+      const ourClaim = () => db('email_log').where({ id: email.id, attempts: email.attempts }).whereIn('status', UNSENT_EMAIL_STATUSES);
+      const about = { emailId: email.id, template: email.template, workflowId: email.workflow_id, attempts: email.attempts, error: describe(error) };
+      if (isUndeliverable(error)) {
+        await ourClaim().update({ status: 'undeliverable', last_error: describe(error) });
+        logger.error(about, 'email undeliverable: it will not be tried again');
+        return;
+      }
+      const delayMs = cappedBackoffMs(email.attempts, this.retry.firstDelayMs, this.retry.maxDelayMs);
+      await ourClaim().update({ status: 'failed', last_error: describe(error), next_attempt_at: db.raw('now() + make_interval(secs => ?)', [delayMs / 1000]) });
+      logger.warn({ ...about, retryInMs: delayMs }, 'email not sent; it will be tried again');
       return;
     }
     await db('email_log').where({ id: email.id }).update({ status: 'sent', sent_at: db.fn.now(), last_error: null });
@@ -169,7 +185,7 @@ export class EmailDispatcher {
   private async approvalLink(approvalId: string): Promise<string> {
     const { db, publicUrl, approvalLinkSecret } = this.options;
     const approval = await db('approvals').where({ id: approvalId }).first('id', 'approver_id', 'workflow_id', 'revision', 'step_order', 'due_at');
-    if (!approval) throw new Error(`approval ${approvalId} does not exist`);
+    if (!approval) throw new UndeliverableEmail(`approval ${approvalId} no longer exists: there is no link to send`);
     const token = signApprovalToken(approvalLinkSecret, {
       approvalId: approval.id,
       approverId: approval.approver_id,
@@ -183,39 +199,9 @@ export class EmailDispatcher {
 
   /** Until the earliest unsent message is due; a short floor, so that one due but claimed elsewhere meanwhile is not spun on. */
   private async nextDueInMs(): Promise<number> {
-    const row = await this.options.db('email_log').whereNot('status', 'sent')
+    const row = await this.options.db('email_log').whereIn('status', UNSENT_EMAIL_STATUSES)
       .first(this.options.db.raw(`(EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS due_in_ms`));
     return row?.due_in_ms == null ? this.pollIntervalMs : Math.max(MIN_WAIT_MS, row.due_in_ms);
-  }
-
-  private async listen(): Promise<void> {
-    if (this.listener) return;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    // A lost connection may have missed announcements: look at the outbox at once, and listen anew.
-    const forget = () => {
-      if (this.listener !== client) return;
-      this.listener = null;
-      client.end().catch(() => undefined);
-      this.onQueued();
-    };
-    client.on('error', forget);
-    client.on('end', forget);
-    client.on('notification', () => this.onQueued());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (error) {
-      client.removeAllListeners();
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    this.listener = client;
-  }
-
-  private async unlisten(): Promise<void> {
-    const client = this.listener;
-    this.listener = null;
-    await client?.end().catch(() => undefined);
   }
 }
 

@@ -1,15 +1,19 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isInvalidData } from '../domain/failure-classes';
+import { isInvalidData, reasonOf } from '../domain/failure-classes';
 import { AttentionFailure } from '../workflows/attention/contract';
 
+/** Bad data refused for good as `type`, with the reason a person reads; undefined for any other failure. */
+function invalidDataFailure(error: unknown, type: string): ApplicationFailure | undefined {
+  if (!isInvalidData(error)) return undefined;
+  return ApplicationFailure.create({ type, message: reasonOf(error), nonRetryable: true, cause: error });
+}
 
 /**
  * Postgres refuses a row that breaks a constraint (class 23) or holds a value it cannot store
  * (class 22) the same way on every attempt: such a write is refused for good, not retried.
  */
 export function refuseInvalidWrite(error: unknown, type: string): never {
-  if (isInvalidData(error)) throw ApplicationFailure.nonRetryable((error as Error).message, type);
-  throw error;
+  throw invalidDataFailure(error, type) ?? error;
 }
 
 /**
@@ -18,18 +22,8 @@ export function refuseInvalidWrite(error: unknown, type: string): never {
  * else (a connection refused, a timeout, a lock) stays retryable within the step's bound.
  */
 export function classifyActivityFailure(error: unknown): unknown {
-  if (error instanceof ApplicationFailure || !isInvalidData(error)) return error;
-  return ApplicationFailure.create({ type: AttentionFailure.invalidData, message: reasonOf(error as Error), nonRetryable: true, cause: error as Error });
-}
-
-/**
- * The reason a person reads: Postgres's own words, without the statement knex puts in front of
- * them ("<sql with its values> - <message>"), which holds the row's data, not the reason.
- */
-function reasonOf(error: Error): string {
-  const fromPostgres = typeof (error as { severity?: unknown }).severity === 'string';
-  const at = error.message.lastIndexOf(' - ');
-  return fromPostgres && at >= 0 ? error.message.slice(at + 3) : error.message;
+  if (error instanceof ApplicationFailure) return error;
+  return invalidDataFailure(error, AttentionFailure.invalidData) ?? error;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;

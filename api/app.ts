@@ -46,8 +46,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** Where GET /metrics reads from (the app registers its metrics in it: one app per registry); a fresh one when not given. */
   metricsRegistry?: Registry;
-  /** Attempts per client address (failed credentials, link decisions); the defaults of RATE_LIMIT_* when not given. */
-  rateLimits?: RateLimitSettings;
+  /** Attempts per client address (failed credentials, link decisions): the config's RATE_LIMIT_*. */
+  rateLimits: RateLimitSettings;
   /** Express's "trust proxy": set behind a load balancer so that rate limits count the client, not the balancer. */
   trustProxy?: string;
   /** A bearer token that may read GET /metrics without a person's key (METRICS_TOKEN). */

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { findWebSession, type WebSession } from '../model/web-sessions';
 import { hashApiKey } from '../platform/api-keys';
+import { bearerOf } from '../platform/secrets';
 import type { RateLimit } from '../platform/rate-limits';
 import { tooManyRequests, unauthenticated } from './errors';
 import { SESSION_COOKIE, hashSessionId, parseCookies } from './web/session';
@@ -65,24 +65,11 @@ export function clientOf(req: Request): string {
 }
 
 /** Refuses a client whose failed credentials used up the window, whatever credential it sends now. */
-export async function refuseWhileLimited(limit: RateLimit, req: Request): Promise<void> {
+async function refuseWhileLimited(limit: RateLimit, req: Request): Promise<void> {
   const verdict = await limit.check(clientOf(req));
   if (!verdict.allowed) {
     throw tooManyRequests('too many failed API keys or sign-ins from your address; wait before trying again', verdict.retryAfterSeconds);
   }
-}
-
-/** The bearer token of the request, if it sends one in the right form. */
-export function bearerToken(req: Request): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
-}
-
-/** Constant-time comparison of a token sent with the one configured (the length may show; the content does not). */
-export function tokenMatches(expected: string, given: string | undefined): boolean {
-  if (!given || !expected) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -94,7 +81,7 @@ export async function authenticate(db: Knex, req: Request, failures: RateLimit):
   const header = req.get('authorization');
   if (!header) throw unauthenticated('send your API key as "Authorization: Bearer <key>"');
   await refuseWhileLimited(failures, req);
-  const key = bearerToken(req);
+  const key = bearerOf(header);
   const person = key ? await principalByApiKey(db, key) : undefined;
   if (!person) {
     await failures.take(clientOf(req));

@@ -52,11 +52,11 @@ export function approvalRefused(refusal: ApprovalRefusal): HttpError {
 }
 
 /** Workflow refusals travel as ApplicationFailures with a type from the contract; this maps them to HTTP. */
-function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | undefined {
+function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError {
   let cause: unknown = error.cause;
   // An activity's refusal arrives wrapped: update failure, activity failure, application failure.
   while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  if (!(cause instanceof ApplicationFailure)) return undefined;
+  if (!(cause instanceof ApplicationFailure)) return stepFailed;
   switch (cause.type) {
     case LifecycleFailure.transitionRefused:
       return transitionRefused((cause.details as TransitionRefusal[])[0]);
@@ -64,13 +64,10 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
       return notFound(cause.message);
     case LifecycleFailure.assetChangedElsewhere:
       return conflict('asset_changed_elsewhere', cause.message);
-    case ChangeFailure.refused: {
-      const refusal = (cause.details as ChangeRefusal[])[0];
-      return new HttpError(refusal.rule === 'segregation_of_duties' ? 403 : 409, refusal.rule, refusal.message);
-    }
+    case ChangeFailure.refused:
     case PurchaseFailure.refused: {
-      const refusal = (cause.details as PurchaseRefusal[])[0];
-      return new HttpError(refusal.rule === 'segregation_of_duties' ? 403 : 409, refusal.rule, refusal.message);
+      const refusal = (cause.details as (ChangeRefusal | PurchaseRefusal)[])[0];
+      return refusal.rule === 'segregation_of_duties' ? segregationRefused(refusal) : conflict(refusal.rule, refusal.message);
     }
     case PurchaseFailure.receiptRefused: {
       const refusal = (cause.details as ReceiptRefusal[])[0];
@@ -83,11 +80,21 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError | unde
     case AttentionFailure.invalidData:
       return new HttpError(422, 'invalid_data', `the process refused the data of this request: ${cause.message}`);
     default:
-      return undefined;
+      return stepFailed;
   }
 }
 
-/** The HTTP answer for an error the API knows (its own, validation, workflow refusals); undefined for anything else. */
+/**
+ * The workflow took the command but one of its steps failed for good (an activity out of retries):
+ * steps before it may have been recorded, so this must not say that nothing changed.
+ */
+const stepFailed = new HttpError(
+  500,
+  'process_step_failed',
+  'the process took this command but one of its steps failed; earlier steps may have taken effect, so check the process before trying again',
+);
+
+/** The HTTP answer for an error the API knows (its own, validation, workflow refusals and failures); undefined for anything else. */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) {
@@ -96,10 +103,12 @@ export function toHttpError(error: unknown): HttpError | undefined {
       error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
     );
   }
-  if (isDatabaseUnavailable(error)) return serviceUnavailable('the database cannot be reached; nothing was changed, try again later', 5);
-  if (temporalTrouble(error) === 'unreachable') return serviceUnavailable('the workflow service (Temporal) cannot be reached; try again later', 5);
+  // The workflow answered: whatever its causes say (an activity's "Connection terminated"), this is
+  // no outage of the API's own connections, and its earlier steps may have committed.
   if (error instanceof WorkflowUpdateFailedError) return fromWorkflowFailure(error);
   if (error instanceof WorkflowNotFoundError) return conflict('process_finished', 'this process has finished and takes no more commands');
+  if (isDatabaseUnavailable(error)) return serviceUnavailable('the database cannot be reached; nothing was changed, try again later', 5);
+  if (temporalTrouble(error) === 'unreachable') return serviceUnavailable('the workflow service (Temporal) cannot be reached; try again later', 5);
   // Express cannot decode a path parameter such as "%E0%A4%A".
   if (error instanceof URIError) return badRequest('the path is not valid percent-encoding', [{ path: 'path', message: 'malformed percent-encoding' }]);
   const code = (error as { code?: unknown }).code;
@@ -116,12 +125,13 @@ export function toHttpError(error: unknown): HttpError | undefined {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = toHttpError(error);
+    // A known 500 (a process step that failed for good) needs looking into as much as an unknown error.
+    if (!known || known.status === 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     if (known) {
       if (known.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.ceil(known.retryAfterSeconds)));
       res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details ?? null } });
       return;
     }
-    logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     res.status(500).json({ error: { code: 'internal', message: 'something went wrong on our side; it has been logged', details: null } });
   };
 }

@@ -2,8 +2,12 @@ import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { RateLimits } from '../platform/rate-limits';
-import { ROLES, authenticate, bearerToken, clientOf, hasAnyRole, tokenMatches, type Principal, type Role } from './auth';
-import { forbidden, tooManyRequests, unsupportedMediaType } from './errors';
+import { ROLES, authenticate, clientOf, hasAnyRole, type Principal, type Role } from './auth';
+import { bearerOf, secretMatches } from '../platform/secrets';
+import { forbidden, toHttpError, tooManyRequests, unsupportedMediaType } from './errors';
+
+/** A 4xx answer other than the limit's own 429: what a limit on refused calls counts. */
+const isRefusal = (status: number | undefined) => status !== undefined && status >= 400 && status < 500 && status !== 429;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -21,7 +25,11 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
    * the handler then gets no principal. Unset or empty: only the declared access.
    */
   machineToken?: string;
-  /** Counts every call against this per-address limit before anything else (429 when used up). */
+  /**
+   * Counts refused calls (a forged, expired or spent link) against this per-address limit; once it
+   * is used up every call from the address answers 429. Accepted calls are not counted: many
+   * approvers may share one address behind a NAT.
+   */
   rateLimit?: Exclude<keyof RateLimits, 'authFailures'>;
   params?: P;
   query?: Q;
@@ -84,24 +92,42 @@ export class RouteRegistry {
     this.specs.push(spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType>);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
       if (spec.rateLimit) {
-        const verdict = await this.limits[spec.rateLimit].take(clientOf(req));
-        if (!verdict.allowed) throw tooManyRequests('too many requests of this kind from your address; wait before trying again', verdict.retryAfterSeconds);
+        const limit = this.limits[spec.rateLimit];
+        const verdict = await limit.check(clientOf(req));
+        if (!verdict.allowed) throw tooManyRequests('too many refused requests of this kind from your address; wait before trying again', verdict.retryAfterSeconds);
+        try {
+          await this.answer(spec, handler, req, res);
+        } catch (error) {
+          if (isRefusal(toHttpError(error)?.status)) await limit.take(clientOf(req));
+          throw error;
+        }
+        if (isRefusal(res.statusCode)) await limit.take(clientOf(req));
+        return;
       }
-      const byMachine = !!spec.machineToken && tokenMatches(spec.machineToken, bearerToken(req));
-      const principal = spec.access === 'public' || byMachine
-        ? (undefined as unknown as Principal)
-        : await authenticate(this.db, req, this.limits.authFailures);
-      if (Array.isArray(spec.access) && !byMachine && !hasAnyRole(principal, spec.access)) {
-        throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
-      }
-      const params = spec.params ? spec.params.parse(req.params) : req.params;
-      const query = spec.query ? spec.query.parse(req.query) : req.query;
-      // A body in another format would be read as missing fields: say what is wrong instead.
-      if (spec.body && req.is('application/json') === false) throw unsupportedMediaType(req.get('content-type'));
-      const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
-      const result = await handler({ params, query, body, principal, req, res } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>);
-      if (!res.headersSent) res.json(result);
+      await this.answer(spec, handler, req, res);
     });
+  }
+
+  private async answer<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+    spec: RouteSpec<P, Q, B>,
+    handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    const byMachine = !!spec.machineToken && secretMatches(spec.machineToken, bearerOf(req.get('authorization')));
+    const principal = spec.access === 'public' || byMachine
+      ? (undefined as unknown as Principal)
+      : await authenticate(this.db, req, this.limits.authFailures);
+    if (Array.isArray(spec.access) && !byMachine && !hasAnyRole(principal, spec.access)) {
+      throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
+    }
+    const params = spec.params ? spec.params.parse(req.params) : req.params;
+    const query = spec.query ? spec.query.parse(req.query) : req.query;
+    // A body in another format would be read as missing fields: say what is wrong instead.
+    if (spec.body && req.is('application/json') === false) throw unsupportedMediaType(req.get('content-type'));
+    const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
+    const result = await handler({ params, query, body, principal, req, res } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>);
+    if (!res.headersSent) res.json(result);
   }
 
   openApiDocument(info: { title: string; version: string; description: string }): Record<string, unknown> {

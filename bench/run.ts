@@ -262,6 +262,7 @@ async function main(): Promise<void> {
         emergency: { reminderAfterMs: 1_800_000, escalationAfterMs: 3_600_000, deadlineMs: 7_200_000 },
       },
       reuseOfferTimeoutMs: 259_200_000,
+      rateLimits: loadConfig().rateLimits,
     });
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { cappedBackoffMs } from '../domain/backoff';
 import type { DemoPerson } from './seed';
 
 interface DemoChange {
@@ -87,7 +88,9 @@ async function submit(apiUrl: string, path: string, person: DemoPerson, key: str
     if (res.ok) return answer.number!;
     // The same Idempotency-Key makes a retry safe: it starts the request reserved by the first try.
     if (res.status === 503 && attempt < SUBMIT_ATTEMPTS) {
-      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 2) * 1000));
+      // The API's Retry-After when it gives one; otherwise back off rather than knock at a fixed pace.
+      const retryAfter = res.headers.get('retry-after');
+      await new Promise((resolve) => setTimeout(resolve, retryAfter ? Number(retryAfter) * 1000 : cappedBackoffMs(attempt, 1_000, 8_000)));
       continue;
     }
     throw new Error(`demo: ${path} failed (${res.status}${attempt > 1 ? ` after ${attempt} tries` : ''}): ${answer.error?.message ?? 'no message'}`);

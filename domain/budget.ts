@@ -3,7 +3,7 @@
  * centre's budget for the month. Money is integer minor units, and a budget is kept in one
  * currency: amounts in another are never compared with it, nor converted (no rate is held).
  */
-import { formatMoney } from './money';
+import { boundedAmount, formatMoney } from './money';
 
 /** A cost centre's month, as model/budgets.ts reads it. */
 export interface BudgetFigures {
@@ -28,12 +28,6 @@ export interface BudgetPosition {
   notComparable: string | null;
 }
 
-/** Amounts beyond 2^53 would silently lose cents in a JavaScript number: refuse them instead. */
-function safeMinor(amount: number, what: string): number {
-  if (!Number.isSafeInteger(amount)) throw new RangeError(`${what} ${amount} is not a safe integer amount of minor units`);
-  return amount;
-}
-
 /**
  * Budget minus spent minus committed, before and after the request. Spending the budget to the last
  * cent is not over. A month without a budget row had nothing budgeted, so any spend in it is over
@@ -47,9 +41,9 @@ function safeMinor(amount: number, what: string): number {
  */
 export function budgetPosition(figures: BudgetFigures, requestMinor: number, requestCurrency: string): BudgetPosition {
   const { budgetMinor, budgetCurrency, spentMinor, committedMinor } = figures;
-  safeMinor(requestMinor, 'request');
+  boundedAmount(requestMinor, 'request');
   if (budgetMinor === null) return { remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: requestMinor > 0, notComparable: null };
-  const remainingBeforeMinor = safeMinor(budgetMinor - spentMinor - committedMinor, 'remaining budget');
+  const remainingBeforeMinor = boundedAmount(budgetMinor - spentMinor - committedMinor, 'remaining budget');
   if (budgetCurrency !== null && budgetCurrency !== requestCurrency) {
     return {
       remainingBeforeMinor,
@@ -59,7 +53,7 @@ export function budgetPosition(figures: BudgetFigures, requestMinor: number, req
         + `and ${formatMoney(requestMinor, requestCurrency)} in ${requestCurrency} is never compared with it: ask in ${budgetCurrency}`,
     };
   }
-  const remainingAfterMinor = safeMinor(remainingBeforeMinor - requestMinor, 'remaining budget');
+  const remainingAfterMinor = boundedAmount(remainingBeforeMinor - requestMinor, 'remaining budget');
   return { remainingBeforeMinor, remainingAfterMinor, overBudget: requestMinor > 0 && remainingAfterMinor < 0, notComparable: null };
 }
 

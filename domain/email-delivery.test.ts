@@ -1,21 +1,33 @@
-import { APPROVAL_LINK_PLACEHOLDER, containsApprovalToken, emailRetryDelayMs, withApprovalLink } from './email-delivery';
+import { APPROVAL_LINK_PLACEHOLDER, containsApprovalToken, isUndeliverable, UndeliverableEmail, withApprovalLink } from './email-delivery';
 
-describe('emailRetryDelayMs', () => {
-  const policy = { firstDelayMs: 1_000, maxDelayMs: 30_000 };
+/** A failed hand-off as nodemailer reports it: the SMTP reply's code and the command it answered. */
+const smtpError = (responseCode: number, command: string, code = 'EENVELOPE') =>
+  Object.assign(new Error(`${responseCode} refused`), { code, responseCode, command });
 
-  it('waits the first delay after the first failure and doubles it after each further one', () => {
-    expect([1, 2, 3, 4, 5].map((attempts) => emailRetryDelayMs(attempts, policy))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
+describe('isUndeliverable', () => {
+  it('gives up on a recipient or a message the mail server refuses for good', () => {
+    expect(isUndeliverable(smtpError(550, 'RCPT TO'))).toBe(true);
+    expect(isUndeliverable(smtpError(554, 'DATA', 'EMESSAGE'))).toBe(true);
   });
 
-  it('never waits longer than the longest delay, however many attempts failed', () => {
-    expect(emailRetryDelayMs(6, policy)).toBe(30_000);
-    expect(emailRetryDelayMs(10_000, policy)).toBe(30_000);
+  it('gives up on a message that cannot be built', () => {
+    expect(isUndeliverable(new UndeliverableEmail('approval gone'))).toBe(true);
   });
 
-  it('treats a message never attempted like one that failed once', () => {
-    expect(emailRetryDelayMs(0, policy)).toBe(1_000);
+  it('tries again what may go later: no connection, a temporary refusal', () => {
+    expect(isUndeliverable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), { code: 'ESOCKET' }))).toBe(false);
+    expect(isUndeliverable(smtpError(450, 'RCPT TO'))).toBe(false);
+    expect(isUndeliverable(smtpError(421, 'DATA', 'EMESSAGE'))).toBe(false);
+    expect(isUndeliverable(new Error('Greeting never received'))).toBe(false);
+    expect(isUndeliverable('down')).toBe(false);
+  });
+
+  it('tries again when the login or the sender is refused: configuration, the same for every message', () => {
+    expect(isUndeliverable(smtpError(535, 'AUTH PLAIN', 'EAUTH'))).toBe(false);
+    expect(isUndeliverable(smtpError(553, 'MAIL FROM'))).toBe(false);
   });
 });
+
 
 describe('approval links in stored messages', () => {
   const id = '0b6c1c8e-4f0a-4d55-9d5e-5b8f6f2b1a11';

@@ -1,10 +1,11 @@
 /**
- * How queued email is delivered: when a failed hand-off is tried again, and where an approval
- * task's signed link goes. The link is signed at send time so that no live token is ever stored.
+ * How queued email is delivered: when a failed hand-off is tried again, when it is given up on,
+ * and where an approval task's signed link goes. The link is signed at send time so that no live
+ * token is ever stored.
  */
 
 export interface EmailRetryPolicy {
-  /** The wait after the first failed attempt; it doubles with each further failure. */
+  /** The wait after the first failed attempt; it doubles with each further failure (cappedBackoffMs). */
   firstDelayMs: number;
   /** The longest wait between attempts: a message is tried at least this often until it goes. */
   maxDelayMs: number;
@@ -12,10 +13,26 @@ export interface EmailRetryPolicy {
 
 export const DEFAULT_EMAIL_RETRY_POLICY: EmailRetryPolicy = { firstDelayMs: 1_000, maxDelayMs: 30_000 };
 
-/** The wait before the next attempt of a message whose `attempts`-th attempt (1 for the first) just failed. */
-export function emailRetryDelayMs(attempts: number, policy: EmailRetryPolicy): number {
-  const doublings = Math.max(0, Math.min(attempts - 1, 30));
-  return Math.min(policy.firstDelayMs * 2 ** doublings, policy.maxDelayMs);
+/** Where a queued message stands while it is still to be sent (`sent` and `undeliverable` are final). */
+export const UNSENT_EMAIL_STATUSES = ['pending', 'failed'] as const;
+
+/** A message that cannot be sent as it stands (what it refers to is gone): trying again would fail the same way. */
+export class UndeliverableEmail extends Error {
+  override name = 'UndeliverableEmail';
+}
+
+/**
+ * Whether a failed hand-off can never succeed, so the message is given up on (and an operator
+ * told) instead of being tried for ever: the mail server refused this recipient or this message
+ * for good (a 5xx reply to RCPT TO or DATA), or the message cannot be built. Everything else is
+ * tried again: no connection, a 4xx (try later), and a 5xx to the login or the sender, which are
+ * the server's or our own configuration and would fail every message until someone fixes them.
+ */
+export function isUndeliverable(error: unknown): boolean {
+  if (error instanceof UndeliverableEmail) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { responseCode, command } = error as { responseCode?: unknown; command?: unknown };
+  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && (command === 'RCPT TO' || command === 'DATA');
 }
 
 /** Stands in a stored message body for the approval link, which is signed only when the message is sent. */

@@ -1,4 +1,4 @@
-import { isInvalidData } from './failure-classes';
+import { isConnectionFault, isInvalidData, reasonOf } from './failure-classes';
 
 const pgError = (code: string, message = 'refused') => Object.assign(new Error(message), { code });
 
@@ -25,11 +25,32 @@ describe('isInvalidData', () => {
     expect(isInvalidData(refused)).toBe(false);
     expect(isInvalidData(new TypeError('fetch failed', { cause: refused }))).toBe(false);
     expect(isInvalidData(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(false);
+    const unreachable = Object.assign(new Error('connect ENETUNREACH 10.0.0.5:5432'), { code: 'ENETUNREACH' });
+    expect(isInvalidData(new TypeError('fetch failed', { cause: unreachable }))).toBe(false);
   });
 
   it('retries everything else: a plain error, a timeout, something that is not an error', () => {
     expect(isInvalidData(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'))).toBe(false);
     expect(isInvalidData('a string')).toBe(false);
     expect(isInvalidData(undefined)).toBe(false);
+  });
+});
+
+describe('isConnectionFault', () => {
+  it('finds the socket error in the cause chain and in an AggregateError, from any realm', () => {
+    const refused = { name: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED ::1:5432' };
+    expect(isConnectionFault(new Error('loading failed', { cause: refused }))).toBe(true);
+    expect(isConnectionFault(new AggregateError([new Error('no code'), refused], ''))).toBe(true);
+    expect(isConnectionFault(Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' }))).toBe(true);
+    expect(isConnectionFault(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isConnectionFault('ECONNREFUSED')).toBe(false);
+  });
+});
+
+describe('reasonOf', () => {
+  it('keeps Postgres\'s own words, without the statement and the values knex puts in front of them', () => {
+    const refused = Object.assign(new Error('insert into "assets" ("serial_number") values ($1) - duplicate key value violates unique constraint "assets_serial_key"'), { code: '23505', severity: 'ERROR' });
+    expect(reasonOf(refused)).toBe('duplicate key value violates unique constraint "assets_serial_key"');
+    expect(reasonOf(new RangeError('a - b is out of range'))).toBe('a - b is out of range');
   });
 });

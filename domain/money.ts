@@ -30,6 +30,15 @@ export function withinAmountBound(amountMinor: number): boolean {
   return Number.isSafeInteger(amountMinor) && Math.abs(amountMinor) <= MAX_AMOUNT_MINOR;
 }
 
+/**
+ * For amounts a check has already bounded, and figures derived from them: one beyond the bound is a
+ * caller's bug, not a requester's mistake, and past 2^53 it would silently lose cents.
+ */
+export function boundedAmount(amountMinor: number, what: string): number {
+  if (!withinAmountBound(amountMinor)) throw new RangeError(`${what} ${amountMinor} is beyond the largest amount of ${MAX_AMOUNT_MINOR} minor units`);
+  return amountMinor;
+}
+
 /** Why an amount cannot be accepted, naming it as `what`; null when it is within the bound. */
 export function amountBeyondBound(amountMinor: number, currency: string, what: string): string | null {
   if (withinAmountBound(amountMinor)) return null;

@@ -4,7 +4,7 @@
  */
 import type { RoutingSubject } from './approval-routing';
 import type { BudgetFigures, BudgetPosition } from './budget';
-import { MAX_AMOUNT_MINOR, amountBeyondBound, formatMoney, withinAmountBound } from './money';
+import { amountBeyondBound, boundedAmount, formatMoney } from './money';
 
 export const PURCHASE_STATES = [
   'submitted',
@@ -28,15 +28,6 @@ export type PurchaseFinalState = (typeof PURCHASE_FINAL_STATES)[number];
 export const CANCELLABLE_STATES = ['submitted', 'budget_check', 'authorize'] as const satisfies readonly PurchaseState[];
 
 export type PriceSource = 'contract' | 'list' | 'quoted';
-
-/**
- * For amounts a check has already bounded (pricedTotal, the API's submittedAmountIssues): one beyond
- * MAX_AMOUNT_MINOR here is a caller's bug, not a requester's mistake.
- */
-function boundedMinor(amount: number, what: string): number {
-  if (!withinAmountBound(amount)) throw new RangeError(`${what} ${amount} is beyond the largest amount of ${MAX_AMOUNT_MINOR} minor units`);
-  return amount;
-}
 
 export interface ContractPrice {
   contractId: string;
@@ -94,7 +85,7 @@ export interface PricedLine {
 export function lineAmount({ quantity, reusedUnits, unitPriceMinor }: PricedLine): number {
   const units = quantity - reusedUnits;
   if (units < 0) throw new RangeError(`${reusedUnits} reused units exceed the quantity of ${quantity}`);
-  return boundedMinor(units * unitPriceMinor, 'line amount');
+  return boundedAmount(units * unitPriceMinor, 'line amount');
 }
 
 export type PricedTotal = { totalMinor: number } | { refusal: string };
@@ -191,7 +182,7 @@ export function ordersByVendor(lines: OrderLine[]): PlannedOrder[] {
     if (line.quantity - line.reusedUnits <= 0) continue;
     if (line.vendorId === null) throw new Error(`line ${line.lineId} has no vendor: no purchase order can be placed for it`);
     const order = orders.get(line.vendorId) ?? { vendorId: line.vendorId, amountMinor: 0, lineIds: [] };
-    order.amountMinor = boundedMinor(order.amountMinor + lineAmount(line), 'order amount');
+    order.amountMinor = boundedAmount(order.amountMinor + lineAmount(line), 'order amount');
     order.lineIds.push(line.lineId);
     orders.set(line.vendorId, order);
   }

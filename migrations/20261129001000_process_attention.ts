@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 
 /**
- * A step whose retries ran out: the workflow records it here (one open row per process at most)
- * and clears it when the step goes through. The process index shows the open one, so process
- * owners can list and count the processes that need them; the index stays written by triggers.
+ * A step whose retries ran out: the workflow records it here (one open row per step of a process
+ * at most: steps running side by side may stall together) and clears it when the step goes
+ * through. The process index shows the oldest open one, so process owners can list and count the
+ * processes that need them; the index stays written by triggers.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('process_attention', (t) => {
@@ -15,12 +16,12 @@ export async function up(knex: Knex): Promise<void> {
     t.text('reason').notNullable().comment('the last failure of the step');
     t.timestamp('flagged_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('cleared_at', { useTz: true });
-    t.text('cleared_by').comment('what cleared it: the automatic retry, an operator, or the end of the process');
+    t.text('cleared_by').comment('what cleared it: the automatic retry, an operator, a refusal of the step, or the end of the process');
   });
-  await knex.raw('CREATE UNIQUE INDEX process_attention_open_unique ON process_attention (workflow_id) WHERE cleared_at IS NULL');
+  await knex.raw('CREATE UNIQUE INDEX process_attention_open_unique ON process_attention (workflow_id, step) WHERE cleared_at IS NULL');
 
   await knex.schema.alterTable('processes', (t) => {
-    t.text('attention_step').comment('the step that ran out of retries; null when nothing needs attention');
+    t.text('attention_step').comment('the step that ran out of retries longest ago and is still open; null when nothing needs attention');
     t.text('attention_reason');
     t.timestamp('attention_since', { useTz: true });
   });
@@ -34,7 +35,11 @@ export async function up(knex: Knex): Promise<void> {
         attention_reason = a.reason,
         attention_since = a.flagged_at
         FROM (SELECT NULL) AS nothing
-        LEFT JOIN process_attention a ON a.workflow_id = NEW.workflow_id AND a.cleared_at IS NULL
+        LEFT JOIN LATERAL (
+          SELECT step, reason, flagged_at FROM process_attention
+           WHERE workflow_id = NEW.workflow_id AND cleared_at IS NULL
+           ORDER BY flagged_at, id LIMIT 1
+        ) a ON true
        WHERE p.workflow_id = NEW.workflow_id;
       RETURN NULL;
     END $$;

@@ -144,3 +144,9 @@ export function listContracts(
 export async function emailOf(db: Knex, personId: string): Promise<string | undefined> {
   return (await db('people').where({ id: personId }).first('email'))?.email;
 }
+
+/** The active process owners: whom attention emails go to, and the approvers of last resort when a rule leaves nobody. */
+export function processOwners(db: Knex): Promise<{ id: string; email: string }[]> {
+  return db('person_roles as pr').join('people as p', 'p.id', 'pr.person_id')
+    .where({ 'pr.role': 'process_owner', 'p.active': true }).orderBy(['p.name', 'p.id']).select('p.id', 'p.email');
+}

@@ -59,7 +59,7 @@ const configSchema = z.object({
   EMERGENCY_APPROVAL_ESCALATION_AFTER: duration.default(msToNumber('1h')),
   EMERGENCY_APPROVAL_DEADLINE: duration.default(msToNumber('2h')),
   LICENCE_REUSE_OFFER_TIMEOUT: duration.default(msToNumber('3d')),
-  /** How long a step that ran out of retries (its process needs attention) waits before it is tried again on its own. */
+  /** How long a step that ran out of retries (its process needs attention) first waits before it is tried again on its own; each further wait doubles, up to an hour. */
   STALLED_STEP_RETRY_AFTER: duration.default(msToNumber('5m')),
 
   /** Failed credentials (API keys, sign-ins) one client address may send per window before every credential from it gets 429. */

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { anyCause, isConnectionFault, type ErrorLike } from '../domain/failure-classes';
 import { migrationSource } from '../migrations';
 
 /** Money and counts are bigint in Postgres; every value we store fits a safe JS integer, and we refuse any that does not. */
@@ -49,27 +50,23 @@ export async function pingDatabase(db: Database, timeoutMs = 1_500): Promise<voi
   }
 }
 
-/** Socket errors that mean the database went away or cannot be reached. */
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
-/** SQLSTATEs of a server that cannot serve now: connection exceptions (08), shutting down or starting, too many connections. */
+/** SQLSTATEs of a server that cannot serve now: shutting down or starting, too many connections (connection exceptions, class 08, too). */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 /** Messages of the pg driver and knex's pool when the connection is gone, which carry no code. */
 const CONNECTION_LOST_MESSAGES = [/Connection terminated/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
 
+/** What only Postgres and knex say about a database that cannot serve: a pool timeout, a SQLSTATE, a driver's message. */
+function saysUnavailable({ name, code, message }: ErrorLike): boolean {
+  if (name === 'KnexTimeoutError') return true;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  return typeof message === 'string' && CONNECTION_LOST_MESSAGES.some((pattern) => pattern.test(message));
+}
+
 /**
  * Whether an error says Postgres is unreachable, restarting or out of connections, rather than
  * that a query was wrong: such a request did nothing and may be tried again later. Follows the
- * cause chain (and AggregateError's errors, as Node reports a refused dual-stack connect).
+ * cause chain (and AggregateError's errors).
  */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  // Duck-typed, not instanceof Error: socket errors may come from another realm (a VM context, a test runner).
-  if (typeof error !== 'object' || error === null || depth > 5) return false;
-  const { name, code, message, errors, cause } = error as { name?: unknown; code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
-  if (name === 'KnexTimeoutError') return true;
-  if (typeof code === 'string') {
-    if (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
-  }
-  if (typeof message === 'string' && CONNECTION_LOST_MESSAGES.some((pattern) => pattern.test(message))) return true;
-  if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
-  return isDatabaseUnavailable(cause, depth + 1);
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return isConnectionFault(error) || anyCause(error, saysUnavailable);
 }

@@ -8,11 +8,13 @@ const REDACTED = '[redacted]';
 const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
 /** Query parameters that are credentials: an approval link's token is the approver's vote. */
-const SECRET_QUERY_PARAMETERS = /([?&](?:token|api_key|apikey|access_token)=)[^&#\s]*/gi;
+const SECRET_QUERY_PARAMETERS = ['token', 'api_key', 'apikey', 'access_token'];
+const SECRET_QUERY_IN_URL = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#\\s]*`, 'gi');
+const isSecretQueryParameter = (name: string) => SECRET_QUERY_PARAMETERS.includes(name.toLowerCase());
 
 /** A URL (or path with a query) with the value of every credential in its query string replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMETERS, `$1${REDACTED}`);
+  return url.replace(SECRET_QUERY_IN_URL, `$1${REDACTED}`);
 }
 
 interface SerializedRequest {
@@ -32,7 +34,7 @@ export function requestForLog(req: SerializedRequest): SerializedRequest {
   for (const name of SECRET_HEADERS) if (name in headers) headers[name] = REDACTED;
   for (const name of ['referer', 'referrer']) if (typeof headers[name] === 'string') headers[name] = redactUrl(headers[name] as string);
   const query = req.query && typeof req.query === 'object'
-    ? Object.fromEntries(Object.entries(req.query).map(([key, value]) => [key, /^(token|api_key|apikey|access_token)$/i.test(key) ? REDACTED : value]))
+    ? Object.fromEntries(Object.entries(req.query).map(([key, value]) => [key, isSecretQueryParameter(key) ? REDACTED : value]))
     : req.query;
   return { ...req, url: typeof req.url === 'string' ? redactUrl(req.url) : req.url, query, headers };
 }
@@ -47,6 +49,6 @@ export const httpLogSerializers = { req: requestForLog, res: responseForLog };
 
 /** `destination` is stdout unless given (a test captures what would be logged). */
 export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
-  const options = { level, name, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] };
+  const options = { level, name, redact: [...SECRET_HEADERS.map((header) => `req.headers["${header}"]`), 'res.headers["set-cookie"]'] };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -33,6 +33,7 @@ export function readMailbox(dir: string, limit = 100): SunkMessage[] {
 export class MailSink {
   private readonly received: SunkMessage[] = [];
   private readonly waiters = new Set<() => void>();
+  private readonly refused = new Set<string>();
   private server?: SMTPServer;
   private sequence = 0;
   port = 0;
@@ -51,6 +52,10 @@ export class MailSink {
       logger: false,
       // Stopping drops the senders' pooled connections soon, as a mail server going away would.
       closeTimeout: 500,
+      onRcptTo: (address, _session, callback) => {
+        if (!this.refused.has(address.address.toLowerCase())) return callback();
+        callback(Object.assign(new Error('5.1.1 no such mailbox'), { responseCode: 550 }));
+      },
       onData: (stream, _session, callback) => {
         simpleParser(stream)
           .then((parsed) => {
@@ -85,6 +90,11 @@ export class MailSink {
       fs.writeFileSync(path.join(this.storeDir, `${message.id}.json`), JSON.stringify(message, null, 2));
     }
     for (const wake of this.waiters) wake();
+  }
+
+  /** Refuses mail to `address` for good (550), as a server with no such mailbox: for tests of undeliverable mail. */
+  refuse(address: string): void {
+    this.refused.add(address.toLowerCase());
   }
 
   messages(): SunkMessage[] {

@@ -5,11 +5,11 @@
  * test can create several apps and workers in one process without "already registered" errors, and
  * reads exactly the metrics of the app or worker it made.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { collectDefaultMetrics, Histogram, Registry, type HistogramConfiguration } from 'prom-client';
+import { bearerOf, secretMatches } from './secrets';
 
 export const METRIC_PREFIX = 'assetflow_';
 
@@ -175,21 +175,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A listener for processes without an HTTP server of their own (the worker): GET /metrics, nothing else. */
-/** `token` (METRICS_TOKEN), when set, must come as the scrape's bearer token, compared in constant time. */
+/**
+ * A listener for processes without an HTTP server of their own (the worker): GET /metrics, nothing
+ * else. `token` (METRICS_TOKEN), when set, must come as the scrape's bearer token.
+ */
 export async function serveMetrics(
   registry: Registry,
   options: { port: number; host: string; token?: string; onError?: (error: unknown) => void },
 ): Promise<MetricsServer> {
-  const expected = options.token ? createHash('sha256').update(options.token).digest() : undefined;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
       return;
     }
-    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (expected && !(given && timingSafeEqual(createHash('sha256').update(given).digest(), expected))) {
+    if (options.token && !secretMatches(options.token, bearerOf(req.headers.authorization))) {
       res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('send the METRICS_TOKEN as "Authorization: Bearer <token>"\n');
       return;
     }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { PgListener } from './pg-listener';
 
 const CHANNEL = 'assetflow_process_state';
 
@@ -27,14 +27,26 @@ export const DEFAULT_WAIT_LIMITS: WaitLimits = { maxWaiting: 200, maxWaitMs: 30_
  * (migration 20261127001800), and wakes the requests waiting on that workflow.
  */
 export class ProcessStateWatcher {
-  private connection: Promise<pg.Client> | null = null;
+  private readonly connection: PgListener;
   private readonly listeners = new Map<string, Set<StateListener>>();
   private waiting = 0;
   private closed = false;
   private readonly limits: WaitLimits;
 
-  constructor(private readonly databaseUrl: string, limits: Partial<WaitLimits> = {}) {
+  constructor(databaseUrl: string, limits: Partial<WaitLimits> = {}) {
     this.limits = { ...DEFAULT_WAIT_LIMITS, ...limits };
+    this.connection = new PgListener({
+      databaseUrl,
+      channel: CHANNEL,
+      onNotification: (payload) => {
+        const { workflowId, state } = JSON.parse(payload ?? '{}') as { workflowId?: string; state?: string };
+        if (!workflowId || !state) return;
+        for (const listener of [...(this.listeners.get(workflowId) ?? [])]) listener(state);
+      },
+      // A lost connection may have missed announcements: everyone waiting reads the state again,
+      // and the next wait connects anew.
+      onLost: () => this.wakeEveryone(),
+    });
   }
 
   /**
@@ -48,24 +60,28 @@ export class ProcessStateWatcher {
     if (this.waiting >= this.limits.maxWaiting) return 'refused';
     this.waiting++;
     try {
-      await this.listen();
-      if (this.closed) return 'woken';
       return await new Promise<WaitOutcome>((resolve) => {
         let listeners = this.listeners.get(workflowId);
         if (!listeners) this.listeners.set(workflowId, (listeners = new Set()));
+        let settled = false;
         const done = (outcome: WaitOutcome) => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           listeners.delete(onState);
-          if (listeners.size === 0) this.listeners.delete(workflowId);
+          if (listeners.size === 0 && this.listeners.get(workflowId) === listeners) this.listeners.delete(workflowId);
           resolve(outcome);
         };
         const onState: StateListener = (state) => {
           if (state === null) done('woken');
           else if (states === 'any' || states.includes(state)) done('reached');
         };
+        // The limit counts from the request, not from the connection: reaching Postgres is part of the wait.
         const timer = setTimeout(() => done('timedOut'), Math.min(timeoutMs, this.limits.maxWaitMs));
         listeners.add(onState);
-        currentState().then((state) => state !== undefined && onState(state), () => done('woken'));
+        this.connection.listen()
+          .then(() => currentState())
+          .then((state) => state !== undefined && onState(state), () => done('woken'));
       });
     } finally {
       this.waiting--;
@@ -80,38 +96,8 @@ export class ProcessStateWatcher {
   /** Wakes every waiting request (each answers with what it has) and refuses to hold new ones. */
   async close(): Promise<void> {
     this.closed = true;
-    const connection = this.connection;
-    this.connection = null;
     this.wakeEveryone();
-    if (connection) await (await connection.catch(() => null))?.end().catch(() => undefined);
-  }
-
-  private listen(): Promise<pg.Client> {
-    if (!this.connection) {
-      const client = new pg.Client({ connectionString: this.databaseUrl });
-      client.on('notification', ({ payload }) => {
-        const { workflowId, state } = JSON.parse(payload ?? '{}') as { workflowId?: string; state?: string };
-        if (!workflowId || !state) return;
-        for (const listener of [...(this.listeners.get(workflowId) ?? [])]) listener(state);
-      });
-      // A lost connection may have missed announcements: everyone waiting reads the state again,
-      // and the next wait connects anew.
-      client.on('error', () => this.forget(connection));
-      client.on('end', () => this.forget(connection));
-      const connection = client.connect().then(async () => {
-        await client.query(`LISTEN ${CHANNEL}`);
-        return client;
-      });
-      connection.catch(() => this.forget(connection));
-      this.connection = connection;
-    }
-    return this.connection;
-  }
-
-  private forget(connection: Promise<pg.Client>): void {
-    if (this.connection !== connection) return;
-    this.connection = null;
-    this.wakeEveryone();
+    await this.connection.close();
   }
 
   private wakeEveryone(): void {

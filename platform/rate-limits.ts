@@ -2,14 +2,6 @@ import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitSettings } from './config';
 
-const MINUTE = 60_000;
-
-/** The defaults of RATE_LIMIT_*: generous for people who mistype, tight for anyone guessing keys. */
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  authFailures: { points: 20, windowMs: 15 * MINUTE },
-  linkDecisions: { points: 30, windowMs: 10 * MINUTE },
-};
-
 /** What a limit says about one more attempt: go ahead, or wait this many seconds. */
 export type LimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -61,7 +53,8 @@ export interface RateLimits {
   linkDecisions: RateLimit;
 }
 
-export function createRateLimits(db: Knex, settings: RateLimitSettings = DEFAULT_RATE_LIMITS): RateLimits {
+/** `settings` come from the configuration (RATE_LIMIT_*, platform/config.ts), which holds their defaults. */
+export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLimits {
   return {
     authFailures: new RateLimit(db, 'auth-failures', settings.authFailures),
     linkDecisions: new RateLimit(db, 'link-decisions', settings.linkDecisions),

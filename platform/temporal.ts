@@ -2,6 +2,7 @@ import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { cappedBackoffMs } from '../domain/backoff';
 
 /** A custom search attribute by name and type; `defineSearchAttributeKey` gives one. */
 export interface SearchAttributeDefinition {
@@ -79,11 +80,12 @@ const warnOnStderr = (failure: string, attempt: number, delayMs: number) =>
  * or the last one, is thrown as it is.
  */
 export async function retryTransient<T>(what: string, run: () => Promise<T>, { attempts = 10, firstDelayMs = 500, onRetry = warnOnStderr }: RetryOptions = {}): Promise<T> {
-  for (let attempt = 1, delayMs = firstDelayMs; ; attempt++, delayMs = Math.min(delayMs * 2, 5_000)) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (attempt >= attempts || !isTransientStartupError(error)) throw error;
+      const delayMs = cappedBackoffMs(attempt, firstDelayMs, 5_000);
       onRetry(`${what} failed: ${describeFailure(error)}`, attempt, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

@@ -21,7 +21,7 @@ import { implementationUpdate, reviewUpdate } from '../workflows/change-request/
 import { recordReceiptUpdate } from '../workflows/purchase-request/contract';
 import { launchBrowser } from './support/browser';
 import { createApprovalRule, createCi, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
+import { CONFIG_RATE_LIMITS, RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent } from './support/web-agent';
 
 let stack: Stack;
@@ -55,6 +55,7 @@ async function startApi(extra: Partial<AppDeps> = {}): Promise<{ baseUrl: string
     approvalLinkSecret: stack.approvalLinkSecret,
     approvalTimings: RELAXED_APPROVAL_TIMINGS,
     reuseOfferTimeoutMs: 3_600_000,
+    rateLimits: CONFIG_RATE_LIMITS,
     ...extra,
   });
   const server: Server = await new Promise((resolve) => {
@@ -282,6 +283,21 @@ describe('rate limits shared by two API processes on one database', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     expect((await decide(b, 13)).status).toBe(403);
+  });
+
+  it('count refused link decisions only: approvers sharing one address are not throttled by their own decisions', async () => {
+    const { link } = await changeAwaitingApproval();
+    const approvalId = link.pathname.split('/').pop();
+    const decide = (api: { baseUrl: string }, token: string) =>
+      fetch(`${api.baseUrl}/approvals/${approvalId}/decision`, {
+        method: 'POST',
+        headers: { ...client(14), 'content-type': 'application/json' },
+        body: JSON.stringify({ token, decision: 'approved' }),
+      });
+    expect((await decide(a, 'forged')).status).toBe(403);
+    expect((await decide(b, link.searchParams.get('token')!)).status).toBe(200);
+    expect((await decide(a, 'forged')).status).toBe(403);
+    expect((await decide(b, 'forged')).status).toBe(429);
   });
 });
 

@@ -16,7 +16,7 @@ import { createDatabase, type Database } from '../platform/database';
 import { createLogger } from '../platform/logger';
 import { ProcessStateWatcher, type WaitLimits } from '../platform/process-state-watcher';
 import { createApprovalRule, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
+import { CONFIG_RATE_LIMITS, RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
 
 let stack: Stack;
 let requester: TestPerson;
@@ -56,6 +56,7 @@ async function serve(deps: { db: Database; databaseUrl: string; temporal: Client
     approvalLinkSecret: stack.approvalLinkSecret,
     approvalTimings: RELAXED_APPROVAL_TIMINGS,
     reuseOfferTimeoutMs: 3_600_000,
+    rateLimits: CONFIG_RATE_LIMITS,
     demoSignIn: deps.demoSignIn,
   });
   const server: Server = await new Promise((resolve) => {
@@ -243,6 +244,23 @@ describe('Postgres unreachable', () => {
     const res = await send(down.baseUrl, undefined, 'GET', '/ui/sign-in');
     expect(res).toMatchObject({ status: 503, contentType: expect.stringMatching(/text\/html/), body: expect.stringMatching(/database cannot be reached/) });
     expect(Number(res.retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('answers a sign-in with an API key with the 503 page, not "too many failed sign-ins"', async () => {
+    // The form comes from the healthy app: both derive the pre-session keys from the same secret.
+    const form = await fetch(`${stack.baseUrl}/ui/sign-in`);
+    const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const res = await fetch(`${down.baseUrl}/ui/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, next: '', apiKey: requester.apiKey }).toString(),
+    });
+    const page = await res.text();
+    expect({ status: res.status, page }).toMatchObject({ status: 503, page: expect.stringMatching(/database cannot be reached/) });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(page).not.toMatch(/Too many failed sign-ins/);
   });
 
   it('says so on /healthz within 2 s', async () => {

@@ -1,7 +1,8 @@
 /**
  * Mail through the outbox, with the SMTP server taken away and brought back: a decision and a
  * purchase go on while no mail can be sent, every notice arrives exactly once when SMTP returns,
- * several dispatchers never send a message twice, and no live approval token is stored or logged.
+ * several dispatchers never send a message twice, a message that can never go is given up on and
+ * reported, and no live approval token is stored or logged.
  */
 import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
@@ -130,6 +131,31 @@ describe('the outbox while SMTP is down', () => {
     expect(log).toContain('token=[redacted]');
     expect(log).not.toContain(token);
     expect(log).not.toContain(manager.apiKey);
+  });
+});
+
+describe('a message that can never be sent', () => {
+  it('gives up on a message that can never go, keeps why, and tells the operator', async () => {
+    const db = stack.database.db;
+    stack.sink.refuse('gone@assetflow.test');
+    const stamp = Date.now();
+    await queueEmail(db, { idempotencyKey: `refused-test:${stamp}`, template: 'test', to: ['gone@assetflow.test'], subject: 'refused', text: 'hello' });
+    await queueEmail(db, {
+      idempotencyKey: `no-approval-test:${stamp}`, template: 'approval_task', to: ['x@assetflow.test'], subject: 'no approval',
+      text: `Approve: ${APPROVAL_LINK_PLACEHOLDER}`, approvalLinkFor: '0b6c1c8e-4f0a-4d55-9d5e-5b8f6f2b1a11',
+    });
+    const given = await eventually(async () => {
+      const rows = await db('email_log').whereIn('idempotency_key', [`refused-test:${stamp}`, `no-approval-test:${stamp}`]).orderBy('idempotency_key');
+      return rows.every((row) => row.status === 'undeliverable') ? rows : undefined;
+    }, 10_000);
+    expect(given.map((row) => row.last_error)).toEqual([expect.stringContaining('no longer exists'), expect.stringMatching(/550/)]);
+    // Well past the retry policy's longest wait: nobody tried them again.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const later = await db('email_log').whereIn('id', given.map((row) => row.id));
+    expect(later.map((row) => [row.status, row.attempts])).toEqual([['undeliverable', 1], ['undeliverable', 1]]);
+    const told = logged.join('').split('\n').filter((line) => line.includes('email undeliverable')).map((line) => JSON.parse(line));
+    expect(told.map((line) => line.emailId).sort()).toEqual(given.map((row) => row.id).sort());
+    expect(told.every((line) => [50, 'error'].includes(line.level))).toBe(true);
   });
 });
 

@@ -5,9 +5,17 @@
  * step; a failed update handler does not hold up the next one. Faults are Postgres's own refusals,
  * raised by triggers the tests add and drop.
  */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
+import type { ApprovalActivities } from '../activities/approvals';
+import type { AttentionActivities } from '../activities/attention';
+import type { ChangeRequestActivities } from '../activities/change-request';
+import { retryStalledStepUpdate, type ClearAttentionInput, type StalledStepInput } from '../workflows/attention/contract';
+import { changeStatusQuery, implementationUpdate, type AssessmentResult, type ChangeRequestInput } from '../workflows/change-request/contract';
 import { createApprovalRule, createCi, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { call, startStack, type Stack } from './support/stack';
+import { call, RELAXED_APPROVAL_TIMINGS, startStack, workflowBundle, type Stack } from './support/stack';
 
 /** Short enough to see the automatic retry in a test, long enough to use the operator's first. */
 const RETRY_AFTER_MS = 20_000;
@@ -265,5 +273,88 @@ describe('update handlers', () => {
     } finally {
       await db.raw('DROP TRIGGER stuck_taken_serial ON assets; DROP FUNCTION stuck_taken_serial()');
     }
+  });
+});
+
+describe('steps stalled side by side', () => {
+  it('stall and clear each on their own, keyed by the run, and a refusal after a stall clears it', async () => {
+    const assessment: AssessmentResult = {
+      revision: 0, plannedStart: null, riskScore: 5, riskLevel: 'low', reasons: [],
+      subject: { changeType: 'standard', riskLevel: 'low', costMinor: 0 },
+      model: { name: 'Rotate service keys', riskCeiling: 'moderate' },
+      declaredTransitions: [{ assetId: 'asset-a', toState: 'in_stock' }, { assetId: 'asset-b', toState: 'in_stock' }],
+    };
+    // Both assets fail until the test says otherwise: then a goes through, and b meets bad data.
+    let mended = false;
+    const reported: StalledStepInput[] = [];
+    const cleared: ClearAttentionInput[] = [];
+    const activities: Partial<ChangeRequestActivities & AttentionActivities & ApprovalActivities> = {
+      notifyRequester: async () => undefined,
+      assessChange: async () => assessment,
+      recordChangeState: async () => undefined,
+      recordChangeEvent: async () => undefined,
+      closeOpenApprovals: async () => 0,
+      reportRefusedStep: async () => undefined,
+      runAssetTransition: async ({ action }) => {
+        if (!mended) throw new Error(`${action.assetId} is locked`);
+        if (action.assetId === 'asset-a') return { assetId: action.assetId, ok: true, message: 'moved' };
+        // After a's retry has gone through.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        throw ApplicationFailure.nonRetryable(`${action.assetId} holds a value out of range`, 'InvalidData');
+      },
+      reportStalledStep: async (input) => {
+        reported.push(input);
+        return { retryInMs: 600_000 };
+      },
+      clearStalledStep: async (input) => {
+        cleared.push(input);
+      },
+    };
+    const taskQueue = `stalled-side-by-side-${randomUUID()}`;
+    const worker = await Worker.create({ connection: stack.env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    await worker.runUntil(async () => {
+      const input: ChangeRequestInput = {
+        changeId: randomUUID(), number: 'CHG0009101', type: 'standard', requesterId: randomUUID(), requesterEmail: 'pia@assetflow.test', timings: RELAXED_APPROVAL_TIMINGS,
+      };
+      const handle = await stack.env.client.workflow.start('changeRequestWorkflow', { taskQueue, workflowId: `change:${input.number}:${randomUUID()}`, args: [input] });
+      const { runId } = await handle.describe();
+      await eventually(async () => (await handle.query(changeStatusQuery)).state === 'implement' || undefined, 10_000, 200);
+      await handle.executeUpdate(implementationUpdate, { args: [{ requestId: randomUUID(), event: 'started', actorEmail: 'ivan@assetflow.test', notes: 'moving' }] });
+      // Answered once the change has moved on: after the stalls below.
+      const completed = handle.executeUpdate(implementationUpdate, { args: [{ requestId: randomUUID(), event: 'completed', actorEmail: 'ivan@assetflow.test', notes: 'moved' }] })
+        .catch(() => undefined);
+
+      await eventually(async () => reported.length === 2 || undefined, 90_000, 500);
+      expect(reported.map((r) => r.step).sort()).toEqual(['move asset asset-a', 'move asset asset-b']);
+      // A later run of the workflow (continued as new) counts from 1 again: its keys must differ.
+      expect(reported.map((r) => r.idempotencyKey).sort()).toEqual([1, 2].map((n) => `${handle.workflowId}:${runId}:attention:${n}`));
+      expect((await handle.query(changeStatusQuery)).attention).toMatchObject({ step: reported[0].step });
+
+      mended = true;
+      expect(await handle.executeUpdate(retryStalledStepUpdate, { args: [{ actorEmail: 'pia@assetflow.test' }] })).toEqual({ step: reported[0].step });
+      expect(await handle.result()).toMatchObject({ closeCode: 'successful_with_issues' });
+      await completed;
+      const keyOf = (step: string) => reported.find((r) => r.step === step)!.idempotencyKey;
+      expect(cleared.map((c) => ({ step: c.step, stallKey: c.stallKey, clearedBy: c.clearedBy }))).toEqual([
+        { step: 'move asset asset-a', stallKey: keyOf('move asset asset-a'), clearedBy: 'operator' },
+        { step: 'move asset asset-b', stallKey: keyOf('move asset asset-b'), clearedBy: 'refused' },
+      ]);
+    });
+  }, 180_000);
+
+  it('shows the oldest open stall of a process in its index, and the next one once that clears', async () => {
+    const { body } = await submit('Index of stalls');
+    const workflowId = `purchase:${body.number}`;
+    const open = (n: number, step: string) => db('process_attention').insert({ idempotency_key: `${workflowId}:index:${n}`, workflow_id: workflowId, step, reason: `${step} is locked` });
+    const clear = (n: number) => db('process_attention').where({ idempotency_key: `${workflowId}:index:${n}` }).update({ cleared_at: db.fn.now(), cleared_by: 'retry' });
+    const shown = async () => (await db('processes').where({ workflow_id: workflowId }).first('attention_step')).attention_step;
+    await open(1, 'move asset a');
+    await open(2, 'move asset b');
+    await expect(open(3, 'move asset b')).rejects.toMatchObject({ code: '23505' });
+    expect(await shown()).toBe('move asset a');
+    await clear(1);
+    expect(await shown()).toBe('move asset b');
+    await clear(2);
+    expect(await shown()).toBeNull();
   });
 });

@@ -4,6 +4,7 @@
  * page part built with it), so text from people or the database cannot become markup. The page
  * shell accepts only SafeHtml, and `sendHtml` sends it with the security headers.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
@@ -104,34 +105,34 @@ export const DOCS_CSP: CspDirectives = {
   baseUri: ["'none'"],
 };
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const cspHeader = (directives: CspDirectives) => Object.entries(directives).map(([name, values]) => `${kebab(name)} ${values.join(' ')}`).join('; ');
-
 /**
- * Every answer of the app carries these (helmet's set, with our policy): pages hold CSRF tokens,
- * approval links' tokens and personal data, so nothing is cached and no URL leaves in a Referer;
- * nothing is sniffed into another type. A CSP on JSON costs nothing and covers error answers too.
+ * The headers every answer of the app carries: helmet's set with our policy, and no caching. Pages
+ * hold CSRF tokens, approval links' tokens and personal data, so nothing is cached and no URL
+ * leaves in a Referer; nothing is sniffed into another type. Helmet writes them once into a record,
+ * so the middleware and sendHtml set the very same headers.
  */
-export function securityHeaders(csp: CspDirectives = PAGE_CSP): RequestHandler {
-  const helmetHeaders = helmet({
+function securityHeadersOf(csp: CspDirectives): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+  const collect = { setHeader: (name: string, value: string) => { headers[name] = value; }, removeHeader: () => undefined };
+  helmet({
     contentSecurityPolicy: { useDefaults: false, directives: csp },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
-  });
-  return (req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    helmetHeaders(req, res, next);
-  };
+  })({} as IncomingMessage, collect as unknown as ServerResponse, () => undefined);
+  return headers;
 }
 
 /** What sendHtml sets on a page itself, so that a page is safe even where no middleware ran. */
-export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': cspHeader(PAGE_CSP),
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-};
+export const HTML_SECURITY_HEADERS = securityHeadersOf(PAGE_CSP);
+
+/** Sets the security headers on every answer; a CSP on JSON costs nothing and covers error answers too. */
+export function securityHeaders(csp: CspDirectives = PAGE_CSP): RequestHandler {
+  const headers = securityHeadersOf(csp);
+  return (_req, res, next) => {
+    res.set(headers);
+    next();
+  };
+}
 
 /** Answers with a page: the status, the security headers, and the markup. */
 export function sendHtml(res: Response, status: number, document: SafeHtml): void {

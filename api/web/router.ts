@@ -14,7 +14,8 @@ import type { Logger } from '../../platform/logger';
 import { decideApproval } from '../approval-decisions';
 import { deleteExpiredWebSessions, deleteWebSession, insertWebSession } from '../../model/web-sessions';
 import type { RateLimits } from '../../platform/rate-limits';
-import { OVERSEERS, clientOf, hasAnyRole, maySeeRequest, principalByApiKey, principalById, refuseWhileLimited, webSessionOf, type Principal, type Role, type WebSignedIn } from '../auth';
+import { secretMatches } from '../../platform/secrets';
+import { OVERSEERS, clientOf, hasAnyRole, maySeeRequest, principalByApiKey, principalById, webSessionOf, type Principal, type Role, type WebSignedIn } from '../auth';
 import { toHttpError } from '../errors';
 import { listProcessesQuery, processFiltersFor } from '../routes/processes';
 import {
@@ -22,7 +23,6 @@ import {
   PRE_SESSION_TTL_MS,
   SESSION_COOKIE,
   SESSION_TTL_MS,
-  csrfMatches,
   deriveSessionKeys,
   localPath,
   newPreSession,
@@ -51,7 +51,7 @@ import {
   type TimelineEntry,
   type ViewContext,
 } from './views';
-import { HTML_SECURITY_HEADERS, sendHtml, type SafeHtml } from './html';
+import { sendHtml, type SafeHtml } from './html';
 
 export interface WebUiDeps {
   db: Database;
@@ -142,12 +142,6 @@ export function createWebUi(deps: WebUiDeps): Router {
     html(res, status, signInPage({ token: pre.token, next, notice, demoPeople: await demoPeople() }));
   }
 
-  router.use((_req, res, next) => {
-    // Every answer under /ui (redirects too); sendHtml sets them on each page anyway.
-    res.set(HTML_SECURITY_HEADERS);
-    next();
-  });
-
   // --- signing in and out -------------------------------------------------------------------
 
   router.get('/sign-in', async (req, res) => {
@@ -174,12 +168,11 @@ export function createWebUi(deps: WebUiDeps): Router {
     const personId = str(body.personId);
     let user: Principal | undefined;
     if (apiKey) {
-      try {
-        await refuseWhileLimited(deps.rateLimits.authFailures, req);
-      } catch (error) {
-        const limited = toHttpError(error)!;
-        res.set('Retry-After', String(limited.retryAfterSeconds));
-        await renderSignIn(req, res, 429, next, { kind: 'error', text: `Too many failed sign-ins from your address: try again in ${limited.retryAfterSeconds} seconds.` });
+      // Only the limit's own verdict is a 429; a failure of its store (Postgres down) goes to the error handler (503).
+      const verdict = await deps.rateLimits.authFailures.check(clientOf(req));
+      if (!verdict.allowed) {
+        res.set('Retry-After', String(verdict.retryAfterSeconds));
+        await renderSignIn(req, res, 429, next, { kind: 'error', text: `Too many failed sign-ins from your address: try again in ${verdict.retryAfterSeconds} seconds.` });
         return;
       }
       user = await principalByApiKey(db, apiKey);
@@ -228,7 +221,7 @@ export function createWebUi(deps: WebUiDeps): Router {
       return;
     }
     const { session } = res.locals.web as SignedIn;
-    if (!csrfMatches(session.csrf, (req.body as Record<string, unknown> | undefined)?.csrf)) {
+    if (!secretMatches(session.csrf, (req.body as Record<string, unknown> | undefined)?.csrf)) {
       html(res, 403, errorPage(await context(res, 'none'), 'Nothing was changed',
         'This form was not sent from a page of this session (it is stale, or came from another site). Nothing was changed; open the page again and retry.'));
       return;
@@ -374,7 +367,8 @@ export function createWebUi(deps: WebUiDeps): Router {
       res.redirect(303, `/ui/inbox${queryString({ decided: approvalId, step: outcome.stepOutcome })}`);
     } catch (error) {
       const known = toHttpError(error);
-      if (!known) throw error;
+      // A step that failed for good may have changed something: that is the error page's to say.
+      if (!known || known.status === 500) throw error;
       await renderInbox(req, res, known.status, { kind: 'error', text: `Nothing was changed: ${known.message}` });
     }
   });
@@ -400,11 +394,12 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = toHttpError(error);
-    if (!known) deps.logger.error({ err: error, method: req.method, path: req.originalUrl }, 'web ui request failed');
+    if (!known || known.status === 500) deps.logger.error({ err: error, method: req.method, path: req.originalUrl }, 'web ui request failed');
     if (res.headersSent) return;
     if (known?.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.ceil(known.retryAfterSeconds)));
     html(res, known?.status ?? 500, errorPage(res.locals.ctx as ViewContext | undefined,
-      known ? 'Something is wrong with this request' : 'Something went wrong', known?.message ?? 'Something went wrong on our side; it has been logged. Please try again.'));
+      known && known.status < 500 ? 'Something is wrong with this request' : 'Something went wrong',
+      known?.message ?? 'Something went wrong on our side; it has been logged. Please try again.'));
   });
 
   return router;

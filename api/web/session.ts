@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { secretMatches } from '../../platform/secrets';
 
 /**
  * Sessions of the web UI are held by the server (the web_sessions table, model/web-sessions.ts):
@@ -76,15 +77,7 @@ export function verifyPreSession(keys: SessionKeys, cookie: string | undefined, 
   const claims = unsign(keys.preSession, cookie) as Partial<PreSessionClaims> | undefined | null;
   if (!claims || typeof claims !== 'object' || typeof claims.nonce !== 'string' || !Number.isFinite(claims.expiresAt)) return false;
   if (claims.expiresAt! <= now) return false;
-  return csrfMatches(claims.nonce, formToken);
-}
-
-/** Constant-time comparison of the session's CSRF token with the one a form sent. */
-export function csrfMatches(expected: string, given: unknown): boolean {
-  if (typeof given !== 'string' || !expected) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return secretMatches(claims.nonce, formToken);
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {

@@ -16,7 +16,7 @@ import { createMailer, type Mailer } from '../../platform/mailer';
 import { createMetricsRegistry } from '../../platform/metrics';
 import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
-import type { ApprovalTimingSettings } from '../../platform/config';
+import { loadConfig, type ApprovalTimingSettings } from '../../platform/config';
 import type { EmailRetryPolicy } from '../../domain/email-delivery';
 import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
@@ -61,6 +61,9 @@ export const RELAXED_APPROVAL_TIMINGS: ApprovalTimingSettings = {
   normal: { reminderAfterMs: 24 * HOUR, escalationAfterMs: 48 * HOUR, deadlineMs: 72 * HOUR },
   emergency: { reminderAfterMs: 1 * HOUR, escalationAfterMs: 2 * HOUR, deadlineMs: 4 * HOUR },
 };
+
+/** The API's own defaults (RATE_LIMIT_*), read from the config as the API reads them; a test that counts to a limit passes its own. */
+export const CONFIG_RATE_LIMITS = loadConfig({}).rateLimits;
 
 export async function startStack(
   options: {
@@ -118,6 +121,7 @@ export async function startStack(
     approvalLinkSecret,
     approvalTimings: options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS,
     reuseOfferTimeoutMs: options.reuseOfferTimeoutMs ?? 24 * HOUR,
+    rateLimits: CONFIG_RATE_LIMITS,
     demoSignIn: options.demoSignIn,
     mailboxDir,
   });

@@ -51,8 +51,10 @@ export interface StalledStepResult {
 
 export interface ClearAttentionInput extends AttentionSubject {
   idempotencyKey: string;
+  /** The key the stall was reported with: only its own row is cleared, other steps may still be stalled. */
+  stallKey: string;
   step: string;
-  clearedBy: 'retry' | 'operator' | 'process ended';
+  clearedBy: 'retry' | 'operator' | 'process ended' | 'refused';
 }
 
 export interface RefusedStepInput extends AttentionSubject {

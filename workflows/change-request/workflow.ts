@@ -225,12 +225,13 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
 
 
   async function authorize(assessed: AssessmentResult): Promise<Authorization> {
-    if (assessed.model && !isRiskAbove(assessed.riskLevel, assessed.model.riskCeiling)) {
+    const { model } = assessed;
+    if (model && !isRiskAbove(assessed.riskLevel, model.riskCeiling)) {
       await guard.run('approve by the standard model', () => activities.recordChangeEvent({
         ...base(`r${revision}:approved-by-model`),
         actor: SYSTEM,
         action: 'approved_by_model',
-        details: { model: assessed.model!.name, riskLevel: assessed.riskLevel, riskCeiling: assessed.model!.riskCeiling },
+        details: { model: model.name, riskLevel: assessed.riskLevel, riskCeiling: model.riskCeiling },
       }));
       return 'approved';
     }
