@@ -21,7 +21,7 @@ import type {
   RecordDecisionInput,
   RecordedDecision,
 } from '../workflows/approvals/contract';
-import { recordOnce } from './audit';
+import { auditEntryOf, recordOnce } from './audit';
 import { APPROVAL_LINK_PLACEHOLDER, queueEmail } from './email';
 
 export interface ApprovalActivityDeps {
@@ -101,15 +101,7 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
       const { step } = input;
       return recordOnce(
         db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          workflowId: input.workflowId,
-          actor: SYSTEM,
-          subjectType: input.subjectType,
-          subjectId: input.subjectId,
-          action: 'approval_step_opened',
-          details: { revision: input.revision, step: step.index, name: step.name, policy: step.policy, required: step.required, notes: step.notes },
-        },
+        auditEntryOf(input, SYSTEM, 'approval_step_opened', { revision: input.revision, step: step.index, name: step.name, policy: step.policy, required: step.required, notes: step.notes }),
         async (trx) => {
           if (step.approvers.length === 0) return { result: [] };
           const rows = await trx('approvals')
@@ -281,15 +273,7 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
     async closeOpenApprovals(input: CloseApprovalsInput): Promise<number> {
       return recordOnce(
         db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          workflowId: input.workflowId,
-          actor: SYSTEM,
-          subjectType: input.subjectType,
-          subjectId: input.subjectId,
-          action: `approvals_${input.to}`,
-          details: { revision: input.revision, step: input.step ?? null },
-        },
+        auditEntryOf(input, SYSTEM, `approvals_${input.to}`, { revision: input.revision, step: input.step ?? null }),
         async (trx) => {
           const q = trx('approvals').where({ workflow_id: input.workflowId, state: 'requested' });
           if (input.step !== undefined) q.where({ revision: input.revision, step_order: input.step });

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { AttentionSubject, ClearAttentionInput, RefusedStepInput, StalledStepInput, StalledStepResult } from '../workflows/attention/contract';
 import { processOwners } from '../model/directory';
-import { recordOnce } from './audit';
+import { auditEntryOf, recordOnce } from './audit';
 import { queueEmail } from './email';
 
 export interface AttentionActivityDeps {
@@ -46,15 +46,7 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
     async reportStalledStep(input: StalledStepInput): Promise<StalledStepResult> {
       const result = await recordOnce(
         db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          workflowId: input.workflowId,
-          actor: SYSTEM,
-          subjectType: input.subjectType,
-          subjectId: input.subjectId,
-          action: 'needs_attention',
-          details: { step: input.step, reason: input.reason },
-        },
+        auditEntryOf(input, SYSTEM, 'needs_attention', { step: input.step, reason: input.reason }),
         async (trx) => {
           // An open row of the same step can only be left by an earlier run (the workflow was
           // terminated or reset while it waited): the guard keeps one stall per step in a run.
@@ -77,15 +69,7 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
     async clearStalledStep(input: ClearAttentionInput): Promise<void> {
       await recordOnce(
         db,
-        {
-          idempotencyKey: input.idempotencyKey,
-          workflowId: input.workflowId,
-          actor: SYSTEM,
-          subjectType: input.subjectType,
-          subjectId: input.subjectId,
-          action: 'attention_cleared',
-          details: { step: input.step, clearedBy: input.clearedBy },
-        },
+        auditEntryOf(input, SYSTEM, 'attention_cleared', { step: input.step, clearedBy: input.clearedBy }),
         async (trx) => {
           await trx('process_attention').where({ idempotency_key: input.stallKey }).whereNull('cleared_at')
             .update({ cleared_at: trx.fn.now(), cleared_by: input.clearedBy });

@@ -13,6 +13,19 @@ export interface AuditEntry {
   workflowId?: string;
 }
 
+/** What an activity's input names for its audit row: its key, its process and its subject. */
+export interface AuditedInput {
+  idempotencyKey: string;
+  workflowId: string;
+  subjectType: string;
+  subjectId: string;
+}
+
+/** The audit entry of `action`, taken by `actor` on the process and subject the input names. */
+export function auditEntryOf(input: AuditedInput, actor: string, action: string, details?: Record<string, unknown>): AuditEntry {
+  return { idempotencyKey: input.idempotencyKey, workflowId: input.workflowId, actor, subjectType: input.subjectType, subjectId: input.subjectId, action, details };
+}
+
 interface StoredResult<T> {
   result: T;
 }

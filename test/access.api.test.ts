@@ -7,21 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
-import { createApp, type AppDeps } from '../api/app';
 import { toHttpError } from '../api/errors';
 import { hashSessionId } from '../api/web/session';
-import { createDatabase, type Database } from '../platform/database';
-import { createLogger } from '../platform/logger';
-import { ProcessStateWatcher } from '../platform/process-state-watcher';
 import type { RateLimitSettings } from '../platform/config';
 import { implementationUpdate, reviewUpdate } from '../workflows/change-request/contract';
 import { recordReceiptUpdate } from '../workflows/purchase-request/contract';
 import { launchBrowser } from './support/browser';
 import { createApprovalRule, createCi, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { CONFIG_RATE_LIMITS, RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
+import { call, startExtraApi, startStack, type ExtraApi, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent } from './support/web-agent';
 
 let stack: Stack;
@@ -40,36 +36,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** Another API process on the stack's database and Temporal: its own connection pool, its own limits and settings. */
-async function startApi(extra: Partial<AppDeps> = {}): Promise<{ baseUrl: string; stop(): Promise<void> }> {
-  const db: Database = createDatabase(stack.database.url, 3);
-  const processStates = new ProcessStateWatcher(stack.database.url);
-  const app = createApp({
-    db,
-    temporal: stack.env.client,
-    processStates,
-    logger: createLogger('silent', 'test'),
-    taskQueue: stack.taskQueue,
-    reminders: stack.reminders,
-    approvalLinkSecret: stack.approvalLinkSecret,
-    approvalTimings: RELAXED_APPROVAL_TIMINGS,
-    reuseOfferTimeoutMs: 3_600_000,
-    rateLimits: CONFIG_RATE_LIMITS,
-    ...extra,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async stop() {
-      await new Promise((resolve) => server.close(resolve));
-      await processStates.close();
-      await db.destroy();
-    },
-  };
-}
 
 /** A change waiting for its manager's approval; the approval link from the manager's email. */
 async function changeAwaitingApproval() {
@@ -224,11 +190,11 @@ describe('web sessions held by the server', () => {
 
 describe('rate limits shared by two API processes on one database', () => {
   const limits: RateLimitSettings = { authFailures: { points: 3, windowMs: 60_000 }, linkDecisions: { points: 2, windowMs: 60_000 } };
-  let a: Awaited<ReturnType<typeof startApi>>;
-  let b: Awaited<ReturnType<typeof startApi>>;
+  let a: ExtraApi;
+  let b: ExtraApi;
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([startApi({ rateLimits: limits, trustProxy: 'loopback' }), startApi({ rateLimits: limits, trustProxy: 'loopback' })]);
+    [a, b] = await Promise.all([startExtraApi(stack, { rateLimits: limits, trustProxy: 'loopback' }), startExtraApi(stack, { rateLimits: limits, trustProxy: 'loopback' })]);
   });
 
   afterAll(async () => {
@@ -303,10 +269,10 @@ describe('rate limits shared by two API processes on one database', () => {
 
 describe('GET /metrics', () => {
   const token = randomBytes(24).toString('hex');
-  let api: Awaited<ReturnType<typeof startApi>>;
+  let api: ExtraApi;
 
   beforeAll(async () => {
-    api = await startApi({ metricsToken: token });
+    api = await startExtraApi(stack, { metricsToken: token });
   });
 
   afterAll(async () => {

@@ -7,16 +7,12 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { createApp } from '../api/app';
 import { stopServing } from '../api/serve';
 import { WORKFLOW_DEADLINES } from '../api/workflow-calls';
 import { createDatabase, type Database } from '../platform/database';
-import { createLogger } from '../platform/logger';
-import { ProcessStateWatcher, type WaitLimits } from '../platform/process-state-watcher';
 import { createApprovalRule, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { CONFIG_RATE_LIMITS, RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
+import { call, startExtraApi, startStack, type ExtraApi, type Stack } from './support/stack';
 
 let stack: Stack;
 let requester: TestPerson;
@@ -34,43 +30,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-interface Api {
-  baseUrl: string;
-  server: Server;
-  processStates: ProcessStateWatcher;
-  stop(): Promise<void>;
-}
-
-/** The real app on its own port, with the given Postgres, Temporal client and long-poll limits. */
-async function serve(deps: { db: Database; databaseUrl: string; temporal: Client; waitLimits?: Partial<WaitLimits>; demoSignIn?: boolean }): Promise<Api> {
-  const processStates = new ProcessStateWatcher(deps.databaseUrl, deps.waitLimits);
-  const app = createApp({
-    db: deps.db,
-    temporal: deps.temporal,
-    processStates,
-    logger: createLogger('silent', 'test'),
-    taskQueue: stack.taskQueue,
-    reminders: stack.reminders,
-    approvalLinkSecret: stack.approvalLinkSecret,
-    approvalTimings: RELAXED_APPROVAL_TIMINGS,
-    reuseOfferTimeoutMs: 3_600_000,
-    rateLimits: CONFIG_RATE_LIMITS,
-    demoSignIn: deps.demoSignIn,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    baseUrl,
-    server,
-    processStates,
-    stop: async () => {
-      if (server.listening) await stopServing(server, processStates, 100);
-    },
-  };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
@@ -118,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('Temporal unreachable', () => {
-  let down: Api;
+  let down: ExtraApi;
   let unreachable: Client;
 
   beforeAll(async () => {
@@ -128,7 +87,7 @@ describe('Temporal unreachable', () => {
       interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 7 }))],
     });
     unreachable = new Client({ connection, namespace: 'default' });
-    down = await serve({ db: stack.database.db, databaseUrl: stack.database.url, temporal: unreachable });
+    down = await startExtraApi(stack, { db: stack.database.db, temporal: unreachable });
   });
 
   afterAll(async () => {
@@ -215,13 +174,13 @@ describe('no worker polling', () => {
 });
 
 describe('Postgres unreachable', () => {
-  let down: Api;
+  let down: ExtraApi;
   let deadDb: Database;
 
   beforeAll(async () => {
     const url = `postgres://assetflow:assetflow@127.0.0.1:${await closedPort()}/assetflow`;
     deadDb = createDatabase(url, 2);
-    down = await serve({ db: deadDb, databaseUrl: url, temporal: stack.env.client, demoSignIn: true });
+    down = await startExtraApi(stack, { db: deadDb, databaseUrl: url, demoSignIn: true });
   });
 
   afterAll(async () => {
@@ -272,7 +231,7 @@ describe('Postgres unreachable', () => {
 
 describe('long-polls', () => {
   it('hold at most the cap at once (503 with Retry-After beyond it) and each for at most the longest wait', async () => {
-    const limited = await serve({ db: stack.database.db, databaseUrl: stack.database.url, temporal: stack.env.client, waitLimits: { maxWaiting: 1, maxWaitMs: 1_500 } });
+    const limited = await startExtraApi(stack, { db: stack.database.db, waitLimits: { maxWaiting: 1, maxWaitMs: 1_500 } });
     try {
       const { body: change } = await call(stack, requester.apiKey, 'POST', '/changes', { type: 'normal', title: 'Polled', affectedCiIds: [ciId] });
       const path = `/processes/${encodeURIComponent(change.workflowId)}?waitFor=closed&waitSeconds=60`;
@@ -290,7 +249,7 @@ describe('long-polls', () => {
   }, 30_000);
 
   it('are woken by a stop, which ends within 5 s', async () => {
-    const api = await serve({ db: stack.database.db, databaseUrl: stack.database.url, temporal: stack.env.client });
+    const api = await startExtraApi(stack, { db: stack.database.db });
     const { body: change } = await call(stack, requester.apiKey, 'POST', '/changes', { type: 'standard', changeModelId, affectedCiIds: [ciId] });
     const path = `/processes/${encodeURIComponent(change.workflowId)}?waitFor=closed&waitSeconds=60`;
     const held = send(api.baseUrl, implementer.apiKey, 'GET', path);

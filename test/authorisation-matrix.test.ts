@@ -13,16 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { accessTableOf, createApp, type AccessTable } from '../api/app';
+import { accessTableOf, type AccessTable } from '../api/app';
 import { ROLES, type Role } from '../api/auth';
-import { createDatabase, type Database } from '../platform/database';
-import { createLogger } from '../platform/logger';
-import { ProcessStateWatcher } from '../platform/process-state-watcher';
 import { createApprovalRule, createAsset, createCi, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
+import { call, startExtraApi, startStack, type ExtraApi, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent, type WebAgent } from './support/web-agent';
 
 type Caller = 'anonymous' | Role;
@@ -30,10 +25,7 @@ const CALLERS: readonly Caller[] = ['anonymous', ...ROLES];
 type Expected = 'allowed' | 'unauthenticated' | 'forbidden' | 'sign_in';
 
 let stack: Stack;
-let app: Express;
-let appDb: Database;
-let server: Server;
-let processStates: ProcessStateWatcher;
+let api: ExtraApi;
 let baseUrl: string;
 let mailboxDir: string;
 const people = {} as Record<Role, TestPerson>;
@@ -88,35 +80,20 @@ beforeAll(async () => {
   fixture.assets.anonymous = fixture.assets.requester;
 
   mailboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assetflow-matrix-mail-'));
-  appDb = createDatabase(stack.database.url, 4);
-  appDb.on('query', (query: { sql: string }) => {
-    if (writes && !/^\s*(select|with\b[^;]*\bselect\b(?![^;]*\b(insert|update|delete)\b))/i.test(query.sql)) writes.push(query.sql);
-  });
-  processStates = new ProcessStateWatcher(stack.database.url);
-  app = createApp({
-    db: appDb,
-    temporal: stack.env.client,
-    processStates,
-    logger: createLogger('silent', 'test'),
-    taskQueue: stack.taskQueue,
-    reminders: stack.reminders,
-    approvalLinkSecret: stack.approvalLinkSecret,
-    approvalTimings: RELAXED_APPROVAL_TIMINGS,
-    reuseOfferTimeoutMs: 3_600_000,
+  api = await startExtraApi(stack, {
+    poolSize: 4,
     mailboxDir,
     rateLimits: { authFailures: { points: 1000, windowMs: 60_000 }, linkDecisions: { points: 1000, windowMs: 60_000 } },
   });
-  server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  api.db.on('query', (query: { sql: string }) => {
+    if (writes && !/^\s*(select|with\b[^;]*\bselect\b(?![^;]*\b(insert|update|delete)\b))/i.test(query.sql)) writes.push(query.sql);
   });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = api.baseUrl;
   for (const role of ROLES) sessions[role] = await signedIn(people[role]);
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await processStates?.close();
-  await appDb?.destroy();
+  await api?.stop();
   await stack?.stop();
   if (mailboxDir) fs.rmSync(mailboxDir, { recursive: true, force: true });
 });
@@ -266,11 +243,11 @@ async function callWeb(method: string, route: string, caller: Caller): Promise<{
 // --- the suite ----------------------------------------------------------------------------------
 
 it('declares an access for every route the app mounts, and mounts every route it declares', () => {
-  const table = accessTableOf(app);
+  const table = accessTableOf(api.app);
   const valid = (access: unknown) => access === 'public' || access === 'authenticated' || access === 'signed_in'
     || (Array.isArray(access) && access.length > 0 && access.every((role) => (ROLES as readonly unknown[]).includes(role)));
   expect([...table.api, ...table.web].filter((route) => !valid(route.access)).map((route) => `${route.method} ${route.path}`)).toEqual([]);
-  const mounted = mountedRoutes(app);
+  const mounted = mountedRoutes(api.app);
   const declared = declaredRoutes(table);
   expect([...mounted].filter((r) => !declared.has(r)).sort()).toEqual([]);
   expect([...declared].filter((r) => !mounted.has(r)).sort()).toEqual([]);
@@ -279,7 +256,7 @@ it('declares an access for every route the app mounts, and mounts every route it
 });
 
 it('answers every route as its declared access says, for anonymous callers and every role, and refused calls write nothing', async () => {
-  const table = accessTableOf(app);
+  const table = accessTableOf(api.app);
   const outcomes: Outcome[] = [];
   const entries: { method: string; path: string; access: unknown; web: boolean }[] = [
     ...table.api.map((r) => ({ method: r.method.toUpperCase(), path: r.path, access: r.access, web: false })),

@@ -5,22 +5,16 @@
  * in another currency cannot be shown to fit, so it counts as over budget, with the reason.
  */
 import { budgetFacts } from '../model/budgets';
-import { createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { call, startStack, type Stack } from './support/stack';
+import { createCostCentre, eventually, thisMonth, type TestPerson } from './support/fixtures';
+import { call, startRequesterStack, type Stack } from './support/stack';
 
 let stack: Stack;
 let requester: TestPerson;
 let vendorId: string;
 let ciId: string;
 
-const thisMonth = () => `${new Date().toISOString().slice(0, 7)}-01`;
-
 beforeAll(async () => {
-  stack = await startStack();
-  const db = stack.database.db;
-  requester = await createPerson(db, ['requester'], 'Cora Currency');
-  [{ id: vendorId }] = await db('vendors').insert({ name: 'Currency Supplies', contact_email: 'orders@currency.example' }).returning('id');
-  ciId = (await createCi(db)).id;
+  ({ stack, requester, vendorId, ciId } = await startRequesterStack('Cora Currency', 'Currency Supplies'));
 });
 
 afterAll(async () => {
@@ -31,8 +25,7 @@ afterAll(async () => {
 async function euroCostCentre(): Promise<{ id: string; code: string }> {
   const db = stack.database.db;
   const code = `CC-C${Math.floor(Math.random() * 1e9)}`;
-  const [{ id }] = await db('cost_centres').insert({ code, name: `Currency ${code}` }).returning('id');
-  await db('budgets').insert({ cost_centre_id: id, period_start: thisMonth(), amount_minor: 100_000, currency: 'EUR' });
+  const id = await createCostCentre(db, code, `Currency ${code}`, 100_000);
   const spend = (currency: string, billed: string, n: number) => ({
     source_key: `currency-test:${code}:${n}`,
     billing_period_start: thisMonth(),

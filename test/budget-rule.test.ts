@@ -3,22 +3,16 @@
  * their workflows: a month without a budget row is over budget for any spend, and a request that
  * spends the budget to the last cent is not.
  */
-import { createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { call, startStack, type Stack } from './support/stack';
+import { createCostCentre, eventually, type TestPerson } from './support/fixtures';
+import { call, startRequesterStack, type Stack } from './support/stack';
 
 let stack: Stack;
 let requester: TestPerson;
 let vendorId: string;
 let ciId: string;
 
-const thisMonth = () => `${new Date().toISOString().slice(0, 7)}-01`;
-
 beforeAll(async () => {
-  stack = await startStack();
-  const db = stack.database.db;
-  requester = await createPerson(db, ['requester'], 'Bea Budget');
-  [{ id: vendorId }] = await db('vendors').insert({ name: 'Budget Supplies', contact_email: 'orders@budget.example' }).returning('id');
-  ciId = (await createCi(db)).id;
+  ({ stack, requester, vendorId, ciId } = await startRequesterStack('Bea Budget', 'Budget Supplies'));
 });
 
 afterAll(async () => {
@@ -27,10 +21,8 @@ afterAll(async () => {
 
 /** A cost centre of its own for each case, so that one request's commitments never touch another's month. */
 async function costCentre(budgetMinor: number | null): Promise<string> {
-  const db = stack.database.db;
   const code = `CC-B${Math.floor(Math.random() * 1e9)}`;
-  const [{ id }] = await db('cost_centres').insert({ code, name: `Budget ${code}` }).returning('id');
-  if (budgetMinor !== null) await db('budgets').insert({ cost_centre_id: id, period_start: thisMonth(), amount_minor: budgetMinor, currency: 'EUR' });
+  await createCostCentre(stack.database.db, code, `Budget ${code}`, budgetMinor);
   return code;
 }
 

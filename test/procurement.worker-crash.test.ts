@@ -3,46 +3,31 @@
  * assets: the next worker finishes the receipt, and each received unit becomes exactly one asset,
  * one stock transition and one cost record.
  */
-import type { ChildProcess } from 'node:child_process';
-import { createApprovalRule, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { call, startStack, type Stack } from './support/stack';
-import { buildDist, kill, startWorkerProcess } from './support/worker-process';
+import { createManagedRequester, createPerson, createPurchasableHardware, eventually, type TestPerson } from './support/fixtures';
+import { call, type Stack } from './support/stack';
+import { kill, startStackForWorkerProcesses, WorkerProcesses } from './support/worker-process';
 
 let stack: Stack;
 let requester: TestPerson;
 let manager: TestPerson;
 let receiver: TestPerson;
-const workers: ChildProcess[] = [];
+const workers = new WorkerProcesses();
 
 beforeAll(async () => {
-  buildDist();
-  stack = await startStack({ worker: false });
-  const db = stack.database.db;
-  manager = await createPerson(db, ['approver'], 'Max Manager');
-  requester = await createPerson(db, ['requester'], 'Ria Requester', { managerId: manager.id });
-  receiver = await createPerson(db, ['asset_manager'], 'Kim Killed');
-  await createApprovalRule(db, { process: 'procurement', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
+  stack = await startStackForWorkerProcesses();
+  ({ requester, manager } = await createManagedRequester(stack.database.db, { requester: 'Ria Requester', manager: 'Max Manager' }));
+  receiver = await createPerson(stack.database.db, ['asset_manager'], 'Kim Killed');
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map(kill));
+  await workers.killAll();
   await stack?.stop();
 });
 
-function startWorker(): ChildProcess {
-  const child = startWorkerProcess(stack);
-  workers.push(child);
-  return child;
-}
-
 it('creates each received asset once when the worker dies between the receipt and the assets', async () => {
   const db = stack.database.db;
-  startWorker();
-  const [{ id: vendorId }] = await db('vendors').insert({ name: 'Crash Computers', contact_email: 'orders@crash.example' }).returning('id');
-  await db('contracts').insert({ vendor_id: vendorId, kind: 'purchase', title: 'Framework', starts_on: '2026-01-01', ends_on: '2029-01-01', currency: 'EUR' });
-  const [{ id: costCentreId }] = await db('cost_centres').insert({ code: 'CC-CRASH', name: 'Crash test' }).returning('id');
-  await db('budgets').insert({ cost_centre_id: costCentreId, period_start: `${new Date().toISOString().slice(0, 7)}-01`, amount_minor: 10_000_000, currency: 'EUR' });
-  const model = await createHardwareModel(db, { vendor_id: vendorId, list_price_minor: 99_900 });
+  const first = workers.start(stack);
+  const model = await createPurchasableHardware(db, { vendor: 'Crash Computers', costCentre: { code: 'CC-CRASH', name: 'Crash test' }, listPriceMinor: 99_900 });
 
   const { body } = await call(stack, requester.apiKey, 'POST', '/purchase-requests', {
     costCentre: 'CC-CRASH', justification: 'Crash test laptops', lines: [{ hardwareModelId: model, quantity: 4 }],
@@ -55,11 +40,11 @@ it('creates each received asset once when the worker dies between the receipt an
 
   const response = call(stack, receiver.apiKey, 'POST', `/purchase-orders/${order.number}/receipts`, { lines: [{ lineId: line.id, quantity: 4, serialNumbers: serials }] });
   await eventually(async () => db('audit_log').where({ subject_id: body.id, action: 'receipt_recorded' }).first(), 30_000, 5);
-  await kill(workers[0]);
+  await kill(first);
   const stockedAtKill = await db('assets').whereIn('serial_number', serials).where({ state: 'in_stock' }).count({ n: '*' });
   expect(Number(stockedAtKill[0].n)).toBeLessThan(4);
 
-  startWorker();
+  workers.start(stack);
   const res = await response;
 
   expect(res.status).toBe(200);

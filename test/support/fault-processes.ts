@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { MailSink } from '../../platform/mail-sink';
-import { createApprovalRule, createCi, createHardwareModel, createPerson, type TestPerson } from './fixtures';
+import { createApprovalRule, createCi, createPerson, createPurchasableHardware, type TestPerson } from './fixtures';
 
 /**
  * Changes and purchases driven end to end through the HTTP API as their people would, while
@@ -32,13 +32,14 @@ export async function prepareCast(db: Knex): Promise<Cast> {
   await createApprovalRule(db, { process: 'change', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
   await createApprovalRule(db, { process: 'procurement', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
   const ci = await createCi(db, { name: `srv-fault-${randomBytes(3).toString('hex')}`, ciClass: 'server' });
-  const [{ id: vendorId }] = await db('vendors').insert({ name: 'Fault Computers', contact_email: 'orders@fault.example' }).returning('id');
-  await db('contracts').insert({ vendor_id: vendorId, kind: 'purchase', title: 'Framework', starts_on: '2026-01-01', ends_on: '2029-01-01', currency: 'EUR' });
   const costCentre = `CC-FAULT-${randomBytes(2).toString('hex').toUpperCase()}`;
-  const [{ id: costCentreId }] = await db('cost_centres').insert({ code: costCentre, name: 'Fault injection' }).returning('id');
-  // Generous, so that however many purchases a soak places, none is routed over budget.
-  await db('budgets').insert({ cost_centre_id: costCentreId, period_start: `${new Date().toISOString().slice(0, 7)}-01`, amount_minor: 1_000_000_000_000, currency: 'EUR' });
-  const hardwareModelId = await createHardwareModel(db, { vendor_id: vendorId, list_price_minor: 99_900 });
+  const hardwareModelId = await createPurchasableHardware(db, {
+    vendor: 'Fault Computers',
+    costCentre: { code: costCentre, name: 'Fault injection' },
+    // Generous, so that however many purchases a soak places, none is routed over budget.
+    budgetMinor: 1_000_000_000_000,
+    listPriceMinor: 99_900,
+  });
   return { requester, manager, implementer, receiver, processOwner, ciId: ci.id, costCentre, hardwareModelId };
 }
 
@@ -224,12 +225,30 @@ async function stateOf(options: DriveOptions, apiKey: string, path: string): Pro
   return answer.status === 200 ? answer.body.state : undefined;
 }
 
+/**
+ * Runs a process's `steps`, then waits until `read` says it is closed. A process given up on is
+ * not thrown: its reason is kept on it, with the time it finished.
+ */
+async function untilClosed(driven: Driven, options: DriveOptions, read: () => Promise<string | undefined>, steps: () => Promise<void>): Promise<Driven> {
+  try {
+    await steps();
+    driven.finalState = await until(driven, options, 'closed', async () => {
+      const state = await read();
+      return state === 'closed' ? state : undefined;
+    });
+  } catch (error) {
+    driven.error = error instanceof Error ? error.message : String(error);
+  }
+  driven.finishedAt = Date.now();
+  return driven;
+}
+
 export async function driveChange(options: DriveOptions, tag: string): Promise<Driven> {
   const { cast, db } = options;
   const driven: Driven = { kind: 'change', label: `change ${tag}`, expectedFinalState: 'closed', startedAt: Date.now(), serials: [], refusals: [] };
   options.track?.(driven);
   const read = () => stateOf(options, cast.processOwner.apiKey, `/changes/${driven.id}`);
-  try {
+  return untilClosed(driven, options, read, async () => {
     await submit(driven, options, '/changes', { type: 'normal', title: `Fault change ${tag}`, description: 'Patch the server under faults.', affectedCiIds: [cast.ciId] });
     await decide(driven, options, (approvalId) => `/changes/${driven.id}/approvals/${approvalId}/decision`);
     await until(driven, options, 'implement', async () => (await read()) === 'implement');
@@ -252,15 +271,7 @@ export async function driveChange(options: DriveOptions, tag: string): Promise<D
     } else {
       await implementation('completed', {});
     }
-    driven.finalState = await until(driven, options, 'closed', async () => {
-      const state = await read();
-      return state === 'closed' ? state : undefined;
-    });
-  } catch (error) {
-    driven.error = error instanceof Error ? error.message : String(error);
-  }
-  driven.finishedAt = Date.now();
-  return driven;
+  });
 }
 
 export async function drivePurchase(options: DriveOptions, tag: string, quantity = 2): Promise<Driven> {
@@ -271,7 +282,7 @@ export async function drivePurchase(options: DriveOptions, tag: string, quantity
   };
   options.track?.(driven);
   const read = () => stateOf(options, cast.processOwner.apiKey, `/purchase-requests/${driven.id}`);
-  try {
+  return untilClosed(driven, options, read, async () => {
     await submit(driven, options, '/purchase-requests', {
       costCentre: cast.costCentre, justification: `Fault purchase ${tag}`, lines: [{ hardwareModelId: cast.hardwareModelId, quantity }],
     });
@@ -284,15 +295,7 @@ export async function drivePurchase(options: DriveOptions, tag: string, quantity
       (key) => options.api.call(cast.receiver.apiKey, 'POST', `/purchase-orders/${order.number}/receipts`, { lines: [{ lineId: line.id, quantity, serialNumbers: driven.serials }] }, key),
       async () => (await db('receipts').where({ purchase_order_id: order.id }).first('id')) !== undefined,
     );
-    driven.finalState = await until(driven, options, 'closed', async () => {
-      const state = await read();
-      return state === 'closed' ? state : undefined;
-    });
-  } catch (error) {
-    driven.error = error instanceof Error ? error.message : String(error);
-  }
-  driven.finishedAt = Date.now();
-  return driven;
+  });
 }
 
 /** What one process left behind, in a form two runs of the same process can be compared by. */

@@ -28,6 +28,14 @@ export async function createPerson(
   return { id, email, name, apiKey };
 }
 
+/** A requester and their manager, who approves their purchase requests in the one procurement approval step. */
+export async function createManagedRequester(db: Knex, names: { requester: string; manager: string }): Promise<{ requester: TestPerson; manager: TestPerson }> {
+  const manager = await createPerson(db, ['approver'], names.manager);
+  const requester = await createPerson(db, ['requester'], names.requester, { managerId: manager.id });
+  await createApprovalRule(db, { process: 'procurement', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
+  return { requester, manager };
+}
+
 export async function createHardwareModel(db: Knex, overrides: Record<string, unknown> = {}): Promise<string> {
   const [{ id }] = await db('hardware_models')
     .insert({
@@ -43,6 +51,37 @@ export async function createHardwareModel(db: Knex, overrides: Record<string, un
     })
     .returning('id');
   return id;
+}
+
+/** The first day of this month: the period of the budget a request submitted now is checked against. */
+export const thisMonth = () => `${new Date().toISOString().slice(0, 7)}-01`;
+
+/** A vendor that takes orders at orders@<first word of its name>.example. */
+export async function createVendor(db: Knex, name: string): Promise<string> {
+  const [{ id }] = await db('vendors').insert({ name, contact_email: `orders@${name.split(' ')[0].toLowerCase()}.example` }).returning('id');
+  return id;
+}
+
+/** A cost centre with, unless `budgetMinor` is null, this month's budget in EUR. */
+export async function createCostCentre(db: Knex, code: string, name: string, budgetMinor: number | null): Promise<string> {
+  const [{ id }] = await db('cost_centres').insert({ code, name }).returning('id');
+  if (budgetMinor !== null) await db('budgets').insert({ cost_centre_id: id, period_start: thisMonth(), amount_minor: budgetMinor, currency: 'EUR' });
+  return id;
+}
+
+/**
+ * What a purchase request needs to be ordered: a vendor with a purchase contract (EUR, 2026 to
+ * 2029), a cost centre with this month's budget (100,000.00 EUR unless told) and a hardware model
+ * of that vendor. Answers the model's id.
+ */
+export async function createPurchasableHardware(
+  db: Knex,
+  options: { vendor: string; costCentre: { code: string; name: string }; budgetMinor?: number; listPriceMinor: number },
+): Promise<string> {
+  const vendorId = await createVendor(db, options.vendor);
+  await db('contracts').insert({ vendor_id: vendorId, kind: 'purchase', title: 'Framework', starts_on: '2026-01-01', ends_on: '2029-01-01', currency: 'EUR' });
+  await createCostCentre(db, options.costCentre.code, options.costCentre.name, options.budgetMinor ?? 10_000_000);
+  return createHardwareModel(db, { vendor_id: vendorId, list_price_minor: options.listPriceMinor });
 }
 
 export interface AssetFixture {

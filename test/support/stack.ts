@@ -8,8 +8,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { EmailDispatcher } from '../../activities/email-dispatcher';
-import { createApp } from '../../api/app';
-import { ProcessStateWatcher } from '../../platform/process-state-watcher';
+import type { Express } from 'express';
+import { createApp, type AppDeps } from '../../api/app';
+import { stopServing } from '../../api/serve';
+import { createDatabase, type Database } from '../../platform/database';
+import { ProcessStateWatcher, type WaitLimits } from '../../platform/process-state-watcher';
 import { createLogger, type Logger } from '../../platform/logger';
 import { MailSink } from '../../platform/mail-sink';
 import { createMailer, type Mailer } from '../../platform/mailer';
@@ -22,6 +25,7 @@ import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from './database';
+import { createCi, createPerson, createVendor, type TestPerson } from './fixtures';
 import { startDevServer, startTimeSkippingServer } from './temporal';
 
 export interface Stack {
@@ -185,6 +189,76 @@ export async function startStack(
   };
   if (options.worker !== false) await stack.startWorker();
   return stack;
+}
+
+/** A stack with a requester, a vendor and a CI: enough to submit changes and purchase requests of one's own. */
+export async function startRequesterStack(
+  requesterName: string,
+  vendorName: string,
+): Promise<{ stack: Stack; requester: TestPerson; vendorId: string; ciId: string }> {
+  const stack = await startStack();
+  const db = stack.database.db;
+  const requester = await createPerson(db, ['requester'], requesterName);
+  const vendorId = await createVendor(db, vendorName);
+  const ciId = (await createCi(db)).id;
+  return { stack, requester, vendorId, ciId };
+}
+
+/** An API started by startExtraApi. */
+export interface ExtraApi {
+  app: Express;
+  server: Server;
+  baseUrl: string;
+  db: Database;
+  processStates: ProcessStateWatcher;
+  /** Stops it as the API stops (stopServing, 100 ms grace), and closes the pool it opened itself. */
+  stop(): Promise<void>;
+}
+
+export interface ExtraApiOptions extends Partial<Omit<AppDeps, 'processStates'>> {
+  /** The Postgres its process-state watcher listens on, and its own pool connects to when no `db` is given: the stack's by default. */
+  databaseUrl?: string;
+  /** Connections of its own pool, when no `db` is given (a given `db` stays the caller's to close). */
+  poolSize?: number;
+  waitLimits?: Partial<WaitLimits>;
+}
+
+/**
+ * Another API process on the stack's database and Temporal, on a free port: its own connection
+ * pool and process-state watcher, the stack's settings (relaxed approval timings, the config's
+ * rate limits, a silent logger) but for `overrides`.
+ */
+export async function startExtraApi(stack: Stack, { databaseUrl = stack.database.url, poolSize = 3, waitLimits, ...overrides }: ExtraApiOptions = {}): Promise<ExtraApi> {
+  const ownsDb = !overrides.db;
+  const db = overrides.db ?? createDatabase(databaseUrl, poolSize);
+  const processStates = new ProcessStateWatcher(databaseUrl, waitLimits);
+  const app = createApp({
+    temporal: stack.env.client,
+    logger: createLogger('silent', 'test'),
+    taskQueue: stack.taskQueue,
+    reminders: stack.reminders,
+    approvalLinkSecret: stack.approvalLinkSecret,
+    approvalTimings: RELAXED_APPROVAL_TIMINGS,
+    reuseOfferTimeoutMs: HOUR,
+    rateLimits: CONFIG_RATE_LIMITS,
+    ...overrides,
+    db,
+    processStates,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    app,
+    server,
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    db,
+    processStates,
+    async stop() {
+      if (server.listening) await stopServing(server, processStates, 100);
+      if (ownsDb) await db.destroy();
+    },
+  };
 }
 
 /** Calls the API as a person holding `apiKey`; answers with the status and the parsed body. */

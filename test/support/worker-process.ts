@@ -1,11 +1,19 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import { projectRoot } from '../../platform/project-root';
-import type { Stack } from './stack';
+import { eventually } from './fixtures';
+import { startStack, type Stack } from './stack';
 
 /** Builds dist/ once per test file: the worker process runs the built worker and workflow bundle. */
 export function buildDist(): void {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot(), stdio: 'inherit' });
+}
+
+/** A stack whose workers run as processes of their own (dist/ built first): none runs until a test starts one. */
+export async function startStackForWorkerProcesses(): Promise<Stack> {
+  buildDist();
+  return startStack({ worker: false });
 }
 
 /**
@@ -36,4 +44,60 @@ export async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+/**
+ * The worker processes a test file starts on its stack's task queue, one after another (the next
+ * after the previous was killed), all killed before the stack stops.
+ */
+export class WorkerProcesses {
+  private readonly children: ChildProcess[] = [];
+
+  start(stack: Stack): ChildProcess {
+    const child = startWorkerProcess(stack);
+    this.children.push(child);
+    return child;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(this.children.map(kill));
+  }
+}
+
+/**
+ * A deferred constraint trigger that holds the COMMIT of a transaction inserting a matching row
+ * into `table` on the advisory lock `lock`, while the test holds that lock: the test can then kill
+ * the worker after the commit for certain. `matches` is SQL on NEW. `hold()` takes the lock;
+ * `waitUntilHeld()` answers once a commit waits on it; `release()` lets it through; `drop()`
+ * (in a finally) rolls back a lock never released and drops the trigger.
+ */
+export async function holdCommits(db: Knex, name: string, table: string, matches: string, lock: number) {
+  await db.raw(`
+    CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF ${matches} THEN
+        PERFORM pg_advisory_xact_lock(${lock});
+      END IF;
+      RETURN NULL;
+    END $$;
+    CREATE CONSTRAINT TRIGGER ${name} AFTER INSERT ON ${table} DEFERRABLE INITIALLY DEFERRED
+      FOR EACH ROW EXECUTE FUNCTION ${name}()`);
+  const holder = await db.transaction();
+  await holder.raw('SELECT pg_advisory_lock(?)', [lock]);
+  let released = false;
+  return {
+    async waitUntilHeld(): Promise<void> {
+      await eventually(async () => (await db('pg_locks').where({ locktype: 'advisory', granted: false, objid: lock })
+        .whereRaw('database = (SELECT oid FROM pg_database WHERE datname = current_database())').first()) ?? undefined, 30_000, 20);
+    },
+    async release(): Promise<void> {
+      await holder.raw('SELECT pg_advisory_unlock(?)', [lock]);
+      await holder.commit();
+      released = true;
+    },
+    async drop(): Promise<void> {
+      if (!released) await holder.rollback();
+      await db.raw(`DROP TRIGGER ${name} ON ${table}; DROP FUNCTION ${name}()`);
+    },
+  };
 }
