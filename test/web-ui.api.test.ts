@@ -6,6 +6,7 @@
 import { hashApiKey } from '../platform/api-keys';
 import { createApprovalRule, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
+import { browse, hiddenCsrf, webAgent } from './support/web-agent';
 
 let stack: Stack;
 let processOwner: TestPerson;
@@ -20,39 +21,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Browserish {
-  cookies: Map<string, string>;
-}
-
-const newAgent = (): Browserish => ({ cookies: new Map() });
-
-/** A request as a browser makes it: sends and keeps cookies, does not follow redirects. */
-async function request(agent: Browserish, method: 'GET' | 'POST', path: string, form?: Record<string, string>) {
-  const res = await fetch(`${stack.baseUrl}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: {
-      ...(agent.cookies.size ? { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-      ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-    },
-    body: form ? new URLSearchParams(form).toString() : undefined,
-  });
-  const setCookies = res.headers.getSetCookie();
-  for (const header of setCookies) {
-    const [pair] = header.split(';');
-    const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-    if (/Max-Age=0/.test(header)) agent.cookies.delete(name);
-    else agent.cookies.set(name, value);
-  }
-  return { status: res.status, location: res.headers.get('location'), setCookies, html: await res.text() };
-}
-
-const hiddenCsrf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+const newAgent = () => webAgent(stack.baseUrl);
 
 async function signIn(person: { apiKey: string }, next = '') {
   const agent = newAgent();
-  const form = await request(agent, 'GET', `/ui/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}`);
-  const res = await request(agent, 'POST', '/ui/sign-in', { csrf: hiddenCsrf(form.html)!, apiKey: person.apiKey, next });
+  const form = await browse(agent, 'GET', `/ui/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  const res = await browse(agent, 'POST', '/ui/sign-in', { csrf: hiddenCsrf(form.html)!, apiKey: person.apiKey, next });
   return { agent, res };
 }
 
@@ -75,12 +49,12 @@ it('signs in with an API key: an HttpOnly, SameSite=Lax session cookie (a random
   const session = res.setCookies.find((c) => c.startsWith('af_session='))!;
   expect(session).toMatch(/^af_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=28800$/);
   expect(agent.cookies.has('af_presession')).toBe(false);
-  const list = await request(agent, 'GET', '/ui/processes?state=authorize');
+  const list = await browse(agent, 'GET', '/ui/processes?state=authorize');
   expect(list.status).toBe(200);
   expect(list.html).toContain('Signed in as <strong>Otto Owner</strong>');
-  expect((await request(agent, 'GET', '/ui')).status).toBe(200);
+  expect((await browse(agent, 'GET', '/ui')).status).toBe(200);
 
-  const signOut = await request(agent, 'POST', '/ui/sign-out', { csrf: hiddenCsrf(list.html)! });
+  const signOut = await browse(agent, 'POST', '/ui/sign-out', { csrf: hiddenCsrf(list.html)! });
   expect(signOut).toMatchObject({ status: 303, location: '/ui/sign-in' });
   expect(agent.cookies.has('af_session')).toBe(false);
 });
@@ -92,16 +66,16 @@ it('refuses a wrong key, a sign-in form from elsewhere, and a tampered or missin
   expect(wrong.agent.cookies.has('af_session')).toBe(false);
 
   // Login CSRF: a form posted from another site has neither our pre-session cookie nor its token.
-  const forged = await request(newAgent(), 'POST', '/ui/sign-in', { apiKey: processOwner.apiKey, csrf: 'guessed' });
+  const forged = await browse(newAgent(), 'POST', '/ui/sign-in', { apiKey: processOwner.apiKey, csrf: 'guessed' });
   expect(forged.status).toBe(403);
   expect(forged.setCookies.some((c) => c.startsWith('af_session='))).toBe(false);
 
-  const anonymous = await request(newAgent(), 'GET', '/ui/processes?state=authorize');
+  const anonymous = await browse(newAgent(), 'GET', '/ui/processes?state=authorize');
   expect(anonymous).toMatchObject({ status: 303, location: '/ui/sign-in?next=%2Fui%2Fprocesses%3Fstate%3Dauthorize' });
   const { agent } = await signIn(processOwner);
   const id = agent.cookies.get('af_session')!;
   agent.cookies.set('af_session', `${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}`);
-  expect((await request(agent, 'GET', '/ui')).status).toBe(303);
+  expect((await browse(agent, 'GET', '/ui')).status).toBe(303);
 
   // After sign-in, only local paths are followed.
   expect((await signIn(processOwner, 'https://evil.example/')).res.location).toBe('/ui');
@@ -111,18 +85,18 @@ it('answers a POST without the session\'s CSRF token with 403 and changes nothin
   const db = stack.database.db;
   const { manager, approval } = await waitingChange({ manager: 'Cass Csrf', requester: 'Rita Requester' });
   const { agent } = await signIn(manager);
-  const inbox = await request(agent, 'GET', '/ui/inbox');
+  const inbox = await browse(agent, 'GET', '/ui/inbox');
   expect(inbox.html).toContain(`id="approval-${approval.id}"`);
   const other = await signIn(processOwner);
-  const otherCsrf = hiddenCsrf((await request(other.agent, 'GET', '/ui/inbox')).html)!;
+  const otherCsrf = hiddenCsrf((await browse(other.agent, 'GET', '/ui/inbox')).html)!;
 
   const forms: Record<string, string>[] = [{ decision: 'approved' }, { decision: 'approved', csrf: 'x' }, { decision: 'approved', csrf: otherCsrf }];
   for (const form of forms) {
-    const res = await request(agent, 'POST', `/ui/inbox/${approval.id}`, form);
+    const res = await browse(agent, 'POST', `/ui/inbox/${approval.id}`, form);
     expect(res.status).toBe(403);
     expect(res.html).toContain('Nothing was changed');
   }
-  const signOut = await request(agent, 'POST', '/ui/sign-out', {});
+  const signOut = await browse(agent, 'POST', '/ui/sign-out', {});
   expect(signOut.status).toBe(403);
   expect(agent.cookies.has('af_session')).toBe(true);
   expect(await db('approvals').where({ id: approval.id }).first('state', 'comment', 'decided_at')).toEqual({ state: 'requested', comment: null, decided_at: null });
@@ -133,9 +107,9 @@ it('shows a refused decision as a message and changes nothing: not your approval
   const { approval } = await waitingChange({ manager: 'Mona Manager', requester: 'Rolf Requester' });
   const stranger = await createPerson(db, ['approver'], 'Stan Stranger');
   const { agent } = await signIn(stranger);
-  const csrf = hiddenCsrf((await request(agent, 'GET', '/ui/inbox')).html)!;
+  const csrf = hiddenCsrf((await browse(agent, 'GET', '/ui/inbox')).html)!;
 
-  const res = await request(agent, 'POST', `/ui/inbox/${approval.id}`, { csrf, decision: 'approved', comment: 'sneaky' });
+  const res = await browse(agent, 'POST', `/ui/inbox/${approval.id}`, { csrf, decision: 'approved', comment: 'sneaky' });
 
   expect(res.status).toBe(403);
   expect(res.html).toContain('Nothing was changed: this approval is assigned to Mona Manager');
@@ -149,21 +123,21 @@ it('keeps requesters to their own requests: no dashboard, no one else\'s process
   const { agent, res } = await signIn(mine.requester, '/ui');
   expect(res.location).toBe('/ui/my-requests');
 
-  const dashboard = await request(agent, 'GET', '/ui');
+  const dashboard = await browse(agent, 'GET', '/ui');
   expect(dashboard.status).toBe(403);
   expect(dashboard.html).not.toContain('throughput-chart');
-  expect((await request(agent, 'GET', `/ui/processes/${encodeURIComponent(theirs.change.workflowId)}`)).status).toBe(403);
-  const own = await request(agent, 'GET', `/ui/processes/${encodeURIComponent(mine.change.workflowId)}`);
+  expect((await browse(agent, 'GET', `/ui/processes/${encodeURIComponent(theirs.change.workflowId)}`)).status).toBe(403);
+  const own = await browse(agent, 'GET', `/ui/processes/${encodeURIComponent(mine.change.workflowId)}`);
   expect(own.status).toBe(200);
   expect(own.html).toContain('Waiting for: Hugo Head');
-  const list = await request(agent, 'GET', '/ui/processes');
+  const list = await browse(agent, 'GET', '/ui/processes');
   expect(list.html).toContain(mine.change.number);
   expect(list.html).not.toContain(theirs.change.number);
-  const requests = await request(agent, 'GET', '/ui/my-requests');
+  const requests = await browse(agent, 'GET', '/ui/my-requests');
   expect(requests.html).toContain(mine.change.number);
   expect(requests.html).not.toContain(theirs.change.number);
   // Asking for what waits for someone else is refused in words, not with their processes.
-  const forbidden = await request(agent, 'GET', `/ui/processes?waitingFor=${theirs.manager.id}`);
+  const forbidden = await browse(agent, 'GET', `/ui/processes?waitingFor=${theirs.manager.id}`);
   expect(forbidden.status).toBe(403);
   expect(forbidden.html).not.toContain(theirs.change.number);
 });
@@ -175,14 +149,14 @@ it('lets people of the embedded demo sign in by picking them, and nobody else', 
   await db('people').where({ id: demo.id }).update({ api_key_hash: hashApiKey(`af_demo_${login.replace(/\./g, '_')}`) });
 
   const agent = newAgent();
-  const form = await request(agent, 'GET', '/ui/sign-in');
+  const form = await browse(agent, 'GET', '/ui/sign-in');
   expect(form.html).toContain(`<option value="${demo.id}">Dana Demo · approver</option>`);
   expect(form.html).not.toContain(processOwner.id);
   const csrf = hiddenCsrf(form.html)!;
-  const refused = await request(agent, 'POST', '/ui/sign-in', { csrf, personId: processOwner.id });
+  const refused = await browse(agent, 'POST', '/ui/sign-in', { csrf, personId: processOwner.id });
   expect(refused.status).toBe(401);
   expect(agent.cookies.has('af_session')).toBe(false);
-  const picked = await request(agent, 'POST', '/ui/sign-in', { csrf: hiddenCsrf(refused.html)!, personId: demo.id });
+  const picked = await browse(agent, 'POST', '/ui/sign-in', { csrf: hiddenCsrf(refused.html)!, personId: demo.id });
   expect(picked).toMatchObject({ status: 303, location: '/ui/inbox' });
-  expect((await request(agent, 'GET', '/ui/inbox')).html).toContain('Signed in as <strong>Dana Demo</strong>');
+  expect((await browse(agent, 'GET', '/ui/inbox')).html).toContain('Signed in as <strong>Dana Demo</strong>');
 });
