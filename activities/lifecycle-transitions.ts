@@ -14,7 +14,9 @@ function refusalOf(error: unknown): string | undefined {
   if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
   let cause: unknown = error.cause;
   while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  return cause instanceof ApplicationFailure && cause.type === LifecycleFailure.transitionRefused ? cause.message : undefined;
+  // Besides a guard's refusal, anything the asset's workflow refuses for good (an asset gone, one
+  // changed elsewhere) is an answer too: thrown, it would be retried by the caller for ever.
+  return cause instanceof ApplicationFailure && (cause.type === LifecycleFailure.transitionRefused || cause.nonRetryable) ? cause.message : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
  * centre's budget for the month. Money is integer minor units, and a budget is kept in one
  * currency: amounts in another are never compared with it, nor converted (no rate is held).
  */
-import { boundedAmount, formatMoney } from './money';
+import { boundedAmount, exactAmount, formatMoney } from './money';
 
 /** A cost centre's month, as model/budgets.ts reads it. */
 export interface BudgetFigures {
@@ -43,7 +43,7 @@ export function budgetPosition(figures: BudgetFigures, requestMinor: number, req
   const { budgetMinor, budgetCurrency, spentMinor, committedMinor } = figures;
   boundedAmount(requestMinor, 'request');
   if (budgetMinor === null) return { remainingBeforeMinor: null, remainingAfterMinor: null, overBudget: requestMinor > 0, notComparable: null };
-  const remainingBeforeMinor = boundedAmount(budgetMinor - spentMinor - committedMinor, 'remaining budget');
+  const remainingBeforeMinor = exactAmount(budgetMinor - spentMinor - committedMinor, 'remaining budget');
   if (budgetCurrency !== null && budgetCurrency !== requestCurrency) {
     return {
       remainingBeforeMinor,
@@ -53,7 +53,7 @@ export function budgetPosition(figures: BudgetFigures, requestMinor: number, req
         + `and ${formatMoney(requestMinor, requestCurrency)} in ${requestCurrency} is never compared with it: ask in ${budgetCurrency}`,
     };
   }
-  const remainingAfterMinor = boundedAmount(remainingBeforeMinor - requestMinor, 'remaining budget');
+  const remainingAfterMinor = exactAmount(remainingBeforeMinor - requestMinor, 'remaining budget');
   return { remainingBeforeMinor, remainingAfterMinor, overBudget: requestMinor > 0 && remainingAfterMinor < 0, notComparable: null };
 }
 

@@ -26,7 +26,7 @@ export function formatMoney(amountMinor: number, currency: string): string {
  */
 export const MAX_AMOUNT_MINOR = 10_000_000_000_000;
 
-export function withinAmountBound(amountMinor: number): boolean {
+function withinAmountBound(amountMinor: number): boolean {
   return Number.isSafeInteger(amountMinor) && Math.abs(amountMinor) <= MAX_AMOUNT_MINOR;
 }
 
@@ -36,6 +36,15 @@ export function withinAmountBound(amountMinor: number): boolean {
  */
 export function boundedAmount(amountMinor: number, what: string): number {
   if (!withinAmountBound(amountMinor)) throw new RangeError(`${what} ${amountMinor} is beyond the largest amount of ${MAX_AMOUNT_MINOR} minor units`);
+  return amountMinor;
+}
+
+/**
+ * For sums of stored figures (a month's budget less what it spent and committed): no bound of ours
+ * applies to them, but past 2^53 they would silently lose cents.
+ */
+export function exactAmount(amountMinor: number, what: string): number {
+  if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`${what} ${amountMinor} is beyond the integers a number holds exactly`);
   return amountMinor;
 }
 

@@ -394,7 +394,7 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = toHttpError(error);
-    if (!known || known.status === 500) deps.logger.error({ err: error, method: req.method, path: req.originalUrl }, 'web ui request failed');
+    if (!known || known.status === 500) deps.logger.error({ err: error, method: req.method, path: req.path }, 'web ui request failed');
     if (res.headersSent) return;
     if (known?.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.ceil(known.retryAfterSeconds)));
     html(res, known?.status ?? 500, errorPage(res.locals.ctx as ViewContext | undefined,

@@ -118,10 +118,11 @@ export function attentionGuard(options: GuardOptions) {
       stalls.set(step, current);
     }
     current.holders.add(run);
+    // Read before waiting for the report: the validator takes a retry from the moment the stall is known.
+    const asked = retryCommands;
     const { retryInMs } = await current.report;
     const waitMs = cappedBackoffMs(failures, retryInMs, Math.max(retryInMs, LONGEST_STALLED_WAIT_MS));
     current.attention = { ...current.attention, reason, retryAt: new Date(Date.now() + waitMs).toISOString() };
-    const asked = retryCommands;
     await condition(() => retryCommands !== asked || options.interrupted(), waitMs);
     return retryCommands !== asked;
   }
@@ -157,7 +158,10 @@ export function attentionGuard(options: GuardOptions) {
             if (how.refusal === 'fail') throw error;
             throw new StepRefused(step, refusal.message, error as ActivityFailure);
           }
-          if (!ranOutOfRetries(error)) throw error;
+          if (!ranOutOfRetries(error)) {
+            await release(run, step, 'process ended');
+            throw error;
+          }
           if (interruptible && options.interrupted()) {
             await release(run, step, 'process ended');
             throw new StepInterrupted(step);
