@@ -1,5 +1,10 @@
 /** Two projects: pure rules run in milliseconds; integration tests start real Postgres, Temporal and SMTP. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+// openid-client and the libraries under it ship only ES modules: compiled to CommonJS for Jest.
+const esmJs = ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true }];
+const ESM_PACKAGES = '(openid-client|oauth4webapi|jose)';
+const transform = { '^.+\\.ts$': tsJest, [`^.+/node_modules/${ESM_PACKAGES}/.+\\.js$`]: esmJs };
+const transformIgnorePatterns = [`/node_modules/(?!${ESM_PACKAGES}/)`];
 
 module.exports = {
   // Integration tests start servers and wait on workflows; unit tests finish in milliseconds anyway.
@@ -8,13 +13,15 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/domain/**/*.test.ts', '<rootDir>/api/**/*.test.ts', '<rootDir>/platform/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

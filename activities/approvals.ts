@@ -3,10 +3,13 @@ import type { Knex } from 'knex';
 import {
   applyDelegation,
   escalationTarget,
+  handoverTarget,
   planApprovalSteps,
   unknownConditionKeys,
   type ApprovalRule,
   type Delegation,
+  type HandoverFacts,
+  type PlannedApprover,
   type PlannedStep,
   type RoutingSubject,
 } from '../domain/approval-routing';
@@ -16,6 +19,7 @@ import type {
   ApprovalTaskInput,
   CloseApprovalsInput,
   EscalateInput,
+  HandOverInput,
   OpenStepInput,
   OpenedApproval,
   RecordDecisionInput,
@@ -33,11 +37,14 @@ const SYSTEM = 'system:approvals';
 
 class ApprovalNoLongerOpen extends Error {}
 
-/** Delegations in force now: who hands their approval tasks to whom. */
+class NobodyToTakeOver extends Error {}
+
+/** Delegations in force now: who hands their approval tasks to whom. A delegate no longer active takes nothing. */
 export function activeDelegations(db: Knex): Promise<Delegation[]> {
   return db('delegations')
     .where('starts_at', '<=', db.fn.now())
     .where('ends_at', '>', db.fn.now())
+    .whereIn('delegate_id', db('people').where('active', true).select('id'))
     .orderBy('starts_at')
     .select('delegator_id as delegatorId', 'delegate_id as delegateId');
 }
@@ -74,23 +81,118 @@ export async function planFromRules(
     onExpiry: r.on_expiry,
   }));
   const groupIds = rules.map((r) => r.groupId).filter((id): id is string => id !== null);
-  const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id').whereIn('gm.group_id', groupIds)
-    .where('p.active', true).orderBy('p.name').select('gm.group_id', 'p.id');
+  // A deactivated group keeps its members, but a rule pointing at it finds nobody in it.
+  const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id')
+    .join('groups as g', 'g.id', 'gm.group_id').whereIn('gm.group_id', groupIds)
+    .where({ 'p.active': true, 'g.active': true }).orderBy('p.name').select('gm.group_id', 'p.id');
   const delegations = await activeDelegations(trx);
   const owners = await processOwners(trx);
   const groupMembers: Record<string, string[]> = {};
   for (const m of members) (groupMembers[m.group_id] ??= []).push(m.id);
+  // Nobody inactive is asked: a manager or owner who left counts as none, and the routing falls back.
+  const named = [approvers.managerId, approvers.costCentreOwnerId, ...approvers.assetOwnerIds, ...approvers.serviceOwnerIds].filter((id): id is string => id !== null);
+  const active = new Set<string>(await trx('people').whereIn('id', named).where('active', true).pluck('id'));
+  const ifActive = (id: string | null) => (id !== null && active.has(id) ? id : null);
   const plan = planApprovalSteps(rules, subject, {
     requesterId: approvers.requesterId,
-    managerOf: { [approvers.requesterId]: approvers.managerId },
-    costCentreOwnerId: approvers.costCentreOwnerId,
-    assetOwnerIds: approvers.assetOwnerIds,
-    serviceOwnerIds: approvers.serviceOwnerIds,
+    managerOf: { [approvers.requesterId]: ifActive(approvers.managerId) },
+    costCentreOwnerId: ifActive(approvers.costCentreOwnerId),
+    assetOwnerIds: approvers.assetOwnerIds.filter((id) => active.has(id)),
+    serviceOwnerIds: approvers.serviceOwnerIds.filter((id) => active.has(id)),
     groupMembers,
     delegations,
     fallbackApproverIds: owners.map((p) => p.id),
   });
   return { rules, plan, rulesWithUnknownConditions: rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name) };
+}
+
+/**
+ * What handoverTarget needs to replace `approverIds`, read on the caller's transaction. The people
+ * it may choose are held (FOR SHARE) until it commits: a deactivation of one of them waits for the
+ * new task to exist, and then finds it and moves it on.
+ *
+ * These locks go in id order (after the planned approvers' in approversStillActive), a
+ * deactivation's (or a change of roles') in another: the active admins, then its person (FOR
+ * UPDATE). When the two cross, Postgres ends one of them with a deadlock (40P01) after
+ * deadlock_timeout. That is no bad data (domain/failure-classes.ts): the loser's activity rolls
+ * back whole, with no audit row, and is retried; its retry finds the winner committed.
+ */
+async function handoverFacts(trx: Knex, approverIds: string[], requesterId: string, inStepIds: string[]): Promise<HandoverFacts> {
+  const approvers = await trx('people').whereIn('id', approverIds).select('id', 'manager_id');
+  const delegations = await activeDelegations(trx);
+  const owners = await processOwners(trx);
+  const candidates = [
+    ...approvers.map((a) => a.manager_id as string | null).filter((id): id is string => id !== null),
+    ...delegations.filter((d) => approverIds.includes(d.delegatorId)).map((d) => d.delegateId),
+    ...owners.map((o) => o.id),
+  ];
+  const active = await trx('people').whereIn('id', candidates).where('active', true).orderBy('id').forShare().pluck('id');
+  return {
+    requesterId,
+    managerOf: Object.fromEntries(approvers.map((a) => [a.id, a.manager_id])),
+    delegations,
+    processOwnerIds: owners.map((o) => o.id),
+    activeIds: active,
+    inStepIds,
+  };
+}
+
+/**
+ * A step's planned approvers as they can be asked now: anyone deactivated since the plan was made is
+ * replaced as handoverTarget says (kept when nobody is left, so the process owners see whom it waits for).
+ */
+async function approversStillActive(trx: Knex, input: OpenStepInput): Promise<{ approvers: PlannedApprover[]; replaced: { from: string; to: string; via: string }[] }> {
+  const ids = input.step.approvers.map((a) => a.approverId);
+  // Held until the step's rows commit, as handoverFacts holds its candidates (see there for a deadlock with a deactivation).
+  const active = new Set<string>(await trx('people').whereIn('id', ids).where('active', true).orderBy('id').forShare().pluck('id'));
+  const gone = ids.filter((id) => !active.has(id));
+  if (gone.length === 0) return { approvers: input.step.approvers, replaced: [] };
+  const requesterId = (await requesterOf(trx, input.subjectType, input.subjectId)) ?? '';
+  const facts = await handoverFacts(trx, gone, requesterId, ids.filter((id) => active.has(id)));
+  const approvers: PlannedApprover[] = [];
+  const replaced: { from: string; to: string; via: string }[] = [];
+  for (const planned of input.step.approvers) {
+    const target = active.has(planned.approverId) ? null : handoverTarget(planned.approverId, facts);
+    if (!target) {
+      approvers.push(planned);
+      continue;
+    }
+    approvers.push({ approverId: target.approverId, delegatedFromId: target.delegatedFromId });
+    facts.inStepIds.push(target.approverId);
+    replaced.push({ from: planned.approverId, to: target.approverId, via: target.via });
+  }
+  return { approvers, replaced };
+}
+
+/**
+ * The approval that takes over another in the same step (escalated to a manager, or handed over
+ * from someone deactivated), naming the one it replaces.
+ */
+async function insertReplacement(
+  trx: Knex.Transaction,
+  replaced: Record<string, unknown>,
+  taker: { approverId: string; delegatedFromId: string | null },
+  replaces: { escalated_from_id: string } | { reassigned_from_id: string },
+  dueAt: string,
+): Promise<OpenedApproval> {
+  const [row] = await trx('approvals')
+    .insert({
+      subject_type: replaced.subject_type,
+      subject_id: replaced.subject_id,
+      workflow_id: replaced.workflow_id,
+      revision: replaced.revision,
+      step_order: replaced.step_order,
+      step_name: replaced.step_name,
+      step_policy: replaced.step_policy,
+      step_required: replaced.step_required,
+      approver_id: taker.approverId,
+      delegated_from_id: taker.delegatedFromId,
+      ...replaces,
+      due_at: dueAt,
+    })
+    .returning(['id', 'approver_id', 'delegated_from_id']);
+  const approver = await trx('people').where({ id: row.approver_id }).first('email');
+  return { approvalId: row.id, approverId: row.approver_id, approverEmail: approver.email, delegatedFromId: row.delegated_from_id };
 }
 
 /** The approval machinery every workflow that asks people to approve shares: steps, tasks, decisions, escalation. */
@@ -104,9 +206,10 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
         auditEntryOf(input, SYSTEM, 'approval_step_opened', { revision: input.revision, step: step.index, name: step.name, policy: step.policy, required: step.required, notes: step.notes }),
         async (trx) => {
           if (step.approvers.length === 0) return { result: [] };
+          const { approvers, replaced } = await approversStillActive(trx, input);
           const rows = await trx('approvals')
             .insert(
-              step.approvers.map((a) => ({
+              approvers.map((a) => ({
                 subject_type: input.subjectType,
                 subject_id: input.subjectId,
                 workflow_id: input.workflowId,
@@ -126,23 +229,31 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
           );
           return {
             result: rows.map((r) => ({ approvalId: r.id, approverId: r.approver_id, approverEmail: emails.get(r.approver_id), delegatedFromId: r.delegated_from_id })),
+            ...(replaced.length > 0 ? { details: { replacedInactive: replaced } } : {}),
           };
         },
       );
     },
 
-    /** Emails an approver their task (or a reminder of it) with a link bound to this approval, signed when it is sent. */
+    /**
+     * Emails an approver their task (or a reminder of it) with a link bound to this approval, signed
+     * when it is sent. False, and nothing sent, when the approval is no longer open or its approver inactive.
+     */
     async sendApprovalTask(input: ApprovalTaskInput): Promise<boolean> {
       const approval = await db('approvals as a')
         .join('people as p', 'p.id', 'a.approver_id')
         .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
         .where('a.id', input.approvalId)
-        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name');
+        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'p.active as approver_active', 'd.name as delegated_from_name');
       if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
-      if (approval.state !== 'requested') return false;
+      // Nobody inactive is mailed: an approver deactivated while the step opened has their task handed
+      // over, and its taker is mailed instead.
+      if (approval.state !== 'requested' || !approval.approver_active) return false;
       const subject = await describeApprovalSubject(db, approval.subject_type, approval.subject_id);
       if (!subject) throw ApplicationFailure.nonRetryable(`${approval.subject_type} ${approval.subject_id} does not exist`, 'SubjectNotFound');
       const reminder = input.kind === 'reminder';
+      const movedFrom = approval.reassigned_from_id
+        && (await db('approvals as a').join('people as p', 'p.id', 'a.approver_id').where('a.id', approval.reassigned_from_id).first('p.name')).name;
       const text = [
         `Hello ${approval.approver_name},`,
         '',
@@ -151,6 +262,7 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
           : `Your approval is requested for ${subject.number}, step ${approval.step_order} "${approval.step_name}".`,
         ...(approval.delegated_from_name ? [`You receive this as the delegate of ${approval.delegated_from_name}.`] : []),
         ...(approval.escalated_from_id ? ['It was escalated to you because the first approver did not answer in time.'] : []),
+        ...(movedFrom ? [`It was moved to you because ${movedFrom} is no longer active.`] : []),
         '',
         ...summaryText(subject),
         '',
@@ -217,8 +329,10 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
     async escalateApproval(input: EscalateInput): Promise<OpenedApproval | null> {
       const approval = await db('approvals as a')
         .join('people as p', 'p.id', 'a.approver_id')
+        .leftJoin('people as m', 'm.id', 'p.manager_id')
         .where('a.id', input.approvalId)
-        .first('a.*', 'p.manager_id');
+        // A manager no longer active is no manager to escalate to.
+        .first('a.*', db.raw('CASE WHEN m.active THEN p.manager_id END AS manager_id'));
       if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
       approval.requester_id = await requesterOf(db, approval.subject_type, approval.subject_id);
       return recordOnce(
@@ -242,31 +356,77 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
             .where({ workflow_id: approval.workflow_id, revision: approval.revision, step_order: approval.step_order, approver_id: taker.approverId })
             .first('id');
           if (inStep) return { result: null, details: { skipped: 'the manager already has a task in this step' } };
+          // Held until commit, like a handover's taker: a deactivation waits, then moves this task on.
+          if (!(await trx('people').where({ id: taker.approverId, active: true }).forShare().first('id'))) {
+            return { result: null, details: { skipped: 'the manager is no longer active' } };
+          }
           const taken = await trx('approvals').where({ id: approval.id, state: 'requested' }).update({ state: 'escalated', decided_at: trx.fn.now() });
           if (taken === 0) return { result: null, details: { skipped: 'decided just now' } };
-          const [row] = await trx('approvals')
-            .insert({
-              subject_type: approval.subject_type,
-              subject_id: approval.subject_id,
-              workflow_id: approval.workflow_id,
-              revision: approval.revision,
-              step_order: approval.step_order,
-              step_name: approval.step_name,
-              step_policy: approval.step_policy,
-              step_required: approval.step_required,
-              approver_id: taker.approverId,
-              delegated_from_id: taker.delegatedFromId,
-              escalated_from_id: approval.id,
-              due_at: input.dueAt,
-            })
-            .returning(['id', 'approver_id', 'delegated_from_id']);
-          const approver = await trx('people').where({ id: row.approver_id }).first('email');
-          return {
-            result: { approvalId: row.id, approverId: row.approver_id, approverEmail: approver.email, delegatedFromId: row.delegated_from_id },
-            details: { to: taker.approverId },
-          };
+          const result = await insertReplacement(trx, approval, taker, { escalated_from_id: approval.id }, input.dueAt);
+          return { result, details: { to: taker.approverId } };
         },
       );
+    },
+
+    /**
+     * Moves an open approval whose approver was deactivated to their delegate, manager or a process
+     * owner (handoverTarget): the old row ends as reassigned, the new one names it. Null when the
+     * approval is no longer open or its approver is active again, or when nobody can take it: then
+     * it stays, and the process owners are told once that it waits on someone inactive. A retry of
+     * a move that committed answers the approval it made.
+     */
+    async handOverApproval(input: HandOverInput): Promise<OpenedApproval | null> {
+      const approval = await db('approvals').where({ id: input.approvalId }).first();
+      if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
+      const requesterId = (await requesterOf(db, approval.subject_type, approval.subject_id)) ?? '';
+      const audited = { subjectType: approval.subject_type, subjectId: approval.subject_id, workflowId: approval.workflow_id, actor: SYSTEM };
+      const moved = { approvalId: approval.id, step: approval.step_order, from: approval.approver_id, reason: 'approver_deactivated' };
+      // The earlier run is looked up before anything else: a retry of a move that committed (its report
+      // lost with a worker) answers the approval it made, though the old one is no longer open.
+      return recordOnce(db, { ...audited, idempotencyKey: input.idempotencyKey, action: 'approval_reassigned', details: moved }, async (trx) => {
+        // Its approver is active again (reactivated before the handover came round): it stays theirs.
+        if ((await trx('people').where({ id: approval.approver_id }).first('active')).active) throw new ApprovalNoLongerOpen();
+        const taken = await trx('approvals').where({ id: approval.id, state: 'requested' }).update({ state: 'reassigned', decided_at: trx.fn.now() });
+        // Decided or closed meanwhile: roll back, leaving no audit row for a move that did not happen.
+        if (taken === 0) throw new ApprovalNoLongerOpen();
+        const inStep = await trx('approvals')
+          .where({ workflow_id: approval.workflow_id, revision: approval.revision, step_order: approval.step_order })
+          .whereIn('state', ['requested', 'approved', 'rejected'])
+          .pluck('approver_id');
+        const target = handoverTarget(approval.approver_id, await handoverFacts(trx, [approval.approver_id], requesterId, [approval.approver_id, ...inStep]));
+        if (!target) throw new NobodyToTakeOver();
+        const result = await insertReplacement(trx, approval, target, { reassigned_from_id: approval.id }, input.dueAt);
+        return { result, details: { to: target.approverId, via: target.via, newApprovalId: result.approvalId } };
+      }).catch(async (error: unknown) => {
+        if (error instanceof ApprovalNoLongerOpen) return null;
+        if (!(error instanceof NobodyToTakeOver)) throw error;
+        // Once per approval, whichever deactivation asked: a later one may find someone and move it.
+        const reported = `${input.idempotencyKey}:nobody`;
+        await recordOnce(db, { ...audited, idempotencyKey: reported, action: 'approval_handover_found_nobody', details: moved }, async (trx) => {
+          const subject = await describeApprovalSubject(trx, approval.subject_type, approval.subject_id);
+          const approver = await trx('people').where({ id: approval.approver_id }).first('name', 'email');
+          const owners = await processOwners(trx);
+          if (subject && owners.length > 0) {
+            await queueEmail(trx, {
+              idempotencyKey: reported,
+              template: 'approval_handover_found_nobody',
+              to: owners.map((o) => o.email),
+              subject: `Waiting on an inactive approver: ${subject.number} ${subject.title}`,
+              text: [
+                `${subject.number} waits for ${approver.name} (${approver.email}), who is no longer active,`,
+                `in step ${approval.step_order} "${approval.step_name}". Nobody else could take the approval over`,
+                '(no active delegate or manager, and every process owner is the requester or asked already).',
+                `Decide what to do with it: ${publicUrl}${subject.path}`,
+              ].join('\n'),
+              subjectType: approval.subject_type,
+              subjectId: subject.id,
+              workflowId: subject.workflowId,
+            });
+          }
+          return { result: null, details: { notified: owners.map((o) => o.email) } };
+        });
+        return null;
+      });
     },
 
     /** Ends the approvals still open in a step (or a whole revision): skipped, cancelled or expired. */

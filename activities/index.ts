@@ -7,6 +7,7 @@ import { createAssetLifecycleActivities } from './asset-lifecycle';
 import { createChangeRequestActivities } from './change-request';
 import { classifiedActivities } from './failures';
 import { createPurchaseRequestActivities } from './purchase-request';
+import { createPeopleActivities } from './people';
 
 export interface ActivityDeps {
   db: Knex;
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAssetLifecycleActivities(deps),
     ...createChangeRequestActivities(deps),
     ...createPurchaseRequestActivities(deps),
+    ...createPeopleActivities(deps),
   });
 }
 

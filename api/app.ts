@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import swaggerUi from 'swagger-ui-express';
 import { httpLogSerializers, type Logger } from '../platform/logger';
 import type { ProcessStateWatcher } from '../platform/process-state-watcher';
-import type { ApprovalTimingSettings, RateLimitSettings } from '../platform/config';
+import type { ApprovalTimingSettings, OidcSettings, RateLimitSettings } from '../platform/config';
 import { createRateLimits } from '../platform/rate-limits';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { errorHandler, notFound } from './errors';
@@ -15,7 +15,11 @@ import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
 import { registerChangeRoutes } from './routes/changes';
 import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
+import { registerApiKeyRoutes } from './routes/api-keys';
 import { registerDirectoryRoutes } from './routes/directory';
+import { registerPeopleRoutes } from './routes/people';
+import { registerPersonDeactivationRoutes } from './routes/person-deactivation';
+import { registerSingleSignOnRoutes } from './routes/single-sign-on';
 import { registerHealthRoutes } from './routes/health';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerProcessRoutes } from './routes/processes';
@@ -52,6 +56,8 @@ export interface AppDeps {
   trustProxy?: string;
   /** A bearer token that may read GET /metrics without a person's key (METRICS_TOKEN). */
   metricsToken?: string;
+  /** Single sign-on for the web UI with an OpenID Connect provider (the config's OIDC_*); none when unset. */
+  oidc?: OidcSettings;
 }
 
 /**
@@ -90,6 +96,10 @@ export function createApp(deps: AppDeps): Express {
   registerProcessRoutes(routes, deps);
   registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
+  registerPeopleRoutes(routes, deps);
+  registerPersonDeactivationRoutes(routes, deps);
+  registerApiKeyRoutes(routes, deps);
+  registerSingleSignOnRoutes(routes, deps);
   if (deps.mailboxDir) registerDevMailboxRoutes(routes, deps.mailboxDir);
 
   const openApi = routes.openApiDocument({

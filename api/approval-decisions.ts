@@ -6,7 +6,7 @@ import { decisionRefusal } from '../domain/approvals';
 import { verifyApprovalToken } from '../platform/approval-links';
 import { findApprovalWithApprover } from '../model/approvals';
 import { requesterOf } from '../model/approval-subjects';
-import { emailOf } from '../model/directory';
+import { emailOf, isActivePerson } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
 import { HttpError, approvalRefused, notFound } from './errors';
 import { commandWithinDeadline } from './workflow-calls';
@@ -32,8 +32,11 @@ export async function decideApproval(db: Database, temporal: Client, request: De
     approverName: approval.approver_name,
     state: approval.state,
     decidedAt: approval.decided_at ? (approval.decided_at as Date).toISOString() : null,
+    movedToName: approval.moved_to_name,
   });
   if (refusal) throw approvalRefused(refusal);
+  // Keys and sessions of an inactive person fail already; a link is the one credential left to refuse.
+  if (!(await isActivePerson(db, request.actorId))) throw approverInactive(approval.approver_name);
   const actorEmail = (await emailOf(db, request.actorId))!;
   return commandWithinDeadline(temporal, 'deciding the approval', () =>
     temporal.workflow.getHandle(approval.workflow_id).executeUpdate(decideUpdate, {
@@ -41,6 +44,23 @@ export async function decideApproval(db: Database, temporal: Client, request: De
       // A fresh id each time: a repeated click must be refused, not answered with the first result.
       updateId: randomUUID(),
     }), 'it may still be recorded: look at the approval before deciding again');
+}
+
+const approverInactive = (name: string) =>
+  new HttpError(410, 'approver_inactive', `${name} is no longer active, so this link no longer works; their open approvals move to someone else. Nothing was changed`);
+
+/**
+ * Refuses a link that can no longer be used although it is genuine: its approval moved to someone
+ * else (409), or its approver is no longer active (410). The page then says so instead of offering
+ * a decision.
+ */
+export async function refuseLinkOfMovedApproval(db: Database, approvalId: string, approverId: string): Promise<void> {
+  const approval = await findApprovalWithApprover(db, approvalId);
+  if (!approval) return;
+  if (approval.state === 'reassigned') {
+    throw approvalRefused(decisionRefusal(approverId, '', { approverId: approval.approver_id, state: approval.state, movedToName: approval.moved_to_name })!);
+  }
+  if (approval.approver_id === approverId && !approval.approver_active) throw approverInactive(approval.approver_name);
 }
 
 /** The approver a link speaks for, once its signature, expiry and approval are checked. */

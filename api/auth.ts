@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
+import { liveKeyWithHash, recordApiKeyUse } from '../model/api-keys';
 import { findWebSession, type WebSession } from '../model/web-sessions';
 import { hashApiKey } from '../platform/api-keys';
 import { bearerOf } from '../platform/secrets';
@@ -7,14 +8,17 @@ import type { RateLimit } from '../platform/rate-limits';
 import { tooManyRequests, unauthenticated } from './errors';
 import { SESSION_COOKIE, hashSessionId, parseCookies } from './web/session';
 
-export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../domain/directory';
+
+export { ROLES, type Role } from '../domain/directory';
 
 export interface Principal {
   id: string;
   email: string;
   name: string;
   roles: Role[];
+  /** The API key this call came with; undefined in a web session. */
+  apiKeyId?: string;
 }
 
 export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
@@ -39,24 +43,56 @@ export async function maySeeRequest(
   return Boolean(await db('approvals').where({ subject_id: request.subjectId, approver_id: principal.id }).first('id'));
 }
 
-/** An active person and their roles, found by id or by the hash of their API key. */
-async function activePrincipal(db: Knex, where: { 'p.id': string } | { 'p.api_key_hash': string }): Promise<Principal | undefined> {
-  const person = await db('people as p')
+/** Active people with their roles, one row each. */
+function activePeople(db: Knex): Knex.QueryBuilder {
+  return db('people as p')
     .leftJoin('person_roles as r', 'r.person_id', 'p.id')
-    .where({ ...where, 'p.active': true })
+    .where('p.active', true)
     .groupBy('p.id')
-    .first('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
-  return person as Principal | undefined;
+    .select('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
 }
 
-/** The person an API key belongs to, if it is valid and the person is active. */
-export function principalByApiKey(db: Knex, apiKey: string): Promise<Principal | undefined> {
-  return activePrincipal(db, { 'p.api_key_hash': hashApiKey(apiKey) });
+/** The person an API key belongs to, if the key is live (not revoked, not expired) and the person active. */
+export async function principalByApiKey(db: Knex, apiKey: string): Promise<Principal | undefined> {
+  const row = await activePeople(db)
+    .join(liveKeyWithHash(db, hashApiKey(apiKey)).select('k.id', 'k.person_id').as('key'), 'key.person_id', 'p.id')
+    .groupBy('key.id')
+    .first('key.id as apiKeyId');
+  return row as Principal | undefined;
 }
 
 /** The person with this id (a uuid), if active: the web UI checks its session's person on every request. */
-export function principalById(db: Knex, id: string): Promise<Principal | undefined> {
-  return activePrincipal(db, { 'p.id': id });
+export async function principalById(db: Knex, id: string): Promise<Principal | undefined> {
+  return (await activePeople(db).where('p.id', id).first()) as Principal | undefined;
+}
+
+/** A key's last use is written at most this often per key and API process: a busy integration is not a write per call. */
+const KEY_USE_INTERVAL_MS = 60_000;
+/** Keys whose last write this process remembers; past it the oldest is forgotten (and may be written again a little early). */
+const MAX_REMEMBERED_KEYS = 10_000;
+/** Key id to when this process last wrote its use, oldest write first (Map keeps insertion order). */
+const keyUseWrittenAt = new Map<string, number>();
+
+/**
+ * Records that the principal's API key was used, at most once a minute per key in this process.
+ * Only for calls that passed the access check: a refused call writes nothing. Web sessions carry
+ * no key and write nothing.
+ */
+export async function noteKeyUse(db: Knex, principal: Principal | undefined, now = Date.now()): Promise<void> {
+  const keyId = principal?.apiKeyId;
+  if (!keyId) return;
+  const last = keyUseWrittenAt.get(keyId);
+  if (last !== undefined && now - last < KEY_USE_INTERVAL_MS) return;
+  keyUseWrittenAt.delete(keyId);
+  if (keyUseWrittenAt.size >= MAX_REMEMBERED_KEYS) keyUseWrittenAt.delete(keyUseWrittenAt.keys().next().value as string);
+  keyUseWrittenAt.set(keyId, now);
+  try {
+    await recordApiKeyUse(db, keyId);
+  } catch (error) {
+    // Not written: the next call tries again.
+    keyUseWrittenAt.delete(keyId);
+    throw error;
+  }
 }
 
 /** The address a rate limit counts a request against (X-Forwarded-For only as far as TRUST_PROXY trusts it). */
@@ -97,7 +133,10 @@ export interface WebSignedIn {
   idHash: string;
 }
 
-/** The person signed in to the web UI by this request's session cookie, if the session is live and the person active. */
+/**
+ * The person signed in to the web UI by this request's session cookie, if the session is live (not
+ * expired, nor the key it was signed in with revoked or expired) and the person active.
+ */
 export async function webSessionOf(db: Knex, req: Request): Promise<WebSignedIn | undefined> {
   const idHash = hashSessionId(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
   if (!idHash) return undefined;

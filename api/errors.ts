@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger';
 import { isDatabaseUnavailable } from '../platform/database';
 import { temporalTrouble } from '../platform/temporal';
 import type { TransitionRefusal } from '../domain/asset-lifecycle';
+import { DirectoryRefused, type DirectoryRefusal } from '../domain/directory';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
 import { ApprovalFailure, type ApprovalRefusal } from '../workflows/approvals/contract';
 import { AttentionFailure } from '../workflows/attention/contract';
@@ -44,6 +45,26 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
 export const segregationRefused = (refusal: { rule: string; message: string }) => new HttpError(403, refusal.rule, refusal.message);
 export const transitionRefused = (refusal: TransitionRefusal) =>
   conflict('transition_refused', refusal.message, { rule: refusal.rule, ...refusal.details });
+
+/** An update of a versioned record (a person, a group) sent without the version it was based on (If-Match). */
+export const preconditionRequired = (message: string) => new HttpError(428, 'precondition_required', message);
+/** An update based on a version that is no longer the current one: nothing was written; read the record again. */
+export const versionMismatch = (currentVersion: number, message = `this was changed since you read it: the current version is ${currentVersion}; read it again and repeat your change`) =>
+  new HttpError(412, 'version_mismatch', message, { currentVersion });
+
+/** A write to a person or a group, or a deactivation, that a rule refused (domain/directory.ts); nothing was written. */
+export function directoryRefused(refusal: DirectoryRefusal): HttpError {
+  switch (refusal.rule) {
+    case 'not_found':
+      return notFound(refusal.message);
+    case 'version_mismatch':
+      return versionMismatch(refusal.currentVersion, refusal.message);
+    case 'invalid_reference':
+      return badRequest(refusal.message, refusal.problems);
+    default:
+      return conflict(refusal.rule, refusal.message);
+  }
+}
 
 /** Deciding for someone else, or on one's own request, is forbidden; a decision too late is a conflict. */
 export function approvalRefused(refusal: ApprovalRefusal): HttpError {
@@ -97,6 +118,7 @@ const stepFailed = new HttpError(
 /** The HTTP answer for an error the API knows (its own, validation, workflow refusals and failures); undefined for anything else. */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
+  if (error instanceof DirectoryRefused) return directoryRefused(error.refusal);
   if (error instanceof ZodError) {
     return badRequest(
       error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { RateLimits } from '../platform/rate-limits';
-import { ROLES, authenticate, clientOf, hasAnyRole, type Principal, type Role } from './auth';
+import { ROLES, authenticate, clientOf, hasAnyRole, noteKeyUse, type Principal, type Role } from './auth';
 import { bearerOf, secretMatches } from '../platform/secrets';
 import { forbidden, toHttpError, tooManyRequests, unsupportedMediaType } from './errors';
 
@@ -121,6 +121,8 @@ export class RouteRegistry {
     if (Array.isArray(spec.access) && !byMachine && !hasAnyRole(principal, spec.access)) {
       throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
     }
+    // Past the access check only: a refused call writes nothing. The answer does not wait for it.
+    noteKeyUse(this.db, principal).catch((error: unknown) => req.log.warn({ err: error }, 'could not record the last use of an API key'));
     const params = spec.params ? spec.params.parse(req.params) : req.params;
     const query = spec.query ? spec.query.parse(req.query) : req.query;
     // A body in another format would be read as missing fields: say what is wrong instead.

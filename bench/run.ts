@@ -11,7 +11,8 @@ import { createActivities } from '../activities';
 import { EmailDispatcher } from '../activities/email-dispatcher';
 import { createApp } from '../api/app';
 import { countOpenApprovals } from '../model/approvals';
-import { generateApiKey, hashApiKey } from '../platform/api-keys';
+import { insertApiKey } from '../model/api-keys';
+import { generateApiKey } from '../platform/api-keys';
 import { loadConfig } from '../platform/config';
 import { createDatabase, migrateToLatest, type Database } from '../platform/database';
 import { startEmbeddedPostgres } from '../platform/embedded-postgres';
@@ -297,7 +298,8 @@ async function main(): Promise<void> {
     // People, a change model and a CI nothing depends on: a standard change within its ceiling.
     const person = async (name: string, roles: string[], managerId?: string) => {
       const apiKey = generateApiKey();
-      const [{ id }] = await db('people').insert({ name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@bench.example`, api_key_hash: hashApiKey(apiKey), manager_id: managerId ?? null }).returning('id');
+      const [{ id }] = await db('people').insert({ name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@bench.example`, manager_id: managerId ?? null }).returning('id');
+      await insertApiKey(db, { personId: id, name: 'bench', apiKey, createdBy: 'system:bench' });
       if (roles.length) await db('person_roles').insert(roles.map((role) => ({ person_id: id, role })));
       return { id, apiKey };
     };

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { generateApiKey, hashApiKey } from '../platform/api-keys';
+import { insertApiKey } from '../model/api-keys';
+import { generateApiKey } from '../platform/api-keys';
 
 export interface SyntheticProcesses {
   approverIds: string[];
@@ -17,7 +18,8 @@ export async function generateProcesses(db: Knex, count: number): Promise<Synthe
   const people = Array.from({ length: 200 }, (_, i) => ({ name: `Bench Person ${i}`, email: `bench.person.${i}@bench.example` }));
   const personIds: string[] = (await db('people').insert(people).returning('id')).map((r) => r.id);
   const ownerKey = generateApiKey();
-  const [{ id: ownerId }] = await db('people').insert({ name: 'Bench Owner', email: 'bench.owner@bench.example', api_key_hash: hashApiKey(ownerKey) }).returning('id');
+  const [{ id: ownerId }] = await db('people').insert({ name: 'Bench Owner', email: 'bench.owner@bench.example' }).returning('id');
+  await insertApiKey(db, { personId: ownerId, name: 'bench', apiKey: ownerKey, createdBy: 'system:bench' });
   await db('person_roles').insert({ person_id: ownerId, role: 'process_owner' });
   const costCentres: string[] = (await db('cost_centres').insert(Array.from({ length: 10 }, (_, i) => ({ code: `BENCH-${i}`, name: `Bench ${i}` }))).returning('id'))
     .map((r) => r.id);
@@ -59,6 +61,6 @@ export async function generateProcesses(db: Knex, count: number): Promise<Synthe
   await db.raw('VACUUM ANALYZE');
   const busy = await db('approvals').where({ state: 'requested' }).groupBy('approver_id').orderByRaw('count(*) DESC').first('approver_id');
   const busyKey = generateApiKey();
-  await db('people').where({ id: busy.approver_id }).update({ api_key_hash: hashApiKey(busyKey) });
+  await insertApiKey(db, { personId: busy.approver_id, name: 'bench', apiKey: busyKey, createdBy: 'system:bench' });
   return { approverIds: personIds, busyApprover: { id: busy.approver_id, apiKey: busyKey }, processOwnerKey: ownerKey };
 }

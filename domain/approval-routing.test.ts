@@ -3,6 +3,7 @@ import {
   applyDelegation,
   conditionAsks,
   escalationTarget,
+  handoverTarget,
   isCriticalityAtLeast,
   planApprovalSteps,
   ruleApplies,
@@ -12,6 +13,7 @@ import {
   type ApprovalRule,
   type ApproverDirectory,
   type Decision,
+  type HandoverFacts,
   type RoutingSubject,
   type RuleCondition,
   type StepOutcome,
@@ -487,6 +489,49 @@ describe('escalationTarget', () => {
 
   it('never escalates to the approver themselves', () => {
     expect(escalationTarget('self', { managerOf, requesterId: 'req' })).toBeNull();
+  });
+});
+
+describe('handoverTarget', () => {
+  // gone: the deactivated approver; del: their delegate; mgr: their manager; po1, po2: process owners by name.
+  const facts: HandoverFacts = {
+    requesterId: 'req',
+    managerOf: { gone: 'mgr' },
+    delegations: [{ delegatorId: 'gone', delegateId: 'del' }],
+    processOwnerIds: ['po1', 'po2'],
+    activeIds: ['req', 'del', 'mgr', 'po1', 'po2'],
+    inStepIds: ['gone'],
+  };
+  const without = (id: string) => facts.activeIds.filter((a) => a !== id);
+
+  it('gives the task to the delegate in force, who acts for the approver', () => {
+    expect(handoverTarget('gone', facts)).toEqual({ approverId: 'del', delegatedFromId: 'gone', via: 'delegate' });
+  });
+
+  it('falls back to the manager when there is no delegation, or the delegate is inactive or asked already', () => {
+    const manager = { approverId: 'mgr', delegatedFromId: null, via: 'manager' };
+    expect(handoverTarget('gone', { ...facts, delegations: [] })).toEqual(manager);
+    expect(handoverTarget('gone', { ...facts, activeIds: without('del') })).toEqual(manager);
+    expect(handoverTarget('gone', { ...facts, inStepIds: ['gone', 'del'] })).toEqual(manager);
+  });
+
+  it('never hands the task to the requester (segregation of duties)', () => {
+    expect(handoverTarget('gone', { ...facts, delegations: [{ delegatorId: 'gone', delegateId: 'req' }] })).toMatchObject({ approverId: 'mgr' });
+    expect(handoverTarget('gone', { ...facts, delegations: [], managerOf: { gone: 'req' } })).toMatchObject({ approverId: 'po1', via: 'process_owner' });
+    expect(handoverTarget('gone', { ...facts, delegations: [], managerOf: {}, processOwnerIds: ['req', 'po2'] })).toMatchObject({ approverId: 'po2' });
+  });
+
+  it('goes to the first eligible process owner when the approver has no manager, or an inactive one', () => {
+    const owner = { approverId: 'po1', delegatedFromId: null, via: 'process_owner' };
+    expect(handoverTarget('gone', { ...facts, delegations: [], managerOf: { gone: null } })).toEqual(owner);
+    expect(handoverTarget('gone', { ...facts, delegations: [], activeIds: without('mgr') })).toEqual(owner);
+    expect(handoverTarget('gone', { ...facts, delegations: [], managerOf: {}, inStepIds: ['gone', 'po1'] })).toMatchObject({ approverId: 'po2' });
+  });
+
+  it('never hands the task back to the approver, and finds nobody when nobody is left', () => {
+    expect(handoverTarget('gone', { ...facts, delegations: [{ delegatorId: 'gone', delegateId: 'gone' }], managerOf: { gone: 'gone' }, processOwnerIds: ['gone'] })).toBeNull();
+    expect(handoverTarget('gone', { ...facts, activeIds: ['req'] })).toBeNull();
+    expect(handoverTarget('gone', { ...facts, delegations: [], managerOf: {}, processOwnerIds: [] })).toBeNull();
   });
 });
 

@@ -301,3 +301,38 @@ export function escalationTarget(approverId: string, directory: Pick<ApproverDir
   if (manager === null || manager === directory.requesterId || manager === approverId) return null;
   return manager;
 }
+
+/** What deciding who takes over a deactivated approver's task needs to know. */
+export interface HandoverFacts {
+  requesterId: string;
+  /** person id -> their manager's id */
+  managerOf: Record<string, string | null>;
+  /** Delegations in force. */
+  delegations: Delegation[];
+  /** The active process owners, in name order: the takers of last resort. */
+  processOwnerIds: string[];
+  /** The people who are active now; nobody else is given work. */
+  activeIds: string[];
+  /** The people who already hold an approval in the step: a second one would count them twice. */
+  inStepIds: string[];
+}
+
+export interface HandoverTarget extends PlannedApprover {
+  via: 'delegate' | 'manager' | 'process_owner';
+}
+
+/**
+ * Who takes over the open task of an approver who is no longer active: their delegate in force,
+ * else their manager, else the first process owner. Never the requester (segregation of duties),
+ * never someone already asked in the step, never an inactive person; null when nobody is left.
+ */
+export function handoverTarget(approverId: string, facts: HandoverFacts): HandoverTarget | null {
+  const eligible = (id: string | null | undefined): id is string =>
+    !!id && id !== approverId && id !== facts.requesterId && facts.activeIds.includes(id) && !facts.inStepIds.includes(id);
+  const delegate = delegationOf(approverId, facts.delegations)?.delegateId;
+  if (eligible(delegate)) return { approverId: delegate, delegatedFromId: approverId, via: 'delegate' };
+  const manager = facts.managerOf[approverId];
+  if (eligible(manager)) return { approverId: manager, delegatedFromId: null, via: 'manager' };
+  const owner = facts.processOwnerIds.find(eligible);
+  return owner ? { approverId: owner, delegatedFromId: null, via: 'process_owner' } : null;
+}

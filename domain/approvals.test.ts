@@ -32,6 +32,15 @@ describe('decisionRefusal', () => {
     expect(decisionRefusal('ann', 'rex', { ...approval, state: 'escalated' })?.message).toBe('this approval is already escalated; nothing was changed');
   });
 
+  it('refuses an approval that moved when its approver was deactivated, saying to whom', () => {
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'reassigned', movedToName: 'Mark Manager' })).toEqual({
+      rule: 'approval_moved',
+      message: 'this approval moved to Mark Manager: its approver is no longer active; nothing was changed',
+      state: 'reassigned',
+    });
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'reassigned' })?.message).toBe('this approval moved: its approver is no longer active; nothing was changed');
+  });
+
   it('checks the approver before the state: a stranger learns nothing about the decision', () => {
     expect(decisionRefusal('bob', 'rex', { ...approval, state: 'approved' })?.rule).toBe('not_the_approver');
   });

@@ -8,7 +8,7 @@ export const APPROVAL_SUBJECT_TYPES = ['change_request', 'purchase_request'] as 
 export type ApprovalSubjectType = (typeof APPROVAL_SUBJECT_TYPES)[number];
 
 export interface DecisionRefusal {
-  rule: 'not_in_step' | 'already_decided' | 'not_the_approver' | 'segregation_of_duties';
+  rule: 'not_in_step' | 'already_decided' | 'approval_moved' | 'not_the_approver' | 'segregation_of_duties';
   message: string;
   /** The approval's state, when it was already decided. */
   state?: string;
@@ -20,6 +20,8 @@ export interface ApprovalToDecide {
   /** For a friendlier refusal; the workflow knows ids only. */
   approverName?: string;
   decidedAt?: string | null;
+  /** Who took the approval over when it moved (state reassigned: its approver was deactivated). */
+  movedToName?: string | null;
 }
 
 /**
@@ -32,6 +34,10 @@ export function decisionRefusal(actorId: string, requesterId: string, approval: 
   if (!approval) return { rule: 'not_in_step', message: 'this approval is not part of the step the request waits for' };
   if (approval.approverId !== actorId) {
     return { rule: 'not_the_approver', message: `this approval is assigned to ${approval.approverName ?? 'someone else'}` };
+  }
+  if (approval.state === 'reassigned') {
+    const to = approval.movedToName ? ` to ${approval.movedToName}` : '';
+    return { rule: 'approval_moved', message: `this approval moved${to}: its approver is no longer active; nothing was changed`, state: approval.state };
   }
   if (approval.state !== 'requested') {
     const when = approval.decidedAt ? ` on ${approval.decidedAt}` : '';

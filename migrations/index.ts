@@ -27,6 +27,10 @@ import * as webSessions from './20261129003000_web_sessions';
 import * as rateLimits from './20261129003100_rate_limits';
 import * as emailOutbox from './20261129004000_email_outbox';
 import * as serialNumbersUnique from './20261129005000_serial_numbers_unique_whatever_the_case';
+import * as apiKeys from './20261130000100_api_keys';
+import * as peopleAndGroupsEditable from './20261130000200_people_and_groups_editable';
+import * as singleSignOn from './20261130000300_single_sign_on';
+import * as approvalHandover from './20261130000400_approval_handover';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -61,6 +65,10 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261129003100_rate_limits', rateLimits],
   ['20261129004000_email_outbox', emailOutbox],
   ['20261129005000_serial_numbers_unique_whatever_the_case', serialNumbersUnique],
+  ['20261130000100_api_keys', apiKeys],
+  ['20261130000200_people_and_groups_editable', peopleAndGroupsEditable],
+  ['20261130000300_single_sign_on', singleSignOn],
+  ['20261130000400_approval_handover', approvalHandover],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -15,6 +15,7 @@ export interface ApprovalRow {
   approver_id: string;
   delegated_from_id: string | null;
   escalated_from_id: string | null;
+  reassigned_from_id: string | null;
   state: string;
   due_at: Date | null;
   decided_at: Date | null;
@@ -168,6 +169,9 @@ export interface ApprovalRecord {
   approver: { id: string; name: string; email: string };
   delegatedFrom: { id: string; name: string } | null;
   escalatedFromId: string | null;
+  reassignedFromId: string | null;
+  /** Who took it over when it was reassigned (its approver was deactivated). */
+  movedTo: { id: string; name: string } | null;
   state: string;
   dueAt: string | null;
   decidedAt: string | null;
@@ -180,9 +184,11 @@ export async function approvalsOf(db: Knex, subjectId: string): Promise<Approval
   const rows = await db('approvals as a')
     .join('people as p', 'p.id', 'a.approver_id')
     .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
+    .leftJoin('approvals as n', 'n.reassigned_from_id', 'a.id')
+    .leftJoin('people as np', 'np.id', 'n.approver_id')
     .where('a.subject_id', subjectId)
     .orderBy(['a.revision', 'a.step_order', 'a.created_at', 'p.name'])
-    .select('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name');
+    .select('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name', 'np.id as moved_to_id', 'np.name as moved_to_name');
   return rows.map((r) => ({
     id: r.id,
     revision: r.revision,
@@ -193,6 +199,8 @@ export async function approvalsOf(db: Knex, subjectId: string): Promise<Approval
     approver: { id: r.approver_id, name: r.approver_name, email: r.approver_email },
     delegatedFrom: r.delegated_from_id ? { id: r.delegated_from_id, name: r.delegated_from_name } : null,
     escalatedFromId: r.escalated_from_id,
+    reassignedFromId: r.reassigned_from_id,
+    movedTo: r.moved_to_id ? { id: r.moved_to_id, name: r.moved_to_name } : null,
     state: r.state,
     dueAt: iso(r.due_at),
     decidedAt: iso(r.decided_at),
@@ -202,7 +210,14 @@ export async function approvalsOf(db: Knex, subjectId: string): Promise<Approval
   }));
 }
 
-/** An approval with its approver's name, for the checks before a decision. */
-export function findApprovalWithApprover(db: Knex, id: string): Promise<(ApprovalRow & { approver_name: string }) | undefined> {
-  return db('approvals as a').join('people as p', 'p.id', 'a.approver_id').where('a.id', id).first('a.*', 'p.name as approver_name');
+/** An approval with its approver's name and whether they are active, and who took it over if it moved, for the checks before a decision. */
+export function findApprovalWithApprover(
+  db: Knex,
+  id: string,
+): Promise<(ApprovalRow & { approver_name: string; approver_active: boolean; moved_to_name: string | null }) | undefined> {
+  return db('approvals as a').join('people as p', 'p.id', 'a.approver_id')
+    .leftJoin('approvals as n', 'n.reassigned_from_id', 'a.id')
+    .leftJoin('people as np', 'np.id', 'n.approver_id')
+    .where('a.id', id)
+    .first('a.*', 'p.name as approver_name', 'p.active as approver_active', 'np.name as moved_to_name');
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } from '../domain/asset-lifecycle';
 import type { DepreciationMethod } from '../domain/depreciation';
 import { serialKey, warrantyEndDate } from '../domain/procurement';
+import { isUniqueViolation } from '../platform/database';
 import { byIdOrKey } from './keys';
 import { paginate, type Page } from './page';
 
@@ -176,8 +177,7 @@ export async function serialsOnFile(db: Knex, serials: string[]): Promise<string
 
 /** The unique index on serial_key refused a row: another asset has that serial (a concurrent receipt got there first). */
 export function isSerialOnFileViolation(error: unknown): boolean {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  return code === '23505' && constraint === 'assets_serial_key_unique';
+  return isUniqueViolation(error, 'assets_serial_key_unique');
 }
 
 /**

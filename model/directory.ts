@@ -3,7 +3,8 @@ import { paginate, type Page } from './page';
 
 type PageRequest = { limit: number; offset: number };
 
-const likeContaining = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+/** An ILIKE pattern that matches `text` anywhere, its own %, _ and \ taken literally. */
+export const likeContaining = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
 export interface PersonEntry {
   id: string;
@@ -17,8 +18,11 @@ export interface PersonEntry {
   roles: string[];
 }
 
-/** People by name, with their manager and roles; `q` matches part of the name or email. */
-export function listPeople(db: Knex, filters: { q?: string; role?: string }, page: PageRequest): Promise<Page<PersonEntry>> {
+/**
+ * People by name, with their manager and roles; `q` matches part of the name or email, `group` is
+ * a group's id or name (any letter case).
+ */
+export function listPeople(db: Knex, filters: { q?: string; role?: string; active?: boolean; group?: string }, page: PageRequest): Promise<Page<PersonEntry>> {
   const q = db('people as p')
     .leftJoin('people as m', 'm.id', 'p.manager_id')
     .select(
@@ -29,6 +33,11 @@ export function listPeople(db: Knex, filters: { q?: string; role?: string }, pag
     .orderBy('p.name');
   if (filters.q) q.where((w) => w.whereILike('p.name', likeContaining(filters.q!)).orWhereILike('p.email', likeContaining(filters.q!)));
   if (filters.role) q.whereExists(db('person_roles as r').whereRaw('r.person_id = p.id').where('r.role', filters.role));
+  if (filters.active !== undefined) q.where('p.active', filters.active);
+  if (filters.group) {
+    q.whereExists(db('group_members as gm').join('groups as g', 'g.id', 'gm.group_id').whereRaw('gm.person_id = p.id')
+      .where((w) => w.whereRaw('g.id::text = ?', [filters.group!]).orWhereRaw('lower(g.name) = lower(?)', [filters.group!])));
+  }
   return paginate(q, page, (row: PersonEntry) => row);
 }
 
@@ -44,7 +53,8 @@ function demoPeopleQuery(db: Knex): Knex.QueryBuilder {
   return db('people as p')
     .leftJoin('person_roles as r', 'r.person_id', 'p.id')
     .where('p.active', true)
-    .whereRaw(`p.api_key_hash = encode(sha256(convert_to('af_demo_' || replace(split_part(p.email, '@', 1), '.', '_'), 'UTF8')), 'hex')`)
+    .whereExists(db('api_keys as k').whereRaw('k.person_id = p.id').whereNull('k.revoked_at')
+      .whereRaw(`k.key_hash = encode(sha256(convert_to('af_demo_' || replace(split_part(p.email, '@', 1), '.', '_'), 'UTF8')), 'hex')`))
     .groupBy('p.id');
 }
 

@@ -2,12 +2,15 @@ import type { Knex } from 'knex';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Ids come from paths: anything but a uuid is nobody, not a database error. */
+export const isUuid = (id: string) => UUID.test(id);
+
 /**
  * Rows are found by their id or by their business key (CHG0001001, PR0001001, AST0001001), which
  * people type in any case: the where-clause for whichever `key` is.
  */
 export function byIdOrKey(key: string, keyColumn: string, idColumn = 'id'): Record<string, string> {
-  return UUID.test(key) ? { [idColumn]: key } : { [keyColumn]: key.toUpperCase() };
+  return isUuid(key) ? { [idColumn]: key } : { [keyColumn]: key.toUpperCase() };
 }
 
 /** The next business key from a sequence, e.g. CHG0001001: reserved before its row exists. */

@@ -47,6 +47,8 @@ const configSchema = z.object({
   EMAIL_RETRY_MAX_DELAY: duration.default(msToNumber('30s')),
 
   DEMO_DATA: flag.optional(),
+  /** Forces the demo people's public keys (af_demo_<login>) and the pick-a-demo-person sign-in, even with DATABASE_URL. */
+  DEMO_PUBLIC_KEYS: flag.optional(),
   WARRANTY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   LEASE_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   SECURITY_NOTICE_EMAIL: z.string().email().default('security@assetflow.example'),
@@ -72,6 +74,24 @@ const configSchema = z.object({
   TRUST_PROXY: z.string().min(1).optional(),
   /** A bearer token Prometheus may scrape GET /metrics with, instead of a process owner's or admin's API key. */
   METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+
+  /** Single sign-on for the web UI: the OpenID Connect provider's issuer, and this client's id and secret there (all three, or none). */
+  OIDC_ISSUER_URL: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Space-separated; `openid` is required, `email` gives the claim people are found by. */
+  OIDC_SCOPES: z.string().trim().min(1).default('openid email profile'),
+  /** The claim (a string or a list of strings) whose values map to roles through the role mappings (GET/PUT /sso/role-mappings). */
+  OIDC_GROUPS_CLAIM: z.string().trim().min(1).default('groups'),
+  /** Create a person (a requester, plus the mapped roles) at their first sign-in, instead of refusing people assetflow does not know. */
+  OIDC_CREATE_PEOPLE: flag.default(false),
+  /**
+   * Accept an email the provider does not say is verified (no email_verified claim, as Entra ID
+   * sends none) when finding or creating a person at their first sign-in; `false` is refused always.
+   */
+  OIDC_TRUST_UNVERIFIED_EMAIL: flag.default(false),
+  /** How the sign-in page names the provider: "Sign in with <name>". */
+  OIDC_PROVIDER_NAME: z.string().trim().min(1).max(60).default('single sign-on'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -83,17 +103,43 @@ export interface Config extends RawConfig {
   loadDemoData: boolean;
   /**
    * The demo people get their public keys (af_demo_<login>) only in the embedded database, which
-   * lives and dies with this machine's demo; a database given by DATABASE_URL never gets them.
+   * lives and dies with this machine's demo; a database given by DATABASE_URL gets them only when
+   * DEMO_PUBLIC_KEYS forces it. The web UI's pick-a-demo-person sign-in exists only with them.
    */
   demoKeys: boolean;
   approvalTimings: ApprovalTimingSettings;
   rateLimits: RateLimitSettings;
+  /** Single sign-on for the web UI; unset when OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are. */
+  oidc?: OidcSettings;
+}
+
+/** The web UI's OpenID Connect client: authorization code flow with PKCE against one provider. */
+export interface OidcSettings {
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string;
+  groupsClaim: string;
+  createPeople: boolean;
+  /** A first sign-in may go by an email without `email_verified: true` (OIDC_TRUST_UNVERIFIED_EMAIL). */
+  trustUnverifiedEmail: boolean;
+  providerName: string;
+  /** Where the provider sends the browser back: `${publicUrl}/ui/sign-in/oidc/callback`, registered at the provider. */
+  redirectUrl: string;
+}
+
+/** Whether a URL names this machine (localhost, 127.0.0.0/8, ::1): the only place plain http is accepted for an identity provider. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** How many attempts a client address gets per window; counted in Postgres, so across all API processes. */
 export interface RateLimitSettings {
   authFailures: { points: number; windowMs: number };
   linkDecisions: { points: number; windowMs: number };
+  /** Single sign-ins started (each writes a row); absent: platform/rate-limits.ts's SIGN_IN_STARTS. */
+  signInStarts?: { points: number; windowMs: number };
 }
 
 export interface ApprovalTimings {
@@ -133,17 +179,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const dataDir = path.resolve(raw.DATA_DIR);
+  const publicUrl = (raw.PUBLIC_URL ?? `http://${raw.HOST === '0.0.0.0' ? 'localhost' : raw.HOST}:${raw.PORT}`).replace(/\/$/, '');
   return {
     ...raw,
     dataDir,
-    publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST === '0.0.0.0' ? 'localhost' : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    publicUrl,
     mailboxDir: path.resolve(raw.MAILBOX_DIR ?? path.join(dataDir, 'mailbox')),
     loadDemoData: raw.DEMO_DATA ?? raw.DATABASE_URL === undefined,
-    demoKeys: (raw.DEMO_DATA ?? true) && raw.DATABASE_URL === undefined,
+    demoKeys: raw.DEMO_PUBLIC_KEYS ?? ((raw.DEMO_DATA ?? true) && raw.DATABASE_URL === undefined),
     approvalTimings,
     rateLimits: {
       authFailures: { points: raw.RATE_LIMIT_AUTH_FAILURES, windowMs: raw.RATE_LIMIT_AUTH_WINDOW },
       linkDecisions: { points: raw.RATE_LIMIT_LINK_DECISIONS, windowMs: raw.RATE_LIMIT_LINK_WINDOW },
     },
+    oidc: oidcSettingsOf(raw, publicUrl),
+  };
+}
+
+/** Single sign-on is configured by its issuer, client id and secret together; half a configuration is a mistake, not "off". */
+function oidcSettingsOf(raw: RawConfig, publicUrl: string): OidcSettings | undefined {
+  const given = { OIDC_ISSUER_URL: raw.OIDC_ISSUER_URL, OIDC_CLIENT_ID: raw.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: raw.OIDC_CLIENT_SECRET };
+  const missing = Object.entries(given).filter(([, value]) => value === undefined).map(([name]) => name);
+  if (missing.length === 3) return undefined;
+  if (missing.length) throw new ConfigError(`invalid configuration: single sign-on needs OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together; missing ${missing.join(', ')}`);
+  const issuerUrl = raw.OIDC_ISSUER_URL!;
+  const protocol = new URL(issuerUrl).protocol;
+  // Tokens and the client secret cross this connection: plain http only to a provider on this machine.
+  if (!(protocol === 'https:' || (protocol === 'http:' && isLoopbackUrl(issuerUrl)))) {
+    throw new ConfigError('invalid configuration: OIDC_ISSUER_URL must be https (plain http only for a provider on localhost)');
+  }
+  if (!raw.OIDC_SCOPES.split(/\s+/).includes('openid')) throw new ConfigError('invalid configuration: OIDC_SCOPES must include openid');
+  return {
+    issuerUrl,
+    clientId: raw.OIDC_CLIENT_ID!,
+    clientSecret: raw.OIDC_CLIENT_SECRET!,
+    scopes: raw.OIDC_SCOPES.split(/\s+/).join(' '),
+    groupsClaim: raw.OIDC_GROUPS_CLAIM,
+    createPeople: raw.OIDC_CREATE_PEOPLE,
+    trustUnverifiedEmail: raw.OIDC_TRUST_UNVERIFIED_EMAIL,
+    providerName: raw.OIDC_PROVIDER_NAME,
+    redirectUrl: `${publicUrl}/ui/sign-in/oidc/callback`,
   };
 }

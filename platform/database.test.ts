@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './database';
+import { isDatabaseUnavailable, isUniqueViolation } from './database';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -29,5 +29,20 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('says no for %s', (_what, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isUniqueViolation', () => {
+  const violation = (constraint: string) => Object.assign(withCode('23505', `duplicate key value violates unique constraint "${constraint}"`), { constraint });
+
+  it('names a unique violation of one of the constraints given, or of any when none is given', () => {
+    expect(isUniqueViolation(violation('people_email_lower_unique'), 'people_email_lower_unique', 'people_email_unique')).toBe(true);
+    expect(isUniqueViolation(violation('groups_name_lower_unique'))).toBe(true);
+  });
+
+  it('says no for another constraint, another error, or nothing', () => {
+    expect(isUniqueViolation(violation('assets_tag_unique'), 'people_email_lower_unique')).toBe(false);
+    expect(isUniqueViolation(Object.assign(withCode('23503', 'violates foreign key constraint'), { constraint: 'people_email_lower_unique' }), 'people_email_lower_unique')).toBe(false);
+    expect(isUniqueViolation(undefined)).toBe(false);
   });
 });

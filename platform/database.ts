@@ -70,3 +70,19 @@ function saysUnavailable({ name, code, message }: ErrorLike): boolean {
 export function isDatabaseUnavailable(error: unknown): boolean {
   return isConnectionFault(error) || anyCause(error, saysUnavailable);
 }
+
+/**
+ * Whether Postgres refused a row for a value another row has (SQLSTATE 23505), on one of the
+ * unique constraints or indexes named, or on any when none is named.
+ */
+export function isUniqueViolation(error: unknown, ...constraints: string[]): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && (constraints.length === 0 || constraints.includes(constraint as string));
+}
+
+/** The user of the embedded Postgres (a local demo database on the loopback interface only). */
+export const EMBEDDED_POSTGRES_USER = { user: 'assetflow', password: 'assetflow' } as const;
+
+/** Where the embedded Postgres of `npm start` answers: the admin command connects to a running one. */
+export const embeddedPostgresUrl = (port: number, database: string) =>
+  `postgres://${EMBEDDED_POSTGRES_USER.user}:${EMBEDDED_POSTGRES_USER.password}@127.0.0.1:${port}/${database}`;

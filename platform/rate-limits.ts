@@ -46,11 +46,19 @@ export class RateLimit {
   }
 }
 
+/**
+ * Single sign-ins one client address may start per window, when the configuration names no other
+ * limit: each start writes a row (oidc_sign_ins) before anybody is known, and a person needs a few.
+ */
+export const SIGN_IN_STARTS = { points: 30, windowMs: 10 * 60_000 };
+
 export interface RateLimits {
   /** Failed credentials (an unknown or malformed API key, a failed sign-in) per client address. */
   authFailures: RateLimit;
   /** Approve / Reject through an emailed link, per client address. */
   linkDecisions: RateLimit;
+  /** Single sign-ins started (GET /ui/sign-in/oidc), per client address, whether they end well or not. */
+  signInStarts: RateLimit;
 }
 
 /** `settings` come from the configuration (RATE_LIMIT_*, platform/config.ts), which holds their defaults. */
@@ -58,5 +66,6 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   return {
     authFailures: new RateLimit(db, 'auth-failures', settings.authFailures),
     linkDecisions: new RateLimit(db, 'link-decisions', settings.linkDecisions),
+    signInStarts: new RateLimit(db, 'sign-in-starts', settings.signInStarts ?? SIGN_IN_STARTS),
   };
 }

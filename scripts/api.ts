@@ -38,11 +38,12 @@ async function main(): Promise<void> {
     reuseOfferTimeoutMs: config.LICENCE_REUSE_OFFER_TIMEOUT,
     mailboxDir: config.MAILBOX_DIR ? config.mailboxDir : undefined,
     temporalUiUrl: config.TEMPORAL_UI_URL,
-    demoSignIn: config.loadDemoData,
+    demoSignIn: config.demoKeys,
     publicUrl: config.publicUrl,
     rateLimits: config.rateLimits,
     trustProxy: config.TRUST_PROXY,
     metricsToken: config.METRICS_TOKEN,
+    oidc: config.oidc,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   await new Promise<void>((resolve) => {

@@ -13,6 +13,8 @@ import { ensureTemporalCli } from '../platform/temporal-cli';
 import { startTemporalDevServer } from '../platform/temporal-dev-server';
 import { connectClient, describeFailure, ensureSearchAttributes, retryTransient } from '../platform/temporal';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import { hasActiveAdmin } from '../model/administrators';
+import { CREATE_ADMIN_COMMAND } from './admin';
 import { startLifecycleWorkflows } from './start-lifecycle-workflows';
 
 type Stop = () => Promise<unknown>;
@@ -120,9 +122,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
       ...(mailboxDir ? { MAILBOX_DIR: mailboxDir } : {}),
-      // The children see DATABASE_URL, so they would not infer the demo: tell them (the web UI offers demo sign-in,
-      // which needs the public demo keys).
-      DEMO_DATA: config.demoKeys ? 'true' : 'false',
+      // The children see DATABASE_URL, so they would not infer the demo: tell them whether the public demo keys are
+      // there (the web UI offers the pick-a-demo-person sign-in only with them).
+      DEMO_PUBLIC_KEYS: config.demoKeys ? 'true' : 'false',
     };
     for (const role of ['worker', 'api']) {
       const child = spawn(process.execPath, [path.join(__dirname, `${role}.js`)], { env: childEnv, stdio: 'inherit' });
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     }
     const workerMetricsUrl = config.WORKER_METRICS_PORT > 0 ? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.WORKER_METRICS_PORT}/metrics` : undefined;
     printWelcome({ apiUrl: config.publicUrl, workerMetricsUrl, temporalAddress, temporalUiUrl, mailboxPage: mailboxDir && `${config.publicUrl}/dev/mail`, smtpUrl, people: demo?.people ?? [] });
+    if (!demo?.people.length && !(await hasActiveAdmin(db))) printFirstAdmin({ databaseUrlGiven: config.DATABASE_URL !== undefined });
   } catch (error) {
     console.error(`could not start: ${describeFailure(error)}`);
     await shutdown();
@@ -208,6 +211,20 @@ function printWelcome(info: {
     if (manager) lines.push('', '  Try:', `    curl -H "Authorization: Bearer ${manager.apiKey}" "${info.apiUrl}/assets?state=in_use&limit=5"`);
   }
   console.log(lines.join('\n'));
+}
+
+/** An empty install: nobody can sign in until someone creates the first administrator. */
+function printFirstAdmin(info: { databaseUrlGiven: boolean }): void {
+  console.log([
+    '',
+    '  No administrator yet: nobody can sign in. Create the first one (their API key is printed once):',
+    '',
+    `    ${CREATE_ADMIN_COMMAND}`,
+    '',
+    info.databaseUrlGiven
+      ? '  Run it with the same DATABASE_URL as this start. The administrator then adds people and groups (web UI: People).'
+      : '  Run it in this folder with the same DATA_DIR and EMBEDDED_POSTGRES_PORT. The administrator then adds people and groups (web UI: People).',
+  ].join('\n'));
 }
 
 void main();

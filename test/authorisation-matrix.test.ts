@@ -30,6 +30,8 @@ let baseUrl: string;
 let mailboxDir: string;
 const people = {} as Record<Role, TestPerson>;
 let spare: TestPerson;
+/** A group for the /groups/:id routes: writes to it are refused by their body (400), so it stays as it is. */
+let matrixGroupId: string;
 const sessions = {} as Record<Role, { agent: WebAgent; csrf: string }>;
 const fixture = {} as {
   change: { id: string; number: string; workflowId: string };
@@ -52,6 +54,7 @@ beforeAll(async () => {
   people.process_owner = await createPerson(db, ['process_owner'], 'Paul Owner');
   people.admin = await createPerson(db, ['admin'], 'Ada Admin');
   spare = await createPerson(db, [], 'Sam Spare');
+  [{ id: matrixGroupId }] = await db('groups').insert({ name: 'Matrix group', manager_id: people.approver.id }).returning('id');
 
   await createApprovalRule(db, { stepOrder: 1, name: 'Manager', approverKind: 'manager' });
   await createApprovalRule(db, { process: 'procurement', stepOrder: 1, name: 'Manager', approverKind: 'manager' });
@@ -156,6 +159,14 @@ function paramValue(route: string, name: string, caller: Caller): string {
       ['/purchase-orders/', 'PO0000001'],
       // No such delegation: an allowed caller reaches the lookup (404) and ends nobody's delegation.
       ['/delegations/', '00000000-0000-4000-8000-000000000000'],
+      // A person nobody depends on: writes are refused by their body (400), so nobody is deactivated.
+      ['/people/', spare.id],
+      ['/ui/people/', spare.id],
+      ['/groups/', matrixGroupId],
+      ['/ui/groups/', matrixGroupId],
+      // No such key: an allowed caller reaches the lookup (404) and revokes nothing.
+      ['/api-keys/', '00000000-0000-4000-8000-000000000000'],
+      ['/ui/api-keys/', '00000000-0000-4000-8000-000000000000'],
     ];
     const match = byPrefix.find(([prefix]) => route.startsWith(prefix));
     if (match) return match[1];

@@ -1,7 +1,7 @@
 /**
  * The demo people's keys (af_demo_<login>) are printed in the README: anyone can use them. They
  * are loaded only into the embedded demo database, never into a database given by DATABASE_URL,
- * even with DEMO_DATA=true.
+ * even with DEMO_DATA=true, unless DEMO_PUBLIC_KEYS=true forces them (a shared demo server).
  */
 import { principalByApiKey } from '../api/auth';
 import { demoPeople, loadDemoData } from '../demo/seed';
@@ -23,7 +23,7 @@ async function loadAsStartWould(env: NodeJS.ProcessEnv): Promise<{ returned: num
   const { people } = await loadDemoData(database.db, () => {}, new Date(), { publicKeys: config.demoKeys });
   let working = 0;
   for (const person of demoPeople()) if (await principalByApiKey(database.db, person.apiKey)) working++;
-  const [{ n }] = await database.db('people').whereNotNull('api_key_hash').count({ n: '*' });
+  const [{ n }] = await database.db('api_keys').count({ n: '*' });
   return { returned: people.length, working, keyed: Number(n) };
 }
 
@@ -37,9 +37,17 @@ it('loads the demo keys into the embedded demo database', async () => {
   expect(await loadAsStartWould({})).toEqual({ returned: everyone, working: everyone, keyed: everyone });
 });
 
-it('says which configurations get demo keys: only the embedded database with demo data', () => {
+it('loads the demo keys into a database given by DATABASE_URL when DEMO_PUBLIC_KEYS=true forces them', async () => {
+  const everyone = demoPeople().length;
+  const loaded = await loadAsStartWould({ DATABASE_URL: 'postgres://assetflow@db.internal.example:5432/assetflow', DEMO_DATA: 'true', DEMO_PUBLIC_KEYS: 'true' });
+  expect(loaded).toEqual({ returned: everyone, working: everyone, keyed: everyone });
+});
+
+it('says which configurations get demo keys: only the embedded database with demo data, or when forced', () => {
   expect(loadConfig({}).demoKeys).toBe(true);
   expect(loadConfig({ DEMO_DATA: 'false' }).demoKeys).toBe(false);
   expect(loadConfig({ DATABASE_URL: 'postgres://db.example/assetflow' }).demoKeys).toBe(false);
   expect(loadConfig({ DATABASE_URL: 'postgres://db.example/assetflow', DEMO_DATA: 'yes' }).demoKeys).toBe(false);
+  expect(loadConfig({ DATABASE_URL: 'postgres://db.example/assetflow', DEMO_DATA: 'yes', DEMO_PUBLIC_KEYS: 'yes' }).demoKeys).toBe(true);
+  expect(loadConfig({ DEMO_PUBLIC_KEYS: 'no' }).demoKeys).toBe(false);
 });

@@ -92,7 +92,7 @@ describe('demo data for Northwind Analytics', () => {
   it("stores the hash of every demo person's deterministic API key", async () => {
     expect(first.people).toHaveLength(countsAfterFirstLoad.people);
     const stored = new Map<string, string>(
-      (await db('people').select('email', 'api_key_hash')).map((p: { email: string; api_key_hash: string }) => [p.email, p.api_key_hash]),
+      (await db('people as p').join('api_keys as k', 'k.person_id', 'p.id').select('p.email', 'k.key_hash')).map((p: { email: string; key_hash: string }) => [p.email, p.key_hash]),
     );
     for (const person of first.people) {
       expect(person.apiKey).toBe(`af_demo_${person.email.split('@')[0].replace(/\./g, '_')}`);

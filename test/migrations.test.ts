@@ -57,6 +57,10 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261129003100_rate_limits': { tables: ['rate_limits'] },
   '20261129004000_email_outbox': { tables: [], functions: ['email_log_announce_queued'] },
   '20261129005000_serial_numbers_unique_whatever_the_case': { tables: [] },
+  '20261130000100_api_keys': { tables: ['api_keys'] },
+  '20261130000200_people_and_groups_editable': { tables: [] },
+  '20261130000300_single_sign_on': { tables: ['sso_role_mappings', 'oidc_sign_ins'] },
+  '20261130000400_approval_handover': { tables: [] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -201,6 +205,16 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('web_sessions').insert({ id_hash: 'session-test', person_id: requester, csrf: 'csrf-test', expires_at: '2026-01-01T08:00:00Z' });
   await db('rate_limits').insert({ key: 'auth-failures:192.0.2.1', points: 1, expire: Date.parse('2026-01-01T00:15:00Z') });
   await db('process_attention').insert({ idempotency_key: 'attention-test', workflow_id: 'change:CHG0009999', step: 'assess', reason: 'connection refused' });
+  const [laptopKey] = await db('api_keys').insert({ person_id: requester, name: 'laptop', prefix: 'af_testtest', key_hash: 'k'.repeat(64), created_by: 'system:test' }).returning('id');
+  await db('web_sessions').insert({ id_hash: 'session-with-key', person_id: requester, csrf: 'csrf-test', expires_at: '2026-01-01T08:00:00Z', signed_in_via: 'api_key', api_key_id: laptopKey.id });
+  await db('sso_role_mappings').insert({ claim_value: 'it-operations', role: 'approver' });
+  await db('oidc_sign_ins').insert({ state_hash: 's'.repeat(64), code_verifier: 'verifier-test', nonce: 'nonce-test', expires_at: '2026-01-01T00:10:00Z' });
+  await db('people').where({ id: requester }).update({ oidc_issuer: 'https://login.example.test', oidc_subject: 'subject-test' });
+  await db('approvals').insert({
+    subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 2, step_name: 'CAB', approver_id: approver, state: 'reassigned',
+  }).returning('id').then(([moved]) => db('approvals').insert({
+    subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 2, step_name: 'CAB', approver_id: requester, reassigned_from_id: moved.id,
+  }));
 
   await db('audit_log').insert({
     idempotency_key: 'audit-test', actor: 'system:test', subject_type: 'change_request', subject_id: change.id, action: 'created', to_state: 'new',
@@ -269,6 +283,27 @@ describe('migrations', () => {
 
     expect((await loadDemoData(db, () => {}, NOW)).loaded).toBe(true);
     expect(await rowCounts(db)).toEqual(firstCounts);
+  });
+
+  it('binds each web session open before API keys to the key its person held (which it will end with), and no other', async () => {
+    const db = await freshDatabase();
+    while ((await db.migrate.currentVersion(migrationConfig)) >= '20261130000100') await migrateDownOnce(db);
+    const [withKey, withoutKey] = await db('people')
+      .insert([{ email: 'keyed@example.com', name: 'Keyed', api_key_hash: 'h'.repeat(64) }, { email: 'keyless@example.com', name: 'Keyless' }])
+      .returning('id');
+    await db('web_sessions').insert([
+      { id_hash: 'session-of-keyed', person_id: withKey.id, csrf: 'csrf-test', expires_at: '2026-01-01T08:00:00Z' },
+      { id_hash: 'session-of-keyless', person_id: withoutKey.id, csrf: 'csrf-test', expires_at: '2026-01-01T08:00:00Z' },
+    ]);
+
+    await migrateToLatest(db);
+
+    const key = await db('api_keys').where({ person_id: withKey.id }).first('id', 'name');
+    expect(key).toMatchObject({ name: 'default' });
+    expect(await db('web_sessions').orderBy('id_hash').select('id_hash', 'api_key_id')).toEqual([
+      { id_hash: 'session-of-keyed', api_key_id: key.id },
+      { id_hash: 'session-of-keyless', api_key_id: null },
+    ]);
   });
 });
 
@@ -366,5 +401,18 @@ describe('constraints', () => {
       [budget.cost_centre_id, budget.period_start, '12.5', budget.currency],
     );
     expect(rows).toEqual([{ amount_minor: 13 }]);
+  });
+
+  it('links a person to one provider account with both its issuer and subject, and an account to one person (people_oidc_*)', async () => {
+    const person = async (link: Record<string, unknown>) => db('people').insert({ email: `linked.${unique()}@assetflow.test`, name: 'Linked', ...link });
+    const account = { oidc_issuer: 'https://login.example.test', oidc_subject: `subject-${unique()}` };
+    await expect(person({ oidc_issuer: account.oidc_issuer })).rejects.toMatchObject({ code: '23514', constraint: 'people_oidc_link_check' });
+    await expect(person({ oidc_subject: account.oidc_subject })).rejects.toMatchObject({ code: '23514', constraint: 'people_oidc_link_check' });
+    await expect(person(account)).resolves.toBeDefined();
+    await expect(person(account)).rejects.toMatchObject({ code: '23505', constraint: 'people_oidc_account_unique' });
+    // The same subject at another provider is another account; people without a link are many.
+    await expect(person({ ...account, oidc_issuer: 'https://other.example.test' })).resolves.toBeDefined();
+    await expect(person({})).resolves.toBeDefined();
+    await expect(person({})).resolves.toBeDefined();
   });
 });

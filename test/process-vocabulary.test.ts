@@ -1,11 +1,13 @@
 /**
  * The database knows each process's states twice: CHECK constraints list the states a row may hold,
  * and the process index's triggers decide when a process has finished. Both must say what domain/
- * says; this asks the database itself, state by state.
+ * says; this asks the database itself, state by state. So for the roles a person may hold, which
+ * the CHECKs of person_roles and sso_role_mappings list.
  */
 import type { Knex } from 'knex';
 import { ASSET_STATES, SUBSTATES } from '../domain/asset-lifecycle';
 import { CHANGE_STATES } from '../domain/change-request';
+import { ROLES } from '../domain/directory';
 import { FINAL_STATES } from '../domain/processes';
 import { PURCHASE_STATES } from '../domain/procurement';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -73,4 +75,29 @@ it('refuses a state domain/ does not know, for every process row', async () => {
   await expect(db('purchase_requests').insert({ requester_id: requesterId, cost_centre_id: costCentreId, state: 'parked', justification: 'Parked', currency: 'EUR' }))
     .rejects.toThrow(/check constraint/);
   await expect(createAsset(db, { state: 'parked' as never, substate: null })).rejects.toThrow(/check constraint/);
+});
+
+describe('the roles the database accepts are exactly the ones domain/directory.ts names', () => {
+  /** The values a CHECK constraint lists, as Postgres itself prints the constraint. */
+  async function valuesListedBy(constraint: string): Promise<string[]> {
+    const { rows } = await db.raw(`SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conname = ? AND contype = 'c'`, [constraint]);
+    expect(rows).toHaveLength(1);
+    return [...(rows[0].definition as string).matchAll(/'([^']*)'::text/g)].map((m) => m[1]).sort();
+  }
+
+  it('lists them in the CHECKs of person_roles and sso_role_mappings', async () => {
+    expect(await valuesListedBy('person_roles_role_check')).toEqual([...ROLES].sort());
+    expect(await valuesListedBy('sso_role_mappings_role_check')).toEqual([...ROLES].sort());
+  });
+
+  it('stores every one of them, and refuses any other', async () => {
+    const { id: personId } = await createPerson(db, [], 'Rolf Roles');
+    for (const role of ROLES) {
+      await db('person_roles').insert({ person_id: personId, role });
+      await db('sso_role_mappings').insert({ claim_value: 'vocabulary', role });
+    }
+    expect((await db('person_roles').where({ person_id: personId }).pluck('role')).sort()).toEqual([...ROLES].sort());
+    await expect(db('person_roles').insert({ person_id: requesterId, role: 'superuser' })).rejects.toThrow(/check constraint/);
+    await expect(db('sso_role_mappings').insert({ claim_value: 'vocabulary', role: 'superuser' })).rejects.toThrow(/check constraint/);
+  });
 });

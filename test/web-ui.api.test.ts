@@ -3,7 +3,7 @@
  * keeps hashed); forms without
  * the session's CSRF token change nothing; each person sees only what their role allows.
  */
-import { hashApiKey } from '../platform/api-keys';
+import { insertApiKey } from '../model/api-keys';
 import { createApprovalRule, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, webAgent } from './support/web-agent';
@@ -146,7 +146,7 @@ it('lets people of the embedded demo sign in by picking them, and nobody else', 
   const db = stack.database.db;
   const demo = await createPerson(db, ['approver'], 'Dana Demo');
   const login = demo.email.split('@')[0];
-  await db('people').where({ id: demo.id }).update({ api_key_hash: hashApiKey(`af_demo_${login.replace(/\./g, '_')}`) });
+  await insertApiKey(db, { personId: demo.id, name: 'demo', apiKey: `af_demo_${login.replace(/\./g, '_')}`, createdBy: 'system:test' });
 
   const agent = newAgent();
   const form = await browse(agent, 'GET', '/ui/sign-in');

@@ -3,7 +3,7 @@
  * sees for whom it waits; an approver decides from the inbox. Screenshots land in test-artifacts/.
  */
 import type { Browser, Page } from 'playwright-core';
-import { hashApiKey } from '../platform/api-keys';
+import { insertApiKey } from '../model/api-keys';
 import { artifactPath, launchBrowser } from './support/browser';
 import { createApprovalRule, createCi, createPerson, eventually, relate } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
@@ -48,7 +48,7 @@ it('a process owner signs in as a demo person, filters for a change waiting on a
   const db = stack.database.db;
   const owner = await createPerson(db, ['process_owner'], 'Paula Process');
   // A person of the embedded demo holds the public key af_demo_<login>.
-  await db('people').where({ id: owner.id }).update({ api_key_hash: hashApiKey(`af_demo_${owner.email.split('@')[0].replace(/\./g, '_')}`) });
+  await insertApiKey(db, { personId: owner.id, name: 'demo', apiKey: `af_demo_${owner.email.split('@')[0].replace(/\./g, '_')}`, createdBy: 'system:test' });
   const { manager, requester, service, change } = await waitingChange({ manager: 'Wendy Waiting', requester: 'Reza Requester' }, 'Resize the portal web server');
   await waitingChange({ manager: 'Otis Other', requester: 'Olga Other' }, 'Another change waiting on someone else');
 

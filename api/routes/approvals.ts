@@ -5,7 +5,7 @@ import { approvalInbox, approvalsOf, createDelegation, endDelegation, findApprov
 import { describeApprovalSubject } from '../../model/approval-subjects';
 import { isActivePerson } from '../../model/directory';
 import type { Database } from '../../platform/database';
-import { approverFromLink, decideApproval } from '../approval-decisions';
+import { approverFromLink, decideApproval, refuseLinkOfMovedApproval } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
 import { HttpError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { pageQuery } from '../pagination';
@@ -49,12 +49,12 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       summary: 'The page an emailed approval link opens: the change, its impact, and Approve / Reject',
       params: approvalParams,
       query: z.object({ token: z.string().max(2000).optional() }),
-      responses: { 200: 'an HTML page', 403: 'forged or altered link', 410: 'expired link' },
+      responses: { 200: 'an HTML page', 403: 'forged or altered link', 409: 'the approval moved to someone else', 410: 'expired link, or its approver is no longer active' },
     },
     async ({ params, req, res }) => {
       try {
         const token = tokenOf(req);
-        approverFromLink(approvalLinkSecret, params.approvalId, token);
+        await refuseLinkOfMovedApproval(db, params.approvalId, approverFromLink(approvalLinkSecret, params.approvalId, token));
         sendHtml(res, 200, await approvalPage(db, params.approvalId, token!));
       } catch (error) {
         sendError(res, error);

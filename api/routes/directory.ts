@@ -1,26 +1,13 @@
 import { z } from 'zod';
-import { listConfigurationItems, listContracts, listPeople } from '../../model/directory';
+import { listConfigurationItems, listContracts } from '../../model/directory';
 import { licencePositions, listEntitlements } from '../../model/licences';
 import type { Database } from '../../platform/database';
-import { OVERSEERS, ROLES } from '../auth';
+import { OVERSEERS } from '../auth';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 
-/** Read-only lists of the shared model: people, configuration items, entitlements, contracts. */
+/** Read-only lists of the shared model: configuration items, entitlements, contracts (people and groups: ./people.ts). */
 export function registerDirectoryRoutes(routes: RouteRegistry, db: Database): void {
-  routes.add(
-    {
-      method: 'get', path: '/people', tag: 'directory', access: 'authenticated',
-      summary: 'List people with their manager and roles',
-      query: pageQuery.extend({
-        q: z.string().trim().min(1).max(100).optional().describe('part of a name or email'),
-        role: z.enum(ROLES).optional(),
-      }),
-      responses: { 200: 'a page of people', 400: 'bad filter', 401: 'no or bad API key' },
-    },
-    async ({ query }) => listPeople(db, { q: query.q, role: query.role }, query),
-  );
-
   routes.add(
     {
       method: 'get', path: '/cis', tag: 'directory', access: 'authenticated',

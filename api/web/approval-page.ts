@@ -25,7 +25,7 @@ export function approvalLinkPage(input: ApprovalLinkPageInput): SafeHtml {
   const mine = approvals.find((a) => a.id === approvalId);
   if (!mine) throw new Error(`approval ${approvalId} is not among the approvals given for its page`);
   const rows = approvals.map(
-    (a) => html`<tr><td>${a.step}. ${a.stepName}</td><td>${a.approver.name}${a.delegatedFrom && ` (for ${a.delegatedFrom.name})`}</td><td>${label(a.state)}</td><td>${a.comment ?? ''}</td></tr>`,
+    (a) => html`<tr><td>${a.step}. ${a.stepName}</td><td>${a.approver.name}${a.delegatedFrom && ` (for ${a.delegatedFrom.name})`}</td><td>${label(a.state)}${a.movedTo && html` (moved to ${a.movedTo.name})`}</td><td>${a.comment ?? ''}</td></tr>`,
   );
   const form = mine.state === 'requested'
     ? html`<form method="post" action="/approvals/${approvalId}">

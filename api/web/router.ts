@@ -9,13 +9,14 @@ import { describeApprovalSubject, describeApprovalSubjects } from '../../model/a
 import { approvalsOf, countOpenApprovals, findDecisionOf, openApprovalsOf } from '../../model/approvals';
 import { isDemoPerson, listApproverChoices, listCostCentres, listDemoPeople } from '../../model/directory';
 import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTimeline } from '../../model/processes';
+import type { OidcSettings } from '../../platform/config';
 import type { Database } from '../../platform/database';
 import type { Logger } from '../../platform/logger';
 import { decideApproval } from '../approval-decisions';
 import { deleteExpiredWebSessions, deleteWebSession, insertWebSession } from '../../model/web-sessions';
 import type { RateLimits } from '../../platform/rate-limits';
 import { secretMatches } from '../../platform/secrets';
-import { OVERSEERS, clientOf, hasAnyRole, maySeeRequest, principalByApiKey, principalById, webSessionOf, type Principal, type Role, type WebSignedIn } from '../auth';
+import { OVERSEERS, clientOf, hasAnyRole, maySeeRequest, noteKeyUse, principalByApiKey, principalById, webSessionOf, type Principal, type Role, type WebSignedIn } from '../auth';
 import { toHttpError } from '../errors';
 import { listProcessesQuery, processFiltersFor } from '../routes/processes';
 import {
@@ -52,10 +53,15 @@ import {
   type ViewContext,
 } from './views';
 import { sendHtml, type SafeHtml } from './html';
+import { API_KEY_PAGE_ROUTES, registerApiKeyPages } from './api-key-pages';
+import { PEOPLE_PAGE_ROUTES, registerPeoplePages } from './people-pages';
+import { SINGLE_SIGN_ON_ROUTES, registerSingleSignOn } from './single-sign-on';
 
 export interface WebUiDeps {
   db: Database;
   temporal: Client;
+  /** Deactivating a person hands their approvals over through a workflow on this queue. */
+  taskQueue: string;
   logger: Logger;
   approvalLinkSecret: string;
   /** The dev mail sink runs: the navigation links /dev/mail. */
@@ -66,6 +72,8 @@ export interface WebUiDeps {
   publicUrl?: string;
   /** Failed sign-ins count against the same per-address limit as failed API keys. */
   rateLimits: RateLimits;
+  /** Single sign-on with an OpenID Connect provider: the sign-in page offers it (api/web/single-sign-on.ts). */
+  oidc?: OidcSettings;
 }
 
 type SignedIn = WebSignedIn;
@@ -82,13 +90,38 @@ const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { ch
 /** Who may open a web UI page: anyone (signing in), anyone signed in, or holders of one of these roles. */
 export type WebAccess = 'public' | 'signed_in' | readonly Role[];
 
+export interface WebRoute {
+  method: 'get' | 'post';
+  path: string;
+  access: WebAccess;
+}
+
+/**
+ * What the router gives the parts of the web UI that add pages of their own (people and groups,
+ * API keys, single sign-on): the deps, the page context of a signed-in request, and sessions.
+ */
+export interface WebKit {
+  deps: WebUiDeps;
+  /** The signed-in page context (header, CSRF token, inbox count); only after the session check. */
+  context(res: Response, current: NavItem): Promise<ViewContext>;
+  /** The signed-in person of a request that passed the session check. */
+  signedInOf(res: Response): SignedIn;
+  /** Whether cookies are sent Secure for this request. */
+  secure(req: Request): boolean;
+  /** The sign-in page with a fresh pre-session, and a notice. */
+  renderSignIn(req: Request, res: Response, status: number, next: string, notice?: Notice): Promise<void>;
+  /** Starts a server-side session for this person and sends the browser on (after sign-in). */
+  startSession(req: Request, res: Response, user: Principal, via: 'api_key' | 'demo' | 'oidc', next: string): Promise<void>;
+}
+
 /**
  * Every route of the web UI with who may use it, for test/authorisation-matrix.test.ts, which
  * also checks that the routes mounted are exactly these. Without a session a page sends the
  * browser to sign in (303); a page for other roles answers 403.
  */
-export const WEB_UI_ROUTES: readonly { method: 'get' | 'post'; path: string; access: WebAccess }[] = [
+export const WEB_UI_ROUTES: readonly WebRoute[] = [
   { method: 'get', path: '/sign-in', access: 'public' },
+  ...SINGLE_SIGN_ON_ROUTES,
   { method: 'post', path: '/sign-in', access: 'public' },
   { method: 'post', path: '/sign-out', access: 'signed_in' },
   { method: 'get', path: '/sign-out', access: 'signed_in' },
@@ -98,6 +131,8 @@ export const WEB_UI_ROUTES: readonly { method: 'get' | 'post'; path: string; acc
   { method: 'get', path: '/inbox', access: 'signed_in' },
   { method: 'post', path: '/inbox/:approvalId', access: 'signed_in' },
   { method: 'get', path: '/my-requests', access: 'signed_in' },
+  ...PEOPLE_PAGE_ROUTES,
+  ...API_KEY_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -139,8 +174,28 @@ export function createWebUi(deps: WebUiDeps): Router {
   async function renderSignIn(req: Request, res: Response, status: number, next: string, notice?: Notice) {
     const pre = newPreSession(keys);
     res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, pre.cookie, { secure: secure(req), path: '/ui', maxAgeMs: PRE_SESSION_TTL_MS }));
-    html(res, status, signInPage({ token: pre.token, next, notice, demoPeople: await demoPeople() }));
+    const singleSignOn = deps.oidc && { providerName: deps.oidc.providerName };
+    html(res, status, signInPage({ token: pre.token, next, notice, demoPeople: await demoPeople(), singleSignOn }));
   }
+
+  async function startSession(req: Request, res: Response, user: Principal, via: 'api_key' | 'demo' | 'oidc', next: string): Promise<void> {
+    const session = newSession();
+    await deleteExpiredWebSessions(db);
+    // A key's session names the key (principalByApiKey's apiKeyId): revoking it, or its expiry, ends the session.
+    await insertWebSession(db, { idHash: session.idHash, personId: user.id, csrf: session.csrf, expiresAt: session.expiresAt, signedInVia: via, apiKeyId: user.apiKeyId });
+    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, session.id, { secure: secure(req), maxAgeMs: SESSION_TTL_MS }));
+    res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, '', { secure: secure(req), path: '/ui', maxAgeMs: 0 }));
+    res.redirect(303, landing(next, user));
+  }
+
+  const kit: WebKit = {
+    deps,
+    context,
+    signedInOf: (res) => res.locals.web as SignedIn,
+    secure,
+    renderSignIn,
+    startSession,
+  };
 
   // --- signing in and out -------------------------------------------------------------------
 
@@ -177,6 +232,7 @@ export function createWebUi(deps: WebUiDeps): Router {
       }
       user = await principalByApiKey(db, apiKey);
       if (!user) await deps.rateLimits.authFailures.take(clientOf(req));
+      else noteKeyUse(db, user).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record the last use of an API key'));
     } else if (personId && deps.demoSignIn && isUuid(personId)) {
       user = (await isDemoPerson(db, personId)) ? await principalById(db, personId) : undefined;
     } else if (personId) {
@@ -192,13 +248,10 @@ export function createWebUi(deps: WebUiDeps): Router {
       });
       return;
     }
-    const session = newSession();
-    await deleteExpiredWebSessions(db);
-    await insertWebSession(db, { idHash: session.idHash, personId: user.id, csrf: session.csrf, expiresAt: session.expiresAt });
-    res.append('Set-Cookie', setCookieHeader(SESSION_COOKIE, session.id, { secure: secure(req), maxAgeMs: SESSION_TTL_MS }));
-    res.append('Set-Cookie', setCookieHeader(PRE_SESSION_COOKIE, '', { secure: secure(req), path: '/ui', maxAgeMs: 0 }));
-    res.redirect(303, landing(next, user));
+    await startSession(req, res, user, apiKey ? 'api_key' : 'demo', next);
   });
+
+  registerSingleSignOn(router, kit);
 
   // Everything below needs a session.
   router.use(async (req, res, next) => {
@@ -387,6 +440,9 @@ export function createWebUi(deps: WebUiDeps): Router {
     );
     html(res, 200, myRequestsPage(ctx, { result, open: open === 'true' || open === 'false' ? open : undefined }));
   });
+
+  registerPeoplePages(router, kit);
+  registerApiKeyPages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

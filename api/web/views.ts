@@ -10,7 +10,7 @@ import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { throughputByWeek, throughputChart } from './chart';
 import { html, join, page, type SafeHtml } from './html';
 
-export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'none';
+export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys' | 'none';
 
 /** What every signed-in page needs for its header. */
 export interface ViewContext {
@@ -84,6 +84,8 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ['processes', '/ui/processes', 'Processes'],
     ['inbox', '/ui/inbox', `Inbox${ctx.inboxCount ? ` (${ctx.inboxCount})` : ''}`],
     ['my-requests', '/ui/my-requests', 'My requests'],
+    ...(hasAnyRole(ctx.user, ['admin']) ? ([['people', '/ui/people', 'People'], ['groups', '/ui/groups', 'Groups']] as [NavItem, string, string][]) : []),
+    ['api-keys', '/ui/api-keys', 'API keys'],
     ...(ctx.mailbox ? ([['mail', '/dev/mail', 'Mail (dev sink)']] as [NavItem | 'mail', string, string][]) : []),
   ];
   const links = items.map(([key, href, text]) => html`<li><a href="${href}"${key === ctx.current && html` aria-current="page"`}>${text}</a></li>`);
@@ -109,8 +111,10 @@ export interface DemoPerson {
   roles: string[];
 }
 
-export function signInPage(input: { token: string; next: string; notice?: Notice; demoPeople?: DemoPerson[] }): SafeHtml {
+export function signInPage(input: { token: string; next: string; notice?: Notice; demoPeople?: DemoPerson[]; singleSignOn?: { providerName: string } }): SafeHtml {
   const hidden = html`<input type="hidden" name="csrf" value="${input.token}"><input type="hidden" name="next" value="${input.next}">`;
+  // A link, not a form: the CSP's form-action 'self' would stop a form's redirect on to the provider.
+  const singleSignOn = input.singleSignOn && html`<p class="actions"><a href="${`/ui/sign-in/oidc${queryString({ next: input.next || undefined })}`}">Sign in with ${input.singleSignOn.providerName}</a></p>`;
   const demo = input.demoPeople && html`<section aria-labelledby="demo-heading">
 <h2 id="demo-heading">Or pick a demo person</h2>
 <p class="meta">The embedded demo runs: anyone may sign in as one of its people (their keys are af_demo_&lt;first&gt;_&lt;last&gt;).</p>
@@ -125,6 +129,7 @@ ${join(input.demoPeople.map((p) => html`<option value="${p.id}">${p.name} · ${p
 </section>`;
   const body = html`<h1>Sign in</h1>
 ${notice(input.notice)}
+${singleSignOn}
 <form method="post" action="/ui/sign-in">
 ${hidden}
 <label for="apiKey">API key</label>
@@ -432,7 +437,7 @@ function approvalsTable(approvals: ApprovalRecord[]): SafeHtml {
       revisions && html`<td>${a.revision}</td>`,
       html`<td>${a.step}. ${a.stepName} <span class="meta">(${a.stepPolicy}, ${a.stepRequired} needed)</span></td>`,
       html`<td>${a.approver.name}${a.delegatedFrom && html` <span class="meta">for ${a.delegatedFrom.name}</span>`}</td>`,
-      html`<td>${label(a.state)}</td><td>${decided}</td>`,
+      html`<td>${label(a.state)}${a.movedTo && html` <span class="meta">moved to ${a.movedTo.name}</span>`}</td><td>${decided}</td>`,
       html`<td>${a.comment ?? ''}</td>`,
     ];
     return html`<tr>${cells}</tr>`;

@@ -1,7 +1,7 @@
 /** Loads the organisation: people with their roles and API keys, groups, cost centres and budgets. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { hashApiKey } from '../../platform/api-keys';
+import { apiKeyPrefix, hashApiKey } from '../../platform/api-keys';
 import { BUDGET_MONTHS, COST_CENTRES, CURRENCY, EXTRA_ROLES, GROUPS, PEOPLE, type Role } from '../data/organisation';
 import { emailOf, insertRows, isoDate, monthStart, percentOf, required, type Context, type Random } from './support';
 
@@ -35,8 +35,13 @@ export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, pe
     title: p.title,
     location: p.city,
     manager_id: p.manager ? required(ctx.person, p.manager) : null,
-    api_key_hash: publicKeys ? hashApiKey(required(apiKeys, emailOf(p.login))) : null,
   })));
+  if (publicKeys) {
+    await insertRows(trx, 'api_keys', PEOPLE.map((p) => {
+      const apiKey = required(apiKeys, emailOf(p.login));
+      return { person_id: required(ctx.person, p.login), name: 'demo', prefix: apiKeyPrefix(apiKey), key_hash: hashApiKey(apiKey), created_by: 'system:demo' };
+    }));
+  }
   await insertRows(trx, 'person_roles', people.flatMap((p, i) =>
     p.roles.map((role) => ({ person_id: required(ctx.person, PEOPLE[i].login), role }))));
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AssetState, AssetSubstate } from '../../domain/asset-lifecycle';
 import { findAsset, type Asset } from '../../model/assets';
-import { generateApiKey, hashApiKey } from '../../platform/api-keys';
+import { insertApiKey } from '../../model/api-keys';
+import { generateApiKey } from '../../platform/api-keys';
 
 const unique = () => randomBytes(4).toString('hex');
 
@@ -22,8 +23,9 @@ export async function createPerson(
   const apiKey = generateApiKey();
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${unique()}@assetflow.test`;
   const [{ id }] = await db('people')
-    .insert({ name, email, api_key_hash: hashApiKey(apiKey), manager_id: options.managerId ?? null })
+    .insert({ name, email, manager_id: options.managerId ?? null })
     .returning('id');
+  await insertApiKey(db, { personId: id, name: 'test', apiKey, createdBy: 'system:test' });
   if (roles.length) await db('person_roles').insert(roles.map((role) => ({ person_id: id, role })));
   return { id, email, name, apiKey };
 }

@@ -19,7 +19,7 @@ import { createMailer, type Mailer } from '../../platform/mailer';
 import { createMetricsRegistry } from '../../platform/metrics';
 import { searchAttributeRegistrations } from '../../platform/temporal';
 import { createWorker, workflowsPath } from '../../workers/worker';
-import { loadConfig, type ApprovalTimingSettings } from '../../platform/config';
+import { loadConfig, type ApprovalTimingSettings, type OidcSettings } from '../../platform/config';
 import type { EmailRetryPolicy } from '../../domain/email-delivery';
 import type { Registry } from 'prom-client';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
@@ -86,6 +86,10 @@ export async function startStack(
     logger?: Logger;
     /** How long the worker lets a step that ran out of retries wait before trying it again (default 5 minutes). */
     stalledStepRetryMs?: number;
+    /** Single sign-on for the web UI; its redirect URL must name `port`. */
+    oidc?: OidcSettings;
+    /** The API's port (0: any free one); single sign-on needs it known before the API starts, for its redirect URL. */
+    port?: number;
   } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
@@ -128,9 +132,10 @@ export async function startStack(
     rateLimits: CONFIG_RATE_LIMITS,
     demoSignIn: options.demoSignIn,
     mailboxDir,
+    oidc: options.oidc,
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -221,6 +226,8 @@ export interface ExtraApiOptions extends Partial<Omit<AppDeps, 'processStates'>>
   /** Connections of its own pool, when no `db` is given (a given `db` stays the caller's to close). */
   poolSize?: number;
   waitLimits?: Partial<WaitLimits>;
+  /** Its port (0: any free one), for settings that name its URL before it starts (single sign-on's redirect URL). */
+  port?: number;
 }
 
 /**
@@ -228,7 +235,7 @@ export interface ExtraApiOptions extends Partial<Omit<AppDeps, 'processStates'>>
  * pool and process-state watcher, the stack's settings (relaxed approval timings, the config's
  * rate limits, a silent logger) but for `overrides`.
  */
-export async function startExtraApi(stack: Stack, { databaseUrl = stack.database.url, poolSize = 3, waitLimits, ...overrides }: ExtraApiOptions = {}): Promise<ExtraApi> {
+export async function startExtraApi(stack: Stack, { databaseUrl = stack.database.url, poolSize = 3, waitLimits, port = 0, ...overrides }: ExtraApiOptions = {}): Promise<ExtraApi> {
   const ownsDb = !overrides.db;
   const db = overrides.db ?? createDatabase(databaseUrl, poolSize);
   const processStates = new ProcessStateWatcher(databaseUrl, waitLimits);
@@ -246,7 +253,7 @@ export async function startExtraApi(stack: Stack, { databaseUrl = stack.database
     processStates,
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
   return {
     app,

@@ -3,7 +3,7 @@
  * requests, purchase requests): the decision update, what a step looks like from outside, and the
  * inputs of the approval activities.
  */
-import { defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalPolicy, Decision, ExpiryAction, PlannedStep, StepOutcome } from '../../domain/approval-routing';
 import type { ApprovalSubjectType, DecisionRefusal } from '../../domain/approvals';
 
@@ -21,7 +21,9 @@ export interface ApprovalView {
   approverEmail?: string;
   delegatedFromId: string | null;
   escalatedFromId: string | null;
-  state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'expired' | 'skipped' | 'cancelled';
+  /** The approval this one took over when its approver was deactivated; absent in older histories. */
+  reassignedFromId?: string | null;
+  state: 'requested' | 'approved' | 'rejected' | 'escalated' | 'reassigned' | 'expired' | 'skipped' | 'cancelled';
 }
 
 export interface StepView {
@@ -53,6 +55,16 @@ export interface DecisionOutcome {
 }
 
 export const decideUpdate = defineUpdate<DecisionOutcome, [DecisionCommand]>('decide');
+
+export interface ApproverDeactivated {
+  personId: string;
+}
+
+/**
+ * A person was deactivated: the approvals they still hold in the open step move to someone else
+ * (personDeactivationWorkflow sends it to every workflow waiting for them).
+ */
+export const approverDeactivatedSignal = defineSignal<[ApproverDeactivated]>('approverDeactivated');
 
 export const ApprovalFailure = {
   refused: 'ApprovalRefused',
@@ -105,6 +117,12 @@ export interface RecordedDecision {
 }
 
 export interface EscalateInput {
+  idempotencyKey: string;
+  approvalId: string;
+  dueAt: string;
+}
+
+export interface HandOverInput {
   idempotencyKey: string;
   approvalId: string;
   dueAt: string;

@@ -7,6 +7,7 @@ import type { AttentionGuard } from '../attention/guard';
 import { waitingForKey } from '../search-attributes';
 import {
   ApprovalFailure,
+  approverDeactivatedSignal,
   decideUpdate,
   type ApprovalRefusal,
   type ApprovalSubjectType,
@@ -123,6 +124,13 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     },
   );
 
+  // People deactivated while the workflow runs, in the order it heard of them: the open step hands
+  // their approvals over between its other moves (escalation, reminders), never during one.
+  const deactivated: string[] = [];
+  setHandler(approverDeactivatedSignal, ({ personId }) => {
+    if (!deactivated.includes(personId)) deactivated.push(personId);
+  });
+
   async function runStep(planned: PlannedStep, revision: number): Promise<Authorization> {
     const openedAt = Date.now();
     const stepKey = `${workflowId}:r${revision}:step${planned.index}`;
@@ -162,12 +170,32 @@ export function approvalSteps(options: ApprovalStepsOptions) {
       }
     }
 
+    async function handOverFromDeactivated(): Promise<void> {
+      while (deactivated.length > 0) {
+        const personId = deactivated.shift()!;
+        for (const approval of pending().filter((a) => a.approverId === personId)) {
+          const replacement = await whileOpening(() => guard.run('hand over approval', () => activities.handOverApproval({
+            idempotencyKey: `${workflowId}:approval:${approval.approvalId}:handover`,
+            approvalId: approval.approvalId,
+            dueAt: new Date(active.dueAt).toISOString(),
+          })));
+          // None: decided meanwhile, or nobody can take it (the process owners were told).
+          if (!replacement) continue;
+          approval.state = 'reassigned';
+          active.approvals.push({ ...replacement, escalatedFromId: null, reassignedFromId: approval.approvalId, state: 'requested' });
+          showWaitingFor();
+          await sendTask(replacement.approvalId, 'task');
+        }
+      }
+    }
+
     const timers = [
       { at: openedAt + timings.reminderAfterMs, fire: () => Promise.all(pending().map((a) => sendTask(a.approvalId, 'reminder'))) },
       { at: openedAt + timings.escalationAfterMs, fire: () => escalatePending(1) },
     ];
     let extended = false;
     for (;;) {
+      await handOverFromDeactivated();
       const outcome = outcomeOf(active);
       if (outcome !== 'pending' || options.interrupted()) {
         const to = options.interrupted() ? 'cancelled' : 'skipped';
@@ -177,7 +205,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         return options.interrupted() ? 'interrupted' : outcome === 'approved' ? 'approved' : 'rejected';
       }
       const next = timers[0]?.at ?? active.dueAt;
-      const woken = await condition(() => outcomeOf(active) !== 'pending' || options.interrupted(), Math.max(1, next - Date.now()));
+      const woken = await condition(() => outcomeOf(active) !== 'pending' || options.interrupted() || deactivated.length > 0, Math.max(1, next - Date.now()));
       if (woken) continue;
       const timer = timers.shift();
       if (timer) {
