@@ -7,6 +7,9 @@ const transform = { '^.+\\.ts$': tsJest, [`^.+/node_modules/${ESM_PACKAGES}/.+\\
 const transformIgnorePatterns = [`/node_modules/(?!${ESM_PACKAGES}/)`];
 
 module.exports = {
+  // Integration tests spend most of their time waiting on servers and timers, not on the CPU: two files at
+  // a time even on two cores (Jest's default there is one), which halves the run.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   // Integration tests start servers and wait on workflows; unit tests finish in milliseconds anyway.
   testTimeout: 120000,
   projects: [

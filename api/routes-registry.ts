@@ -121,8 +121,9 @@ export class RouteRegistry {
     if (Array.isArray(spec.access) && !byMachine && !hasAnyRole(principal, spec.access)) {
       throw forbidden(`${spec.method.toUpperCase()} ${spec.path} needs one of the roles: ${spec.access.join(', ')}`);
     }
-    // Past the access check only: a refused call writes nothing. The answer does not wait for it.
-    noteKeyUse(this.db, principal).catch((error: unknown) => req.log.warn({ err: error }, 'could not record the last use of an API key'));
+    // Past the access check only: a refused call writes nothing. Awaited (once a minute per key at most), so that the
+    // write belongs to this request and not to whichever comes next; a failure to record it fails nothing.
+    await noteKeyUse(this.db, principal).catch((error: unknown) => req.log.warn({ err: error }, 'could not record the last use of an API key'));
     const params = spec.params ? spec.params.parse(req.params) : req.params;
     const query = spec.query ? spec.query.parse(req.query) : req.query;
     // A body in another format would be read as missing fields: say what is wrong instead.

@@ -232,7 +232,7 @@ export function createWebUi(deps: WebUiDeps): Router {
       }
       user = await principalByApiKey(db, apiKey);
       if (!user) await deps.rateLimits.authFailures.take(clientOf(req));
-      else noteKeyUse(db, user).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record the last use of an API key'));
+      else await noteKeyUse(db, user).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record the last use of an API key'));
     } else if (personId && deps.demoSignIn && isUuid(personId)) {
       user = (await isDemoPerson(db, personId)) ? await principalById(db, personId) : undefined;
     } else if (personId) {
