@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { createSsoPerson, syncSsoRoles } from '../model/single-sign-on';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { createPerson, type TestPerson } from './support/fixtures';
-import { freePorts, oidcSettingsFor, signInThroughProvider, startOidcProvider, type TestOidcAccount, type TestOidcProvider } from './support/oidc-provider';
-import { CONFIG_RATE_LIMITS, call, startExtraApi, startStack, type ExtraApi, type Stack } from './support/stack';
+import { oidcSettingsFor, signInThroughProvider, startOidcProvider, type TestOidcAccount, type TestOidcProvider } from './support/oidc-provider';
+import { CONFIG_RATE_LIMITS, call, reserveServers, startExtraApi, startStack, urlOf, type ExtraApi, type Stack } from './support/stack';
 import { browse, signInWithKey, webAgent, type WebAgent } from './support/web-agent';
 
 let stack: Stack;
@@ -42,13 +42,13 @@ const accounts: Record<string, TestOidcAccount> = {
 };
 
 beforeAll(async () => {
-  const [apiPort, trustingPort] = await freePorts(2);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const trustingUrl = `http://127.0.0.1:${trustingPort}`;
+  const [apiServer, trustingServer] = await reserveServers(2);
+  const apiUrl = urlOf(apiServer);
+  const trustingUrl = urlOf(trustingServer);
   provider = await startOidcProvider({ redirectUrls: [`${apiUrl}/ui/sign-in/oidc/callback`, `${trustingUrl}/ui/sign-in/oidc/callback`], accounts });
-  stack = await startStack({ port: apiPort, worker: false, oidc: oidcSettingsFor(provider, apiUrl) });
+  stack = await startStack({ server: apiServer, worker: false, oidc: oidcSettingsFor(provider, apiUrl) });
   // OIDC_TRUST_UNVERIFIED_EMAIL and OIDC_CREATE_PEOPLE on.
-  trustingApi = await startExtraApi(stack, { port: trustingPort, oidc: oidcSettingsFor(provider, trustingUrl, { trustUnverifiedEmail: true, createPeople: true }) });
+  trustingApi = await startExtraApi(stack, { server: trustingServer, oidc: oidcSettingsFor(provider, trustingUrl, { trustUnverifiedEmail: true, createPeople: true }) });
   admin = await createPerson(stack.database.db, ['admin'], 'Ada Admin');
   requester = await createPerson(stack.database.db, ['requester'], 'Remy Requester');
 });

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { artifactPath, launchBrowser } from './support/browser';
 import { createPerson, type TestPerson } from './support/fixtures';
-import { freePorts, oidcSettingsFor, startOidcProvider, type TestOidcProvider } from './support/oidc-provider';
-import { call, startExtraApi, startStack, type ExtraApi, type Stack } from './support/stack';
+import { oidcSettingsFor, startOidcProvider, type TestOidcProvider } from './support/oidc-provider';
+import { call, reserveServers, startExtraApi, startStack, urlOf, type ExtraApi, type Stack } from './support/stack';
 
 let stack: Stack;
 let creatingApi: ExtraApi;
@@ -27,15 +27,15 @@ const accounts = {
 };
 
 beforeAll(async () => {
-  const [apiPort, creatingApiPort] = await freePorts(2);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const creatingApiUrl = `http://127.0.0.1:${creatingApiPort}`;
+  const [apiServer, creatingApiServer] = await reserveServers(2);
+  const apiUrl = urlOf(apiServer);
+  const creatingApiUrl = urlOf(creatingApiServer);
   [provider, browser] = await Promise.all([
     startOidcProvider({ redirectUrls: [`${apiUrl}/ui/sign-in/oidc/callback`, `${creatingApiUrl}/ui/sign-in/oidc/callback`], accounts }),
     launchBrowser(),
   ]);
-  stack = await startStack({ port: apiPort, oidc: oidcSettingsFor(provider, apiUrl) });
-  creatingApi = await startExtraApi(stack, { port: creatingApiPort, oidc: oidcSettingsFor(provider, creatingApiUrl, { createPeople: true }) });
+  stack = await startStack({ server: apiServer, oidc: oidcSettingsFor(provider, apiUrl) });
+  creatingApi = await startExtraApi(stack, { server: creatingApiServer, oidc: oidcSettingsFor(provider, creatingApiUrl, { createPeople: true }) });
   admin = await createPerson(stack.database.db, ['admin'], 'Ada Admin');
   const mappings = await call(stack, admin.apiKey, 'PUT', '/sso/role-mappings', {
     items: [{ claimValue: 'it-operations', role: 'process_owner' }, { claimValue: 'asset-team', role: 'asset_manager' }],

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { OidcSettings } from '../../platform/config';
 import { browse, webAgent, type WebAgent, type WebAnswer } from './web-agent';
@@ -22,15 +21,6 @@ export interface TestOidcProvider {
   clientId: string;
   clientSecret: string;
   stop(): Promise<void>;
-}
-
-/** Ports nobody listens on now (distinct), for servers that must know their URL before they start. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /**

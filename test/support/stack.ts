@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -86,10 +86,10 @@ export async function startStack(
     logger?: Logger;
     /** How long the worker lets a step that ran out of retries wait before trying it again (default 5 minutes). */
     stalledStepRetryMs?: number;
-    /** Single sign-on for the web UI; its redirect URL must name `port`. */
+    /** Single sign-on for the web UI; its redirect URL must name the `server`'s port. */
     oidc?: OidcSettings;
-    /** The API's port (0: any free one); single sign-on needs it known before the API starts, for its redirect URL. */
-    port?: number;
+    /** A server listening already (reserveServers), for settings that must name the API's URL before it starts. */
+    server?: Server;
   } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
@@ -134,9 +134,7 @@ export async function startStack(
     mailboxDir,
     oidc: options.oidc,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await serve(app, options.server);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let worker: Worker | undefined;
@@ -196,6 +194,32 @@ export async function startStack(
   return stack;
 }
 
+/**
+ * Servers listening on free ports of 127.0.0.1 with nothing answering yet: their URLs are known (and
+ * their ports held) before the app that will answer is made. A port picked and then let go could be
+ * taken meanwhile by another test file's server.
+ */
+export async function reserveServers(count: number): Promise<Server[]> {
+  return Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+}
+
+export const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+/** The app answering on a reserved server, or on a new one on a free port. */
+async function serve(app: Express, reserved?: Server): Promise<Server> {
+  if (reserved) {
+    reserved.on('request', app);
+    return reserved;
+  }
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
 /** A stack with a requester, a vendor and a CI: enough to submit changes and purchase requests of one's own. */
 export async function startRequesterStack(
   requesterName: string,
@@ -226,8 +250,8 @@ export interface ExtraApiOptions extends Partial<Omit<AppDeps, 'processStates'>>
   /** Connections of its own pool, when no `db` is given (a given `db` stays the caller's to close). */
   poolSize?: number;
   waitLimits?: Partial<WaitLimits>;
-  /** Its port (0: any free one), for settings that name its URL before it starts (single sign-on's redirect URL). */
-  port?: number;
+  /** A server listening already (reserveServers), for settings that name its URL before it starts (single sign-on's redirect URL). */
+  server?: Server;
 }
 
 /**
@@ -235,7 +259,7 @@ export interface ExtraApiOptions extends Partial<Omit<AppDeps, 'processStates'>>
  * pool and process-state watcher, the stack's settings (relaxed approval timings, the config's
  * rate limits, a silent logger) but for `overrides`.
  */
-export async function startExtraApi(stack: Stack, { databaseUrl = stack.database.url, poolSize = 3, waitLimits, port = 0, ...overrides }: ExtraApiOptions = {}): Promise<ExtraApi> {
+export async function startExtraApi(stack: Stack, { databaseUrl = stack.database.url, poolSize = 3, waitLimits, server: reserved, ...overrides }: ExtraApiOptions = {}): Promise<ExtraApi> {
   const ownsDb = !overrides.db;
   const db = overrides.db ?? createDatabase(databaseUrl, poolSize);
   const processStates = new ProcessStateWatcher(databaseUrl, waitLimits);
@@ -252,9 +276,7 @@ export async function startExtraApi(stack: Stack, { databaseUrl = stack.database
     db,
     processStates,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
+  const server = await serve(app, reserved);
   return {
     app,
     server,
