@@ -13,6 +13,7 @@ import { errorHandler, notFound } from './errors';
 import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
+import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerChangeRoutes } from './routes/changes';
 import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerApiKeyRoutes } from './routes/api-keys';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
   registerProcessRoutes(routes, deps);
   registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
+  registerCatalogueRoutes(routes, deps.db);
   registerPeopleRoutes(routes, deps);
   registerPersonDeactivationRoutes(routes, deps);
   registerApiKeyRoutes(routes, deps);

@@ -1,5 +1,9 @@
 /** Effective licence position of one product: what is owned against what is consumed. */
 
+/** How a software product is licensed: what one unit of an entitlement covers. */
+export const LICENCE_METRICS = ['per_device', 'per_user', 'per_core', 'subscription', 'site'] as const;
+export type LicenceMetric = (typeof LICENCE_METRICS)[number];
+
 export type CompliancePosition = 'compliant' | 'over_deployed' | 'under_used';
 
 export interface ComplianceInput {

@@ -150,6 +150,7 @@ function declaredRoutes(table: AccessTable): Set<string> {
 function paramValue(route: string, name: string, caller: Caller): string {
   const byName: Record<string, string> = { approvalId: fixture.approvalId, workflowId: fixture.change.workflowId };
   if (byName[name]) return byName[name];
+  if (name === 'code' && route.startsWith('/cost-centres/')) return 'CC-MATRIX';
   if (name === 'id') {
     const byPrefix: [string, string][] = [
       ['/assets/', fixture.assets[caller]],
@@ -167,6 +168,9 @@ function paramValue(route: string, name: string, caller: Caller): string {
       // No such key: an allowed caller reaches the lookup (404) and revokes nothing.
       ['/api-keys/', '00000000-0000-4000-8000-000000000000'],
       ['/ui/api-keys/', '00000000-0000-4000-8000-000000000000'],
+      // Read-only: a nonexistent id, which an allowed caller gets 404 for.
+      ['/vendors/', '00000000-0000-4000-8000-000000000000'],
+      ['/catalogue/', '00000000-0000-4000-8000-000000000000'],
     ];
     const match = byPrefix.find(([prefix]) => route.startsWith(prefix));
     if (match) return match[1];

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { ASSET_STATES, SUBSTATES } from '../domain/asset-lifecycle';
 import { CHANGE_STATES } from '../domain/change-request';
 import { ROLES } from '../domain/directory';
+import { LICENCE_METRICS } from '../domain/licence-compliance';
 import { FINAL_STATES } from '../domain/processes';
 import { PURCHASE_STATES } from '../domain/procurement';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -77,7 +78,7 @@ it('refuses a state domain/ does not know, for every process row', async () => {
   await expect(createAsset(db, { state: 'parked' as never, substate: null })).rejects.toThrow(/check constraint/);
 });
 
-describe('the roles the database accepts are exactly the ones domain/directory.ts names', () => {
+describe('the roles and licence metrics the database accepts are exactly the ones domain/ names', () => {
   /** The values a CHECK constraint lists, as Postgres itself prints the constraint. */
   async function valuesListedBy(constraint: string): Promise<string[]> {
     const { rows } = await db.raw(`SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conname = ? AND contype = 'c'`, [constraint]);
@@ -90,7 +91,11 @@ describe('the roles the database accepts are exactly the ones domain/directory.t
     expect(await valuesListedBy('sso_role_mappings_role_check')).toEqual([...ROLES].sort());
   });
 
-  it('stores every one of them, and refuses any other', async () => {
+  it('lists the licence metrics of domain/licence-compliance.ts in the CHECK of software_products', async () => {
+    expect(await valuesListedBy('software_products_metric_check')).toEqual([...LICENCE_METRICS].sort());
+  });
+
+  it('stores every role, and refuses any other', async () => {
     const { id: personId } = await createPerson(db, [], 'Rolf Roles');
     for (const role of ROLES) {
       await db('person_roles').insert({ person_id: personId, role });
