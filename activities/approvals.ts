@@ -243,8 +243,10 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
       const approval = await db('approvals as a')
         .join('people as p', 'p.id', 'a.approver_id')
         .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
+        .leftJoin('approvals as moved', 'moved.id', 'a.reassigned_from_id')
+        .leftJoin('people as m', 'm.id', 'moved.approver_id')
         .where('a.id', input.approvalId)
-        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'p.active as approver_active', 'd.name as delegated_from_name');
+        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'p.active as approver_active', 'd.name as delegated_from_name', 'm.name as moved_from_name');
       if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
       // Nobody inactive is mailed: an approver deactivated while the step opened has their task handed
       // over, and its taker is mailed instead.
@@ -252,8 +254,6 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
       const subject = await describeApprovalSubject(db, approval.subject_type, approval.subject_id);
       if (!subject) throw ApplicationFailure.nonRetryable(`${approval.subject_type} ${approval.subject_id} does not exist`, 'SubjectNotFound');
       const reminder = input.kind === 'reminder';
-      const movedFrom = approval.reassigned_from_id
-        && (await db('approvals as a').join('people as p', 'p.id', 'a.approver_id').where('a.id', approval.reassigned_from_id).first('p.name')).name;
       const text = [
         `Hello ${approval.approver_name},`,
         '',
@@ -262,7 +262,7 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
           : `Your approval is requested for ${subject.number}, step ${approval.step_order} "${approval.step_name}".`,
         ...(approval.delegated_from_name ? [`You receive this as the delegate of ${approval.delegated_from_name}.`] : []),
         ...(approval.escalated_from_id ? ['It was escalated to you because the first approver did not answer in time.'] : []),
-        ...(movedFrom ? [`It was moved to you because ${movedFrom} is no longer active.`] : []),
+        ...(approval.moved_from_name ? [`It was moved to you because ${approval.moved_from_name} is no longer active.`] : []),
         '',
         ...summaryText(subject),
         '',

@@ -10,7 +10,7 @@ import { hasAnyRole, type Principal } from './auth';
 import { HttpError, conflict, notFound } from './errors';
 
 /** How far ahead a key may expire. A key that never expires is chosen by leaving the expiry out. */
-export const MAX_KEY_LIFETIME_YEARS = 2;
+const MAX_KEY_LIFETIME_YEARS = 2;
 
 /** What is wrong with this expiry, if anything: it must lie in the future, at most two years ahead. */
 export function expiryProblem(expiresAt: Date, now = new Date()): string | undefined {

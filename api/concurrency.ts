@@ -38,3 +38,15 @@ export function expectedVersions(req: Request): number[] {
   if (ifMatch === '*') throw preconditionRequired('If-Match: * would overwrite any version: send the ETag you read');
   return versionsOf(ifMatch);
 }
+
+/**
+ * The version If-Match names, for a command that may be sent without it (deactivating a person).
+ * A tag that names no single version (weak, garbage, a list) matches no version (0), so the command
+ * is refused with 412 and the current version.
+ */
+export function optionalExpectedVersion(req: Request): number | undefined {
+  const ifMatch = req.get('if-match')?.trim();
+  if (!ifMatch || ifMatch === '*') return undefined;
+  const versions = versionsOf(ifMatch);
+  return versions.length === 1 ? versions[0] : 0;
+}

@@ -17,7 +17,7 @@ import { directoryRefused } from './errors';
 import { commandWithinDeadline } from './workflow-calls';
 
 /** What deactivating and reactivating a person need: the database, and Temporal for the handover. */
-export interface PersonDeactivationDeps {
+interface PersonDeactivationDeps {
   db: Knex;
   temporal: Client;
   taskQueue: string;

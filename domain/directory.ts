@@ -162,6 +162,16 @@ export type DirectoryRefusal =
   | { rule: 'invalid_reference'; message: string; problems: { path: string; message: string }[] };
 
 /** Thrown by the model's writes when a rule refuses them; the transaction rolls back, so nothing is written. */
+/** The refusal of a write based on a version of a person or group that is no longer the current one. */
+export function staleVersion(what: 'person' | 'group', currentVersion: number): DirectoryRefusal {
+  const [it, them] = what === 'person' ? ['this person', 'them'] : ['this group', 'it'];
+  return {
+    rule: 'version_mismatch',
+    currentVersion,
+    message: `${it} was changed since you read ${them}: the current version is ${currentVersion}; read ${them} again and repeat your change`,
+  };
+}
+
 export class DirectoryRefused extends Error {
   constructor(readonly refusal: DirectoryRefusal) {
     super(refusal.message);

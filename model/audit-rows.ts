@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** The subjects of the directory's writes: people, groups, API keys, single sign-on's role mappings. */
-export type DirectorySubjectType = 'person' | 'group' | 'api_key' | 'sso_role_mapping';
+type DirectorySubjectType = 'person' | 'group' | 'api_key' | 'sso_role_mapping';
 
 export interface AuditRow {
   /** A person's email, or system:<component>. */

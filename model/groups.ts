@@ -4,13 +4,13 @@
  * model/people.ts: one transaction with the audit row, updates checked against the version read.
  */
 import type { Knex } from 'knex';
-import { DirectoryRefused, changedFields, changedMemberships, changesNothing, type GroupCreate, type GroupUpdate } from '../domain/directory';
+import { DirectoryRefused, changedFields, staleVersion, changedMemberships, changesNothing, type GroupCreate, type GroupUpdate } from '../domain/directory';
 import { isUniqueViolation } from '../platform/database';
 import { insertAuditRow } from './audit-rows';
 import { likeContaining } from './directory';
 import { paginate, type Page } from './page';
 import { isUuid } from './keys';
-import { bumpPeople, peopleByEmail, takeMembershipTurn } from './people';
+import { bumpPeople, peopleByEmail, refuseProblems, takeMembershipTurn, type Problems } from './people';
 
 export interface GroupDetail {
   id: string;
@@ -83,7 +83,7 @@ export async function findGroupDetail(db: Knex, id: string): Promise<GroupDetail
 }
 
 /** A group as the audit log records it: people by email, members sorted. */
-export interface GroupSnapshot {
+interface GroupSnapshot {
   [field: string]: string | boolean | null | string[];
   name: string;
   description: string | null;
@@ -109,7 +109,7 @@ async function resolvePeople(
 ): Promise<{ manager?: { id: string; email: string } | null; members?: { id: string; email: string }[] }> {
   const named = [...(input.managerEmail ? [input.managerEmail] : []), ...(input.members ?? [])];
   const people = await peopleByEmail(trx, named);
-  const problems: { path: string; message: string }[] = [];
+  const problems: Problems = [];
   const resolved: { manager?: { id: string; email: string } | null; members?: { id: string; email: string }[] } = {};
   if (input.managerEmail !== undefined) {
     const manager = input.managerEmail === null ? null : people.get(input.managerEmail);
@@ -125,9 +125,7 @@ async function resolvePeople(
     });
     resolved.members = [...members.values()];
   }
-  if (problems.length) {
-    throw new DirectoryRefused({ rule: 'invalid_reference', message: problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems });
-  }
+  refuseProblems(problems);
   return resolved;
 }
 
@@ -185,11 +183,7 @@ export async function updateGroup(
     const locked = isUuid(id) ? await trx('groups').where({ id }).forUpdate().first('id', 'version') : undefined;
     if (!locked) throw new DirectoryRefused({ rule: 'not_found', message: `no group ${id}` });
     if (!expectedVersions.includes(locked.version)) {
-      throw new DirectoryRefused({
-        rule: 'version_mismatch',
-        currentVersion: locked.version,
-        message: `this group was changed since you read it: the current version is ${locked.version}; read it again and repeat your change`,
-      });
+      throw new DirectoryRefused(staleVersion('group', locked.version));
     }
     const current = (await findGroupDetail(trx, id))!;
     const people = await resolvePeople(trx, input);

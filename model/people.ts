@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import {
   DirectoryRefused,
+  staleVersion,
   changedFields,
   changedMemberships,
   changesNothing,
@@ -98,7 +99,7 @@ export async function findPersonDetail(db: Knex, id: string): Promise<PersonDeta
 }
 
 /** A person as the audit log records them: names and emails rather than ids, lists sorted, so that two snapshots compare. */
-export interface PersonSnapshot {
+interface PersonSnapshot {
   [field: string]: string | null | string[] | RoleGrant[];
   email: string;
   name: string;
@@ -137,9 +138,9 @@ async function refusingTakenEmail<T>(email: string | undefined, write: () => Pro
   }
 }
 
-type Problems = { path: string; message: string }[];
+export type Problems = { path: string; message: string }[];
 
-function refuseProblems(problems: Problems): void {
+export function refuseProblems(problems: Problems): void {
   if (problems.length) {
     throw new DirectoryRefused({ rule: 'invalid_reference', message: problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems });
   }
@@ -231,6 +232,11 @@ async function refuseManagerCycle(trx: Knex.Transaction, person: { id: string; n
 
 const activeAdminsQuery = (db: Knex) => db('person_roles as r').join('people as p', 'p.id', 'r.person_id')
   .where({ 'r.role': 'admin', 'p.active': true }).orderBy('r.person_id').select('r.person_id');
+
+/** Whether an active person holds the admin role: without one, nobody can manage people or keys. */
+export async function hasActiveAdmin(db: Knex): Promise<boolean> {
+  return Boolean(await activeAdminsQuery(db).first());
+}
 
 /** The active admins' ids as they are now, read without a lock (for a check that is repeated under lockActiveAdmins). */
 export async function activeAdmins(db: Knex): Promise<string[]> {
@@ -348,11 +354,7 @@ export async function updatePerson(
     const locked = await trx('people').where({ id }).forUpdate().first('id', 'version', 'manager_id');
     if (!locked) throw new DirectoryRefused({ rule: 'not_found', message: `no person ${id}` });
     if (!expectedVersions.includes(locked.version)) {
-      throw new DirectoryRefused({
-        rule: 'version_mismatch',
-        currentVersion: locked.version,
-        message: `this person was changed since you read them: the current version is ${locked.version}; read them again and repeat your change`,
-      });
+      throw new DirectoryRefused(staleVersion('person', locked.version));
     }
     const current = (await findPersonDetail(trx, id))!;
     const refs = await resolveReferences(trx, input, locked.manager_id);

@@ -5,7 +5,7 @@
  * People are never deleted: history names them.
  */
 import type { Knex } from 'knex';
-import { DirectoryRefused, type DirectoryRefusal } from '../domain/directory';
+import { DirectoryRefused, staleVersion, type DirectoryRefusal } from '../domain/directory';
 import { insertAuditRow } from './audit-rows';
 import { isUuid } from './keys';
 import { activeAdmins, lockActiveAdmins } from './people';
@@ -37,11 +37,8 @@ type PersonState = { active: boolean; version: number };
 const personState = (db: Knex, personId: string): Knex.QueryBuilder => db('people').where({ id: personId }).first('active', 'version');
 
 /** Why a write based on `expected` is refused when the person is at `current`; null when it is not (or no version was given). */
-function staleVersion(current: number, expected: number | undefined): DirectoryRefusal | null {
-  return expected !== undefined && current !== expected
-    ? { rule: 'version_mismatch', message: `this person was changed since you read them: the current version is ${current}; read them again and repeat`, currentVersion: current }
-    : null;
-}
+const refusedStale = (current: number, expected: number | undefined): DirectoryRefusal | null =>
+  expected !== undefined && current !== expected ? staleVersion('person', current) : null;
 
 const refusedSelf = (request: DeactivationCheck): DirectoryRefusal | null =>
   request.personId === request.actorId ? { rule: 'cannot_deactivate_self', message: 'you cannot deactivate yourself: ask another admin' } : null;
@@ -51,7 +48,7 @@ function refusalOf(request: DeactivationCheck, person: PersonState | undefined, 
   const self = refusedSelf(request);
   if (self) return self;
   if (!person) return { rule: 'not_found', message: `no person ${request.personId}` };
-  const stale = staleVersion(person.version, request.expectedVersion);
+  const stale = refusedStale(person.version, request.expectedVersion);
   if (stale) return stale;
   if (person.active && admins.length === 1 && admins[0] === request.personId) {
     return { rule: 'last_admin', message: 'this is the last active admin: make someone else an admin first' };
@@ -108,7 +105,7 @@ export async function reactivatePerson(db: Knex, request: { personId: string; ac
   return db.transaction(async (trx) => {
     const person: PersonState | undefined = isUuid(request.personId) ? await personState(trx, request.personId).forUpdate() : undefined;
     if (!person) throw new DirectoryRefused({ rule: 'not_found', message: `no person ${request.personId}` });
-    const stale = staleVersion(person.version, request.expectedVersion);
+    const stale = refusedStale(person.version, request.expectedVersion);
     if (stale) throw new DirectoryRefused(stale);
     if (person.active) return false;
     const [{ version }] = await trx('people').where({ id: request.personId })

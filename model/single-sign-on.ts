@@ -5,7 +5,7 @@ import { insertAuditRow, type AuditRow } from './audit-rows';
 import { lockActiveAdmins } from './people';
 
 /** The audit log's subject for "the role mappings", which are one list edited as a whole. */
-export const SSO_ROLE_MAPPINGS_SUBJECT_ID = '5505e000-0000-4000-8000-000000000001';
+const SSO_ROLE_MAPPINGS_SUBJECT_ID = '5505e000-0000-4000-8000-000000000001';
 
 /** Who writes what single sign-on decides at sign-in (roles synced, people created). */
 export const SSO_ACTOR = 'system:sso';
@@ -155,7 +155,7 @@ const rolesOf = async (db: Knex, personId: string): Promise<Role[]> =>
   (await db('person_roles').where('person_id', personId).orderBy('role').select('role')).map((r: { role: Role }) => r.role);
 
 /** What a sync of single sign-on's roles did: the roles before and after, and admin kept when taking it would leave no active admin. */
-export interface SsoRoleSync {
+interface SsoRoleSync {
   before: Role[];
   after: Role[];
   keptLastAdmin: boolean;
@@ -230,7 +230,7 @@ export async function createSsoPerson(db: Knex, person: { email: string; name: s
 
 // --- a person's sessions ------------------------------------------------------------------------
 
-export interface PersonSession {
+interface PersonSession {
   createdAt: Date;
   expiresAt: Date;
   signedInVia: 'api_key' | 'demo' | 'oidc';
@@ -255,8 +255,4 @@ export async function revokePersonSessions(db: Knex, personId: string, actor: st
     });
     return revoked;
   });
-}
-
-export async function personExists(db: Knex, personId: string): Promise<boolean> {
-  return Boolean(await db('people').where('id', personId).first('id'));
 }

@@ -5,7 +5,7 @@ import { isLoopbackUrl, type OidcSettings } from './config';
 const PROVIDER_TIMEOUT_SECONDS = 10;
 
 /** What a sign-in must remember between the redirect to the provider and its answer. */
-export interface OidcAuthorization {
+interface OidcAuthorization {
   /** Where to send the browser. */
   url: string;
   state: string;

@@ -13,7 +13,7 @@ import { ensureTemporalCli } from '../platform/temporal-cli';
 import { startTemporalDevServer } from '../platform/temporal-dev-server';
 import { connectClient, describeFailure, ensureSearchAttributes, retryTransient } from '../platform/temporal';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
-import { hasActiveAdmin } from '../model/administrators';
+import { hasActiveAdmin } from '../model/people';
 import { CREATE_ADMIN_COMMAND } from './admin';
 import { startLifecycleWorkflows } from './start-lifecycle-workflows';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { principalByApiKey } from '../api/auth';
-import { hasActiveAdmin } from '../model/administrators';
+import { hasActiveAdmin } from '../model/people';
 import { createDatabase, type Database } from '../platform/database';
 import { runAdminCommand } from '../scripts/admin';
 import { createTestDatabase, type TestDatabase } from './support/database';

@@ -1,24 +1,11 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { setETag, versionsOf } from '../concurrency';
+import { optionalExpectedVersion, setETag } from '../concurrency';
 import { commandRequestId } from '../idempotency';
 import { deactivatePersonNow, reactivatePersonNow } from '../person-deactivation';
 import type { RouteRegistry } from '../routes-registry';
 
 const personParams = z.object({ id: z.uuid().describe('person id') });
-
-/**
- * The version If-Match names, if it names one; unlike an update, deactivation may be sent without
- * it. A tag that names no single version (weak, garbage, a list) matches no version (0), so the
- * call is refused with 412 and the current version.
- */
-function expectedVersionOf(req: Request): number | undefined {
-  const ifMatch = req.get('if-match')?.trim();
-  if (!ifMatch || ifMatch === '*') return undefined;
-  const versions = versionsOf(ifMatch);
-  return versions.length === 1 ? versions[0] : 0;
-}
 
 export function registerPersonDeactivationRoutes(routes: RouteRegistry, deps: AppDeps): void {
   routes.add(
@@ -41,7 +28,7 @@ export function registerPersonDeactivationRoutes(routes: RouteRegistry, deps: Ap
     async ({ params, body, principal, req, res }) => {
       const requestId = await commandRequestId(deps.db, principal.id, req, `person:${params.id}:deactivate`);
       const deactivated = await deactivatePersonNow(deps, {
-        personId: params.id, actor: principal, expectedVersion: expectedVersionOf(req), reason: body.reason, requestId,
+        personId: params.id, actor: principal, expectedVersion: optionalExpectedVersion(req), reason: body.reason, requestId,
       });
       setETag(res, deactivated.person.version);
       return deactivated;
@@ -57,7 +44,7 @@ export function registerPersonDeactivationRoutes(routes: RouteRegistry, deps: Ap
       responses: { 200: 'the person, active', 400: 'bad input', 403: 'not an admin', 404: 'no such person', 412: 'If-Match names a version that is not current' },
     },
     async ({ params, principal, req, res }) => {
-      const reactivated = await reactivatePersonNow(deps, { personId: params.id, actor: principal, expectedVersion: expectedVersionOf(req) });
+      const reactivated = await reactivatePersonNow(deps, { personId: params.id, actor: principal, expectedVersion: optionalExpectedVersion(req) });
       setETag(res, reactivated.person.version);
       return reactivated;
     },

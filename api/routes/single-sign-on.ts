@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../domain/directory';
-import { listPersonSessions, listRoleMappings, personExists, replaceRoleMappings, revokePersonSessions, unlinkProviderAccount } from '../../model/single-sign-on';
+import { emailOf } from '../../model/directory';
+import { listPersonSessions, listRoleMappings, replaceRoleMappings, revokePersonSessions, unlinkProviderAccount } from '../../model/single-sign-on';
 import type { AppDeps } from '../app';
 import { notFound } from '../errors';
 import type { RouteRegistry } from '../routes-registry';
@@ -47,7 +48,7 @@ export function registerSingleSignOnRoutes(routes: RouteRegistry, deps: AppDeps)
       responses: { 200: 'the sessions, newest first', 400: 'bad id', 401: 'no or bad API key', 403: 'not an admin', 404: 'no such person' },
     },
     async ({ params }) => {
-      if (!(await personExists(db, params.id))) throw notFound(`there is no person ${params.id}`);
+      if (!(await emailOf(db, params.id))) throw notFound(`there is no person ${params.id}`);
       return { items: await listPersonSessions(db, params.id) };
     },
   );
@@ -61,7 +62,7 @@ export function registerSingleSignOnRoutes(routes: RouteRegistry, deps: AppDeps)
       responses: { 200: 'how many sessions ended', 400: 'bad id or body', 401: 'no or bad API key', 403: 'not an admin', 404: 'no such person' },
     },
     async ({ params, principal }) => {
-      if (!(await personExists(db, params.id))) throw notFound(`there is no person ${params.id}`);
+      if (!(await emailOf(db, params.id))) throw notFound(`there is no person ${params.id}`);
       return { revoked: await revokePersonSessions(db, params.id, principal.email) };
     },
   );
@@ -75,7 +76,7 @@ export function registerSingleSignOnRoutes(routes: RouteRegistry, deps: AppDeps)
       responses: { 200: 'the account unlinked, or null when there was none', 400: 'bad id or body', 401: 'no or bad API key', 403: 'not an admin', 404: 'no such person' },
     },
     async ({ params, principal }) => {
-      if (!(await personExists(db, params.id))) throw notFound(`there is no person ${params.id}`);
+      if (!(await emailOf(db, params.id))) throw notFound(`there is no person ${params.id}`);
       return { unlinked: await unlinkProviderAccount(db, params.id, principal.email) };
     },
   );

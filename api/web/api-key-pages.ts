@@ -59,7 +59,7 @@ ${csrfField(ctx.csrf)}
 </section>`;
 }
 
-export function apiKeysPage(
+function apiKeysPage(
   ctx: ViewContext,
   input: { keys: Page<ApiKeyRecord>; signedInWith?: string; notice?: Notice; form?: CreateFormValues },
 ): SafeHtml {
@@ -72,7 +72,7 @@ ${createForm(ctx, input.form ?? {})}`);
 }
 
 /** The one page that shows a key: right after it was made. */
-export function newApiKeyPage(ctx: ViewContext, input: { record: ApiKeyRecord; key: string }): SafeHtml {
+function newApiKeyPage(ctx: ViewContext, input: { record: ApiKeyRecord; key: string }): SafeHtml {
   const { record } = input;
   return layout(ctx, 'Your new API key', html`<h1>Your new API key</h1>
 <p class="notice ok" role="status">The key "${record.name}" is made${record.expiresAt ? html` and works until ${time(record.expiresAt)}` : ''}. <strong>Copy it now: it will not be shown again.</strong></p>

@@ -149,7 +149,7 @@ function listFilters(action: string, what: string, values: ListValues): SafeHtml
 </form>`;
 }
 
-export function peopleListPage(ctx: ViewContext, input: { values: ListValues; result: Page<PersonEntry> }): SafeHtml {
+function peopleListPage(ctx: ViewContext, input: { values: ListValues; result: Page<PersonEntry> }): SafeHtml {
   const rows = input.result.items.map((p) => html`<tr>
 <th scope="row"><a href="/ui/people/${p.id}">${p.name}</a></th>
 <td>${p.email}</td>
@@ -200,7 +200,7 @@ function personFields(values: PersonFormValues, options: PersonFormOptions, ssoR
 </div></div>`;
 }
 
-export function newPersonPage(ctx: ViewContext, input: { values: PersonFormValues; options: PersonFormOptions; notice?: Notice }): SafeHtml {
+function newPersonPage(ctx: ViewContext, input: { values: PersonFormValues; options: PersonFormOptions; notice?: Notice }): SafeHtml {
   return layout(ctx, 'Add a person', html`<p class="meta"><a href="/ui/people">← People</a></p>
 <h1>Add a person</h1>
 ${notice(input.notice)}
@@ -211,7 +211,7 @@ ${personFields(input.values, input.options, [])}
 </form>`);
 }
 
-export function personPage(ctx: ViewContext, input: { person: PersonDetail; values: PersonFormValues; version: number; options: PersonFormOptions; notice?: Notice }): SafeHtml {
+function personPage(ctx: ViewContext, input: { person: PersonDetail; values: PersonFormValues; version: number; options: PersonFormOptions; notice?: Notice }): SafeHtml {
   const p = input.person;
   const ssoRoles = p.roleGrants.filter((g) => g.grantedBy === 'sso').map((g) => g.role);
   const status = p.active
@@ -253,7 +253,7 @@ ${personFields(input.values, input.options, ssoRoles)}
 <section aria-labelledby="lifecycle-heading">${lifecycle}</section>`);
 }
 
-export function groupsListPage(ctx: ViewContext, input: { values: ListValues; result: Page<GroupEntry> }): SafeHtml {
+function groupsListPage(ctx: ViewContext, input: { values: ListValues; result: Page<GroupEntry> }): SafeHtml {
   const rows = input.result.items.map((g) => html`<tr>
 <th scope="row"><a href="/ui/groups/${g.id}">${g.name}</a></th>
 <td>${g.description ?? ''}</td>
@@ -289,7 +289,7 @@ ${withActive && html`<div class="check"><input id="g-active" name="active" type=
 <p id="g-active-hint" class="meta">An inactive group keeps its members, but approval rules that name it find nobody in it.</p>`}`;
 }
 
-export function newGroupPage(ctx: ViewContext, input: { values: GroupFormValues; notice?: Notice }): SafeHtml {
+function newGroupPage(ctx: ViewContext, input: { values: GroupFormValues; notice?: Notice }): SafeHtml {
   return layout(ctx, 'Add a group', html`<p class="meta"><a href="/ui/groups">← Groups</a></p>
 <h1>Add a group</h1>
 ${notice(input.notice)}
@@ -300,7 +300,7 @@ ${groupFields(input.values, false)}
 </form>`);
 }
 
-export function groupPage(ctx: ViewContext, input: { group: GroupDetail; values: GroupFormValues; version: number; notice?: Notice }): SafeHtml {
+function groupPage(ctx: ViewContext, input: { group: GroupDetail; values: GroupFormValues; version: number; notice?: Notice }): SafeHtml {
   const g = input.group;
   const members = g.members.length
     ? html`<ul>${g.members.map((m) => html`<li><a href="/ui/people/${m.id}">${m.name}</a> <span class="meta">${m.email}${!m.active && ' · deactivated'}</span></li>`)}</ul>`

@@ -125,7 +125,8 @@ export async function personDeactivationWorkflow(input: PersonDeactivationInput)
       await handOver();
       continue;
     }
-    // A deactivation accepted meanwhile is answered, and its handover run, before the workflow ends.
+    // A deactivation accepted meanwhile is answered, and its handover run, before the workflow ends. No timer is
+    // needed: the only handler waits on one DATABASE_STEP activity, bounded by its timeouts and attempts.
     await condition(allHandlersFinished);
     if (!handoverDue) return summary;
   }
