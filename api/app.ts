@@ -14,6 +14,7 @@ import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
 import { registerCatalogueRoutes } from './routes/catalogue';
+import { registerMasterDataRoutes } from './routes/master-data';
 import { registerChangeRoutes } from './routes/changes';
 import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerApiKeyRoutes } from './routes/api-keys';
@@ -91,6 +92,8 @@ export function createApp(deps: AppDeps): Express {
   const routes = new RouteRegistry(deps.db, rateLimits);
   registerHealthRoutes(routes, deps.db, deps.temporal);
   registerMetricsRoutes(routes, metrics.registry, deps.metricsToken);
+  // Before the routes that read the same lists: /assets/export is not an asset.
+  registerMasterDataRoutes(routes, deps.db);
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
   registerPurchaseRoutes(routes, deps);

@@ -31,6 +31,9 @@ import * as apiKeys from './20261130000100_api_keys';
 import * as peopleAndGroupsEditable from './20261130000200_people_and_groups_editable';
 import * as singleSignOn from './20261130000300_single_sign_on';
 import * as approvalHandover from './20261130000400_approval_handover';
+import * as masterDataEditable from './20261201000100_master_data_editable';
+import * as imports from './20261201000200_imports';
+import * as configurationVersions from './20261201000300_configuration_versions';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -69,6 +72,9 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261130000200_people_and_groups_editable', peopleAndGroupsEditable],
   ['20261130000300_single_sign_on', singleSignOn],
   ['20261130000400_approval_handover', approvalHandover],
+  ['20261201000100_master_data_editable', masterDataEditable],
+  ['20261201000200_imports', imports],
+  ['20261201000300_configuration_versions', configurationVersions],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

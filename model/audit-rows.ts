@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
-/** The subjects of the directory's writes: people, groups, API keys, single sign-on's role mappings. */
-type DirectorySubjectType = 'person' | 'group' | 'api_key' | 'sso_role_mapping';
+/**
+ * The subjects of such writes: the directory's (person, group, api_key, sso_role_mapping), master
+ * data's (cost_centre, configuration_item... as each kind names it) and configuration's.
+ */
+type SubjectType = string;
 
 export interface AuditRow {
   /** A person's email, or system:<component>. */
   actor: string;
-  subjectType: DirectorySubjectType;
+  subjectType: SubjectType;
   subjectId: string;
   action: string;
   /** For a subject with states (an API key's status): the state before, and after. */

@@ -61,6 +61,12 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   '20261130000200_people_and_groups_editable': { tables: [] },
   '20261130000300_single_sign_on': { tables: ['sso_role_mappings', 'oidc_sign_ins'] },
   '20261130000400_approval_handover': { tables: [] },
+  '20261201000100_master_data_editable': { tables: [], functions: ['vendors_default_code'] },
+  '20261201000200_imports': { tables: ['imports', 'import_rows'] },
+  '20261201000300_configuration_versions': {
+    tables: ['approval_rule_versions', 'settings'],
+    functions: ['approval_rules_next_version', 'approval_rules_keep_version'],
+  },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -215,6 +221,11 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   }).returning('id').then(([moved]) => db('approvals').insert({
     subject_type: 'change_request', subject_id: change.id, workflow_id: 'change-test', step_order: 2, step_name: 'CAB', approver_id: requester, reassigned_from_id: moved.id,
   }));
+
+  const [upload] = await db('imports').insert({ kind: 'assets', format: 'csv', dry_run: true, on_invalid_rows: 'reject_file', requested_by_id: requester }).returning('id');
+  await db('import_rows').insert({ import_id: upload.id, row_number: 1, record: { assetTag: 'AST0009999' }, verdict: 'create' });
+  await db('settings').insert({ key: 'warrantyReminderDays', value: 30, updated_by: 'system:test' });
+  await db('approval_rules').where({ id: (await db('approval_rules').first('id')).id }).update({ name: 'Renamed rule', updated_by: 'system:test' });
 
   await db('audit_log').insert({
     idempotency_key: 'audit-test', actor: 'system:test', subject_type: 'change_request', subject_id: change.id, action: 'created', to_state: 'new',

@@ -55,6 +55,10 @@ import {
 import { sendHtml, type SafeHtml } from './html';
 import { API_KEY_PAGE_ROUTES, registerApiKeyPages } from './api-key-pages';
 import { PEOPLE_PAGE_ROUTES, registerPeoplePages } from './people-pages';
+import { MASTER_DATA_PAGE_ROUTES, registerMasterDataPages } from './master-data-pages';
+import { IMPORT_PAGE_ROUTES, registerImportPages } from './import-pages';
+import { AUDIT_PAGE_ROUTES, registerAuditPages } from './audit-pages';
+import { CONFIGURATION_PAGE_ROUTES, registerConfigurationPages } from './configuration-pages';
 import { SINGLE_SIGN_ON_ROUTES, registerSingleSignOn } from './single-sign-on';
 
 export interface WebUiDeps {
@@ -133,6 +137,10 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   { method: 'get', path: '/my-requests', access: 'signed_in' },
   ...PEOPLE_PAGE_ROUTES,
   ...API_KEY_PAGE_ROUTES,
+  ...IMPORT_PAGE_ROUTES,
+  ...MASTER_DATA_PAGE_ROUTES,
+  ...AUDIT_PAGE_ROUTES,
+  ...CONFIGURATION_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -443,6 +451,11 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   registerPeoplePages(router, kit);
   registerApiKeyPages(router, kit);
+  // Imports before master data: /ui/imports/new is not a list of master data.
+  registerImportPages(router, kit);
+  registerMasterDataPages(router, kit);
+  registerAuditPages(router, kit);
+  registerConfigurationPages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

@@ -10,7 +10,8 @@ import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { throughputByWeek, throughputChart } from './chart';
 import { html, join, page, type SafeHtml } from './html';
 
-export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys' | 'none';
+export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys'
+  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'none';
 
 /** What every signed-in page needs for its header. */
 export interface ViewContext {
@@ -85,6 +86,9 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ['inbox', '/ui/inbox', `Inbox${ctx.inboxCount ? ` (${ctx.inboxCount})` : ''}`],
     ['my-requests', '/ui/my-requests', 'My requests'],
     ...(hasAnyRole(ctx.user, ['admin']) ? ([['people', '/ui/people', 'People'], ['groups', '/ui/groups', 'Groups']] as [NavItem, string, string][]) : []),
+    ['master-data', '/ui/master-data', 'Master data'],
+    ...(hasAnyRole(ctx.user, ['asset_manager', 'process_owner', 'admin']) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
+    ...(hasAnyRole(ctx.user, ['process_owner', 'admin']) ? ([['configuration', '/ui/configuration', 'Configuration'], ['audit', '/ui/audit', 'Audit']] as [NavItem, string, string][]) : []),
     ['api-keys', '/ui/api-keys', 'API keys'],
     ...(ctx.mailbox ? ([['mail', '/dev/mail', 'Mail (dev sink)']] as [NavItem | 'mail', string, string][]) : []),
   ];

@@ -309,3 +309,40 @@ export async function call(
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
+
+export interface Sent {
+  status: number;
+  /** The parsed JSON body, when it is JSON. */
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/**
+ * Sends a request as a person holding `apiKey` with any headers (If-Match, Content-Type) and any
+ * body: an object is sent as JSON, a string or a stream as it is.
+ */
+export async function send(
+  stack: Pick<Stack, 'baseUrl'>,
+  apiKey: string | undefined,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Sent> {
+  const { body, headers = {} } = options;
+  const json = body !== undefined && typeof body !== 'string' && !(body instanceof ReadableStream) && !(body instanceof Uint8Array);
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    method,
+    headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: json ? JSON.stringify(body) : (body as RequestInit['body']),
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}

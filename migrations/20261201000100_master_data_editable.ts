@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+
+/**
+ * Master data that people edit and import: each record carries a version (optimistic concurrency,
+ * If-Match) and when it was last changed, and is retired rather than deleted, since changes,
+ * purchases, costs and the audit log keep pointing at it. Natural keys that imports match on are
+ * unique in the database, so two imports racing on one key end with one record.
+ */
+const EDITABLE = [
+  'cost_centres', 'budgets', 'vendors', 'contracts', 'contract_prices', 'hardware_models', 'software_products',
+  'configuration_items', 'ci_relationships', 'software_entitlements',
+] as const;
+
+/** Retired rather than deleted; budgets are set to another amount instead, and assets retire through their lifecycle. */
+const RETIRABLE = EDITABLE.filter((table) => table !== 'budgets');
+
+export async function up(knex: Knex): Promise<void> {
+  for (const table of EDITABLE) {
+    await knex.schema.alterTable(table, (t) => {
+      t.integer('version').notNullable().defaultTo(1).comment('bumped by every change; compared with If-Match');
+      t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    });
+  }
+  for (const table of RETIRABLE) {
+    await knex.schema.alterTable(table, (t) => {
+      t.timestamp('retired_at', { useTz: true }).comment('set when retired; a retired record is kept for what refers to it');
+    });
+  }
+
+  await knex.schema.alterTable('vendors', (t) => {
+    t.text('code').comment('the natural key imports match on; derived from the name when not given');
+  });
+  await knex.raw(`
+    CREATE FUNCTION vendors_default_code() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.code IS NULL OR btrim(NEW.code) = '' THEN
+        NEW.code := upper(trim(both '-' from regexp_replace(NEW.name, '[^A-Za-z0-9]+', '-', 'g')));
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await knex.raw(`CREATE TRIGGER vendors_default_code BEFORE INSERT OR UPDATE ON vendors FOR EACH ROW EXECUTE FUNCTION vendors_default_code()`);
+  await knex.raw(`UPDATE vendors SET code = NULL`);
+  await knex.raw(`ALTER TABLE vendors ALTER COLUMN code SET NOT NULL`);
+  await knex.raw(`CREATE UNIQUE INDEX vendors_code_unique ON vendors (upper(code))`);
+
+  await knex.schema.alterTable('contracts', (t) => {
+    t.jsonb('documents').notNullable().defaultTo('[]').comment('references to the signed documents: [{title, url}]');
+  });
+
+  // One record per natural key: a CI by name (any letter case) and class, a contract price by contract and item.
+  await knex.raw(`CREATE UNIQUE INDEX configuration_items_name_class_unique ON configuration_items (lower(name), ci_class)`);
+  await knex.raw(`CREATE UNIQUE INDEX contract_prices_item_unique ON contract_prices (contract_id, coalesce(hardware_model_id, software_product_id))`);
+  await knex.raw(`CREATE UNIQUE INDEX hardware_models_name_ci_unique ON hardware_models (lower(manufacturer), lower(name))`);
+  await knex.raw(`CREATE UNIQUE INDEX software_products_name_ci_unique ON software_products (lower(publisher), lower(name))`);
+  await knex.raw(`CREATE UNIQUE INDEX cost_centres_code_ci_unique ON cost_centres (upper(code))`);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  for (const index of ['cost_centres_code_ci_unique', 'software_products_name_ci_unique', 'hardware_models_name_ci_unique',
+    'contract_prices_item_unique', 'configuration_items_name_class_unique', 'vendors_code_unique']) {
+    await knex.raw(`DROP INDEX ${index}`);
+  }
+  await knex.schema.alterTable('contracts', (t) => t.dropColumn('documents'));
+  await knex.raw('DROP TRIGGER vendors_default_code ON vendors');
+  await knex.raw('DROP FUNCTION vendors_default_code()');
+  await knex.schema.alterTable('vendors', (t) => t.dropColumn('code'));
+  for (const table of RETIRABLE) await knex.schema.alterTable(table, (t) => t.dropColumn('retired_at'));
+  for (const table of EDITABLE) await knex.schema.alterTable(table, (t) => t.dropColumns('version', 'updated_at'));
+}

@@ -1,0 +1,52 @@
+/**
+ * Pieces every kind of master data uses: the active person an email names, a list page with
+ * search, sort and retired records left out, and an export read in batches in key order.
+ */
+import type { Knex } from 'knex';
+import { likeContaining } from '../directory';
+import { paginate, type Page } from '../page';
+import type { ListFilter, Lookups, Row, Stored } from './kind';
+
+/** The id of the active person with this email, memoised per Lookups; null when there is none. */
+export function activePersonId(lookups: Lookups, email: string): Promise<string | null> {
+  return lookups.once(`person:${email.toLowerCase()}`, async (db) =>
+    ((await db('people').whereRaw('lower(email) = lower(?)', [email]).where('active', true).first('id'))?.id as string | undefined) ?? null);
+}
+
+/** A version bump and the time of the change, for an update's values. */
+export const nextVersion = (trx: Knex) => ({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+
+export interface ListQuery {
+  /** The query of the kind's records (aliased), selecting what `toStored` reads. */
+  query: Knex.QueryBuilder;
+  /** The columns q searches. */
+  searchColumns: string[];
+  /** column name (as the API names it) -> SQL column. */
+  sortable: Record<string, string>;
+  /** The default order. */
+  defaultSort: string;
+  /** The id and retired_at columns (aliased): the id breaks ties in the order. */
+  idColumn: string;
+  retiredColumn: string;
+}
+
+/** One page of a kind's list: q searches the text columns, sort is a column with an optional leading -. */
+export function listPage<R>(spec: ListQuery, filter: ListFilter, page: { limit: number; offset: number }, toStored: (row: R) => Stored): Promise<Page<Stored>> {
+  const q = spec.query.clone();
+  if (filter.q) q.where((w) => spec.searchColumns.forEach((column) => w.orWhereILike(column, likeContaining(filter.q!))));
+  if (!filter.includeRetired) q.whereNull(spec.retiredColumn);
+  const sort = filter.sort ?? spec.defaultSort;
+  const descending = sort.startsWith('-');
+  const column = spec.sortable[descending ? sort.slice(1) : sort] ?? spec.sortable[spec.defaultSort];
+  q.orderBy(column, descending ? 'desc' : 'asc').orderBy(spec.idColumn);
+  return paginate<R, Stored>(q, page, toStored);
+}
+
+/** Every row of `query` (aliased, with an id column `idColumn`), in batches of `batch`, ordered by `orderColumn` then id. */
+export async function* inBatches<R>(query: Knex.QueryBuilder, orderColumn: string, idColumn: string, toRow: (row: R) => Row, batch = 1000): AsyncIterable<Row> {
+  for (let offset = 0; ; offset += batch) {
+    const rows = (await query.clone().orderBy(orderColumn).orderBy(idColumn).limit(batch).offset(offset)) as R[];
+    for (const row of rows) yield toRow(row);
+    if (rows.length < batch) return;
+  }
+}
