@@ -4,16 +4,11 @@ import {
   applyDelegation,
   escalationTarget,
   handoverTarget,
-  planApprovalSteps,
-  unknownConditionKeys,
-  type ApprovalRule,
-  type Delegation,
   type HandoverFacts,
   type PlannedApprover,
-  type PlannedStep,
-  type RoutingSubject,
 } from '../domain/approval-routing';
 import { describeApprovalSubject, requesterOf, summaryText } from '../model/approval-subjects';
+import { activeDelegations } from '../model/approvals';
 import { processOwners } from '../model/directory';
 import type {
   ApprovalTaskInput,
@@ -39,72 +34,8 @@ class ApprovalNoLongerOpen extends Error {}
 
 class NobodyToTakeOver extends Error {}
 
-/** Delegations in force now: who hands their approval tasks to whom. A delegate no longer active takes nothing. */
-export function activeDelegations(db: Knex): Promise<Delegation[]> {
-  return db('delegations')
-    .where('starts_at', '<=', db.fn.now())
-    .where('ends_at', '>', db.fn.now())
-    .whereIn('delegate_id', db('people').where('active', true).select('id'))
-    .orderBy('starts_at')
-    .select('delegator_id as delegatorId', 'delegate_id as delegateId');
-}
-
-/** Who the approver kinds resolve to for one subject; the rest (groups, delegations, process owners) is loaded here. */
-export interface SubjectApprovers {
-  requesterId: string;
-  managerId: string | null;
-  costCentreOwnerId: string | null;
-  assetOwnerIds: string[];
-  serviceOwnerIds: string[];
-}
-
-/**
- * The approval plan for a subject: the active rules of the process, resolved to people with the
- * pure routing rule. Reads in order on the caller's transaction (one connection).
- */
-export async function planFromRules(
-  trx: Knex,
-  process: 'change' | 'procurement',
-  subject: RoutingSubject,
-  approvers: SubjectApprovers,
-): Promise<{ rules: ApprovalRule[]; plan: PlannedStep[]; rulesWithUnknownConditions: string[] }> {
-  const ruleRows = await trx('approval_rules').where({ process, active: true }).orderBy(['step_order', 'name']);
-  const rules: ApprovalRule[] = ruleRows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    stepOrder: r.step_order,
-    appliesWhen: r.applies_when,
-    approverKind: r.approver_kind,
-    groupId: r.group_id,
-    policy: r.policy,
-    quorum: r.quorum,
-    onExpiry: r.on_expiry,
-  }));
-  const groupIds = rules.map((r) => r.groupId).filter((id): id is string => id !== null);
-  // A deactivated group keeps its members, but a rule pointing at it finds nobody in it.
-  const members = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id')
-    .join('groups as g', 'g.id', 'gm.group_id').whereIn('gm.group_id', groupIds)
-    .where({ 'p.active': true, 'g.active': true }).orderBy('p.name').select('gm.group_id', 'p.id');
-  const delegations = await activeDelegations(trx);
-  const owners = await processOwners(trx);
-  const groupMembers: Record<string, string[]> = {};
-  for (const m of members) (groupMembers[m.group_id] ??= []).push(m.id);
-  // Nobody inactive is asked: a manager or owner who left counts as none, and the routing falls back.
-  const named = [approvers.managerId, approvers.costCentreOwnerId, ...approvers.assetOwnerIds, ...approvers.serviceOwnerIds].filter((id): id is string => id !== null);
-  const active = new Set<string>(await trx('people').whereIn('id', named).where('active', true).pluck('id'));
-  const ifActive = (id: string | null) => (id !== null && active.has(id) ? id : null);
-  const plan = planApprovalSteps(rules, subject, {
-    requesterId: approvers.requesterId,
-    managerOf: { [approvers.requesterId]: ifActive(approvers.managerId) },
-    costCentreOwnerId: ifActive(approvers.costCentreOwnerId),
-    assetOwnerIds: approvers.assetOwnerIds.filter((id) => active.has(id)),
-    serviceOwnerIds: approvers.serviceOwnerIds.filter((id) => active.has(id)),
-    groupMembers,
-    delegations,
-    fallbackApproverIds: owners.map((p) => p.id),
-  });
-  return { rules, plan, rulesWithUnknownConditions: rules.filter((r) => unknownConditionKeys(r.appliesWhen).length > 0).map((r) => r.name) };
-}
+/** Planning moved to the model, where the approval preview plans the same way; kept here for the callers that import it from the activities. */
+export { planFromRules } from '../model/approval-rules';
 
 /**
  * What handoverTarget needs to replace `approverIds`, read on the caller's transaction. The people
@@ -185,6 +116,8 @@ async function insertReplacement(
       step_name: replaced.step_name,
       step_policy: replaced.step_policy,
       step_required: replaced.step_required,
+      rule_id: replaced.rule_id,
+      rule_version: replaced.rule_version,
       approver_id: taker.approverId,
       delegated_from_id: taker.delegatedFromId,
       ...replaces,
@@ -203,7 +136,9 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
       const { step } = input;
       return recordOnce(
         db,
-        auditEntryOf(input, SYSTEM, 'approval_step_opened', { revision: input.revision, step: step.index, name: step.name, policy: step.policy, required: step.required, notes: step.notes }),
+        auditEntryOf(input, SYSTEM, 'approval_step_opened', {
+          revision: input.revision, step: step.index, name: step.name, ruleId: step.ruleId, ruleVersion: step.ruleVersion ?? null, policy: step.policy, required: step.required, notes: step.notes,
+        }),
         async (trx) => {
           if (step.approvers.length === 0) return { result: [] };
           const { approvers, replaced } = await approversStillActive(trx, input);
@@ -218,6 +153,9 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
                 step_name: step.name,
                 step_policy: step.policy,
                 step_required: step.required,
+                rule_id: step.ruleId,
+                // Absent in steps planned before rules were versioned.
+                rule_version: step.ruleVersion ?? null,
                 approver_id: a.approverId,
                 delegated_from_id: a.delegatedFromId,
                 due_at: input.dueAt,

@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { PlannedStep } from '../domain/approval-routing';
-import type { ChangeImpact } from '../domain/change-impact';
+import { changeRoutingSubject, type PlannedStep } from '../domain/approval-routing';
 import { riskFactorsOf, scoreChangeRisk } from '../domain/change-risk';
 import { findAsset } from '../model/assets';
 import { registerChangeRow, writeScope } from '../model/changes';
 import { assessChangeImpact } from '../model/change-impact';
+import { effectiveReminderLeadTimes } from '../model/process-settings';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import {
   ChangeFailure,
@@ -20,7 +20,7 @@ import {
   type ScopeRevisionInput,
   type StateChangeInput,
 } from '../workflows/change-request/contract';
-import { planFromRules } from './approvals';
+import { changeApprovers, planFromRules } from '../model/approval-rules';
 import { describeApprovalSubject } from '../model/approval-subjects';
 import { recordOnce, registerSubmitted } from './audit';
 import { runLifecycleTransition } from './lifecycle-transitions';
@@ -72,13 +72,14 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
             riskScore: risk.score,
             riskLevel: risk.level,
             reasons: risk.reasons,
-            subject: {
-              changeType: change.type,
+            subject: changeRoutingSubject({
+              type: change.type,
               riskLevel: risk.level,
               highestCriticality: impact.services.highestCriticality,
-              costMinor: change.one_off_cost_minor + change.recurring_cost_minor,
+              oneOffCostMinor: change.one_off_cost_minor,
+              recurringCostMinor: change.recurring_cost_minor,
               overBudget: impact.money.overBudget,
-            },
+            }),
             model: change.type === 'standard' && change.model_name ? { name: change.model_name, riskCeiling: change.risk_ceiling } : null,
             declaredTransitions: impact.assets.declaredTransitions.map((t) => ({ assetId: t.assetId, toState: t.toState, toSubstate: t.toSubstate })),
           };
@@ -93,21 +94,9 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
         db,
         { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.changeId, action: 'approvals_planned' },
         async (trx) => {
-          const change = await trx('change_requests as c')
-            .join('people as r', 'r.id', 'c.requester_id')
-            .leftJoin('cost_centres as cc', 'cc.id', 'c.cost_centre_id')
-            .where('c.id', input.changeId)
-            .first('c.requester_id', 'r.manager_id', 'cc.owner_id as cost_centre_owner_id', 'c.impact');
-          const impact = change.impact as ChangeImpact;
-          const assetOwners = await trx('assets').whereIn('id', impact.assets.behindCis.map((a) => a.assetId)).whereNotNull('managed_by_id')
-            .distinct('managed_by_id');
-          const { plan, rulesWithUnknownConditions } = await planFromRules(trx, 'change', input.subject, {
-            requesterId: change.requester_id,
-            managerId: change.manager_id,
-            costCentreOwnerId: change.cost_centre_owner_id,
-            assetOwnerIds: assetOwners.map((a) => a.managed_by_id),
-            serviceOwnerIds: impact.services.businessServices.map((s) => s.ownerId).filter((id): id is string => id !== null),
-          });
+          const approvers = await changeApprovers(trx, input.changeId);
+          if (!approvers) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
+          const { plan, rulesWithUnknownConditions } = await planFromRules(trx, 'change', input.subject, approvers);
           return { result: plan, details: { revision: input.revision, subject: input.subject, steps: plan.length, rulesWithUnknownConditions } };
         },
       );
@@ -183,7 +172,9 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
       const asset = await findAsset(db, input.action.assetId);
       if (!asset) return { assetId: input.action.assetId, ok: false, message: 'the asset no longer exists' };
       const change = await db('change_requests').where({ id: input.changeId }).first('number');
-      const result = await runLifecycleTransition(temporal, lifecycle, asset, {
+      // An asset without a running workflow gets one with the reminder days saved now (the config's until someone saves them).
+      const settings = { taskQueue: lifecycle.taskQueue, reminders: await effectiveReminderLeadTimes(db, lifecycle.reminders) };
+      const result = await runLifecycleTransition(temporal, settings, asset, {
         toState: input.action.toState,
         toSubstate: input.action.toSubstate ?? null,
         note: `implemented by change ${change.number}`,

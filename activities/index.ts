@@ -8,6 +8,7 @@ import { createChangeRequestActivities } from './change-request';
 import { classifiedActivities } from './failures';
 import { createPurchaseRequestActivities } from './purchase-request';
 import { createPeopleActivities } from './people';
+import { createImportActivities } from './imports';
 
 export interface ActivityDeps {
   db: Knex;
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChangeRequestActivities(deps),
     ...createPurchaseRequestActivities(deps),
     ...createPeopleActivities(deps),
+    ...createImportActivities(deps),
   });
 }
 

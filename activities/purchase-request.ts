@@ -18,7 +18,7 @@ import {
 import { budgetPosition } from '../domain/budget';
 import { formatMoney } from '../domain/money';
 import { isFinalState } from '../domain/processes';
-import { conditionAsks, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
+import { unroutedOverBudget, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
 import { findAsset, insertReceivedAsset, isSerialOnFileViolation, serialsOnFile } from '../model/assets';
 import { budgetFacts } from '../model/budgets';
 import { licencePositions } from '../model/licences';
@@ -44,9 +44,10 @@ import {
   type ReuseInput,
   type ReuseResult,
 } from '../workflows/purchase-request/contract';
-import { planFromRules } from './approvals';
+import { planFromRules, purchaseApprovers } from '../model/approval-rules';
 import { recordOnce, registerSubmitted } from './audit';
 import { queueEmail } from './email';
+import { effectiveReminderLeadTimes } from '../model/process-settings';
 import { runLifecycleTransition, type LifecycleTransitionResult } from './lifecycle-transitions';
 
 export interface PurchaseRequestActivityDeps {
@@ -136,6 +137,7 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
               ? await trx('contract_prices as cp').join('contracts as c', 'c.id', 'cp.contract_id')
                   .where(line.hardware_model_id ? { 'cp.hardware_model_id': line.hardware_model_id } : { 'cp.software_product_id': line.software_product_id })
                   .modify((q) => (line.vendor_id ? q.where('c.vendor_id', line.vendor_id) : q))
+                  .whereNull('cp.retired_at').whereNull('c.retired_at')
                   .orderBy('c.id')
                   .select('c.id as contractId', 'cp.unit_price_minor as unitPriceMinor', 'cp.currency', 'c.starts_on as startsOn', 'c.ends_on as endsOn')
               : [];
@@ -159,7 +161,7 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
           const inactive = vendors.filter((v) => !v.active).map((v) => v.name);
           if (inactive.length) problem ??= `vendor ${inactive.join(', ')} is not active: no order can be placed with it`;
           const withContract = new Set(
-            (await trx('contracts').whereIn('vendor_id', vendorIds).where('starts_on', '<=', onDate).where('ends_on', '>=', onDate).distinct('vendor_id'))
+            (await trx('contracts').whereIn('vendor_id', vendorIds).where('starts_on', '<=', onDate).where('ends_on', '>=', onDate).whereNull('retired_at').distinct('vendor_id'))
               .map((c) => c.vendor_id as string),
           );
           const priced = pricedTotal(
@@ -234,21 +236,10 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
         db,
         { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.purchaseRequestId, action: 'approvals_planned' },
         async (trx) => {
-          const request = await requestRow(trx, input.purchaseRequestId);
-          const { rules, plan, rulesWithUnknownConditions } = await planFromRules(trx, 'procurement', input.subject, {
-            requesterId: request.requester_id,
-            managerId: request.manager_id,
-            costCentreOwnerId: request.cost_centre_owner_id,
-            assetOwnerIds: [],
-            serviceOwnerIds: [],
-          });
-          const routesOverBudget = plan.some((step) => {
-            const rule = rules.find((r) => r.id === step.ruleId)!;
-            return conditionAsks(rule.appliesWhen, 'overBudget', true);
-          });
-          const refusal = input.subject.overBudget && !routesOverBudget
-            ? 'over budget, and no approval rule routes over-budget requests: rejected'
-            : null;
+          const approvers = await purchaseApprovers(trx, input.purchaseRequestId);
+          if (!approvers) throw ApplicationFailure.nonRetryable(`purchase request ${input.purchaseRequestId} does not exist`, 'PurchaseRequestNotFound');
+          const { rules, plan, rulesWithUnknownConditions } = await planFromRules(trx, 'procurement', input.subject, approvers);
+          const refusal = unroutedOverBudget(rules, plan, input.subject);
           return { result: { steps: plan, refusal }, details: { subject: input.subject, steps: plan.length, refusal, rulesWithUnknownConditions } };
         },
       );
@@ -405,7 +396,9 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
       const asset = await findAsset(db, input.assetId);
       if (!asset) throw ApplicationFailure.nonRetryable(`asset ${input.assetId} does not exist`, 'AssetNotFound');
       const request = await db('purchase_requests').where({ id: input.purchaseRequestId }).first('number');
-      return runLifecycleTransition(temporal, lifecycle, asset, {
+      // A received asset has no workflow yet: it gets one with the reminder days saved now.
+      const settings = { taskQueue: lifecycle.taskQueue, reminders: await effectiveReminderLeadTimes(db, lifecycle.reminders) };
+      return runLifecycleTransition(temporal, settings, asset, {
         toState: 'in_stock',
         toSubstate: 'available',
         note: `received on ${request.number}`,

@@ -15,6 +15,10 @@ import { registerApprovalRoutes } from './routes/approvals';
 import { registerAssetRoutes } from './routes/assets';
 import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerMasterDataRoutes } from './routes/master-data';
+import { registerApprovalRuleRoutes } from './routes/approval-rules';
+import { registerImportRoutes } from './routes/imports';
+import { registerProcessSettingsRoutes } from './routes/process-settings';
+import { registerAuditRoutes } from './routes/audit';
 import { registerChangeRoutes } from './routes/changes';
 import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerApiKeyRoutes } from './routes/api-keys';
@@ -94,6 +98,10 @@ export function createApp(deps: AppDeps): Express {
   registerMetricsRoutes(routes, metrics.registry, deps.metricsToken);
   // Before the routes that read the same lists: /assets/export is not an asset.
   registerMasterDataRoutes(routes, deps.db);
+  registerApprovalRuleRoutes(routes, deps);
+  registerImportRoutes(routes, deps);
+  registerProcessSettingsRoutes(routes, deps);
+  registerAuditRoutes(routes, deps.db);
   registerAssetRoutes(routes, deps);
   registerChangeRoutes(routes, deps);
   registerPurchaseRoutes(routes, deps);
@@ -115,7 +123,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', labelRoute('/docs'), securityHeaders(DOCS_CSP), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API' }));
+  // Tags start folded: the API has more operations than Swagger UI renders unfolded at once (about 130).
+  app.use('/docs', labelRoute('/docs'), securityHeaders(DOCS_CSP), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'assetflow API', swaggerOptions: { docExpansion: 'none' } }));
   app.get('/', (_req, res) => {
     const links: [string, string][] = [
       ['/ui', 'Web UI: dashboard, processes, approval inbox, my requests'],

@@ -30,6 +30,7 @@ import { createWorker } from '../workers/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { generateProcesses } from './synthetic-processes';
 import { baselineThroughput, standardChangeThroughput, type ThroughputResult } from './throughput';
+import { measureImports, reportImports, type ImportReport } from './imports';
 
 /**
  * `npm run bench`: one run on its own embedded Postgres and Temporal dev server measures
@@ -37,7 +38,8 @@ import { baselineThroughput, standardChangeThroughput, type ThroughputResult } f
  *      changes end to end through the HTTP API, at the same concurrency;
  *   2. the impact assessment on synthetic estates of 1,000, 10,000 and 100,000 CIs;
  *   3. the process list and approval inbox under autocannon load against /healthz;
- *   4. worker memory with thousands of changes open, waiting for approval.
+ *   4. worker memory with thousands of changes open, waiting for approval;
+ *   5. bulk import of assets from CSV through the API and the import workflow, at 10,000 and 100,000 rows.
  * Every figure is reported beside the baseline measured in the same run; JSON goes to bench-results/.
  */
 
@@ -51,7 +53,9 @@ const SETTINGS = {
   loadSeconds: env('BENCH_DURATION', 5),
   connections: env('BENCH_CONNECTIONS', 10),
   openChanges: env('BENCH_OPEN_CHANGES', 10_000),
-  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory').split(',') as Part[],
+  importSizes: (process.env.BENCH_IMPORT_SIZES ?? '10000,100000').split(',').map(Number),
+  importBoundMb: env('BENCH_IMPORT_BOUND_MB', 256),
+  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory,imports').split(',') as Part[],
 };
 
 const step = (text: string) => process.stdout.write(`• ${text}\n`);
@@ -212,7 +216,10 @@ async function measureWorkerMemory({ db, baseUrl, requester, manager, ciId, maxC
   };
 }
 
-const PARTS = { throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory } as const;
+/** 5. Bulk import: rows per second, and peak memory under a bound whatever the file size (bench/imports.ts). */
+const measureImportPart = ({ db, baseUrl }: Bench) => measureImports(db, baseUrl, { sizes: SETTINGS.importSizes, boundMb: SETTINGS.importBoundMb }, step);
+
+const PARTS = { throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory, imports: measureImportPart } as const;
 type Part = keyof typeof PARTS;
 
 async function main(): Promise<void> {
@@ -339,6 +346,7 @@ interface Report {
   impact?: ImpactReport[];
   api?: ApiReport;
   memory?: Record<string, number>;
+  imports?: ImportReport;
 }
 
 function report(r: Report): void {
@@ -386,6 +394,8 @@ function report(r: Report): void {
     console.log('\n== Worker memory with changes waiting for approval (the bench process holds the API and the worker; the API keeps nothing per change)');
     console.table([r.memory]);
   }
+
+  if (r.imports) reportImports(r.imports);
 }
 
 main().then(

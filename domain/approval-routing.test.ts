@@ -1,19 +1,25 @@
 import { CRITICALITIES, type Criticality } from './change-impact';
 import {
+  MAX_ALTERNATIVES,
+  MAX_CONDITION_DEPTH,
   applyDelegation,
+  changeRoutingSubject,
   conditionAsks,
   escalationTarget,
   handoverTarget,
   isCriticalityAtLeast,
   planApprovalSteps,
   ruleApplies,
+  ruleConditionFor,
   stepOutcome,
   unknownConditionKeys,
+  unroutedOverBudget,
   type ApprovalPolicy,
   type ApprovalRule,
   type ApproverDirectory,
   type Decision,
   type HandoverFacts,
+  type PlannedStep,
   type RoutingSubject,
   type RuleCondition,
   type StepOutcome,
@@ -550,5 +556,123 @@ describe('conditionAsks', () => {
   it('is not fooled by the words appearing elsewhere in a malformed condition', () => {
     expect(conditionAsks({ anyOf: 'overBudget' } as never, 'overBudget', true)).toBe(false);
     expect(conditionAsks(null as never, 'overBudget', true)).toBe(false);
+  });
+});
+
+describe('ruleConditionFor (the condition language, checked on save)', () => {
+  const change = ruleConditionFor('change');
+  const procurement = ruleConditionFor('procurement');
+
+  it('allows each process exactly the keys its routing subject carries', () => {
+    expect(change.keys).toEqual(['minRiskLevel', 'minCriticality', 'minCostMinor', 'changeType', 'overBudget', 'anyOf']);
+    expect(procurement.keys).toEqual(['minCostMinor', 'newVendor', 'offCatalogue', 'overBudget', 'anyOf']);
+  });
+
+  it('allows only keys routing knows, so a rule saved is a rule that can apply', () => {
+    for (const check of [change, procurement]) {
+      for (const key of check.keys) expect(unknownConditionKeys({ [key]: undefined } as RuleCondition)).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['change', {}],
+    ['change', { minRiskLevel: 'very_high', minCriticality: 'tier_4', changeType: 'emergency', minCostMinor: 0, overBudget: false }],
+    ['change', { anyOf: [{ minRiskLevel: 'high' }, { anyOf: [{ changeType: 'emergency' }, { anyOf: [{ minCostMinor: 500_000 }] }] }] }],
+    ['procurement', { anyOf: [{ minCostMinor: 1_000_000 }, { overBudget: true }] }],
+    ['procurement', { anyOf: [{ newVendor: true }, { offCatalogue: true }] }],
+  ] as const)('accepts a good %s condition: %j', (process, condition) => {
+    expect(ruleConditionFor(process).problemsOf(condition)).toEqual([]);
+  });
+
+  it('refuses an unknown key with the keys allowed, at its place', () => {
+    expect(change.problemsOf({ anyOf: [{ minRiskLevel: 'high' }, { minRisk: 'high' }] })).toEqual([{
+      path: ['anyOf', 1, 'minRisk'],
+      message: 'unknown condition key "minRisk": a change rule may use minRiskLevel, minCriticality, minCostMinor, changeType, overBudget, anyOf',
+    }]);
+  });
+
+  it('refuses a key the other process knows but this one cannot answer', () => {
+    expect(change.problemsOf({ newVendor: true })).toEqual([{
+      path: ['newVendor'],
+      message: 'newVendor is not known of a change request: a change rule may use minRiskLevel, minCriticality, minCostMinor, changeType, overBudget, anyOf',
+    }]);
+    expect(procurement.problemsOf({ minRiskLevel: 'high' })[0].message).toMatch(/^minRiskLevel is not known of a procurement request: .*minCostMinor, newVendor, offCatalogue, overBudget, anyOf$/);
+  });
+
+  it.each([
+    [{ minRiskLevel: 'severe' }, 'minRiskLevel must be one of low, moderate, high, very_high, not "severe"'],
+    [{ minCriticality: 'tier_0' }, 'minCriticality must be one of tier_1, tier_2, tier_3, tier_4, not "tier_0"'],
+    [{ changeType: 'urgent' }, 'changeType must be one of standard, normal, emergency, not "urgent"'],
+    [{ overBudget: 'yes' }, 'overBudget must be true or false, not "yes"'],
+    [{ minCostMinor: -1 }, 'minCostMinor must be a whole number of minor units from 0 to 10000000000000, not -1'],
+    [{ minCostMinor: 1.5 }, 'minCostMinor must be a whole number of minor units from 0 to 10000000000000, not 1.5'],
+    [{ minCostMinor: '100' }, 'minCostMinor must be a whole number of minor units from 0 to 10000000000000, not "100"'],
+    [{ minCostMinor: 10_000_000_000_001 }, 'minCostMinor must be a whole number of minor units from 0 to 10000000000000, not 10000000000001'],
+  ])('refuses a bad value with the values allowed: %j', (condition, message) => {
+    const [key] = Object.keys(condition);
+    expect(change.problemsOf(condition)).toEqual([{ path: [key], message }]);
+  });
+
+  it('reports every problem, not only the first', () => {
+    expect(procurement.problemsOf({ newVendor: 1, offCatalog: true, anyOf: [{ overBudget: null }] }).map((p) => p.path)).toEqual([
+      ['newVendor'], ['offCatalog'], ['anyOf', 0, 'overBudget'],
+    ]);
+  });
+
+  it.each([
+    [{ anyOf: [] }],
+    [{ anyOf: { overBudget: true } }],
+    [{ anyOf: Array.from({ length: MAX_ALTERNATIVES + 1 }, () => ({ overBudget: true })) }],
+  ])(`refuses anyOf that is not a list of 1 to ${MAX_ALTERNATIVES} conditions: %j`, (condition) => {
+    expect(procurement.problemsOf(condition)).toEqual([{ path: ['anyOf'], message: `anyOf must be a list of 1 to ${MAX_ALTERNATIVES} conditions, one of which must hold` }]);
+  });
+
+  it(`bounds how deep anyOf nests (${MAX_CONDITION_DEPTH})`, () => {
+    const nested = (depth: number): unknown => (depth === 0 ? { overBudget: true } : { anyOf: [nested(depth - 1)] });
+    expect(procurement.problemsOf(nested(MAX_CONDITION_DEPTH))).toEqual([]);
+    expect(procurement.problemsOf(nested(MAX_CONDITION_DEPTH + 1))).toEqual([{
+      path: ['anyOf', 0, 'anyOf', 0, 'anyOf', 0, 'anyOf'],
+      message: `anyOf nests at most ${MAX_CONDITION_DEPTH} deep`,
+    }]);
+  });
+
+  it.each([[null], [[]], ['overBudget'], [42]])('refuses a condition that is not an object: %j', (condition) => {
+    expect(change.problemsOf(condition)).toEqual([{ path: [], message: expect.stringMatching(/^a condition is an object/) }]);
+    expect(change.problemsOf({ anyOf: [condition] })[0].path).toEqual(['anyOf', 0]);
+  });
+});
+
+describe('rule versions in the plan', () => {
+  const directory: ApproverDirectory = {
+    requesterId: 'req', managerOf: { req: 'mgr' }, costCentreOwnerId: null, assetOwnerIds: [], serviceOwnerIds: [],
+    groupMembers: {}, delegations: [], fallbackApproverIds: [],
+  };
+  const rule: ApprovalRule = { id: 'r1', name: 'Manager', stepOrder: 1, appliesWhen: {}, approverKind: 'manager', groupId: null, policy: 'any', quorum: null, onExpiry: 'reject' };
+
+  it('names the version of the rule that routed each step, and none for a rule that has no version', () => {
+    expect(planApprovalSteps([{ ...rule, version: 3 }], subject, directory)[0].ruleVersion).toBe(3);
+    expect(planApprovalSteps([rule], subject, directory)[0]).not.toHaveProperty('ruleVersion');
+  });
+});
+
+describe('unroutedOverBudget', () => {
+  const overBudget = { id: 'finance', name: 'Finance', stepOrder: 1, appliesWhen: { anyOf: [{ minCostMinor: 1 }, { overBudget: true }] }, approverKind: 'group', groupId: 'fin', policy: 'any', quorum: null, onExpiry: 'reject' } as ApprovalRule;
+  const manager = { ...overBudget, id: 'manager', name: 'Manager', appliesWhen: {}, approverKind: 'manager', groupId: null } as ApprovalRule;
+  const step = (ruleId: string) => ({ index: 1, ruleId, name: ruleId, policy: 'any', required: 1, onExpiry: 'reject', approvers: [], notes: [] }) as PlannedStep;
+
+  it('refuses an over-budget request that no over-budget rule routes', () => {
+    expect(unroutedOverBudget([manager, overBudget], [step('manager')], { costMinor: 0, overBudget: true })).toMatch(/no approval rule routes over-budget/);
+  });
+
+  it('lets it go on when such a rule is in the plan, or when it is within budget', () => {
+    expect(unroutedOverBudget([manager, overBudget], [step('manager'), step('finance')], { costMinor: 0, overBudget: true })).toBeNull();
+    expect(unroutedOverBudget([manager], [step('manager')], { costMinor: 0, overBudget: false })).toBeNull();
+  });
+});
+
+describe('changeRoutingSubject', () => {
+  it('adds the one-off and recurring cost and carries the assessment', () => {
+    expect(changeRoutingSubject({ type: 'normal', riskLevel: 'high', highestCriticality: null, oneOffCostMinor: 100, recurringCostMinor: 25, overBudget: true }))
+      .toEqual({ changeType: 'normal', riskLevel: 'high', highestCriticality: null, costMinor: 125, overBudget: true });
   });
 });

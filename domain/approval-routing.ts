@@ -1,9 +1,17 @@
-import { CRITICALITIES, type ChangeType, type Criticality } from './change-impact';
-import { isRiskAtLeast, type RiskLevel } from './change-risk';
+import { CHANGE_TYPES, CRITICALITIES, type ChangeType, type Criticality } from './change-impact';
+import { RISK_LEVELS, isRiskAtLeast, type RiskLevel } from './change-risk';
+import { MAX_AMOUNT_MINOR } from './money';
 
-export type ApproverKind = 'manager' | 'cost_centre_owner' | 'asset_owner' | 'service_owner' | 'group';
-export type ApprovalPolicy = 'any' | 'all' | 'quorum';
-export type ExpiryAction = 'reject' | 'escalate';
+/** The processes whose requests approval rules route. */
+export const APPROVAL_PROCESSES = ['change', 'procurement'] as const;
+export type ApprovalProcess = (typeof APPROVAL_PROCESSES)[number];
+
+export const APPROVER_KINDS = ['manager', 'cost_centre_owner', 'asset_owner', 'service_owner', 'group'] as const;
+export type ApproverKind = (typeof APPROVER_KINDS)[number];
+export const APPROVAL_POLICIES = ['any', 'all', 'quorum'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+export const EXPIRY_ACTIONS = ['reject', 'escalate'] as const;
+export type ExpiryAction = (typeof EXPIRY_ACTIONS)[number];
 export type Decision = 'approved' | 'rejected';
 
 /** The condition of an approval rule, held as JSON in approval_rules.applies_when. All keys must hold. */
@@ -21,6 +29,8 @@ export interface RuleCondition {
 
 export interface ApprovalRule {
   id: string;
+  /** The saved version of the rule (approval_rules.version); absent for a rule only proposed. */
+  version?: number;
   name: string;
   stepOrder: number;
   appliesWhen: RuleCondition;
@@ -71,6 +81,8 @@ export interface PlannedStep {
   /** 1-based position in the plan; steps run in this order. */
   index: number;
   ruleId: string;
+  /** The version of the rule that routed the step; absent in histories recorded before rules were versioned. */
+  ruleVersion?: number;
   name: string;
   policy: ApprovalPolicy;
   /** Approvals needed: 1 for any, all approvers for all, min(quorum, approvers) for quorum. */
@@ -167,6 +179,122 @@ export function conditionAsks(condition: RuleCondition, flag: ConditionFlag, ans
   return Array.isArray(condition.anyOf) && condition.anyOf.some((alternative) => conditionAsks(alternative, flag, answer));
 }
 
+/**
+ * Over budget, and no step of the plan comes from a rule there for over-budget requests: the
+ * request is refused rather than approved by people who were never told. Null when it may go on.
+ */
+export function unroutedOverBudget(rules: ApprovalRule[], plan: PlannedStep[], subject: RoutingSubject): string | null {
+  if (!subject.overBudget) return null;
+  const routed = plan.some((step) => {
+    const rule = rules.find((r) => r.id === step.ruleId);
+    return rule !== undefined && conditionAsks(rule.appliesWhen, 'overBudget', true);
+  });
+  return routed ? null : 'over budget, and no approval rule routes over-budget requests: rejected';
+}
+
+/** What a change's rules are tested against, from its type, its costs and its stored assessment. */
+export function changeRoutingSubject(change: {
+  type: ChangeType;
+  riskLevel: RiskLevel;
+  highestCriticality: Criticality | null;
+  oneOffCostMinor: number;
+  recurringCostMinor: number;
+  overBudget: boolean;
+}): RoutingSubject {
+  return {
+    changeType: change.type,
+    riskLevel: change.riskLevel,
+    highestCriticality: change.highestCriticality,
+    costMinor: change.oneOffCostMinor + change.recurringCostMinor,
+    overBudget: change.overBudget,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The condition language, checked when a rule is saved
+// ---------------------------------------------------------------------------------------------
+
+/** How deep anyOf may nest, and how many alternatives one may list: beyond that a rule is no longer read by people. */
+export const MAX_CONDITION_DEPTH = 3;
+export const MAX_ALTERNATIVES = 20;
+
+export interface ConditionProblem {
+  /** Where in the condition, e.g. ["anyOf", 1, "minRiskLevel"]; empty for the condition itself. */
+  path: (string | number)[];
+  message: string;
+}
+
+interface ConditionValue {
+  expects: string;
+  accepts: (value: unknown) => boolean;
+}
+
+const oneOf = (values: readonly string[]): ConditionValue => ({
+  expects: `one of ${values.join(', ')}`,
+  accepts: (value) => typeof value === 'string' && values.includes(value),
+});
+
+const yesOrNo: ConditionValue = { expects: 'true or false', accepts: (value) => typeof value === 'boolean' };
+
+/**
+ * Every condition key but anyOf: the processes whose routing subject carries what it asks
+ * (assessChange's subject for a change, checkPurchase's for a purchase request) and its values.
+ */
+const CONDITION_KEYS: { [K in Exclude<keyof RuleCondition, 'anyOf'>]-?: { processes: readonly ApprovalProcess[]; value: ConditionValue } } = {
+  minRiskLevel: { processes: ['change'], value: oneOf(RISK_LEVELS) },
+  minCriticality: { processes: ['change'], value: oneOf(CRITICALITIES) },
+  minCostMinor: {
+    processes: ['change', 'procurement'],
+    value: {
+      expects: `a whole number of minor units from 0 to ${MAX_AMOUNT_MINOR}`,
+      accepts: (value) => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_AMOUNT_MINOR,
+    },
+  },
+  changeType: { processes: ['change'], value: oneOf(CHANGE_TYPES) },
+  newVendor: { processes: ['procurement'], value: yesOrNo },
+  offCatalogue: { processes: ['procurement'], value: yesOrNo },
+  overBudget: { processes: ['change', 'procurement'], value: yesOrNo },
+};
+
+/** Checks a condition for the rules of one process, before it is saved. */
+export interface ConditionCheck {
+  /** The keys a rule of the process may use. */
+  keys: readonly string[];
+  /** Every problem of the condition, each at its place; none when it may be saved. */
+  problemsOf(condition: unknown): ConditionProblem[];
+}
+
+/**
+ * The condition language of a process: exactly the keys its subject can answer, each value one it
+ * can take, anyOf a non-empty list nested at most MAX_CONDITION_DEPTH deep. An unknown key is
+ * refused with the keys allowed, a bad value with the values allowed.
+ */
+export function ruleConditionFor(process: ApprovalProcess): ConditionCheck {
+  const keys = [...Object.entries(CONDITION_KEYS).filter(([, spec]) => spec.processes.includes(process)).map(([key]) => key), 'anyOf'];
+  const problemsAt = (condition: unknown, path: (string | number)[], depth: number): ConditionProblem[] => {
+    if (!isConditionObject(condition)) {
+      return [{ path, message: 'a condition is an object of keys that must all hold, e.g. {"minCostMinor": 100000}; {} always applies' }];
+    }
+    return Object.entries(condition).flatMap(([key, value]): ConditionProblem[] => {
+      const at = [...path, key];
+      if (!keys.includes(key)) {
+        const known = Object.hasOwn(CONDITION_KEYS, key) ? `${key} is not known of a ${process} request` : `unknown condition key "${key}"`;
+        return [{ path: at, message: `${known}: a ${process} rule may use ${keys.join(', ')}` }];
+      }
+      if (key === 'anyOf') {
+        if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ALTERNATIVES) {
+          return [{ path: at, message: `anyOf must be a list of 1 to ${MAX_ALTERNATIVES} conditions, one of which must hold` }];
+        }
+        if (depth >= MAX_CONDITION_DEPTH) return [{ path: at, message: `anyOf nests at most ${MAX_CONDITION_DEPTH} deep` }];
+        return value.flatMap((alternative, i) => problemsAt(alternative, [...at, i], depth + 1));
+      }
+      const spec = CONDITION_KEYS[key as keyof typeof CONDITION_KEYS];
+      return spec.value.accepts(value) ? [] : [{ path: at, message: `${key} must be ${spec.value.expects}, not ${JSON.stringify(value)}` }];
+    });
+  };
+  return { keys, problemsOf: (condition) => problemsAt(condition, [], 0) };
+}
+
 function delegationOf(approverId: string, delegations: Delegation[]): Delegation | undefined {
   return delegations.find((d) => d.delegatorId === approverId);
 }
@@ -260,6 +388,7 @@ export function planApprovalSteps(rules: ApprovalRule[], subject: RoutingSubject
       return {
         index: i + 1,
         ruleId: rule.id,
+        ...(rule.version !== undefined ? { ruleVersion: rule.version } : {}),
         name: rule.name,
         policy: rule.policy,
         required: requiredApprovals(rule, approvers.length, notes),

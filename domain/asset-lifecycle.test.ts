@@ -3,6 +3,7 @@ import {
   IN_STOCK_SUBSTATES,
   RETIREMENT_REASONS,
   TRANSITION_RULES,
+  checkRegistration,
   checkTransitionRequest,
   evaluateTransition,
   isFinal,
@@ -309,5 +310,32 @@ describe('transitionEffects', () => {
     ['null for a CI-backed asset in use', asset('in_stock'), { toState: 'in_use' }, null],
   ])('the assignee is %s', (_, from, request, expected) => {
     expect(transitionEffects(from, request).assignedToId).toBe(expected);
+  });
+});
+
+describe('registering an asset already in the estate', () => {
+  it.each<[string, AssetSnapshot]>([
+    ['on order', asset('on_order')],
+    ['in stock, available', asset('in_stock')],
+    ['in stock, pending disposal', asset('in_stock', { substate: 'pending_disposal' })],
+    ['in use with its assignee', asset('in_use')],
+    ['in maintenance, its user kept', asset('in_maintenance', { assignedToId: 'person-1' })],
+    ['in transit without a user', asset('in_transit')],
+    ['missing, last with its user', asset('missing', { assignedToId: 'person-1' })],
+  ])('may be registered %s', (_, snapshot) => {
+    expect(checkRegistration(snapshot)).toBeNull();
+  });
+
+  it.each<[string, AssetSnapshot, 'state' | 'substate' | 'assignee', RegExp]>([
+    ['in stock without a substate', asset('in_stock', { substate: null }), 'substate', /needs a substate: one of available/],
+    ['in stock with a retirement reason', asset('in_stock', { substate: 'sold' }), 'substate', /sold is not a substate of in_stock/],
+    ['in use with a substate', asset('in_use', { substate: 'available' }), 'substate', /in_use has no substates/],
+    ['in use without an assignee', asset('in_use', { assignedToId: null }), 'assignee', /in use needs an assignee/],
+    ['in stock with an assignee', asset('in_stock', { assignedToId: 'person-1' }), 'assignee', /in_stock has no assignee/],
+    ['on order with an assignee', asset('on_order', { assignedToId: 'person-1' }), 'assignee', /on_order has no assignee/],
+    ['retired, even with a reason', asset('retired', { substate: 'sold' }), 'state', /retire it through the lifecycle/],
+    ['disposed', asset('retired'), 'state', /retire it through the lifecycle/],
+  ])('is refused %s, naming the field', (_, snapshot, field, message) => {
+    expect(checkRegistration(snapshot)).toEqual({ field, message: expect.stringMatching(message) });
   });
 });

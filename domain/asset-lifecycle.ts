@@ -199,3 +199,42 @@ export function transitionEffects(asset: AssetSnapshot, request: TransitionReque
 export function isFinal(state: AssetState): boolean {
   return ALLOWED_TRANSITIONS[state].length === 0;
 }
+
+/** The states an asset keeps its user in (transitionEffects): only these may be registered with an assignee. */
+const STATES_WITH_A_USER: readonly AssetState[] = ['in_use', 'in_maintenance', 'in_transit', 'missing'];
+
+/** Why an asset cannot be registered as it is: the field at fault and the rule. */
+export interface RegistrationRefusal {
+  field: 'state' | 'substate' | 'assignee';
+  message: string;
+}
+
+/**
+ * Whether an asset already in the estate may be registered (imported) in its current state, by
+ * the lifecycle's own rules: the substates of its state, in use only with an assignee (no CI can
+ * back an asset not yet registered), an assignee only in a state that keeps one. A retired asset
+ * is not registered: retirement records its date, book value and, for a disposal, the data-wipe
+ * attestation, which only the lifecycle does.
+ */
+export function checkRegistration(asset: AssetSnapshot): RegistrationRefusal | null {
+  if (asset.state === 'retired') {
+    return { field: 'state', message: 'a retired asset is not registered: register it in its last state, then retire it through the lifecycle' };
+  }
+  const substates = SUBSTATES[asset.state];
+  if (substates.length > 0 && asset.substate === null) {
+    return { field: 'substate', message: `an asset ${asset.state} needs a substate: one of ${substates.join(', ')}` };
+  }
+  if (asset.substate !== null && !substates.includes(asset.substate)) {
+    return {
+      field: 'substate',
+      message: substates.length ? `${asset.substate} is not a substate of ${asset.state}; use one of ${substates.join(', ')}` : `${asset.state} has no substates`,
+    };
+  }
+  if (asset.state === 'in_use' && !asset.assignedToId) {
+    return { field: 'assignee', message: 'an asset in use needs an assignee' };
+  }
+  if (asset.assignedToId && !STATES_WITH_A_USER.includes(asset.state)) {
+    return { field: 'assignee', message: `an asset ${asset.state} has no assignee; only one ${STATES_WITH_A_USER.join(', ')} has` };
+  }
+  return null;
+}

@@ -1,6 +1,8 @@
 /** Book value of an asset on a date, in integer minor units, by its depreciation method. */
 
-export type DepreciationMethod = 'straight_line' | 'declining_balance' | 'none';
+/** How an asset loses value; the CHECKs of hardware_models and assets allow exactly these (test/process-vocabulary.test.ts). */
+export const DEPRECIATION_METHODS = ['straight_line', 'declining_balance', 'none'] as const;
+export type DepreciationMethod = (typeof DEPRECIATION_METHODS)[number];
 
 export interface DepreciationInput {
   method: DepreciationMethod;

@@ -6,6 +6,12 @@ import type { RoutingSubject } from './approval-routing';
 import type { BudgetFigures, BudgetPosition } from './budget';
 import { amountBeyondBound, boundedAmount, formatMoney } from './money';
 
+/** What an agreement with a vendor is for; the CHECK of contracts allows exactly these. */
+export const CONTRACT_KINDS = ['purchase', 'lease', 'maintenance', 'software_licence', 'support', 'cloud'] as const;
+
+/** The kinds of hardware the catalogue holds. */
+export const HARDWARE_CATEGORIES = ['laptop', 'desktop', 'server', 'network', 'storage', 'monitor', 'phone'] as const;
+
 export const PURCHASE_STATES = [
   'submitted',
   'budget_check',

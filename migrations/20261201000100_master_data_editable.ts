@@ -43,6 +43,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`ALTER TABLE vendors ALTER COLUMN code SET NOT NULL`);
   await knex.raw(`CREATE UNIQUE INDEX vendors_code_unique ON vendors (upper(code))`);
 
+  await knex.schema.alterTable('assets', (t) => {
+    t.integer('details_version').notNullable().defaultTo(0)
+      .comment('bumped by edits of columns other than the state; the record version is version + details_version + 1');
+  });
+
   await knex.schema.alterTable('contracts', (t) => {
     t.jsonb('documents').notNullable().defaultTo('[]').comment('references to the signed documents: [{title, url}]');
   });
@@ -53,14 +58,18 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`CREATE UNIQUE INDEX hardware_models_name_ci_unique ON hardware_models (lower(manufacturer), lower(name))`);
   await knex.raw(`CREATE UNIQUE INDEX software_products_name_ci_unique ON software_products (lower(publisher), lower(name))`);
   await knex.raw(`CREATE UNIQUE INDEX cost_centres_code_ci_unique ON cost_centres (upper(code))`);
+  // The impact walk follows live relationships only: a partial index still answers it from the index alone.
+  await knex.raw('CREATE INDEX ci_relationships_live_dependants_index ON ci_relationships (to_ci_id, from_ci_id) WHERE retired_at IS NULL');
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP INDEX ci_relationships_live_dependants_index');
   for (const index of ['cost_centres_code_ci_unique', 'software_products_name_ci_unique', 'hardware_models_name_ci_unique',
     'contract_prices_item_unique', 'configuration_items_name_class_unique', 'vendors_code_unique']) {
     await knex.raw(`DROP INDEX ${index}`);
   }
   await knex.schema.alterTable('contracts', (t) => t.dropColumn('documents'));
+  await knex.schema.alterTable('assets', (t) => t.dropColumn('details_version'));
   await knex.raw('DROP TRIGGER vendors_default_code ON vendors');
   await knex.raw('DROP FUNCTION vendors_default_code()');
   await knex.schema.alterTable('vendors', (t) => t.dropColumn('code'));

@@ -34,6 +34,7 @@ import * as approvalHandover from './20261130000400_approval_handover';
 import * as masterDataEditable from './20261201000100_master_data_editable';
 import * as imports from './20261201000200_imports';
 import * as configurationVersions from './20261201000300_configuration_versions';
+import * as auditSearchIndexes from './20261201000400_audit_search_indexes';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -75,6 +76,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261201000100_master_data_editable', masterDataEditable],
   ['20261201000200_imports', imports],
   ['20261201000300_configuration_versions', configurationVersions],
+  ['20261201000400_audit_search_indexes', auditSearchIndexes],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Delegation as RoutingDelegation } from '../domain/approval-routing';
 import type { ApprovalSubjectType } from '../domain/approvals';
 import type { Page } from './page';
 
@@ -16,6 +17,8 @@ export interface ApprovalRow {
   delegated_from_id: string | null;
   escalated_from_id: string | null;
   reassigned_from_id: string | null;
+  rule_id: string | null;
+  rule_version: number | null;
   state: string;
   due_at: Date | null;
   decided_at: Date | null;
@@ -118,6 +121,16 @@ export function findDecisionOf(db: Knex, approvalId: string, approverId: string)
     .first('a.state', 'a.comment', db.raw('COALESCE(c.number, p.number) AS number'));
 }
 
+/** Delegations in force now: who hands their approval tasks to whom. A delegate no longer active takes nothing. */
+export function activeDelegations(db: Knex): Promise<RoutingDelegation[]> {
+  return db('delegations')
+    .where('starts_at', '<=', db.fn.now())
+    .where('ends_at', '>', db.fn.now())
+    .whereIn('delegate_id', db('people').where('active', true).select('id'))
+    .orderBy('starts_at')
+    .select('delegator_id as delegatorId', 'delegate_id as delegateId');
+}
+
 export interface Delegation {
   id: string;
   delegatorId: string;
@@ -166,6 +179,8 @@ export interface ApprovalRecord {
   stepName: string;
   stepPolicy: string;
   stepRequired: number;
+  /** The approval rule, and the version of it, that routed the step; null for approvals opened before rules were versioned. */
+  rule: { id: string; name: string; version: number | null } | null;
   approver: { id: string; name: string; email: string };
   delegatedFrom: { id: string; name: string } | null;
   escalatedFromId: string | null;
@@ -186,9 +201,13 @@ export async function approvalsOf(db: Knex, subjectId: string): Promise<Approval
     .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
     .leftJoin('approvals as n', 'n.reassigned_from_id', 'a.id')
     .leftJoin('people as np', 'np.id', 'n.approver_id')
+    // The rule's name as that version had it: a rule renamed since still shows what routed the step.
+    .leftJoin('approval_rule_versions as rv', (j) => j.on('rv.rule_id', 'a.rule_id').andOn('rv.version', 'a.rule_version'))
+    .leftJoin('approval_rules as r', 'r.id', 'a.rule_id')
     .where('a.subject_id', subjectId)
     .orderBy(['a.revision', 'a.step_order', 'a.created_at', 'p.name'])
-    .select('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name', 'np.id as moved_to_id', 'np.name as moved_to_name');
+    .select('a.*', 'p.name as approver_name', 'p.email as approver_email', 'd.name as delegated_from_name', 'np.id as moved_to_id', 'np.name as moved_to_name',
+      db.raw(`coalesce(rv.rule->>'name', r.name) AS rule_name`));
   return rows.map((r) => ({
     id: r.id,
     revision: r.revision,
@@ -196,6 +215,7 @@ export async function approvalsOf(db: Knex, subjectId: string): Promise<Approval
     stepName: r.step_name,
     stepPolicy: r.step_policy,
     stepRequired: r.step_required,
+    rule: r.rule_id ? { id: r.rule_id, name: r.rule_name, version: r.rule_version } : null,
     approver: { id: r.approver_id, name: r.approver_name, email: r.approver_email },
     delegatedFrom: r.delegated_from_id ? { id: r.delegated_from_id, name: r.delegated_from_name } : null,
     escalatedFromId: r.escalated_from_id,

@@ -88,6 +88,21 @@ export function toAsset(row: AssetRow): Asset {
   };
 }
 
+/**
+ * The version of an asset's record as the API reads and edits it (its ETag): the lifecycle's
+ * version (assets.version, bumped by every transition) plus the edits of its other columns
+ * (assets.details_version), plus one, since a version-0 asset would have an ETag no If-Match can
+ * name. Edits leave assets.version alone: the running lifecycle workflow holds that number and
+ * compare-and-sets it, and would refuse its next transition.
+ */
+export const recordVersionSql = (alias: string) => `(${alias}.version + ${alias}.details_version + 1)`;
+
+/** The record version of the asset an id or tag names; undefined when there is none. */
+export async function assetRecordVersion(db: Knex, idOrTag: string): Promise<number | undefined> {
+  const row = await db('assets as a').where(byIdOrKey(idOrTag, 'a.asset_tag', 'a.id')).first(db.raw(`${recordVersionSql('a')} AS version`));
+  return row?.version as number | undefined;
+}
+
 /** Finds an asset by its id or by its asset tag. */
 export async function findAsset(db: Knex, idOrTag: string): Promise<Asset | undefined> {
   const row = await db<AssetRow>('assets')
@@ -111,7 +126,7 @@ export interface AssetFilters {
 
 /** Assets by asset tag. */
 export function listAssets(db: Knex, filters: AssetFilters, page: { limit: number; offset: number }): Promise<Page<Asset>> {
-  const q = db<AssetRow>('assets').select('*').orderBy('asset_tag');
+  const q = db<AssetRow>('assets').select('*', db.raw(`${recordVersionSql('assets')} AS record_version`)).orderBy('asset_tag');
   if (filters.visibleToAssigneeId) q.where('assigned_to_id', filters.visibleToAssigneeId);
   if (filters.state) q.where('state', filters.state);
   if (filters.substate) q.where('substate', filters.substate);
@@ -123,7 +138,7 @@ export function listAssets(db: Knex, filters: AssetFilters, page: { limit: numbe
     const prefix = `${filters.q.replace(/[\\%_]/g, '\\$&')}%`;
     q.where((w) => w.whereILike('asset_tag', prefix).orWhereILike('serial_number', prefix));
   }
-  return paginate(q, page, toAsset);
+  return paginate(q, page, (row: AssetRow & { record_version: number }) => ({ ...toAsset(row), version: row.record_version }));
 }
 
 /** What a person reads about an asset besides its row: model, assignee, the CIs it backs, its licences and its history. */
@@ -159,7 +174,7 @@ export async function loadTransitionFacts(db: Knex, assetId: string): Promise<Tr
        FROM ci_relationships r
        JOIN backed b ON b.id = r.to_ci_id
        JOIN configuration_items ci ON ci.id = r.from_ci_id
-      WHERE r.type IN ('runs_on', 'hosted_on') AND ci.operational_status = 'operational'
+      WHERE r.type IN ('runs_on', 'hosted_on') AND r.retired_at IS NULL AND ci.operational_status = 'operational'
      ORDER BY number`,
     [assetId],
   );

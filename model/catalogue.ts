@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { chooseUnitPrice, type ChosenPrice, type ContractPrice } from '../domain/procurement';
 import { likeContaining } from './directory';
+import { isUuid } from './keys';
 import { paginate, type Page } from './page';
 
 type PageRequest = { limit: number; offset: number };
@@ -99,6 +100,11 @@ export interface VendorEntry {
 }
 
 export interface VendorDetail extends VendorEntry {
+  /** The natural key imports and contracts name it by. */
+  code: string;
+  /** Compared with If-Match by an update (PATCH /vendors/:code). */
+  version: number;
+  retiredAt: string | null;
   /** Every contract with the vendor, the soonest ending first. */
   contracts: { id: string; number: string; kind: string; title: string; startsOn: string; endsOn: string }[];
 }
@@ -113,12 +119,14 @@ export function listVendors(db: Knex, filters: { q?: string; active?: boolean },
   return paginate(q, page, (row: VendorEntry) => row);
 }
 
-export async function findVendorDetail(db: Knex, id: string): Promise<VendorDetail | undefined> {
-  const vendor: VendorEntry | undefined = await db('vendors as v').where('v.id', id).first(vendorColumns);
+/** One vendor by its id or its code (any letter case). */
+export async function findVendorDetail(db: Knex, ref: string): Promise<VendorDetail | undefined> {
+  const query = isUuid(ref) ? db('vendors as v').where('v.id', ref) : db('vendors as v').whereRaw('upper(v.code) = upper(?)', [ref]);
+  const vendor: (VendorEntry & { code: string; version: number; retiredAt: Date | null }) | undefined = await query.first([...vendorColumns, 'v.code', 'v.version', 'v.retired_at as retiredAt']);
   if (!vendor) return undefined;
-  const contracts = await db('contracts').where('vendor_id', id).orderBy(['ends_on', 'number'])
+  const contracts = await db('contracts').where('vendor_id', vendor.id).orderBy(['ends_on', 'number'])
     .select('id', 'number', 'kind', 'title', 'starts_on as startsOn', 'ends_on as endsOn');
-  return { ...vendor, contracts };
+  return { ...vendor, retiredAt: vendor.retiredAt?.toISOString() ?? null, contracts };
 }
 
 // --- the catalogue ------------------------------------------------------------------------------
@@ -153,6 +161,9 @@ export interface HardwareModelEntry extends CataloguePricing {
   warrantyMonths: number;
   usefulLifeMonths: number;
   depreciationMethod: string;
+  /** Compared with If-Match by an update (PATCH /catalogue/hardware-models/:id). */
+  version: number;
+  retiredAt: string | null;
 }
 
 export interface SoftwareProductEntry extends CataloguePricing {
@@ -160,6 +171,9 @@ export interface SoftwareProductEntry extends CataloguePricing {
   publisher: string;
   name: string;
   licenceMetric: string;
+  /** Compared with If-Match by an update (PATCH /catalogue/software-products/:id). */
+  version: number;
+  retiredAt: string | null;
 }
 
 interface ItemRow {
@@ -168,6 +182,8 @@ interface ItemRow {
   vendorName: string | null;
   listPriceMinor: number;
   currency: string;
+  version: number;
+  retiredAt: Date | null;
 }
 
 type Kind = 'hardware' | 'software';
@@ -182,6 +198,7 @@ async function contractPricesOf(db: Knex, kind: Kind, itemIds: string[], day: st
     .join('vendors as v', 'v.id', 'c.vendor_id')
     .whereIn(`cp.${priceColumn[kind]}`, itemIds)
     .where('c.starts_on', '<=', day).where('c.ends_on', '>=', day)
+    .whereNull('cp.retired_at').whereNull('c.retired_at')
     .orderBy(['cp.unit_price_minor', 'c.id'])
     .select(
       `cp.${priceColumn[kind]} as itemId`, 'c.id as contractId', 'c.number as contractNumber', 'v.id as vendorId', 'v.name as vendorName',
@@ -240,17 +257,18 @@ const hardwareQuery = (db: Knex) =>
     .select(
       'm.id', 'm.manufacturer', 'm.name', 'm.category', 'v.id as vendorId', 'v.name as vendorName',
       'm.list_price_minor as listPriceMinor', 'm.currency', 'm.warranty_months as warrantyMonths',
-      'm.useful_life_months as usefulLifeMonths', 'm.depreciation_method as depreciationMethod',
+      'm.useful_life_months as usefulLifeMonths', 'm.depreciation_method as depreciationMethod', 'm.version', 'm.retired_at as retiredAt',
     );
 
-const describeHardware = ({ id, manufacturer, name, category, warrantyMonths, usefulLifeMonths, depreciationMethod }: HardwareRow) =>
-  ({ id, manufacturer, name, category, warrantyMonths, usefulLifeMonths, depreciationMethod });
+const describeHardware = ({ id, manufacturer, name, category, warrantyMonths, usefulLifeMonths, depreciationMethod, version, retiredAt }: HardwareRow) =>
+  ({ id, manufacturer, name, category, warrantyMonths, usefulLifeMonths, depreciationMethod, version, retiredAt: retiredAt?.toISOString() ?? null });
 
-/** Hardware models by manufacturer and name; `q` matches part of either. */
+/** Hardware models by manufacturer and name; `q` matches part of either; retired ones only when asked for. */
 export function listHardwareModels(
-  db: Knex, filters: { q?: string; category?: string; vendorId?: string }, page: PageRequest, now = new Date(),
+  db: Knex, filters: { q?: string; category?: string; vendorId?: string; includeRetired?: boolean }, page: PageRequest, now = new Date(),
 ): Promise<Page<HardwareModelEntry>> {
   const q = hardwareQuery(db).orderBy(['m.manufacturer', 'm.name']);
+  if (!filters.includeRetired) q.whereNull('m.retired_at');
   if (filters.q) q.where((w) => w.whereILike('m.manufacturer', likeContaining(filters.q!)).orWhereILike('m.name', likeContaining(filters.q!)));
   if (filters.category) q.whereRaw('lower(m.category) = lower(?)', [filters.category]);
   if (filters.vendorId) q.where('m.vendor_id', filters.vendorId);
@@ -273,16 +291,18 @@ const softwareQuery = (db: Knex) =>
     .leftJoin('vendors as v', 'v.id', 's.vendor_id')
     .select(
       's.id', 's.publisher', 's.name', 's.licence_metric as licenceMetric', 'v.id as vendorId', 'v.name as vendorName',
-      's.unit_price_minor as listPriceMinor', 's.currency',
+      's.unit_price_minor as listPriceMinor', 's.currency', 's.version', 's.retired_at as retiredAt',
     );
 
-const describeSoftware = ({ id, publisher, name, licenceMetric }: SoftwareRow) => ({ id, publisher, name, licenceMetric });
+const describeSoftware = ({ id, publisher, name, licenceMetric, version, retiredAt }: SoftwareRow) =>
+  ({ id, publisher, name, licenceMetric, version, retiredAt: retiredAt?.toISOString() ?? null });
 
-/** Software products by publisher and name; `q` matches part of either. */
+/** Software products by publisher and name; `q` matches part of either; retired ones only when asked for. */
 export function listSoftwareProducts(
-  db: Knex, filters: { q?: string; licenceMetric?: string; vendorId?: string }, page: PageRequest, now = new Date(),
+  db: Knex, filters: { q?: string; licenceMetric?: string; vendorId?: string; includeRetired?: boolean }, page: PageRequest, now = new Date(),
 ): Promise<Page<SoftwareProductEntry>> {
   const q = softwareQuery(db).orderBy(['s.publisher', 's.name']);
+  if (!filters.includeRetired) q.whereNull('s.retired_at');
   if (filters.q) q.where((w) => w.whereILike('s.publisher', likeContaining(filters.q!)).orWhereILike('s.name', likeContaining(filters.q!)));
   if (filters.licenceMetric) q.where('s.licence_metric', filters.licenceMetric);
   if (filters.vendorId) q.where('s.vendor_id', filters.vendorId);

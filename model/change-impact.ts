@@ -18,7 +18,7 @@ const windowRef = (alias: string) => `jsonb_build_object(
  * The whole assessment in one statement, so that it costs one round trip however large the
  * service map is. Every section is a CTE over `input` (the two bindings) and `cr` (the change).
  *
- * Services: a breadth-first walk over the REVERSE edges of the service map. Relationships read
+ * Services: a breadth-first walk over the REVERSE edges of the service map (retired edges left out). Relationships read
  * "<from> <type> <to>" (an application runs_on a server), so what depends on a reached CI is the
  * `from` side of the edges that point at it: a changed server reaches the applications that run
  * on it and the services that depend on those, never the other way round.
@@ -61,7 +61,7 @@ walk (depth, frontier, seen) AS (
    CROSS JOIN LATERAL (
      SELECT array_agg(DISTINCT r.from_ci_id) AS ids
        FROM unnest(w.frontier) AS f (id)
-       JOIN ci_relationships r ON r.to_ci_id = f.id
+       JOIN ci_relationships r ON r.to_ci_id = f.id AND r.retired_at IS NULL
       WHERE NOT EXISTS (SELECT 1 FROM unnest(w.seen) AS s (id) WHERE s.id = r.from_ci_id)) found
    WHERE w.depth < (SELECT max_depth FROM input) AND found.ids IS NOT NULL
 ),
@@ -79,7 +79,7 @@ services AS (
     -- A CI first reached at the depth limit has a dependent the walk did not reach: the result is a lower bound.
     -- (NOT IN over a CTE plans as a hashed subplan; NOT EXISTS became a nested loop over the CTE.)
     'depthLimitReached', EXISTS (
-      SELECT 1 FROM reached r JOIN ci_relationships e ON e.to_ci_id = r.id
+      SELECT 1 FROM reached r JOIN ci_relationships e ON e.to_ci_id = r.id AND e.retired_at IS NULL
        WHERE r.depth = (SELECT max_depth FROM input)
          AND e.from_ci_id NOT IN (SELECT id FROM reached)),
     'cis', coalesce((
@@ -127,7 +127,7 @@ assets_doc AS (
 licence_position AS MATERIALIZED (
   SELECT p.id, p.publisher, p.name, l.installs_added, l.installs_removed, p.unit_price_minor,
          coalesce((SELECT sum(e.quantity) FROM software_entitlements e
-                    WHERE e.product_id = p.id AND e.starts_on <= cr.start_day
+                    WHERE e.product_id = p.id AND e.retired_at IS NULL AND e.starts_on <= cr.start_day
                       AND (e.ends_on IS NULL OR e.ends_on >= cr.start_day)), 0)::bigint AS entitled,
          coalesce((SELECT sum(u.units) FROM software_consumptions u
                     WHERE u.product_id = p.id AND u.reclaimed_at IS NULL), 0)::bigint AS consumed
@@ -198,13 +198,13 @@ schedule_doc AS (
     'blackouts', coalesce((
       SELECT jsonb_agg(${windowRef('w')} ORDER BY w.starts_at, w.id)
         FROM schedule_windows w
-       WHERE w.kind = 'blackout'
+       WHERE w.kind = 'blackout' AND w.retired_at IS NULL
          AND w.starts_at < cr.planned_end AND w.ends_at > cr.planned_start
          AND (w.ci_id IS NULL OR w.ci_id IN (SELECT id FROM reached))), '[]'::jsonb),
     'maintenanceWindow', (
       SELECT ${windowRef('w')}
         FROM schedule_windows w
-       WHERE w.kind = 'maintenance'
+       WHERE w.kind = 'maintenance' AND w.retired_at IS NULL
          AND w.starts_at <= cr.planned_start AND w.ends_at >= cr.planned_end
          AND (w.ci_id IS NULL OR w.ci_id IN (SELECT id FROM affected))
        ORDER BY w.starts_at, w.id

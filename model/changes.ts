@@ -231,10 +231,6 @@ export function findActiveChangeModel(db: Knex, id: string): Promise<{ id: strin
   return db('change_models').where({ id, active: true }).first('id', 'name');
 }
 
-export function listChangeModels(db: Knex): Promise<{ id: string; name: string; description: string; riskCeiling: RiskLevel }[]> {
-  return db('change_models').where({ active: true }).orderBy('name').select('id', 'name', 'description', 'risk_ceiling as riskCeiling');
-}
-
 export interface ChangeFilters {
   requesterId?: string;
   state?: ChangeState;

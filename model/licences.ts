@@ -10,8 +10,8 @@ export interface ProductLicencePosition extends ComplianceResult {
 }
 
 /**
- * The effective licence position per product: entitlements in term against active (not
- * reclaimed) consumptions. One query; the verdict comes from the pure compliance rule.
+ * The effective licence position per product: entitlements in term and not retired against
+ * active (not reclaimed) consumptions. One query; the verdict comes from the pure compliance rule.
  */
 export async function licencePositions(db: Knex, productIds?: string[]): Promise<ProductLicencePosition[]> {
   const query = db('software_products as p')
@@ -22,7 +22,7 @@ export async function licencePositions(db: Knex, productIds?: string[]): Promise
       'p.licence_metric as metric',
       'p.unit_price_minor as unitPriceMinor',
       db.raw(`COALESCE((SELECT SUM(e.quantity) FROM software_entitlements e
-                 WHERE e.product_id = p.id AND e.starts_on <= CURRENT_DATE
+                 WHERE e.product_id = p.id AND e.retired_at IS NULL AND e.starts_on <= CURRENT_DATE
                    AND (e.ends_on IS NULL OR e.ends_on >= CURRENT_DATE)), 0)::int AS "entitledUnits"`),
       db.raw(`COALESCE((SELECT SUM(c.units) FROM software_consumptions c
                  WHERE c.product_id = p.id AND c.reclaimed_at IS NULL), 0)::int AS "consumedUnits"`),
@@ -53,13 +53,18 @@ export interface EntitlementEntry {
   costMinor: number;
   currency: string;
   contractNumber: string | null;
+  version: number;
+  retiredAt: string | null;
   compliance: ProductLicencePosition | undefined;
 }
 
-/** Entitlements by number, each with the licence position of its product; `position` keeps the products in that position. */
+/**
+ * Entitlements by number, each with the licence position of its product; `position` keeps the
+ * products in that position; retired ones (which no longer count) only when asked for.
+ */
 export async function listEntitlements(
   db: Knex,
-  filters: { productId?: string; position?: ProductLicencePosition['position'] },
+  filters: { productId?: string; position?: ProductLicencePosition['position']; includeRetired?: boolean },
   page: { limit: number; offset: number },
 ): Promise<Page<EntitlementEntry>> {
   const positions = new Map((await licencePositions(db, filters.productId ? [filters.productId] : undefined)).map((p) => [p.productId, p]));
@@ -69,11 +74,14 @@ export async function listEntitlements(
     .select(
       'e.id', 'e.number', 'e.product_id as productId', 'p.publisher', 'p.name as product', 'e.metric', 'e.quantity',
       'e.starts_on as startsOn', 'e.ends_on as endsOn', 'e.cost_minor as costMinor', 'e.currency', 'c.number as contractNumber',
+      'e.version', 'e.retired_at as retiredAt',
     )
     .orderBy('e.number');
+  if (!filters.includeRetired) q.whereNull('e.retired_at');
   if (filters.productId) q.where('e.product_id', filters.productId);
   if (filters.position) {
     q.whereIn('e.product_id', [...positions.values()].filter((p) => p.position === filters.position).map((p) => p.productId));
   }
-  return paginate(q, page, (row: Omit<EntitlementEntry, 'compliance'>) => ({ ...row, compliance: positions.get(row.productId) }));
+  return paginate(q, page, (row: Omit<EntitlementEntry, 'compliance' | 'retiredAt'> & { retiredAt: Date | null }) =>
+    ({ ...row, retiredAt: row.retiredAt?.toISOString() ?? null, compliance: positions.get(row.productId) }));
 }

@@ -69,18 +69,18 @@ export function listPurchaseRequests(
   return paginate(q, page, (row: PurchaseRequestListItem) => row);
 }
 
-/** What a catalogue item is called and who sells it, or undefined when there is no such item. */
+/** What a catalogue item is called, who sells it and whether it was retired, or undefined when there is no such item. */
 export function catalogueItem(
   db: Knex,
   item: { hardwareModelId?: string; softwareProductId?: string },
-): Promise<{ description: string; vendor_id: string | null } | undefined> {
+): Promise<{ description: string; vendor_id: string | null; retired_at: Date | null } | undefined> {
   return item.hardwareModelId
-    ? db('hardware_models').where({ id: item.hardwareModelId }).first(db.raw(`manufacturer || ' ' || name AS description`), 'vendor_id')
-    : db('software_products').where({ id: item.softwareProductId }).first(db.raw(`publisher || ' ' || name AS description`), 'vendor_id');
+    ? db('hardware_models').where({ id: item.hardwareModelId }).first(db.raw(`manufacturer || ' ' || name AS description`), 'vendor_id', 'retired_at')
+    : db('software_products').where({ id: item.softwareProductId }).first(db.raw(`publisher || ' ' || name AS description`), 'vendor_id', 'retired_at');
 }
 
-export function findVendor(db: Knex, id: string): Promise<{ name: string; active: boolean } | undefined> {
-  return db('vendors').where({ id }).first('name', 'active');
+export function findVendor(db: Knex, id: string): Promise<{ name: string; active: boolean; retired_at: Date | null } | undefined> {
+  return db('vendors').where({ id }).first('name', 'active', 'retired_at');
 }
 
 export interface PurchaseRegistration {

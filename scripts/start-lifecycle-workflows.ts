@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { toAsset, type AssetRow } from '../model/assets';
+import { effectiveReminderLeadTimes } from '../model/process-settings';
 import { loadConfig } from '../platform/config';
 import { createDatabase } from '../platform/database';
 import { required } from '../platform/settings';
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(client, SEARCH_ATTRIBUTE_KEYS);
     const count = await startLifecycleWorkflows(db, client, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+      reminders: await effectiveReminderLeadTimes(db, { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS }),
     });
     console.log(`lifecycle workflows running for ${count} assets`);
   } finally {

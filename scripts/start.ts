@@ -14,6 +14,7 @@ import { startTemporalDevServer } from '../platform/temporal-dev-server';
 import { connectClient, describeFailure, ensureSearchAttributes, retryTransient } from '../platform/temporal';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { hasActiveAdmin } from '../model/people';
+import { effectiveReminderLeadTimes } from '../model/process-settings';
 import { CREATE_ADMIN_COMMAND } from './admin';
 import { startLifecycleWorkflows } from './start-lifecycle-workflows';
 
@@ -138,7 +139,8 @@ async function main(): Promise<void> {
 
     const settings = {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
+      // The reminder days saved in the web UI or API win over the environment's.
+      reminders: await effectiveReminderLeadTimes(db, { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS }),
     };
     const started = await startLifecycleWorkflows(db, client, settings, (done, total) =>
       process.stdout.write(`\r• lifecycle workflows: ${done}/${total}`),

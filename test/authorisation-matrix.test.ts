@@ -151,6 +151,10 @@ function paramValue(route: string, name: string, caller: Caller): string {
   const byName: Record<string, string> = { approvalId: fixture.approvalId, workflowId: fixture.change.workflowId };
   if (byName[name]) return byName[name];
   if (name === 'code' && route.startsWith('/cost-centres/')) return 'CC-MATRIX';
+  // Master data and settings: no such record, so an allowed caller reaches the lookup (404) or is
+  // refused by the body or the missing If-Match (400, 428), and nothing is written.
+  const byParam: Record<string, string> = { ref: 'NO-SUCH-REF', kind: 'cost-centres', process: 'change', state: 'assess' };
+  if (byParam[name]) return byParam[name];
   if (name === 'id') {
     const byPrefix: [string, string][] = [
       ['/assets/', fixture.assets[caller]],
@@ -171,6 +175,8 @@ function paramValue(route: string, name: string, caller: Caller): string {
       // Read-only: a nonexistent id, which an allowed caller gets 404 for.
       ['/vendors/', '00000000-0000-4000-8000-000000000000'],
       ['/catalogue/', '00000000-0000-4000-8000-000000000000'],
+      ...['/imports/', '/ui/imports/', '/approval-rules/', '/ui/configuration/', '/change-models/', '/schedule-windows/']
+        .map((prefix): [string, string] => [prefix, '00000000-0000-4000-8000-000000000000']),
     ];
     const match = byPrefix.find(([prefix]) => route.startsWith(prefix));
     if (match) return match[1];

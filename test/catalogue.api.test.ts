@@ -151,12 +151,12 @@ describe('the lists', () => {
 });
 
 describe('one record', () => {
-  it('answers 404 for an unknown one and 400 for an id that is not a uuid', async () => {
-    for (const path of ['/cost-centres/NO-SUCH', `/vendors/${NOWHERE}`, `/catalogue/hardware-models/${NOWHERE}`, `/catalogue/software-products/${NOWHERE}`]) {
+  it('answers 404 for an unknown one (a vendor by id or code) and 400 for a catalogue id that is not a uuid', async () => {
+    for (const path of ['/cost-centres/NO-SUCH', `/vendors/${NOWHERE}`, '/vendors/no-such-code', `/catalogue/hardware-models/${NOWHERE}`, `/catalogue/software-products/${NOWHERE}`]) {
       const res = await get(path);
       expect({ path, status: res.status, code: res.body.error.code }).toEqual({ path, status: 404, code: 'not_found' });
     }
-    for (const path of ['/vendors/acme', '/catalogue/hardware-models/123', '/catalogue/software-products/not-a-uuid']) {
+    for (const path of ['/catalogue/hardware-models/123', '/catalogue/software-products/not-a-uuid']) {
       expect({ path, status: (await get(path)).status }).toEqual({ path, status: 400 });
     }
   });

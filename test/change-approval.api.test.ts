@@ -3,6 +3,7 @@
  * real Postgres and a real SMTP sink: submission, impact and risk, routing, decisions,
  * scheduling, implementation, the asset transitions a change declares, review and closure.
  */
+import { randomBytes } from 'node:crypto';
 import type { SunkMessage } from '../platform/mail-sink';
 import { signApprovalToken } from '../platform/approval-links';
 import { findAsset } from '../model/assets';
@@ -49,9 +50,11 @@ async function scenario(options: { criticality?: string } = {}) {
   const requester = await createPerson(db, ['requester'], 'Rita Requester', { managerId: manager.id });
   const serviceOwner = await createPerson(db, ['approver'], 'Sam Service');
   const serverAsset = await createAsset(db, { state: 'in_use', warrantyEnd: '2030-01-01' });
-  const server = await createCi(db, { name: 'srv-app-01', ciClass: 'server', assetId: serverAsset.id });
-  const app = await createCi(db, { name: 'billing-api', ciClass: 'application' });
-  const service = await createCi(db, { name: 'Billing', ciClass: 'business_service', criticality: options.criticality ?? 'tier_3', ownerId: serviceOwner.id });
+  // A CI's name is unique within its class: each scenario has its own.
+  const suffix = randomBytes(3).toString('hex');
+  const server = await createCi(db, { name: `srv-app-${suffix}`, ciClass: 'server', assetId: serverAsset.id });
+  const app = await createCi(db, { name: `billing-api-${suffix}`, ciClass: 'application' });
+  const service = await createCi(db, { name: `Billing ${suffix}`, ciClass: 'business_service', criticality: options.criticality ?? 'tier_3', ownerId: serviceOwner.id });
   await relate(db, app.id, 'runs_on', server.id);
   await relate(db, service.id, 'depends_on', app.id);
   return { manager, requester, serviceOwner, server, app, service, serverAsset };
@@ -105,7 +108,7 @@ describe('a normal change', () => {
     const db = stack.database.db;
     const s = await scenario();
     const spare = await createAsset(db, { state: 'in_stock' });
-    const spareCi = await createCi(db, { name: 'srv-app-02', ciClass: 'server', assetId: spare.id });
+    const spareCi = await createCi(db, { ciClass: 'server', assetId: spare.id });
     const plannedStart = new Date(Date.now() + 2_000).toISOString();
     const plannedEnd = new Date(Date.now() + 3_600_000).toISOString();
 
@@ -120,10 +123,10 @@ describe('a normal change', () => {
     expect(receipt.text).toContain(`/changes/${number}`);
     const task = await taskFor(s.manager, number);
     expect(task.text).toContain('Risk: ');
-    expect(task.text).toContain('Billing (tier 3)');
+    expect(task.text).toContain(`${s.service.name} (tier 3)`);
     const assessed = await changeState(id);
     expect(assessed.state).toBe('authorize');
-    expect(assessed.impact.services.businessServices.map((b: { name: string }) => b.name)).toEqual(['Billing']);
+    expect(assessed.impact.services.businessServices.map((b: { name: string }) => b.name)).toEqual([s.service.name]);
     expect(assessed.risk.reasons.length).toBeGreaterThan(0);
     expect(assessed.status.waitingFor).toEqual([s.manager.id]);
 

@@ -67,6 +67,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
     tables: ['approval_rule_versions', 'settings'],
     functions: ['approval_rules_next_version', 'approval_rules_keep_version'],
   },
+  '20261201000400_audit_search_indexes': { tables: [] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

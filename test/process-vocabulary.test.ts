@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
 import { ASSET_STATES, SUBSTATES } from '../domain/asset-lifecycle';
 import { CHANGE_STATES } from '../domain/change-request';
 import { ROLES } from '../domain/directory';
+import { DEPRECIATION_METHODS } from '../domain/depreciation';
 import { LICENCE_METRICS } from '../domain/licence-compliance';
+import { CONTRACT_KINDS } from '../domain/procurement';
 import { FINAL_STATES } from '../domain/processes';
 import { PURCHASE_STATES } from '../domain/procurement';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -93,6 +95,12 @@ describe('the roles and licence metrics the database accepts are exactly the one
 
   it('lists the licence metrics of domain/licence-compliance.ts in the CHECK of software_products', async () => {
     expect(await valuesListedBy('software_products_metric_check')).toEqual([...LICENCE_METRICS].sort());
+  });
+
+  it('lists the contract kinds and depreciation methods of domain/ in the CHECKs of contracts, hardware models and assets', async () => {
+    expect(await valuesListedBy('contracts_kind_check')).toEqual([...CONTRACT_KINDS].sort());
+    expect(await valuesListedBy('hardware_models_depreciation_check')).toEqual([...DEPRECIATION_METHODS].sort());
+    expect(await valuesListedBy('assets_depreciation_check')).toEqual([...DEPRECIATION_METHODS].sort());
   });
 
   it('stores every role, and refuses any other', async () => {

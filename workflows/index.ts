@@ -2,3 +2,4 @@ export { assetLifecycleWorkflow } from './asset-lifecycle/workflow';
 export { changeRequestWorkflow } from './change-request/workflow';
 export { purchaseRequestWorkflow } from './purchase-request/workflow';
 export { personDeactivationWorkflow } from './person-deactivation/workflow';
+export { masterDataImportWorkflow } from './master-data-import/workflow';

@@ -1,12 +1,14 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
-import { assetDetail, findAsset, listAssets, type Asset } from '../../model/assets';
+import { assetDetail, assetRecordVersion, findAsset, listAssets, type Asset } from '../../model/assets';
 import { isActivePerson } from '../../model/directory';
+import { effectiveReminderLeadTimes } from '../../model/process-settings';
 import type { Database } from '../../platform/database';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
 import { transitionUpdate, type ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { setETag } from '../concurrency';
 import { badRequest, forbidden, notFound, transitionRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -77,15 +79,18 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
   routes.add(
     {
       method: 'get', path: '/assets/:id', tag: 'assets', access: 'authenticated',
-      summary: 'An asset with its model, assignee, the CIs it backs, its licences and its history',
+      summary: 'An asset with its model, assignee, the CIs it backs, its licences and its history; ETag is the version of its record (If-Match of PATCH /assets/:ref)',
       params: assetParams,
       responses: { 200: 'the asset', 403: 'not your asset', 404: 'no such asset' },
     },
-    async ({ params, principal }) => {
+    async ({ params, principal, res }) => {
+      // The version first: a record read after it is as new or newer, so its ETag never claims a change the body lacks.
+      const version = await assetRecordVersion(db, params.id);
       const asset = await findAsset(db, params.id);
-      if (!asset) throw notFound(`no asset ${params.id}`);
+      if (!asset || version === undefined) throw notFound(`no asset ${params.id}`);
       if (!canSee(principal, asset)) throw forbidden('you can only see assets assigned to you');
-      return assetDetail(db, asset);
+      setETag(res, version);
+      return { ...(await assetDetail(db, asset)), version };
     },
   );
 
@@ -113,13 +118,15 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
         throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
       }
       const requestId = await commandRequestId(db, principal.id, req, asset.id);
+      // Used only if the asset's workflow is not running: a running one keeps the reminder days it started with.
+      const startReminders = await effectiveReminderLeadTimes(db, reminders);
       const outcome = await commandWithinDeadline(temporal, `moving ${asset.assetTag}`, () =>
         temporal.workflow.executeUpdateWithStart(transitionUpdate, {
           args: [{ ...body, requestedBy: principal.email, requestId }],
           updateId: requestId,
           startWorkflowOperation: new WithStartWorkflowOperation(
             'assetLifecycleWorkflow',
-            lifecycleStartOptions(asset, { taskQueue, reminders }),
+            lifecycleStartOptions(asset, { taskQueue, reminders: startReminders }),
           ),
         }));
       return { outcome, asset: await findAsset(db, asset.id) };

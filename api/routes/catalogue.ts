@@ -5,6 +5,7 @@ import {
   listCostCentrePage, listHardwareModels, listSoftwareProducts, listVendors,
 } from '../../model/catalogue';
 import type { Database } from '../../platform/database';
+import { setETag } from '../concurrency';
 import { notFound } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -14,6 +15,8 @@ const idParams = z.object({ id: z.uuid() });
 const search = (what: string) => z.string().trim().min(1).max(100).optional().describe(what);
 const activeFilter = z.enum(['true', 'false']).optional().transform((value) => (value === undefined ? undefined : value === 'true'))
   .describe('only active (true) or inactive (false) ones');
+
+const includeRetired = z.enum(['true', 'false']).optional().transform((value) => value === 'true').describe('true: retired items too');
 
 const LIST = { 400: 'bad filter', 401: 'no or bad API key' };
 const ONE = { 400: 'the id is not a uuid', 401: 'no or bad API key' };
@@ -61,13 +64,14 @@ export function registerCatalogueRoutes(routes: RouteRegistry, db: Database): vo
   routes.add(
     {
       method: 'get', path: '/vendors/:id', tag: 'catalogue', access: 'authenticated',
-      summary: 'One vendor with its contracts (number, kind, title, term)',
-      params: idParams,
-      responses: { 200: 'the vendor', ...ONE, 404: 'no such vendor' },
+      summary: 'One vendor (its id, or its code in any letter case) with its contracts (number, kind, title, term); ETag is its version',
+      params: z.object({ id: z.string().trim().min(1).max(200).describe('the id or the code') }),
+      responses: { 200: 'the vendor', 400: 'bad id or code', 401: 'no or bad API key', 404: 'no such vendor' },
     },
-    async ({ params }) => {
+    async ({ params, res }) => {
       const vendor = await findVendorDetail(db, params.id);
       if (!vendor) throw notFound(`no vendor ${params.id}`);
+      setETag(res, vendor.version);
       return vendor;
     },
   );
@@ -80,22 +84,24 @@ export function registerCatalogueRoutes(routes: RouteRegistry, db: Database): vo
         q: search('part of the manufacturer or name'),
         category: search('laptop, desktop, server, network, storage, monitor, phone (any letter case)'),
         vendor: z.uuid().optional(),
+        includeRetired,
       }),
       responses: { 200: 'a page of hardware models', ...LIST },
     },
-    async ({ query }) => listHardwareModels(db, { q: query.q, category: query.category, vendorId: query.vendor }, query),
+    async ({ query }) => listHardwareModels(db, { q: query.q, category: query.category, vendorId: query.vendor, includeRetired: query.includeRetired }, query),
   );
 
   routes.add(
     {
       method: 'get', path: '/catalogue/hardware-models/:id', tag: 'catalogue', access: 'authenticated',
-      summary: 'One hardware model with its prices',
+      summary: 'One hardware model with its prices; ETag is its version',
       params: idParams,
       responses: { 200: 'the hardware model', ...ONE, 404: 'no such hardware model' },
     },
-    async ({ params }) => {
+    async ({ params, res }) => {
       const model = await findHardwareModel(db, params.id);
       if (!model) throw notFound(`no hardware model ${params.id}`);
+      setETag(res, model.version);
       return model;
     },
   );
@@ -108,22 +114,24 @@ export function registerCatalogueRoutes(routes: RouteRegistry, db: Database): vo
         q: search('part of the publisher or name'),
         licenceMetric: z.enum(LICENCE_METRICS).optional(),
         vendor: z.uuid().optional(),
+        includeRetired,
       }),
       responses: { 200: 'a page of software products', ...LIST },
     },
-    async ({ query }) => listSoftwareProducts(db, { q: query.q, licenceMetric: query.licenceMetric, vendorId: query.vendor }, query),
+    async ({ query }) => listSoftwareProducts(db, { q: query.q, licenceMetric: query.licenceMetric, vendorId: query.vendor, includeRetired: query.includeRetired }, query),
   );
 
   routes.add(
     {
       method: 'get', path: '/catalogue/software-products/:id', tag: 'catalogue', access: 'authenticated',
-      summary: 'One software product with its prices',
+      summary: 'One software product with its prices; ETag is its version',
       params: idParams,
       responses: { 200: 'the software product', ...ONE, 404: 'no such software product' },
     },
-    async ({ params }) => {
+    async ({ params, res }) => {
       const product = await findSoftwareProduct(db, params.id);
       if (!product) throw notFound(`no software product ${params.id}`);
+      setETag(res, product.version);
       return product;
     },
   );

@@ -10,13 +10,13 @@ import {
   changeDetail,
   findActiveChangeModel,
   findChangeRow,
-  listChangeModels,
   listChanges,
   reserveChangeNumber,
   unknownScopeReferences,
   type ChangeRow,
 } from '../../model/changes';
 import { findCostCentreByCode } from '../../model/directory';
+import { listChangeModelRecords } from '../../model/process-settings';
 import type { ApprovalTimingSettings } from '../../platform/config';
 import type { Database } from '../../platform/database';
 import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
@@ -358,9 +358,13 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
   routes.add(
     {
       method: 'get', path: '/change-models', tag: 'changes', access: 'authenticated',
-      summary: 'The pre-approved models standard changes follow, with their risk ceilings',
-      responses: { 200: 'the active change models' },
+      summary: 'The pre-approved models standard changes follow, with their risk ceilings and versions',
+      query: z.object({
+        includeInactive: z.enum(['true', 'false']).optional().transform((value) => value === 'true')
+          .describe('also the models that take no new standard changes'),
+      }),
+      responses: { 200: 'the active change models (and the inactive ones when asked)', 400: 'bad filter' },
     },
-    async () => ({ items: await listChangeModels(db) }),
+    async ({ query }) => ({ items: await listChangeModelRecords(db, { includeInactive: query.includeInactive }) }),
   );
 }

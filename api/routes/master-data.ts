@@ -20,6 +20,9 @@ const rowBody = z.record(z.string(), z.unknown()).describe('the columns of the r
 /** Who reads exports besides the writers: the process owners, who answer for the data. */
 const EXPORT_READERS: readonly Role[] = ['process_owner'];
 
+/** Who may export a kind's records: its writers and the process owners. */
+export const exportersOf = (kind: MasterDataKind): Role[] => [...new Set([...kind.writers, ...EXPORT_READERS])];
+
 /** A record as the API answers it: its columns, and how to name and version it. */
 export const recordOf = (stored: Stored) => ({ id: stored.id, ref: stored.ref, version: stored.version, retiredAt: stored.retiredAt, ...stored.row });
 
@@ -27,6 +30,66 @@ const refusedRow = (judgement: Judgement) =>
   new HttpError(400, 'invalid_input', `refused: ${judgement.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')}`, { problems: judgement.problems });
 
 const retireRefused = (problem: ColumnProblem) => conflict('retire_refused', problem.reason, { problems: [problem] });
+
+/**
+ * Creates a record from a row, judged as an import row is, with its audit row in one transaction;
+ * the JSON API and the web UI's form both write through it. Refusals are HttpErrors: 400 with
+ * details.problems, 409 already_exists.
+ */
+/** Where a person wrote a record, for its audit row: the JSON API or the web UI's forms. */
+type Channel = 'api' | 'web';
+
+export async function createRecord(db: Database, kind: MasterDataKind, row: Row, actor: string, channel: Channel = 'api'): Promise<Stored> {
+  const what = kind.title.toLowerCase();
+  const stored = await db.transaction(async (trx) => {
+    const judgement = await judgeRow(kind, new Lookups(trx), row, { lock: true, mayOmitAssignedKey: true });
+    if (judgement.verdict === 'refuse') throw refusedRow(judgement);
+    if (judgement.stored) throw conflict('already_exists', `${what}: ${judgement.naturalKey} exists already (${judgement.stored.ref}); update it instead`, { ref: judgement.stored.ref });
+    const id = await writeJudgement(trx, kind, judgement, { actor, via: { channel } });
+    return kind.findByRef(trx, id!, false);
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error)) throw conflict('already_exists', `${what}: a record with this key exists already`);
+    throw error;
+  });
+  return stored!;
+}
+
+/**
+ * Lays `patch` over the record `ref` names if it is still at one of `versions` (412 otherwise), in
+ * one transaction with its audit row; 404, 400 with details.problems, 409 already_exists.
+ */
+export async function updateRecord(db: Database, kind: MasterDataKind, ref: string, versions: number[], patch: Row, actor: string, channel: Channel = 'api'): Promise<Stored> {
+  const what = kind.title.toLowerCase();
+  const stored = await db.transaction(async (trx) => {
+    const current = await kind.findByRef(trx, ref, true);
+    if (!current) throw notFound(`no ${what} record ${ref}`);
+    if (!versions.includes(current.version)) throw versionMismatch(current.version);
+    const judgement = await judgeUpdate(kind, new Lookups(trx), current, patch);
+    if (judgement.verdict === 'refuse') throw refusedRow(judgement);
+    await writeJudgement(trx, kind, judgement, { actor, via: { channel } });
+    return kind.findByRef(trx, current.id, false);
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error)) throw conflict('already_exists', `${what}: another record has this key`);
+    throw error;
+  });
+  return stored!;
+}
+
+/** Retires the record `ref` names if it is still at one of `versions`: 404, 409 retire_refused or already_retired, 412. */
+export async function retireRecord(db: Database, kind: MasterDataKind, ref: string, versions: number[], actor: string, channel: Channel = 'api'): Promise<Stored> {
+  const what = kind.title.toLowerCase();
+  const stored = await db.transaction(async (trx) => {
+    const current = await kind.findByRef(trx, ref, true);
+    if (!current) throw notFound(`no ${what} record ${ref}`);
+    if (!versions.includes(current.version)) throw versionMismatch(current.version);
+    if (current.retiredAt) throw conflict('already_retired', `${what}: ${current.ref} was retired on ${current.retiredAt}`);
+    const refusal = await kind.retire(trx, current);
+    if (refusal) throw retireRefused(refusal);
+    await insertAuditRow(trx, { actor, subjectType: kind.subjectType, subjectId: current.id, action: 'retired', details: { ref: current.ref, via: channel } });
+    return kind.findByRef(trx, current.id, false);
+  });
+  return stored!;
+}
 
 /** Streams rows as CSV (a header of the kind's columns; objects and arrays as JSON text) or JSON lines. */
 export async function streamRows(res: Response, kind: MasterDataKind, rows: AsyncIterable<Row>, format: (typeof IMPORT_FORMATS)[number]): Promise<void> {
@@ -65,7 +128,7 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
 
   routes.add(
     {
-      method: 'get', path: `${kind.path}/export`, tag, access: [...new Set([...kind.writers, ...EXPORT_READERS])],
+      method: 'get', path: `${kind.path}/export`, tag, access: exportersOf(kind),
       summary: `Export ${what} as CSV or JSON lines, streamed, in the columns an import takes (retired ones left out)`,
       query: z.object({ format: z.enum(IMPORT_FORMATS).default('csv') }),
       responses: { 200: 'the file', 400: 'bad format', 401: 'no or bad API key', 403: 'not allowed to export it' },
@@ -117,19 +180,10 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
       responses: { 201: 'the record (ETag, Location)', 400: 'refused: details.problems name each column and why', ...WRITE, 409: 'already_exists: a record has this key' },
     },
     async ({ body, principal, res }) => {
-      const stored = await db.transaction(async (trx) => {
-        const judgement = await judgeRow(kind, new Lookups(trx), body, { lock: true, mayOmitAssignedKey: true });
-        if (judgement.verdict === 'refuse') throw refusedRow(judgement);
-        if (judgement.stored) throw conflict('already_exists', `${what}: ${judgement.naturalKey} exists already (${judgement.stored.ref}); update it instead`, { ref: judgement.stored.ref });
-        const id = await writeJudgement(trx, kind, judgement, { actor: principal.email, via: { api: true } });
-        return kind.findByRef(trx, id!, false);
-      }).catch((error: unknown) => {
-        if (isUniqueViolation(error)) throw conflict('already_exists', `${what}: a record with this key exists already`);
-        throw error;
-      });
-      setETag(res, stored!.version);
-      res.status(201).location(`${kind.path}/${encodeURIComponent(stored!.ref)}`);
-      return recordOf(stored!);
+      const stored = await createRecord(db, kind, body, principal.email);
+      setETag(res, stored.version);
+      res.status(201).location(`${kind.path}/${encodeURIComponent(stored.ref)}`);
+      return recordOf(stored);
     },
   );
 
@@ -145,21 +199,9 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
       },
     },
     async ({ params, body, principal, req, res }) => {
-      const versions = expectedVersions(req);
-      const stored = await db.transaction(async (trx) => {
-        const current = await kind.findByRef(trx, params.ref, true);
-        if (!current) throw notFound(`no ${what} record ${params.ref}`);
-        if (!versions.includes(current.version)) throw versionMismatch(current.version);
-        const judgement = await judgeUpdate(kind, new Lookups(trx), current, body);
-        if (judgement.verdict === 'refuse') throw refusedRow(judgement);
-        await writeJudgement(trx, kind, judgement, { actor: principal.email, via: { api: true } });
-        return kind.findByRef(trx, current.id, false);
-      }).catch((error: unknown) => {
-        if (isUniqueViolation(error)) throw conflict('already_exists', `${what}: another record has this key`);
-        throw error;
-      });
-      setETag(res, stored!.version);
-      return recordOf(stored!);
+      const stored = await updateRecord(db, kind, params.ref, expectedVersions(req), body, principal.email);
+      setETag(res, stored.version);
+      return recordOf(stored);
     },
   );
 
@@ -171,19 +213,9 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
       responses: { 200: 'the record, retired', ...WRITE, 404: 'no such record', 409: 'retire_refused, or already retired', 412: 'If-Match is not the current version', 428: 'no If-Match' },
     },
     async ({ params, principal, req, res }) => {
-      const versions = expectedVersions(req);
-      const stored = await db.transaction(async (trx) => {
-        const current = await kind.findByRef(trx, params.ref, true);
-        if (!current) throw notFound(`no ${what} record ${params.ref}`);
-        if (!versions.includes(current.version)) throw versionMismatch(current.version);
-        if (current.retiredAt) throw conflict('already_retired', `${what}: ${current.ref} was retired on ${current.retiredAt}`);
-        const refusal = await kind.retire(trx, current);
-        if (refusal) throw retireRefused(refusal);
-        await insertAuditRow(trx, { actor: principal.email, subjectType: kind.subjectType, subjectId: current.id, action: 'retired', details: { ref: current.ref, via: 'api' } });
-        return kind.findByRef(trx, current.id, false);
-      });
-      setETag(res, stored!.version);
-      return recordOf(stored!);
+      const stored = await retireRecord(db, kind, params.ref, expectedVersions(req), principal.email);
+      setETag(res, stored.version);
+      return recordOf(stored);
     },
   );
 }

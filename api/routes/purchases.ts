@@ -91,20 +91,22 @@ async function findRequest(db: Database, id: string): Promise<PurchaseRequestRow
   return row;
 }
 
-/** Resolves each line's catalogue item and vendor; refuses unknown items, unknown vendors and inactive ones. */
+/** Resolves each line's catalogue item and vendor; refuses unknown and retired items, unknown vendors, retired ones and inactive ones. */
 async function resolveLines(db: Database, lines: z.output<typeof lineBody>[]): Promise<PurchaseLineSubmission[]> {
   const problems: { path: string; message: string }[] = [];
   const resolved: PurchaseLineSubmission[] = [];
   for (const [i, line] of lines.entries()) {
     const inCatalogue = Boolean(line.hardwareModelId || line.softwareProductId);
-    const item = inCatalogue ? await catalogueItem(db, line) : { description: line.description!, vendor_id: null };
+    const item = inCatalogue ? await catalogueItem(db, line) : { description: line.description!, vendor_id: null, retired_at: null };
     if (!item) {
       problems.push({ path: `lines.${i}`, message: 'unknown catalogue item' });
       continue;
     }
+    if (item.retired_at) problems.push({ path: `lines.${i}`, message: `${item.description} was retired from the catalogue` });
     const vendorId = line.vendorId ?? item.vendor_id;
     const vendor = vendorId ? await findVendor(db, vendorId) : undefined;
     if (!vendor) problems.push({ path: `lines.${i}.vendorId`, message: vendorId ? `unknown vendor ${vendorId}` : 'the catalogue item has no vendor: name one' });
+    else if (vendor.retired_at) problems.push({ path: `lines.${i}.vendorId`, message: `vendor ${vendor.name} was retired` });
     else if (!vendor.active) problems.push({ path: `lines.${i}.vendorId`, message: `vendor ${vendor.name} is not active` });
     resolved.push({
       lineNumber: i + 1,
@@ -142,7 +144,7 @@ export function registerPurchaseRoutes(routes: RouteRegistry, deps: PurchaseRout
       responses: {
         201: 'the purchase request, registered by its workflow',
         202: 'the workflow started but has not registered the request yet (no worker answered in time): follow Location',
-        400: 'bad input, unknown item or vendor, inactive vendor',
+        400: 'bad input, unknown item or vendor, retired or inactive vendor',
       },
     },
     async ({ body, principal, req, res }) => {

@@ -56,9 +56,10 @@ import { sendHtml, type SafeHtml } from './html';
 import { API_KEY_PAGE_ROUTES, registerApiKeyPages } from './api-key-pages';
 import { PEOPLE_PAGE_ROUTES, registerPeoplePages } from './people-pages';
 import { MASTER_DATA_PAGE_ROUTES, registerMasterDataPages } from './master-data-pages';
-import { IMPORT_PAGE_ROUTES, registerImportPages } from './import-pages';
+import { IMPORT_PAGE_ROUTES, checksOwnCsrf, registerImportPages } from './import-pages';
 import { AUDIT_PAGE_ROUTES, registerAuditPages } from './audit-pages';
 import { CONFIGURATION_PAGE_ROUTES, registerConfigurationPages } from './configuration-pages';
+import { PROCESS_SETTINGS_PAGE_ROUTES, registerProcessSettingsPages } from './process-settings-pages';
 import { SINGLE_SIGN_ON_ROUTES, registerSingleSignOn } from './single-sign-on';
 
 export interface WebUiDeps {
@@ -76,6 +77,8 @@ export interface WebUiDeps {
   publicUrl?: string;
   /** Failed sign-ins count against the same per-address limit as failed API keys. */
   rateLimits: RateLimits;
+  /** The environment's reminder days, in force until someone saves others (model/process-settings.ts). */
+  reminders: { warrantyDaysBefore: number; leaseDaysBefore: number };
   /** Single sign-on with an OpenID Connect provider: the sign-in page offers it (api/web/single-sign-on.ts). */
   oidc?: OidcSettings;
 }
@@ -141,6 +144,7 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   ...MASTER_DATA_PAGE_ROUTES,
   ...AUDIT_PAGE_ROUTES,
   ...CONFIGURATION_PAGE_ROUTES,
+  ...PROCESS_SETTINGS_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -277,7 +281,8 @@ export function createWebUi(deps: WebUiDeps): Router {
 
   // Every POST carries the session's CSRF token, or it changes nothing.
   router.use(async (req, res, next) => {
-    if (req.method !== 'POST') {
+    // A multipart upload's token is a field of its stream: its page checks it before it reads the file.
+    if (req.method !== 'POST' || checksOwnCsrf(req)) {
       next();
       return;
     }
@@ -456,6 +461,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   registerMasterDataPages(router, kit);
   registerAuditPages(router, kit);
   registerConfigurationPages(router, kit);
+  registerProcessSettingsPages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

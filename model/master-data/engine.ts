@@ -79,8 +79,9 @@ export interface JudgeOptions {
 export async function judgeRow(kind: MasterDataKind, lookups: Lookups, raw: Row, options: JudgeOptions = {}): Promise<Judgement> {
   const { given, problems } = givenColumns(kind, raw);
   if (problems.length > 0) return refused(null, problems);
-  if (kind.keyAssignedOnCreate && options.mayOmitAssignedKey && kind.keyColumns.every((column) => given[column] === undefined || given[column] === null || given[column] === '')) {
-    return judgeAgainst(kind, lookups, given, null);
+  if (kind.keyAssignedOnCreate && kind.keyColumns.every((column) => given[column] === undefined || given[column] === null || String(given[column]).trim() === '')) {
+    if (options.mayOmitAssignedKey) return judgeAgainst(kind, lookups, given, null);
+    return refused(null, kind.keyColumns.map((column) => ({ column, value: given[column] ?? null, reason: 'required: a row of a file names its record (the database assigns it only on a create through the API)' })));
   }
   const keyShape = Object.fromEntries(kind.keyColumns.map((column) => [column, true])) as Record<string, true>;
   const key = kind.schema.pick(keyShape).safeParse(given);
@@ -93,7 +94,7 @@ export interface WriteSource {
   /** The person's email, or system:<component>. */
   actor: string;
   /** Where the write came from, for the audit row: the API, or a row of an import. */
-  via: { api: true } | { importId: string; rowNumber: number };
+  via: { channel: 'api' | 'web' } | { importId: string; rowNumber: number };
 }
 
 /** Writes a create or update the judgement allows, with its audit row; returns the record's id. */
@@ -103,15 +104,19 @@ export async function writeJudgement(trx: Knex.Transaction, kind: MasterDataKind
   const id = judgement.verdict === 'create'
     ? await kind.insert(trx, values)
     : (await kind.update(trx, judgement.stored!.id, values), judgement.stored!.id);
+  // A key the database assigned is known only now: the audit names the record as it was stored.
+  const assigned = judgement.verdict === 'create' && kind.keyAssignedOnCreate && kind.keyColumns.some((column) => judgement.row![column] === null)
+    ? await kind.findByRef(trx, id, false)
+    : null;
   await insertAuditRow(trx, {
     actor: source.actor,
     subjectType: kind.subjectType,
     subjectId: id,
-    action: judgement.verdict === 'create' ? 'created' : 'updated',
+    action: judgement.verdict === 'create' ? (kind.createdAction ?? 'created') : 'updated',
     details: {
-      naturalKey: judgement.naturalKey,
-      ...(judgement.verdict === 'create' ? { values: judgement.row } : { changes: judgement.changes }),
-      ...('importId' in source.via ? { importId: source.via.importId, rowNumber: source.via.rowNumber } : { via: 'api' }),
+      naturalKey: assigned ? naturalKeyOf(kind, assigned.row) : judgement.naturalKey,
+      ...(judgement.verdict === 'create' ? { values: assigned?.row ?? judgement.row } : { changes: judgement.changes }),
+      ...('importId' in source.via ? { importId: source.via.importId, rowNumber: source.via.rowNumber } : { via: source.via.channel }),
     },
   });
   return id;

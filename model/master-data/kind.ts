@@ -60,6 +60,8 @@ export interface MasterDataKind {
   title: string;
   /** The audit log's subject_type of its records: "configuration_item". */
   subjectType: string;
+  /** The audit action of a new record, when "created" is not the domain's word (an asset is "registered"). */
+  createdAction?: string;
   /** Where its API lives: "/cis", "/catalogue/hardware-models". */
   path: string;
   /** Whether list and read routes already exist at `path` (then only writes and export are added). */

@@ -1,0 +1,188 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import { afterCheck, OUTCOME_OF_VERDICT, type ColumnProblem, type RowCounts } from '../domain/master-data';
+import { isInvalidData, reasonOf } from '../domain/failure-classes';
+import {
+  chunkRows,
+  countImportRows,
+  finishImportRow,
+  refuseRepeatedKeys,
+  requesterEmailOf,
+  storeCounts,
+  storeOutcomes,
+  storeVerdicts,
+  type AppliedRow,
+  type CheckedRow,
+  type StagedRowRecord,
+} from '../model/imports';
+import { masterDataKind } from '../model/master-data';
+import { judgeRow, Lookups, writeJudgement, type WriteSource } from '../model/master-data/engine';
+import type { MasterDataKind } from '../model/master-data/kind';
+import { isUniqueViolation } from '../platform/database';
+import {
+  ImportFailure,
+  type CloseCheckInput,
+  type CloseCheckResult,
+  type FinishImportInput,
+  type ImportChunkInput,
+  type ImportChunkResult,
+  type ImportOutcome,
+} from '../workflows/master-data-import/contract';
+import { recordOnce } from './audit';
+
+export interface ImportActivityDeps {
+  db: Knex;
+}
+
+const SYSTEM = 'system:master-data-import';
+
+/** Rows of a chunk judged at once in the check: it only reads, and most of its time is round trips. */
+const CHECK_CONCURRENCY = 4;
+
+/** `work` on every item, at most `limit` at a time, the answers in the items' order. */
+async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const answers = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const at = next++;
+      answers[at] = await work(items[at]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return answers;
+}
+
+const refusedBy = (row: StagedRowRecord, problems: ColumnProblem[]): AppliedRow =>
+  ({ rowNumber: row.row_number, outcome: 'refused', recordId: null, problems, changes: null });
+
+/** Judges a row again under its lock and writes what the judgement allows, with its audit row. */
+async function applyRow(trx: Knex.Transaction, kind: MasterDataKind, lookups: Lookups, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
+  const judgement = await judgeRow(kind, lookups, row.record!, { lock: true });
+  // Something changed since the check (a reference retired, another import took the key): reported, not written.
+  if (judgement.verdict === 'refuse') return refusedBy(row, judgement.problems);
+  const recordId = await writeJudgement(trx, kind, judgement, source);
+  return {
+    rowNumber: row.row_number,
+    outcome: OUTCOME_OF_VERDICT[judgement.verdict],
+    recordId,
+    problems: [],
+    changes: judgement.verdict === 'update' ? judgement.changes : null,
+  };
+}
+
+/**
+ * A row in a savepoint of its own: a row the database refuses (a constraint the kind does not
+ * check) is reported refused and the others go through. A unique violation is tried once more:
+ * it is most likely another import that wrote the same key meanwhile, whose record the second
+ * judgement finds; if it happens again, the row's data is at fault.
+ */
+async function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await trx.transaction((savepoint) => applyRow(savepoint, kind, new Lookups(savepoint), row, source));
+    } catch (error) {
+      if (!isInvalidData(error)) throw error;
+      if (isUniqueViolation(error) && attempt === 1) continue;
+      return refusedBy(row, [{ column: '(row)', value: null, reason: reasonOf(error) }]);
+    }
+  }
+}
+
+/** The activities of a bulk import: check a chunk, close the check, apply a chunk, finish. */
+export function createImportActivities({ db }: ImportActivityDeps) {
+  async function applyChunk(input: ImportChunkInput, kind: MasterDataKind, source: WriteSource, rowAlone: boolean): Promise<ImportChunkResult> {
+    return db.transaction(async (trx) => {
+      // Rows applied already (by an earlier attempt, or a run of this chunk that got here first and
+      // committed while this one waited on the lock) are not taken again.
+      const rows = (await chunkRows(trx, input.importId, input.from, input.to).whereNull('outcome').forUpdate()) as StagedRowRecord[];
+      const lookups = new Lookups(trx);
+      const applied: AppliedRow[] = [];
+      for (const row of rows) {
+        if (row.record === null || row.verdict !== 'create' && row.verdict !== 'update' && row.verdict !== 'unchanged') {
+          applied.push(refusedBy(row, row.problems));
+          continue;
+        }
+        const via = { ...source, via: { importId: input.importId, rowNumber: row.row_number } };
+        applied.push(rowAlone ? await applyRowAlone(trx, kind, row, via) : await applyRow(trx, kind, lookups, row, via));
+      }
+      return { rowsDone: await storeOutcomes(trx, input.importId, input.from, input.to, applied) };
+    });
+  }
+
+  return {
+    /**
+     * Judges rows `from` to `to` as applying them would (reads only) and stores each verdict with
+     * its natural key, problems and changes. Checking a chunk again stores the same and counts nothing twice.
+     */
+    async checkImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
+      const kind = masterDataKind(input.kind);
+      const rows = (await chunkRows(db, input.importId, input.from, input.to)) as StagedRowRecord[];
+      const lookups = new Lookups(db);
+      const checked = await inOrder(rows, CHECK_CONCURRENCY, async (row): Promise<CheckedRow> => {
+        // A line that could not be parsed was given its problem when it was staged.
+        if (row.record === null) return { rowNumber: row.row_number, verdict: 'refuse', naturalKey: null, problems: row.problems, changes: null };
+        const judgement = await judgeRow(kind, lookups, row.record);
+        return {
+          rowNumber: row.row_number,
+          verdict: judgement.verdict,
+          naturalKey: judgement.naturalKey,
+          problems: judgement.problems,
+          changes: judgement.verdict === 'update' ? judgement.changes : null,
+        };
+      });
+      return { rowsDone: await db.transaction((trx) => storeVerdicts(trx, input.importId, input.from, input.to, checked)) };
+    },
+
+    /** Once every row is checked: refuses keys the file names twice, counts the verdicts, and says what comes next. */
+    async closeImportCheck(input: CloseCheckInput): Promise<CloseCheckResult> {
+      const kind = masterDataKind(input.kind);
+      await refuseRepeatedKeys(db, input.importId, kind.keyColumns.join(' + '));
+      const counts = await countImportRows(db, input.importId, 'verdict');
+      await storeCounts(db, input.importId, counts);
+      return { counts, next: afterCheck(input, counts) };
+    },
+
+    /**
+     * Applies rows `from` to `to` in one transaction: each row without an outcome is locked, judged
+     * again under the lock of its record and written with its audit row, and its outcome stored in
+     * the same transaction, so each row is applied exactly once however often the chunk runs. When
+     * the database refuses a row, the chunk runs again a row at a time so that only that row is refused.
+     */
+    async applyImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
+      const kind = masterDataKind(input.kind);
+      const actor = await requesterEmailOf(db, input.importId);
+      if (!actor) throw ApplicationFailure.create({ type: ImportFailure.importNotFound, message: `no import ${input.importId}`, nonRetryable: true });
+      const source: WriteSource = { actor, via: { importId: input.importId, rowNumber: 0 } };
+      try {
+        return await applyChunk(input, kind, source, false);
+      } catch (error) {
+        if (!isInvalidData(error)) throw error;
+        return applyChunk(input, kind, source, true);
+      }
+    },
+
+    /** Ends the import in its final state with its counts (counted from its rows) and the reason, once, audited. */
+    async finishImport(input: FinishImportInput): Promise<ImportOutcome> {
+      const counts = await countImportRows(db, input.importId, input.state === 'completed' ? 'outcome' : 'verdict');
+      const message = input.message ?? messageOf(input.state, counts);
+      const outcome: ImportOutcome = { state: input.state, counts, message };
+      return recordOnce(
+        db,
+        { idempotencyKey: input.idempotencyKey, actor: SYSTEM, subjectType: 'import', subjectId: input.importId, action: `import_${input.state}`, workflowId: input.workflowId },
+        async (trx) => {
+          await finishImportRow(trx, input.importId, input.state, counts, message);
+          return { result: outcome, details: { counts, message } };
+        },
+      );
+    },
+  };
+}
+
+function messageOf(state: FinishImportInput['state'], counts: RowCounts): string | null {
+  if (state === 'refused') return `${counts.refuse ?? 0} row(s) refused by the check: under reject_file nothing was written; see the report`;
+  if (state === 'completed' && (counts.refused ?? 0) > 0) return `${counts.refused} row(s) refused and not written; the other rows were applied`;
+  return null;
+}
+
+export type ImportActivities = ReturnType<typeof createImportActivities>;

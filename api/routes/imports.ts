@@ -1,0 +1,196 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { stringify } from 'csv-stringify';
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { Role } from '../../domain/directory';
+import { IMPORT_FORMATS, ON_INVALID_ROWS, OUTCOME_OF_VERDICT, type ImportFormat, type ImportState, type MasterDataKindName, type RowOutcome, type RowVerdict } from '../../domain/master-data';
+import { findImport, importRowsPage, listImports, refusedRowProblems, type ImportSummary, type RowProblem } from '../../model/imports';
+import { MASTER_DATA } from '../../model/master-data';
+import { importProgressQuery } from '../../workflows/master-data-import/contract';
+import type { AppDeps } from '../app';
+import { hasAnyRole, type Principal } from '../auth';
+import { HttpError, forbidden, notFound } from '../errors';
+import { MAX_IMPORT_BYTES, receiveImport } from '../imports';
+import { pageQuery } from '../pagination';
+import type { RouteRegistry } from '../routes-registry';
+import { liveStatusWithinDeadline } from '../workflow-calls';
+
+/** Who reads every import: they answer for the data, whoever imported it. */
+export const IMPORT_OVERSEERS: readonly Role[] = ['process_owner', 'admin'];
+
+const IMPORT_STATES = ['receiving', 'checking', 'applying', 'previewed', 'completed', 'refused', 'failed'] as const satisfies readonly ImportState[];
+const RUNNING: readonly ImportState[] = ['receiving', 'checking', 'applying'];
+const VERDICTS = Object.keys(OUTCOME_OF_VERDICT) as [RowVerdict, ...RowVerdict[]];
+const OUTCOMES = Object.values(OUTCOME_OF_VERDICT) as [RowOutcome, ...RowOutcome[]];
+
+/** The body's media types, by format; the format is taken from the Content-Type when the query does not name it. */
+const MEDIA_TYPES: Record<ImportFormat, string[]> = {
+  csv: ['text/csv', 'application/csv'],
+  jsonl: ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines'],
+};
+
+const idParams = z.object({ id: z.uuid().describe('import id') });
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const unsupportedFile = (contentType: string | undefined) => new HttpError(415, 'unsupported_media_type',
+  `send the file as the body, CSV (Content-Type: text/csv) or JSON lines (application/x-ndjson), not ${contentType ?? 'without a Content-Type'}`);
+
+function mayRead(principal: Principal, summary: ImportSummary): boolean {
+  return summary.requestedById === principal.id || hasAnyRole(principal, IMPORT_OVERSEERS);
+}
+
+/** The request body as sent: gzip undone when it says Content-Encoding: gzip (the size limit counts what it unpacks to). */
+function bodyOf(req: Readable & { get(name: string): string | undefined }): Readable {
+  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity') return req;
+  if (encoding !== 'gzip') throw new HttpError(415, 'unsupported_media_type', `Content-Encoding ${encoding} is not taken; send the file as it is or gzip it`);
+  const gunzip = createGunzip();
+  req.pipe(gunzip);
+  req.once('error', (error) => gunzip.destroy(error));
+  return gunzip;
+}
+
+/** The refused rows of an import as a file: a line per problem (row number, column, value, reason). */
+export async function streamReport(res: Response, problems: AsyncIterable<RowProblem>, format: ImportFormat, importId: string): Promise<void> {
+  res.status(200);
+  res.set('Content-Disposition', `attachment; filename="import-${importId}-refused.${format}"`);
+  const cell = (value: unknown) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  if (format === 'jsonl') {
+    res.type('application/x-ndjson');
+    for await (const problem of problems) {
+      if (!res.write(`${JSON.stringify({ rowNumber: problem.rowNumber, column: problem.column, value: problem.value ?? null, reason: problem.reason })}\n`)) await once(res, 'drain');
+    }
+    res.end();
+    return;
+  }
+  res.type('text/csv');
+  const csv = stringify({ header: true, columns: ['rowNumber', 'column', 'value', 'reason'] });
+  csv.pipe(res);
+  for await (const problem of problems) {
+    if (!csv.write({ rowNumber: problem.rowNumber, column: problem.column, value: cell(problem.value), reason: problem.reason })) await once(csv, 'drain');
+  }
+  csv.end();
+  await once(res, 'finish');
+}
+
+/**
+ * Bulk import of master data: POST a CSV or JSON lines file as the body; it is staged and its
+ * workflow checks it (a dry run stops there) and applies it. The import's progress, its row report
+ * and the refused rows as a file are read by the requester, process owners and admins.
+ */
+export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void {
+  const kinds = [...MASTER_DATA.values()];
+  const writers = [...new Set(kinds.flatMap((kind) => kind.writers))];
+  const readers = [...new Set([...writers, ...IMPORT_OVERSEERS])];
+  const kindNames = kinds.map((kind) => kind.name) as [MasterDataKindName, ...MasterDataKindName[]];
+  const tag = 'imports';
+
+  async function readable(principal: Principal, id: string): Promise<ImportSummary> {
+    const summary = await findImport(deps.db, id);
+    if (!summary) throw notFound(`no import ${id}`);
+    if (!mayRead(principal, summary)) throw forbidden('an import is read by whoever sent it, process owners and admins');
+    return summary;
+  }
+
+  routes.add(
+    {
+      method: 'post', path: '/imports', tag, access: writers,
+      summary: `Import a file of master data (the body: CSV with a header row, or JSON lines; gzip welcome), up to ${MAX_IMPORT_BYTES / 1024 / 1024} MiB; `
+        + 'rows are matched on their natural key, checked, then written unless it is a dry run or (reject_file) a row is refused',
+      query: z.object({
+        kind: z.enum(kindNames).describe('which master data'),
+        format: z.enum(IMPORT_FORMATS).optional().describe('csv or jsonl; from the Content-Type when left out'),
+        dryRun: flag.default(false).describe('true: only check and report, write nothing'),
+        onInvalidRows: z.enum(ON_INVALID_ROWS).default('reject_file').describe('reject_file: a refused row writes nothing; skip_rows: the good rows are written'),
+        fileName: z.string().trim().min(1).max(255).optional().describe('the name of the file, for the list of imports'),
+      }),
+      responses: {
+        202: 'the import, staged and started (Location: /imports/:id)',
+        400: 'bad parameters, a header with an unknown column or without the key columns (details name the columns), an empty or unreadable file',
+        401: 'no or bad API key',
+        403: 'not allowed to write this kind',
+        413: 'the file is too large (bytes or rows): nothing was kept',
+        415: 'the body is not CSV or JSON lines',
+        503: 'the workflow service is down: the import is recorded as failed',
+      },
+    },
+    async ({ query, principal, req, res }) => {
+      const kind = MASTER_DATA.get(query.kind)!;
+      if (!hasAnyRole(principal, kind.writers)) throw forbidden(`importing ${kind.title.toLowerCase()} needs one of the roles: ${kind.writers.join(', ')}`);
+      const sentAs = (Object.keys(MEDIA_TYPES) as ImportFormat[]).find((format) => req.is(MEDIA_TYPES[format]));
+      const format = query.format ?? sentAs;
+      if (!format) throw unsupportedFile(req.get('content-type'));
+      if (Number(req.get('content-length') ?? 0) > MAX_IMPORT_BYTES) throw new HttpError(413, 'payload_too_large', `the file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB; split it`);
+      const summary = await receiveImport(deps, {
+        kind: kind.name, format, dryRun: query.dryRun, onInvalidRows: query.onInvalidRows, fileName: query.fileName ?? null,
+        requestedBy: { id: principal.id, email: principal.email }, file: bodyOf(req),
+      });
+      res.status(202).location(`/imports/${summary.id}`);
+      return summary;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/imports', tag, access: readers,
+      summary: 'Imports, newest first: process owners and admins see all, others their own',
+      query: pageQuery.extend({
+        kind: z.enum(kindNames).optional(),
+        state: z.enum(IMPORT_STATES).optional(),
+      }),
+      responses: { 200: 'a page of imports', 400: 'bad filter', 401: 'no or bad API key', 403: 'not one who imports' },
+    },
+    async ({ query, principal }) => listImports(deps.db, {
+      kind: query.kind, state: query.state, requestedById: hasAnyRole(principal, IMPORT_OVERSEERS) ? undefined : principal.id,
+    }, query),
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/imports/:id', tag, access: readers,
+      summary: 'An import and its progress: rows checked and applied, counts by verdict and outcome; while it runs, the live status of its workflow',
+      params: idParams,
+      responses: { 200: 'the import', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin', 404: 'no such import' },
+    },
+    async ({ params, principal }) => {
+      const summary = await readable(principal, params.id);
+      if (!summary.workflowId || !RUNNING.includes(summary.state)) return summary;
+      const handle = deps.temporal.workflow.getHandle(summary.workflowId);
+      return { ...summary, ...(await liveStatusWithinDeadline(deps.temporal, () => handle.query(importProgressQuery))) };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/imports/:id/rows', tag, access: readers,
+      summary: 'The row report of an import, in file order: each row\'s natural key, verdict, outcome, problems (column, value, reason) and changes',
+      params: idParams,
+      query: pageQuery.extend({
+        verdict: z.enum(VERDICTS).optional(),
+        outcome: z.enum(OUTCOMES).optional(),
+        problemsOnly: flag.optional().describe('only the rows refused by the check or when applied'),
+      }),
+      responses: { 200: 'a page of rows', 400: 'bad filter', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin', 404: 'no such import' },
+    },
+    async ({ params, query, principal }) => {
+      await readable(principal, params.id);
+      return importRowsPage(deps.db, params.id, { verdict: query.verdict, outcome: query.outcome, problemsOnly: query.problemsOnly }, query);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/imports/:id/report', tag, access: readers,
+      summary: 'Every problem of every refused row, streamed as CSV or JSON lines: rowNumber, column, value, reason (one line per problem)',
+      params: idParams,
+      query: z.object({ format: z.enum(IMPORT_FORMATS).default('csv') }),
+      responses: { 200: 'the file', 400: 'bad format', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin', 404: 'no such import' },
+    },
+    async ({ params, query, principal, res }) => {
+      await readable(principal, params.id);
+      await streamReport(res, refusedRowProblems(deps.db, params.id), query.format, params.id);
+    },
+  );
+}
