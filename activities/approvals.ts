@@ -34,9 +34,6 @@ class ApprovalNoLongerOpen extends Error {}
 
 class NobodyToTakeOver extends Error {}
 
-/** Planning moved to the model, where the approval preview plans the same way; kept here for the callers that import it from the activities. */
-export { planFromRules } from '../model/approval-rules';
-
 /**
  * What handoverTarget needs to replace `approverIds`, read on the caller's transaction. The people
  * it may choose are held (FOR SHARE) until it commits: a deactivation of one of them waits for the

@@ -1,13 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { afterCheck, OUTCOME_OF_VERDICT, type ColumnProblem, type RowCounts } from '../domain/master-data';
+import { afterCheck, OUTCOME_OF_VERDICT, type ColumnProblem, type OnInvalidRows, type RowCounts } from '../domain/master-data';
 import { isInvalidData, reasonOf } from '../domain/failure-classes';
 import {
   chunkRows,
   countImportRows,
+  findImport,
   finishImportRow,
+  importStateOf,
   refuseRepeatedKeys,
   requesterEmailOf,
+  rowsRefusedWhenApplied,
   storeCounts,
   storeOutcomes,
   storeVerdicts,
@@ -15,6 +19,7 @@ import {
   type CheckedRow,
   type StagedRowRecord,
 } from '../model/imports';
+import { recordVersionSql } from '../model/assets';
 import { masterDataKind } from '../model/master-data';
 import { judgeRow, Lookups, writeJudgement, type WriteSource } from '../model/master-data/engine';
 import type { MasterDataKind } from '../model/master-data/kind';
@@ -28,10 +33,13 @@ import {
   type ImportChunkResult,
   type ImportOutcome,
 } from '../workflows/master-data-import/contract';
+import { assetLifecycleWorkflowId, endOfTermDatesChangedSignal, type EndOfTermDatesChange } from '../workflows/asset-lifecycle/contract';
 import { recordOnce } from './audit';
 
 export interface ImportActivityDeps {
   db: Knex;
+  /** Tells the lifecycle workflows of imported assets their new warranty and lease end. */
+  temporal: Client;
 }
 
 const SYSTEM = 'system:master-data-import';
@@ -55,6 +63,50 @@ async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T)
 
 const refusedBy = (row: StagedRowRecord, problems: ColumnProblem[]): AppliedRow =>
   ({ rowNumber: row.row_number, outcome: 'refused', recordId: null, problems, changes: null });
+
+const noSuchImport = (importId: string) =>
+  ApplicationFailure.create({ type: ImportFailure.importNotFound, message: `no import ${importId}`, nonRetryable: true });
+
+/**
+ * The check refuses an import the API marked failed before it began (it could not tell whether the
+ * start reached Temporal, and told the requester to upload again): a start that arrives late must
+ * not apply the file a second time.
+ */
+async function refuseAbandoned(db: Knex, importId: string): Promise<void> {
+  const state = await importStateOf(db, importId);
+  if (state === null) throw noSuchImport(importId);
+  if (state === 'failed') {
+    throw ApplicationFailure.create({
+      type: ImportFailure.importAbandoned, message: 'the import was marked failed before its check began; nothing of it is written', nonRetryable: true,
+    });
+  }
+}
+
+/** Signals to the lifecycle workflows at once, after a chunk: the server answers them without a worker. */
+const SIGNAL_CONCURRENCY = 8;
+
+/**
+ * Tells the running lifecycle workflow of each asset whose warranty or lease end a committed chunk
+ * changed the dates as they are now, so that its reminders follow them. Read from the chunk's
+ * outcomes rather than this attempt's writes: a retry after the commit finds nothing to write, and
+ * still tells them (twice is harmless, the workflow keeps the newest record version). An asset
+ * without a running workflow gets its dates from the row when its workflow starts.
+ */
+async function tellLifecyclesTheirDates(db: Knex, temporal: Client, input: ImportChunkInput): Promise<void> {
+  const moved = await db('import_rows as r').join('assets as a', 'a.id', 'r.record_id')
+    .where({ 'r.import_id': input.importId, 'r.outcome': 'updated' }).whereBetween('r.row_number', [input.from, input.to])
+    .whereRaw(`(r.changes -> 'warrantyEnd' IS NOT NULL OR r.changes -> 'leaseEnd' IS NOT NULL)`)
+    .select('a.asset_tag', 'a.warranty_end', 'a.lease_end', db.raw(`${recordVersionSql('a')} AS record_version`)) as
+    { asset_tag: string; warranty_end: string | null; lease_end: string | null; record_version: number }[];
+  await inOrder(moved, SIGNAL_CONCURRENCY, async (asset) => {
+    const change: EndOfTermDatesChange = { warrantyEnd: asset.warranty_end, leaseEnd: asset.lease_end, recordVersion: asset.record_version };
+    try {
+      await temporal.workflow.getHandle(assetLifecycleWorkflowId(asset.asset_tag)).signal(endOfTermDatesChangedSignal, change);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  });
+}
 
 /** Judges a row again under its lock and writes what the judgement allows, with its audit row. */
 async function applyRow(trx: Knex.Transaction, kind: MasterDataKind, lookups: Lookups, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
@@ -90,7 +142,7 @@ async function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: S
 }
 
 /** The activities of a bulk import: check a chunk, close the check, apply a chunk, finish. */
-export function createImportActivities({ db }: ImportActivityDeps) {
+export function createImportActivities({ db, temporal }: ImportActivityDeps) {
   async function applyChunk(input: ImportChunkInput, kind: MasterDataKind, source: WriteSource, rowAlone: boolean): Promise<ImportChunkResult> {
     return db.transaction(async (trx) => {
       // Rows applied already (by an earlier attempt, or a run of this chunk that got here first and
@@ -116,6 +168,7 @@ export function createImportActivities({ db }: ImportActivityDeps) {
      * its natural key, problems and changes. Checking a chunk again stores the same and counts nothing twice.
      */
     async checkImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
+      await refuseAbandoned(db, input.importId);
       const kind = masterDataKind(input.kind);
       const rows = (await chunkRows(db, input.importId, input.from, input.to)) as StagedRowRecord[];
       const lookups = new Lookups(db);
@@ -136,6 +189,7 @@ export function createImportActivities({ db }: ImportActivityDeps) {
 
     /** Once every row is checked: refuses keys the file names twice, counts the verdicts, and says what comes next. */
     async closeImportCheck(input: CloseCheckInput): Promise<CloseCheckResult> {
+      await refuseAbandoned(db, input.importId);
       const kind = masterDataKind(input.kind);
       await refuseRepeatedKeys(db, input.importId, kind.keyColumns.join(' + '));
       const counts = await countImportRows(db, input.importId, 'verdict');
@@ -152,20 +206,20 @@ export function createImportActivities({ db }: ImportActivityDeps) {
     async applyImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
       const kind = masterDataKind(input.kind);
       const actor = await requesterEmailOf(db, input.importId);
-      if (!actor) throw ApplicationFailure.create({ type: ImportFailure.importNotFound, message: `no import ${input.importId}`, nonRetryable: true });
+      if (!actor) throw noSuchImport(input.importId);
       const source: WriteSource = { actor, via: { importId: input.importId, rowNumber: 0 } };
-      try {
-        return await applyChunk(input, kind, source, false);
-      } catch (error) {
+      const applied = await applyChunk(input, kind, source, false).catch((error: unknown) => {
         if (!isInvalidData(error)) throw error;
         return applyChunk(input, kind, source, true);
-      }
+      });
+      if (kind.name === 'assets') await tellLifecyclesTheirDates(db, temporal, input);
+      return applied;
     },
 
     /** Ends the import in its final state with its counts (counted from its rows) and the reason, once, audited. */
     async finishImport(input: FinishImportInput): Promise<ImportOutcome> {
       const counts = await countImportRows(db, input.importId, input.state === 'completed' ? 'outcome' : 'verdict');
-      const message = input.message ?? messageOf(input.state, counts);
+      const message = input.message ?? await messageOf(db, input.importId, input.state, counts);
       const outcome: ImportOutcome = { state: input.state, counts, message };
       return recordOnce(
         db,
@@ -179,10 +233,21 @@ export function createImportActivities({ db }: ImportActivityDeps) {
   };
 }
 
-function messageOf(state: FinishImportInput['state'], counts: RowCounts): string | null {
+/**
+ * What the requester must know beyond the counts. Under reject_file a completed import with a
+ * refused row was not applied whole: that row passed the check, but the data changed before it
+ * was written, and the rows around it were written all the same.
+ */
+async function messageOf(db: Knex, importId: string, state: FinishImportInput['state'], counts: RowCounts): Promise<string | null> {
   if (state === 'refused') return `${counts.refuse ?? 0} row(s) refused by the check: under reject_file nothing was written; see the report`;
-  if (state === 'completed' && (counts.refused ?? 0) > 0) return `${counts.refused} row(s) refused and not written; the other rows were applied`;
-  return null;
+  if (state !== 'completed' || (counts.refused ?? 0) === 0) return null;
+  const policy: OnInvalidRows | undefined = (await findImport(db, importId))?.onInvalidRows;
+  const whenWritten = await rowsRefusedWhenApplied(db, importId);
+  const atApply = `${whenWritten.rows} row(s) passed the check but were refused when written (the data changed meanwhile), the first at row ${whenWritten.firstRow}`;
+  if (policy === 'reject_file') {
+    return `not applied whole: ${atApply}; the other rows were written. Fix the rows the report names and import them again`;
+  }
+  return `${counts.refused} row(s) refused and not written; the other rows were applied${whenWritten.rows > 0 ? ` (${atApply})` : ''}`;
 }
 
 export type ImportActivities = ReturnType<typeof createImportActivities>;

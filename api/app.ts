@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps): Express {
   registerHealthRoutes(routes, deps.db, deps.temporal);
   registerMetricsRoutes(routes, metrics.registry, deps.metricsToken);
   // Before the routes that read the same lists: /assets/export is not an asset.
-  registerMasterDataRoutes(routes, deps.db);
+  registerMasterDataRoutes(routes, deps.db, deps.temporal);
   registerApprovalRuleRoutes(routes, deps);
   registerImportRoutes(routes, deps);
   registerProcessSettingsRoutes(routes, deps);

@@ -8,9 +8,9 @@ import type { RateLimit } from '../platform/rate-limits';
 import { tooManyRequests, unauthenticated } from './errors';
 import { SESSION_COOKIE, hashSessionId, parseCookies } from './web/session';
 
-import type { Role } from '../domain/directory';
+import { OVERSEERS, type Role } from '../domain/directory';
 
-export { ROLES, type Role } from '../domain/directory';
+export { OVERSEERS, ROLES, type Role } from '../domain/directory';
 
 export interface Principal {
   id: string;
@@ -24,9 +24,6 @@ export interface Principal {
 export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
   return principal.roles.some((role) => roles.includes(role));
 }
-
-/** Roles that see every record rather than only their own. */
-export const OVERSEERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
 
 /**
  * Who may read a change, a purchase or its process: overseers, its requester, and anyone asked to

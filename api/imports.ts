@@ -7,14 +7,15 @@
 import { Readable, pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { parse, type CsvError } from 'csv-parse';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { MAX_IMPORT_ROWS, type ColumnProblem, type ImportFormat, type MasterDataKindName, type OnInvalidRows } from '../domain/master-data';
 import { insertAuditRow } from '../model/audit-rows';
 import {
   deleteStagedImport,
   findImport,
+  failImportNotStarted,
   insertImport,
-  markImportFailed,
   setImportStarted,
   stageImportRows,
   type ImportSummary,
@@ -26,7 +27,7 @@ import { importWorkflowId, type MasterDataImportInput } from '../workflows/maste
 import type { masterDataImportWorkflow } from '../workflows/master-data-import/workflow';
 import type { AppDeps } from './app';
 import { HttpError, badRequest } from './errors';
-import { startWithinDeadline } from './workflow-calls';
+import { WORKFLOW_DEADLINES, startWithinDeadline } from './workflow-calls';
 
 /**
  * Most bytes an import file may have (after gzip is undone): 256 MiB, room for a million rows of
@@ -205,8 +206,8 @@ async function stage(db: Knex, importId: string, first: ReadRow, rest: AsyncIter
 /**
  * Receives an import: reads and stages the file, then starts its workflow. Throws HttpError: 400
  * (an unknown kind, a header with an unknown or without a key column, an empty or unreadable file:
- * nothing is kept), 413 (too many bytes or rows: nothing is kept), 503 (Temporal cannot be reached:
- * the import is kept, failed).
+ * nothing is kept), 413 (too many bytes or rows: nothing is kept), 503 or 504 (its workflow could
+ * not be started: the import is kept, failed, and nothing of it is ever written).
  */
 export async function receiveImport(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, request: ImportRequest): Promise<ImportSummary> {
   const { db, temporal, taskQueue } = deps;
@@ -253,8 +254,38 @@ async function start(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, kind:
   try {
     await startWithinDeadline(temporal, () => temporal.workflow.start<typeof masterDataImportWorkflow>('masterDataImportWorkflow', { workflowId, taskQueue, args: [input] }));
   } catch (error) {
-    await markImportFailed(db, importId, 'its workflow could not be started (the workflow service did not answer); nothing was written: upload the file again');
-    throw error;
+    // No answer is not no start: the request may have reached Temporal and the workflow may run.
+    if (await workflowExists(temporal, workflowId)) return (await findImport(db, importId))!;
+    // Failed only while its check has not begun; the check refuses a failed import, so should the
+    // start arrive after all, nothing is written and uploading the file again applies it once.
+    const failed = await db.transaction(async (trx) => {
+      const marked = await failImportNotStarted(trx, importId, NOT_STARTED);
+      if (marked) {
+        await insertAuditRow(trx, {
+          actor: request.requestedBy.email, subjectType: 'import', subjectId: importId, action: 'import_failed', fromState: 'receiving', toState: 'failed',
+          details: { before: { state: 'receiving' }, after: { state: 'failed', message: NOT_STARTED }, reason: (error as Error).message },
+        });
+      }
+      return marked;
+    });
+    if (failed) throw error;
   }
   return (await findImport(db, importId))!;
+}
+
+const NOT_STARTED = 'its workflow could not be started (the workflow service did not answer in time); nothing was written, '
+  + 'nor will be should the start arrive late: upload the file again';
+
+/**
+ * Whether the workflow is there, asked within the status deadline. False when Temporal says there
+ * is none, and when it cannot be asked: the import is then failed in a way a late start respects.
+ */
+async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
+  try {
+    await temporal.connection.withDeadline(Date.now() + WORKFLOW_DEADLINES.statusMs, () => temporal.workflow.getHandle(workflowId).describe());
+    return true;
+  } catch {
+    // Not found, or not known in time: either way not known to run.
+    return false;
+  }
 }

@@ -9,6 +9,9 @@ import { z } from 'zod';
 export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The roles that see every record of a process or the estate, rather than only their own. */
+export const OVERSEERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
+
 /** Who granted a role: an admin (API, web UI, CLI, demo) or single sign-on from the identity provider's group claim. */
 export type RoleGrantor = 'admin' | 'sso';
 

@@ -21,7 +21,8 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 /**
  * What an import does with a file in which some rows are bad. reject_file (the default): nothing
  * is written unless every row passes the check. skip_rows: the good rows are written and the bad
- * ones reported.
+ * ones reported. Under either, a row that passes the check but is refused when it is written (the
+ * data changed meanwhile) is left out while the other rows are written, and the import says so.
  */
 export const ON_INVALID_ROWS = ['reject_file', 'skip_rows'] as const;
 export type OnInvalidRows = (typeof ON_INVALID_ROWS)[number];

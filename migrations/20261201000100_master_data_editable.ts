@@ -14,6 +14,24 @@ const EDITABLE = [
 /** Retired rather than deleted; budgets are set to another amount instead, and assets retire through their lifecycle. */
 const RETIRABLE = EDITABLE.filter((table) => table !== 'budgets');
 
+/** The natural keys made unique below, and how each names its records. */
+const NATURAL_KEYS: [string, string, string][] = [
+  ['configuration items (name in any case, and class)', 'configuration_items', `lower(name) || ' / ' || ci_class`],
+  ['contract prices (contract and item)', 'contract_prices', `contract_id || ' / ' || coalesce(hardware_model_id, software_product_id)`],
+  ['hardware models (manufacturer and name in any case)', 'hardware_models', `lower(manufacturer) || ' / ' || lower(name)`],
+  ['software products (publisher and name in any case)', 'software_products', `lower(publisher) || ' / ' || lower(name)`],
+  ['cost centres (code in any case)', 'cost_centres', 'upper(code)'],
+];
+
+/** Stops the upgrade with the records to merge or rename when existing data shares a natural key. */
+async function refuseDuplicates(knex: Knex, what: string, table: string, key: string): Promise<void> {
+  const { rows } = await knex.raw<{ rows: { key: string; count: string }[] }>(
+    `SELECT ${key} AS key, count(*) AS count FROM ${table} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 20`);
+  if (rows.length > 0) {
+    throw new Error(`${what} must be unique before this upgrade; rename or merge these, then start again: ${rows.map((r) => `${r.key} (${r.count} records)`).join('; ')}`);
+  }
+}
+
 export async function up(knex: Knex): Promise<void> {
   for (const table of EDITABLE) {
     await knex.schema.alterTable(table, (t) => {
@@ -40,6 +58,11 @@ export async function up(knex: Knex): Promise<void> {
     END $$`);
   await knex.raw(`CREATE TRIGGER vendors_default_code BEFORE INSERT OR UPDATE ON vendors FOR EACH ROW EXECUTE FUNCTION vendors_default_code()`);
   await knex.raw(`UPDATE vendors SET code = NULL`);
+  // Names that differ only in case or punctuation ("Acme Inc", "ACME, Inc.") derive one code: the later ones get a number.
+  await knex.raw(`
+    UPDATE vendors v SET code = v.code || '-' || d.n
+      FROM (SELECT id, row_number() OVER (PARTITION BY upper(code) ORDER BY name, id) AS n FROM vendors) d
+     WHERE d.id = v.id AND d.n > 1`);
   await knex.raw(`ALTER TABLE vendors ALTER COLUMN code SET NOT NULL`);
   await knex.raw(`CREATE UNIQUE INDEX vendors_code_unique ON vendors (upper(code))`);
 
@@ -53,6 +76,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   // One record per natural key: a CI by name (any letter case) and class, a contract price by contract and item.
+  for (const [what, table, key] of NATURAL_KEYS) await refuseDuplicates(knex, what, table, key);
   await knex.raw(`CREATE UNIQUE INDEX configuration_items_name_class_unique ON configuration_items (lower(name), ci_class)`);
   await knex.raw(`CREATE UNIQUE INDEX contract_prices_item_unique ON contract_prices (contract_id, coalesce(hardware_model_id, software_product_id))`);
   await knex.raw(`CREATE UNIQUE INDEX hardware_models_name_ci_unique ON hardware_models (lower(manufacturer), lower(name))`);

@@ -505,13 +505,17 @@ export interface ApprovalPreview {
   rulesWithUnknownConditions: string[];
 }
 
-/** The owners of what depends on the CIs (the impact assessment's walk: reverse edges, bounded depth) and of the assets behind them. */
+/**
+ * The owners of what depends on the CIs and of the assets behind them, for a change not made yet: the
+ * impact assessment's walk (model/change-impact.ts: live reverse edges, the same bounded depth),
+ * which reads a stored change's scope and so cannot serve a hypothetical one.
+ */
 async function ownersAround(db: Knex, ciIds: string[]): Promise<{ serviceOwnerIds: string[]; assetOwnerIds: string[]; highestCriticality: Criticality | null }> {
   const { rows } = await db.raw<{ rows: { ci_class: string; criticality: Criticality | null; owner_id: string | null; asset_owner_id: string | null }[] }>(`
     WITH RECURSIVE reached (id, depth) AS (
       SELECT unnest(?::uuid[]), 0
       UNION
-      SELECT r.from_ci_id, w.depth + 1 FROM reached w JOIN ci_relationships r ON r.to_ci_id = w.id WHERE w.depth < ?
+      SELECT r.from_ci_id, w.depth + 1 FROM reached w JOIN ci_relationships r ON r.to_ci_id = w.id AND r.retired_at IS NULL WHERE w.depth < ?
     )
     SELECT DISTINCT c.id, c.ci_class, c.criticality, c.owner_id, a.managed_by_id AS asset_owner_id
       FROM (SELECT DISTINCT id FROM reached) x

@@ -215,9 +215,20 @@ export async function setImportStarted(db: Knex, importId: string, rowsTotal: nu
   await db('imports').where({ id: importId }).update({ rows_total: rowsTotal, workflow_id: workflowId });
 }
 
-/** An import whose workflow could not be started: it stays, failed, with the reason. */
-export async function markImportFailed(db: Knex, importId: string, message: string): Promise<void> {
-  await db('imports').where({ id: importId }).update({ state: 'failed', message, finished_at: db.fn.now() });
+/**
+ * An import whose workflow may not have started: it stays, failed, with the reason, unless its
+ * check has begun already (then the workflow runs, and the import is not failed). Answers whether
+ * it was marked failed.
+ */
+export async function failImportNotStarted(db: Knex, importId: string, message: string): Promise<boolean> {
+  const marked = await db('imports').where({ id: importId, state: 'receiving' }).update({ state: 'failed', message, finished_at: db.fn.now() });
+  return marked > 0;
+}
+
+/** The import's state, or null when there is no such import. */
+export async function importStateOf(db: Knex, importId: string): Promise<ImportState | null> {
+  const row = await db('imports').where({ id: importId }).first('state');
+  return (row?.state as ImportState | undefined) ?? null;
 }
 
 /** An upload that was refused or broke off while staging: nothing of it is kept. */
@@ -326,6 +337,16 @@ export async function storeOutcomes(trx: Knex.Transaction, importId: string, fro
     .update({ rows_applied: trx.raw('rows_applied + ?', [rows.length]), state: 'applying' })
     .returning('rows_applied');
   return rowsApplied;
+}
+
+/**
+ * Rows that passed the check but were refused when applied (the data changed in between, or a
+ * constraint the kind does not check), and the first of them.
+ */
+export async function rowsRefusedWhenApplied(db: Knex, importId: string): Promise<{ rows: number; firstRow: number | null }> {
+  const [{ rows, first_row: firstRow }] = await db('import_rows').where({ import_id: importId, outcome: 'refused' }).whereNot('verdict', 'refuse')
+    .select(db.raw('count(*)::int AS rows'), db.raw('min(row_number) AS first_row')) as { rows: number; first_row: number | null }[];
+  return { rows, firstRow };
 }
 
 export async function requesterEmailOf(db: Knex, importId: string): Promise<string | null> {

@@ -155,7 +155,7 @@ export async function createChangeModel(db: Knex, input: ChangeModelCreate, acto
       .insert({ name: input.name, description: input.description, risk_ceiling: input.riskCeiling, active: input.active })
       .returning('*')) as ChangeModelRow[];
     const model = toChangeModel(row);
-    await insertAuditRow(trx, { actor, subjectType: 'change_model', subjectId: model.id, action: 'created', details: { values: changeModelValues(model), via: 'api' } });
+    await insertAuditRow(trx, { actor, subjectType: 'change_model', subjectId: model.id, action: 'created', details: { values: changeModelValues(model) } });
     return model;
   });
 }
@@ -173,7 +173,7 @@ export async function updateChangeModel(db: Knex, id: string, expectedVersions: 
     const [row] = (await trx('change_models').where({ id })
       .update({ name: after.name, description: after.description, risk_ceiling: after.riskCeiling, active: after.active, version: trx.raw('version + 1'), updated_at: trx.fn.now() })
       .returning('*')) as ChangeModelRow[];
-    await insertAuditRow(trx, { actor, subjectType: 'change_model', subjectId: id, action: 'updated', details: { changes, via: 'api' } });
+    await insertAuditRow(trx, { actor, subjectType: 'change_model', subjectId: id, action: 'updated', details: { changes } });
     return { model: toChangeModel(row), changed: true };
   });
 }
@@ -267,7 +267,7 @@ export async function saveSlaTarget(db: Knex, input: SlaTargetInput, expected: n
       // Another create of the same target committed first: this one was made without seeing it.
       if (inserted.length === 0) throw stale('SLA target', (await findSlaTarget(trx, input.process, input.state))?.version ?? 1);
       const target = toSlaTarget(inserted[0]);
-      await insertAuditRow(trx, { actor, subjectType: 'sla_target', subjectId, action: 'created', details: { process: input.process, state: input.state, values: { minutes: input.minutes }, via: 'api' } });
+      await insertAuditRow(trx, { actor, subjectType: 'sla_target', subjectId, action: 'created', details: { process: input.process, state: input.state, values: { minutes: input.minutes } } });
       return { target, created: true, changed: true };
     }
     if (!expected) throw new SettingRefused({ rule: 'version_required', currentVersion: current.version, message: `${input.process} ${input.state} has a target already (version ${current.version}): send it as If-Match to change it` });
@@ -278,7 +278,7 @@ export async function saveSlaTarget(db: Knex, input: SlaTargetInput, expected: n
       .returning('*')) as SlaTargetRow[];
     await insertAuditRow(trx, {
       actor, subjectType: 'sla_target', subjectId, action: 'updated',
-      details: { process: input.process, state: input.state, changes: { minutes: { from: current.minutes, to: input.minutes } }, via: 'api' },
+      details: { process: input.process, state: input.state, changes: { minutes: { from: current.minutes, to: input.minutes } } },
     });
     return { target: toSlaTarget(row), created: false, changed: true };
   });
@@ -296,7 +296,7 @@ export async function removeSlaTarget(db: Knex, process: ProcessKind, state: str
     await trx('sla_targets').where({ process, state }).delete();
     await insertAuditRow(trx, {
       actor, subjectType: 'sla_target', subjectId: slaSubject(process, state), action: 'removed',
-      details: { process, state, before: { minutes: current.minutes, version: current.version }, via: 'api' },
+      details: { process, state, before: { minutes: current.minutes, version: current.version } },
     });
     return current;
   });
@@ -428,7 +428,7 @@ export async function createScheduleWindow(db: Knex, input: ScheduleWindowCreate
       .insert({ kind: input.kind, name: input.name, starts_at: input.startsAt, ends_at: input.endsAt, ci_id: ciId })
       .returning('id');
     const window = (await findScheduleWindow(trx, id))!;
-    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'created', details: { values: windowValues(window), via: 'api' } });
+    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'created', details: { values: windowValues(window) } });
     return window;
   });
 }
@@ -459,7 +459,7 @@ export async function updateScheduleWindow(db: Knex, id: string, expected: numbe
     if (Object.keys(changes).length === 0) return { window: current, changed: false };
     await trx('schedule_windows').where({ id })
       .update({ kind: after.kind, name: after.name, starts_at: startsAt, ends_at: endsAt, ci_id: ciId, version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'updated', details: { changes, via: 'api' } });
+    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'updated', details: { changes } });
     return { window: (await findScheduleWindow(trx, id))!, changed: true };
   });
 }
@@ -469,7 +469,7 @@ export async function retireScheduleWindow(db: Knex, id: string, expected: numbe
   return db.transaction(async (trx) => {
     const current = await lockedWindow(trx, id, expected);
     await trx('schedule_windows').where({ id }).update({ retired_at: trx.fn.now(), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'retired', details: { before: windowValues(current), via: 'api' } });
+    await insertAuditRow(trx, { actor, subjectType: 'schedule_window', subjectId: id, action: 'retired', details: { before: windowValues(current) } });
     return (await findScheduleWindow(trx, id))!;
   });
 }
@@ -541,7 +541,7 @@ export async function saveReminderSettings(
     }
     await insertAuditRow(trx, {
       actor, subjectType: 'setting', subjectId: settingSubjectId('setting', REMINDERS_KEY), action: current.source === 'environment' ? 'created' : 'updated',
-      details: { key: REMINDERS_KEY, changes, before, after, via: 'api' },
+      details: { key: REMINDERS_KEY, changes, before, after },
     });
     return { settings: await reminderSettings(trx, defaults), changed: true };
   });

@@ -2,8 +2,9 @@
  * The import pages of the web UI, with the worker: a CSV of cost centres uploaded through the form
  * (multipart, the CSRF token first) as a dry run shows each row's verdict and writes nothing; a
  * file with bad rows under reject_file is refused whole and its page names each bad row (and the
- * refused rows download as CSV); a form without the session's token imports nothing; the pages
- * are not for requesters, and a kind is imported only by its writers.
+ * refused rows download as CSV); a file whose row passes the check but is refused when written is
+ * shown as not applied whole; a form without the session's token imports nothing; the pages (and
+ * the Imports link) are not for requesters, and a kind is imported only by its writers.
  */
 import { randomBytes } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
@@ -164,6 +165,38 @@ it('refuses a file with bad rows under reject_file: the page names each bad row,
   ]);
 });
 
+it('shows an import under reject_file whose row was refused when written as not applied whole', async () => {
+  const db = stack.database.db;
+  const tag = unique();
+  const trigger = `refuse_${tag.toLowerCase()}`;
+  // A constraint the kind does not check: the row passes the check and is refused by the database when written.
+  await db.raw(`
+    CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.code = 'LATE-${tag}' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER ${trigger} BEFORE INSERT ON cost_centres FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
+  try {
+    const { id, page } = await importThroughForm(`code,name
+FIRST-${tag},First
+LATE-${tag},Late
+LAST-${tag},Last
+`, { dryRun: false, onInvalidRows: 'reject_file' });
+    expect(page.html).toMatch(/id="import-state">completed, but not whole: 1 row\(s\) refused when written <span class="meta">\(not applied whole: 1 row\(s\) passed the check but were refused when written/);
+    expect(page.html).toMatch(/id="import-counts">3 in the file; 2 created, 1 refused/);
+    expect(reportLines(page.html, 2)).toEqual([['refused', '(row)', '', expect.stringContaining('refused by the test')]]);
+    expect(await db('cost_centres').whereIn('code', [`FIRST-${tag}`, `LATE-${tag}`, `LAST-${tag}`]).orderBy('code').pluck('code')).toEqual([`FIRST-${tag}`, `LAST-${tag}`]);
+    const list = await browse(adminAgent, 'GET', '/ui/imports');
+    expect(list.html).toMatch(new RegExp(`href="/ui/imports/${id}"(?:(?!</tr>)[\\s\\S])*<td>completed, but not whole: 1 row\\(s\\) refused when written</td>`));
+    const form = await browse(adminAgent, 'GET', '/ui/imports/new');
+    expect(form.html).toContain('If the check refuses any row, nothing is written');
+    expect(form.html).toContain('the import then says it was not applied whole');
+  } finally {
+    await db.raw(`DROP TRIGGER ${trigger} ON cost_centres; DROP FUNCTION ${trigger}()`);
+  }
+});
+
 it('names an unreadable header on the form again, and imports nothing', async () => {
   const before = await importsCount();
   const sent = await postMultipart(adminAgent, '/ui/imports', uploadParts({ token: csrf, fileName: 'cc.csv', content: 'code,colour\nX,red\n' }));
@@ -199,7 +232,9 @@ it('is not for requesters, and a kind is imported only by its writers', async ()
   const requester = await createPerson(stack.database.db, ['requester'], 'Remy Requester');
   const agent = webAgent(stack.baseUrl);
   await signInWithKey(agent, requester.apiKey);
-  const token = hiddenCsrf((await browse(agent, 'GET', '/ui/my-requests')).html)!;
+  const requests = await browse(agent, 'GET', '/ui/my-requests');
+  const token = hiddenCsrf(requests.html)!;
+  expect(requests.html).not.toContain('href="/ui/imports"');
   expect((await browse(agent, 'GET', '/ui/imports')).status).toBe(403);
   expect((await browse(agent, 'GET', '/ui/imports/new')).status).toBe(403);
   expect((await postMultipart(agent, '/ui/imports', uploadParts({ token, fileName: 'cc.csv', content: 'code,name\nREQ,Requested\n' }))).status).toBe(403);
@@ -207,7 +242,9 @@ it('is not for requesters, and a kind is imported only by its writers', async ()
   const manager = await createPerson(stack.database.db, ['asset_manager'], 'Mona Manager');
   const managerAgent = webAgent(stack.baseUrl);
   await signInWithKey(managerAgent, manager.apiKey);
-  const managerToken = hiddenCsrf((await browse(managerAgent, 'GET', '/ui/imports/new')).html)!;
+  const managerForm = await browse(managerAgent, 'GET', '/ui/imports/new');
+  expect(managerForm.html).toContain('<li><a href="/ui/imports" aria-current="page">Imports</a></li>');
+  const managerToken = hiddenCsrf(managerForm.html)!;
   const refused = await postMultipart(managerAgent, '/ui/imports', uploadParts({ token: managerToken, fileName: 'cc.csv', content: 'code,name\nMGR,Managed\n' }));
   expect(refused.status).toBe(403);
   expect(refused.html).toContain('Importing cost centres needs one of the roles: admin');

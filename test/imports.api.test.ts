@@ -4,11 +4,22 @@
  * changes nothing the second time; a file with bad rows writes nothing under reject_file (the
  * database exactly as before) and its good rows under skip_rows, and the report names each bad row
  * (row number, column, value, reason); a key named twice in a file, an unparseable line, a header
- * with an unknown column, and who may import and read.
+ * with an unknown column, and who may import and read. A row that passes the check but is refused
+ * when written leaves an import under reject_file completed but marked not applied whole. A start
+ * of the workflow that gets no answer: the import goes on when the workflow is there, and is
+ * failed otherwise, in a way a start arriving late respects (it writes nothing). A run that
+ * continued as new reports the rows applied so far, not 0.
  */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { ImportActivities } from '../activities/imports';
+import { receiveImport } from '../api/imports';
+import { importProgressQuery, type ImportChunkInput, type MasterDataImportInput } from '../workflows/master-data-import/contract';
 import { createPerson, eventually, type TestPerson } from './support/fixtures';
-import { send, startStack, type Sent, type Stack } from './support/stack';
+import { send, startStack, workflowBundle, type Sent, type Stack } from './support/stack';
 
 let stack: Stack;
 let admin: TestPerson;
@@ -201,5 +212,119 @@ describe('importing cost centres', () => {
     expect((await send(stack, processOwner.apiKey, 'GET', `/imports/${done.id}/rows`)).status).toBe(200);
     expect((await send(stack, requester.apiKey, 'GET', `/imports/${done.id}`)).status).toBe(403);
     expect((await send(stack, admin.apiKey, 'GET', '/imports/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+});
+
+describe('a row refused only when it is written', () => {
+  it('leaves an import under reject_file completed but marked not applied whole, naming the first such row', async () => {
+    const db = stack.database.db;
+    // A constraint the kind does not check: the row passes the check and is refused by the database when written.
+    await db.raw(`
+      CREATE FUNCTION refuse_im_w2() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.code = 'IM-W2' THEN RAISE EXCEPTION 'IM-W2 is refused by the test' USING ERRCODE = 'check_violation'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_im_w2 BEFORE INSERT ON cost_centres FOR EACH ROW EXECUTE FUNCTION refuse_im_w2()`);
+    try {
+      const done = await importAndWait('kind=cost-centres&onInvalidRows=reject_file', 'code,name\nIM-W1,Whiskey\nIM-W2,Xray\nIM-W3,Yankee\n');
+      expect(done).toMatchObject({
+        state: 'completed', onInvalidRows: 'reject_file', rowsApplied: 3, counts: { created: 2, refused: 1 },
+        message: expect.stringMatching(/^not applied whole: 1 row\(s\) passed the check but were refused when written .*the first at row 2; the other rows were written/),
+      });
+      expect((await costCentres('IM-W')).map((c) => c.code)).toEqual(['IM-W1', 'IM-W3']);
+      const [refused] = await rowsOf(done.id, '&problemsOnly=true');
+      expect(refused).toMatchObject({ rowNumber: 2, verdict: 'create', outcome: 'refused', problems: [{ column: '(row)', reason: expect.stringContaining('IM-W2 is refused by the test') }] });
+    } finally {
+      await db.raw('DROP TRIGGER refuse_im_w2 ON cost_centres; DROP FUNCTION refuse_im_w2()');
+    }
+  });
+});
+
+describe('a start of the workflow that gets no answer', () => {
+  const deadlineExceeded = () => Object.assign(new Error('Deadline exceeded'), { code: 4, details: 'Deadline exceeded', metadata: {} });
+
+  /** The real client, but its start answers "deadline exceeded": after the workflow started (the answer lost), or before anything reached Temporal. */
+  function clientWhoseStartGetsNoAnswer(reachesTemporal: boolean): Client {
+    const real = stack.env.client;
+    return {
+      connection: real.connection,
+      workflow: {
+        getHandle: (workflowId: string) => real.workflow.getHandle(workflowId),
+        start: async (...args: Parameters<Client['workflow']['start']>) => {
+          if (reachesTemporal) await real.workflow.start(...args);
+          throw deadlineExceeded();
+        },
+      },
+    } as unknown as Client;
+  }
+
+  const receive = (temporal: Client, csv: string) => receiveImport({ db: stack.database.db, temporal, taskQueue: stack.taskQueue }, {
+    kind: 'cost-centres', format: 'csv', dryRun: false, onInvalidRows: 'reject_file', fileName: 'no-answer.csv',
+    requestedBy: { id: admin.id, email: admin.email }, file: Readable.from([csv]),
+  });
+
+  it('goes on as usual when the workflow is there after all', async () => {
+    const summary = await receive(clientWhoseStartGetsNoAnswer(true), 'code,name\nIM-N1,November\nIM-N2,Oscar\n');
+    expect(summary.state).not.toBe('failed');
+    expect(await finished(summary.id)).toMatchObject({ state: 'completed', counts: { created: 2 } });
+    expect((await costCentres('IM-N')).map((c) => c.code)).toEqual(['IM-N1', 'IM-N2']);
+  });
+
+  it('fails the import when the workflow is not there; a start that arrives late writes nothing, and the file uploaded again is applied once', async () => {
+    const db = stack.database.db;
+    const csv = 'code,name\nIM-L1,Lima\nIM-L2,Mike\n';
+    await expect(receive(clientWhoseStartGetsNoAnswer(false), csv)).rejects.toMatchObject({ status: 504 });
+    const failed = await db('imports').where({ file_name: 'no-answer.csv', state: 'failed' }).orderBy('created_at', 'desc').first('id', 'message', 'rows_total');
+    expect(failed).toMatchObject({ rows_total: 2, message: expect.stringContaining('nothing was written, nor will be should the start arrive late: upload the file again') });
+    const audit = await db('audit_log').where({ subject_type: 'import', subject_id: failed.id, action: 'import_failed' }).first('actor', 'from_state', 'to_state', 'details');
+    expect(audit).toMatchObject({ actor: admin.email, from_state: 'receiving', to_state: 'failed', details: { before: { state: 'receiving' }, after: { state: 'failed' } } });
+
+    // The start that got no answer reaches Temporal after all.
+    const input: MasterDataImportInput = { importId: failed.id, kind: 'cost-centres', dryRun: false, onInvalidRows: 'reject_file', rowsTotal: 2 };
+    const late = await stack.env.client.workflow.start('masterDataImportWorkflow', { workflowId: `import:${failed.id}`, taskQueue: stack.taskQueue, args: [input] });
+    expect(await late.result()).toMatchObject({ state: 'failed', counts: {}, message: expect.stringContaining('marked failed before its check began') });
+    expect(await db('imports').where({ id: failed.id }).first('state', 'message')).toEqual({ state: 'failed', message: failed.message });
+    expect(await db('import_rows').where({ import_id: failed.id }).whereNotNull('verdict').first()).toBeUndefined();
+    expect(await costCentres('IM-L')).toEqual([]);
+
+    const again = await importAndWait('kind=cost-centres', csv);
+    expect(again).toMatchObject({ state: 'completed', counts: { created: 2 } });
+    expect((await costCentres('IM-L')).map((c) => [c.code, c.version])).toEqual([['IM-L1', 1], ['IM-L2', 1]]);
+  });
+});
+
+describe('a run that continued as new', () => {
+  it('reports the rows the earlier runs applied from the start, not 0', async () => {
+    const importId = randomUUID();
+    let reached!: () => void;
+    const applying = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const applied: ImportChunkInput[] = [];
+    // Stubbed so the chunk can be held half done while the progress is asked for.
+    const activities: Partial<ImportActivities> = {
+      applyImportChunk: async (chunk) => {
+        applied.push(chunk);
+        reached();
+        await released;
+        return { rowsDone: 1_500 };
+      },
+      finishImport: async (finish) => ({ state: finish.state, counts: { created: 1_500 }, message: null }),
+    };
+    const taskQueue = `import-resume-${randomUUID()}`;
+    const worker = await Worker.create({ connection: stack.env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    await worker.runUntil(async () => {
+      const input: MasterDataImportInput = {
+        importId, kind: 'cost-centres', dryRun: false, onInvalidRows: 'reject_file', rowsTotal: 1_500, resume: { pass: 'apply', from: 1_001, rowsApplied: 1_000 },
+      };
+      const handle = await stack.env.client.workflow.start('masterDataImportWorkflow', { taskQueue, workflowId: `import:${importId}`, args: [input] });
+      await applying;
+      expect(await handle.query(importProgressQuery)).toMatchObject({ state: 'applying', rowsTotal: 1_500, rowsChecked: 1_500, rowsApplied: 1_000 });
+      release();
+      expect(await handle.result()).toMatchObject({ state: 'completed' });
+      expect(await handle.query(importProgressQuery)).toMatchObject({ rowsApplied: 1_500 });
+      expect(applied.map((chunk) => [chunk.from, chunk.to])).toEqual([[1_001, 1_500]]);
+    });
   });
 });

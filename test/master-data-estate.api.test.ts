@@ -253,11 +253,13 @@ describe('assets', () => {
     expect(second.body.error.details.problems).toEqual([expect.objectContaining({ column: 'serialNumber', reason: `${first.body.ref} has this serial number (compared whatever the case and spacing)` })]);
   });
 
-  it('refuses a state, substate or assignee change by row, and retirement, pointing at the lifecycle', async () => {
+  it('refuses a new tag, a state, substate or assignee change by row, and retirement, pointing at the lifecycle', async () => {
     const asset = (await registerAsset({ assetTag: `AST5${unique()}` })).body;
     const moved = await send(stack, manager.apiKey, 'PATCH', `/assets/${asset.ref}`, { body: { state: 'in_use', substate: null, assignedToEmail: user.email }, headers: ifMatch(1) });
     expect(moved.status).toBe(400);
     expect(moved.body.error.details.problems).toEqual([{ column: 'state', value: 'in_use', reason: `the state changes through the lifecycle: POST /assets/${asset.ref}/transitions` }]);
+    const retagged = await send(stack, manager.apiKey, 'PATCH', `/assets/${asset.ref}`, { body: { assetTag: `AST4${unique()}` }, headers: ifMatch(1) });
+    expect(retagged.body.error.details.problems).toEqual([expect.objectContaining({ column: 'assetTag', reason: expect.stringMatching(/names the asset's lifecycle workflow/) })]);
     const reserved = await send(stack, manager.apiKey, 'PATCH', `/assets/${asset.ref}`, { body: { substate: 'reserved' }, headers: ifMatch(1) });
     expect(reserved.body.error.details.problems).toEqual([expect.objectContaining({ column: 'state', value: 'in_stock/reserved' })]);
     const retire = await send(stack, manager.apiKey, 'POST', `/assets/${asset.ref}/retire`, { headers: ifMatch(1) });

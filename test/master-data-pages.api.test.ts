@@ -3,13 +3,14 @@
  * records on request; the form creates a record judged and audited as the API does; a refused form
  * names each field with its reason (next to the field and in a summary linking to it) and keeps
  * what was typed; an edit made on an old version is refused with 412 and the current values;
- * retire keeps the record and explains a refusal. A requester reads but may not write. Every page
- * carries the security headers.
+ * retire keeps the record and explains a refusal. A requester reads but may not write. Contracts,
+ * entitlements and assets are read by the overseers only, as in the API: a requester is refused
+ * them and the index leaves them out. Every page carries the security headers.
  */
 import { randomBytes } from 'node:crypto';
 import { MASTER_DATA } from '../model/master-data';
-import { createAsset, createCostCentre, createPerson, type TestPerson } from './support/fixtures';
-import { startStack, type Stack } from './support/stack';
+import { createAsset, createCostCentre, createPerson, createVendor, type TestPerson } from './support/fixtures';
+import { call, send, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent, type WebAgent, type WebAnswer } from './support/web-agent';
 
 let stack: Stack;
@@ -20,6 +21,8 @@ let adminAgent: WebAgent;
 let adminCsrf: string;
 let requesterAgent: WebAgent;
 let requesterCsrf: string;
+let assetManager: TestPerson;
+let assetManagerAgent: WebAgent;
 
 const LIST = '/ui/master-data/cost-centres';
 
@@ -35,6 +38,9 @@ beforeAll(async () => {
   requesterAgent = webAgent(stack.baseUrl);
   expect((await signInWithKey(requesterAgent, requester.apiKey)).status).toBe(303);
   requesterCsrf = hiddenCsrf((await browse(requesterAgent, 'GET', LIST)).html)!;
+  assetManager = await createPerson(db, ['asset_manager'], 'Asta Manager');
+  assetManagerAgent = webAgent(stack.baseUrl);
+  expect((await signInWithKey(assetManagerAgent, assetManager.apiKey)).status).toBe(303);
 });
 
 afterAll(async () => {
@@ -335,4 +341,78 @@ it('sends the security headers with every page, refusal and download', async () 
       cache: res.headers.get('cache-control'),
     }).toEqual({ what, status, noScripts: true, frameAncestors: true, frame: 'DENY', sniff: 'nosniff', referrer: 'no-referrer', cache: 'no-store' });
   }
+});
+
+/** The lists only the overseers read, as GET /contracts, /entitlements and (all of them) /assets. */
+const OVERSEERS_ONLY = ['assets', 'contracts', 'entitlements'];
+/** The lists the index links to, by kind name. */
+const indexed = (html: string) => [...html.matchAll(/<li><a href="\/ui\/master-data\/([a-z-]+)">/g)].map((m) => m[1]);
+
+it('keeps contracts, entitlements and assets to the overseers: a requester is refused their lists, records and exports, and the index leaves them out', async () => {
+  const db = stack.database.db;
+  const vendorId = await createVendor(db, `Closed ${unique()} Supplies`);
+  const { code: vendorCode } = await db('vendors').where({ id: vendorId }).first('code');
+  const contract = await send(stack, assetManager.apiKey, 'POST', '/contracts', {
+    body: { vendorCode, kind: 'purchase', title: 'Confidential framework', startsOn: '2026-01-01', endsOn: '2028-12-31', valueMinor: 987_654_321, currency: 'EUR' },
+  });
+  expect(contract.status).toBe(201);
+  const { number } = contract.body as { number: string };
+  // Even the requester's own asset: the pages show the estate; a requester reads theirs through GET /assets.
+  const asset = await createAsset(db, { state: 'in_use', assignedToId: requester.id });
+
+  const index = await browse(requesterAgent, 'GET', '/ui/master-data');
+  expect(index.status).toBe(200);
+  expect(indexed(index.html)).toEqual([...MASTER_DATA.keys()].filter((name) => !OVERSEERS_ONLY.includes(name)));
+  expect(index.html).not.toMatch(/\/ui\/master-data\/(assets|contracts|entitlements)"/);
+
+  const closed = [
+    '/ui/master-data/assets', `/ui/master-data/assets/${asset.assetTag}`, '/ui/master-data/assets/export?format=csv',
+    '/ui/master-data/contracts', `/ui/master-data/contracts/${number}`, '/ui/master-data/contracts/export?format=jsonl',
+    '/ui/master-data/entitlements', '/ui/master-data/entitlements/export?format=csv',
+  ];
+  for (const path of closed) {
+    const refused = await browse(requesterAgent, 'GET', path);
+    expect({ path, status: refused.status }).toEqual({ path, status: 403 });
+    expect(refused.html).not.toContain(number);
+    expect(refused.html).not.toContain('Confidential framework');
+    expect(refused.html).not.toContain(asset.assetTag);
+    expect(refused.html).not.toContain('Amsterdam HQ');
+    expect(refused.html).toContain('<a href="/ui/master-data">Master data</a>');
+  }
+  expect((await browse(requesterAgent, 'GET', '/ui/master-data/contracts')).html)
+    .toContain('Reading contracts is for: asset manager, process owner, admin.');
+
+  const overseerIndex = await browse(assetManagerAgent, 'GET', '/ui/master-data');
+  expect(indexed(overseerIndex.html)).toEqual([...MASTER_DATA.keys()]);
+  const contracts = await browse(assetManagerAgent, 'GET', `/ui/master-data/contracts?q=${number}`);
+  expect(contracts.status).toBe(200);
+  expect(listed(contracts.html)).toEqual([number]);
+  expect(contracts.html).toContain('Read by: asset manager, process owner, admin.');
+  const record = await browse(assetManagerAgent, 'GET', `/ui/master-data/contracts/${number}`);
+  expect(record.status).toBe(200);
+  expect(record.html).toContain('<dd>Confidential framework</dd>');
+  expect(record.html).toContain('987654321');
+  const assetPage = await browse(assetManagerAgent, 'GET', `/ui/master-data/assets/${asset.assetTag}`);
+  expect(assetPage.status).toBe(200);
+  expect(assetPage.html).toContain(`<dd>${requester.email}</dd>`);
+  expect(listed((await browse(assetManagerAgent, 'GET', `/ui/master-data/assets?q=${asset.assetTag}`)).html)).toEqual([asset.assetTag]);
+  expect((await browse(assetManagerAgent, 'GET', '/ui/master-data/entitlements')).status).toBe(200);
+  const exported = await browse(assetManagerAgent, 'GET', '/ui/master-data/contracts/export?format=csv');
+  expect(exported.status).toBe(200);
+  expect(exported.html).toContain(`${number},${vendorCode},purchase,Confidential framework,`);
+});
+
+it('lets a requester read a list in the pages exactly where the API lets them, and the assets assigned to them only through GET /assets', async () => {
+  const asset = await createAsset(stack.database.db, { state: 'in_use', assignedToId: requester.id });
+  const answers = [];
+  for (const kind of MASTER_DATA.values()) {
+    const api = await call(stack, requester.apiKey, 'GET', kind.path);
+    const web = await browse(requesterAgent, 'GET', `/ui/master-data/${kind.name}`);
+    answers.push({ kind: kind.name, api: api.status, web: web.status });
+  }
+  const status = (name: string) => (OVERSEERS_ONLY.includes(name) ? 403 : 200);
+  expect(answers).toEqual([...MASTER_DATA.keys()].map((kind) => ({ kind, api: kind === 'assets' ? 200 : status(kind), web: status(kind) })));
+  const own = (await call(stack, requester.apiKey, 'GET', '/assets?limit=200')).body.items as { assetTag: string; assignedToId: string }[];
+  expect(own.map((item) => item.assetTag)).toContain(asset.assetTag);
+  expect(own.filter((item) => item.assignedToId !== requester.id)).toEqual([]);
 });

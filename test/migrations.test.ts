@@ -341,6 +341,21 @@ describe('constraints', () => {
     return id;
   }
 
+  it('derives a code for every vendor, numbering names that collapse to one code, and stops with the records to merge when a natural key is shared', async () => {
+    const db = await freshDatabase();
+    while ((await db.migrate.currentVersion(migrationConfig)) >= '20261201000100') await migrateDownOnce(db);
+    await db('vendors').insert([{ name: 'Acme Inc' }, { name: 'ACME, Inc.' }, { name: 'Globex' }]);
+    await migrateToLatest(db);
+    expect(await db('vendors').orderBy('name').select('name', 'code')).toEqual([
+      { name: 'ACME, Inc.', code: 'ACME-INC' }, { name: 'Acme Inc', code: 'ACME-INC-2' }, { name: 'Globex', code: 'GLOBEX' },
+    ]);
+
+    const twice = await freshDatabase();
+    while ((await twice.migrate.currentVersion(migrationConfig)) >= '20261201000100') await migrateDownOnce(twice);
+    await twice('configuration_items').insert([{ name: 'Payroll', ci_class: 'application' }, { name: 'PAYROLL', ci_class: 'application' }]);
+    await expect(migrateToLatest(twice)).rejects.toThrow(/configuration items .* must be unique before this upgrade; rename or merge these, then start again: payroll \/ application \(2 records\)/);
+  });
+
   it('keeps the audit log append-only: UPDATE, DELETE and TRUNCATE are refused and the row stays', async () => {
     const subjectId = randomUUID();
     await db('audit_log').insert({ idempotency_key: `audit-${subjectId}`, actor: 'system:test', subject_type: 'asset', subject_id: subjectId, action: 'created' });

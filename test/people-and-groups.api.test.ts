@@ -5,7 +5,7 @@
  * Each refusal answers 4xx and writes nothing: no row, no audit row, no new version.
  */
 import { randomBytes } from 'node:crypto';
-import { planFromRules } from '../activities/approvals';
+import { planFromRules } from '../model/approval-rules';
 import { insertApiKey } from '../model/api-keys';
 import { lockActiveAdmins } from '../model/people';
 import { deactivationRefusal } from '../model/person-deactivation';

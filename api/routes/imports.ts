@@ -20,8 +20,14 @@ import { liveStatusWithinDeadline } from '../workflow-calls';
 /** Who reads every import: they answer for the data, whoever imported it. */
 export const IMPORT_OVERSEERS: readonly Role[] = ['process_owner', 'admin'];
 
+/** Who imports: the writers of any list of master data. */
+export const IMPORTERS: readonly Role[] = [...new Set([...MASTER_DATA.values()].flatMap((kind) => kind.writers))];
+/** Who reads imports (their own, or every one): the importers and the overseers. */
+export const IMPORT_READERS: readonly Role[] = [...new Set([...IMPORTERS, ...IMPORT_OVERSEERS])];
+
 const IMPORT_STATES = ['receiving', 'checking', 'applying', 'previewed', 'completed', 'refused', 'failed'] as const satisfies readonly ImportState[];
-const RUNNING: readonly ImportState[] = ['receiving', 'checking', 'applying'];
+/** The states of an import whose workflow still works on it. */
+export const RUNNING_IMPORT_STATES: readonly ImportState[] = ['receiving', 'checking', 'applying'];
 const VERDICTS = Object.keys(OUTCOME_OF_VERDICT) as [RowVerdict, ...RowVerdict[]];
 const OUTCOMES = Object.values(OUTCOME_OF_VERDICT) as [RowOutcome, ...RowOutcome[]];
 
@@ -81,10 +87,7 @@ export async function streamReport(res: Response, problems: AsyncIterable<RowPro
  * and the refused rows as a file are read by the requester, process owners and admins.
  */
 export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void {
-  const kinds = [...MASTER_DATA.values()];
-  const writers = [...new Set(kinds.flatMap((kind) => kind.writers))];
-  const readers = [...new Set([...writers, ...IMPORT_OVERSEERS])];
-  const kindNames = kinds.map((kind) => kind.name) as [MasterDataKindName, ...MasterDataKindName[]];
+  const kindNames = [...MASTER_DATA.keys()] as [MasterDataKindName, ...MasterDataKindName[]];
   const tag = 'imports';
 
   async function readable(principal: Principal, id: string): Promise<ImportSummary> {
@@ -96,14 +99,15 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
 
   routes.add(
     {
-      method: 'post', path: '/imports', tag, access: writers,
+      method: 'post', path: '/imports', tag, access: IMPORTERS,
       summary: `Import a file of master data (the body: CSV with a header row, or JSON lines; gzip welcome), up to ${MAX_IMPORT_BYTES / 1024 / 1024} MiB; `
-        + 'rows are matched on their natural key, checked, then written unless it is a dry run or (reject_file) a row is refused',
+        + 'rows are matched on their natural key, checked, then written unless it is a dry run or (reject_file) the check refuses a row'
+        + '; a row that passes the check but is refused when written (the data changed meanwhile) is left out and the import says so',
       query: z.object({
         kind: z.enum(kindNames).describe('which master data'),
         format: z.enum(IMPORT_FORMATS).optional().describe('csv or jsonl; from the Content-Type when left out'),
         dryRun: flag.default(false).describe('true: only check and report, write nothing'),
-        onInvalidRows: z.enum(ON_INVALID_ROWS).default('reject_file').describe('reject_file: a refused row writes nothing; skip_rows: the good rows are written'),
+        onInvalidRows: z.enum(ON_INVALID_ROWS).default('reject_file').describe('reject_file: a row refused by the check writes nothing; skip_rows: the good rows are written'),
         fileName: z.string().trim().min(1).max(255).optional().describe('the name of the file, for the list of imports'),
       }),
       responses: {
@@ -113,7 +117,8 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
         403: 'not allowed to write this kind',
         413: 'the file is too large (bytes or rows): nothing was kept',
         415: 'the body is not CSV or JSON lines',
-        503: 'the workflow service is down: the import is recorded as failed',
+        503: 'the workflow service is down: the import is recorded as failed and nothing of it is written',
+        504: 'the workflow service did not answer in time and the import\'s workflow is not known to run: the import is recorded as failed and nothing of it is written',
       },
     },
     async ({ query, principal, req, res }) => {
@@ -134,7 +139,7 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
 
   routes.add(
     {
-      method: 'get', path: '/imports', tag, access: readers,
+      method: 'get', path: '/imports', tag, access: IMPORT_READERS,
       summary: 'Imports, newest first: process owners and admins see all, others their own',
       query: pageQuery.extend({
         kind: z.enum(kindNames).optional(),
@@ -149,14 +154,14 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
 
   routes.add(
     {
-      method: 'get', path: '/imports/:id', tag, access: readers,
+      method: 'get', path: '/imports/:id', tag, access: IMPORT_READERS,
       summary: 'An import and its progress: rows checked and applied, counts by verdict and outcome; while it runs, the live status of its workflow',
       params: idParams,
       responses: { 200: 'the import', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin', 404: 'no such import' },
     },
     async ({ params, principal }) => {
       const summary = await readable(principal, params.id);
-      if (!summary.workflowId || !RUNNING.includes(summary.state)) return summary;
+      if (!summary.workflowId || !RUNNING_IMPORT_STATES.includes(summary.state)) return summary;
       const handle = deps.temporal.workflow.getHandle(summary.workflowId);
       return { ...summary, ...(await liveStatusWithinDeadline(deps.temporal, () => handle.query(importProgressQuery))) };
     },
@@ -164,7 +169,7 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
 
   routes.add(
     {
-      method: 'get', path: '/imports/:id/rows', tag, access: readers,
+      method: 'get', path: '/imports/:id/rows', tag, access: IMPORT_READERS,
       summary: 'The row report of an import, in file order: each row\'s natural key, verdict, outcome, problems (column, value, reason) and changes',
       params: idParams,
       query: pageQuery.extend({
@@ -182,7 +187,7 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
 
   routes.add(
     {
-      method: 'get', path: '/imports/:id/report', tag, access: readers,
+      method: 'get', path: '/imports/:id/report', tag, access: IMPORT_READERS,
       summary: 'Every problem of every refused row, streamed as CSV or JSON lines: rowNumber, column, value, reason (one line per problem)',
       params: idParams,
       query: z.object({ format: z.enum(IMPORT_FORMATS).default('csv') }),

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
@@ -13,6 +14,8 @@ import { expectedVersions, setETag } from '../concurrency';
 import { HttpError, conflict, notFound, versionMismatch } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandWithinDeadline } from '../workflow-calls';
+import { assetLifecycleWorkflowId, endOfTermDatesChangedSignal } from '../../workflows/asset-lifecycle/contract';
 
 const refParams = z.object({ ref: z.string().trim().min(1).max(200) });
 const rowBody = z.record(z.string(), z.unknown()).describe('the columns of the record; references by natural key (codes, emails, names)');
@@ -20,8 +23,9 @@ const rowBody = z.record(z.string(), z.unknown()).describe('the columns of the r
 /** Who reads exports besides the writers: the process owners, who answer for the data. */
 const EXPORT_READERS: readonly Role[] = ['process_owner'];
 
-/** Who may export a kind's records: its writers and the process owners. */
-export const exportersOf = (kind: MasterDataKind): Role[] => [...new Set([...kind.writers, ...EXPORT_READERS])];
+/** Who may export a kind's records: its writers and the process owners, as far as they may read it. */
+export const exportersOf = (kind: MasterDataKind): Role[] =>
+  [...new Set([...kind.writers, ...EXPORT_READERS])].filter((role) => !kind.readers || kind.readers.includes(role));
 
 /** A record as the API answers it: its columns, and how to name and version it. */
 export const recordOf = (stored: Stored) => ({ id: stored.id, ref: stored.ref, version: stored.version, retiredAt: stored.retiredAt, ...stored.row });
@@ -31,14 +35,14 @@ const refusedRow = (judgement: Judgement) =>
 
 const retireRefused = (problem: ColumnProblem) => conflict('retire_refused', problem.reason, { problems: [problem] });
 
+/** Where a person wrote a record, for its audit row: the JSON API or the web UI's forms. */
+type Channel = 'api' | 'web';
+
 /**
  * Creates a record from a row, judged as an import row is, with its audit row in one transaction;
  * the JSON API and the web UI's form both write through it. Refusals are HttpErrors: 400 with
  * details.problems, 409 already_exists.
  */
-/** Where a person wrote a record, for its audit row: the JSON API or the web UI's forms. */
-type Channel = 'api' | 'web';
-
 export async function createRecord(db: Database, kind: MasterDataKind, row: Row, actor: string, channel: Channel = 'api'): Promise<Stored> {
   const what = kind.title.toLowerCase();
   const stored = await db.transaction(async (trx) => {
@@ -73,6 +77,31 @@ export async function updateRecord(db: Database, kind: MasterDataKind, ref: stri
     throw error;
   });
   return stored!;
+}
+
+/** The columns of an asset its lifecycle workflow plans its end-of-term reminders from. */
+const END_OF_TERM_COLUMNS = ['warrantyEnd', 'leaseEnd'];
+
+/**
+ * After an update of an asset that named its warranty or lease end, tells its running lifecycle
+ * workflow the dates as the update left them (`stored`, read in its transaction), so that its
+ * reminders follow them; saving the same dates again tells it again. An asset whose workflow is not
+ * running is not told: its workflow reads the row when it starts. The update is committed by now, so
+ * a workflow service that does not answer in time is a 503/504 whose message says what is kept.
+ */
+export async function followEndOfTermDates(temporal: Client, kind: MasterDataKind, patch: Row, stored: Stored): Promise<void> {
+  if (kind.name !== 'assets' || !END_OF_TERM_COLUMNS.some((column) => column in patch)) return;
+  const change = { warrantyEnd: stored.row.warrantyEnd as string | null, leaseEnd: stored.row.leaseEnd as string | null, recordVersion: stored.version };
+  try {
+    await commandWithinDeadline(
+      temporal,
+      `telling the lifecycle of ${stored.ref} its warranty and lease end`,
+      () => temporal.workflow.getHandle(assetLifecycleWorkflowId(stored.ref)).signal(endOfTermDatesChangedSignal, change),
+      `${stored.ref} is saved (version ${stored.version}), but its reminders keep the dates they had: save its warrantyEnd and leaseEnd again later`,
+    );
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
 }
 
 /** Retires the record `ref` names if it is still at one of `versions`: 404, 409 retire_refused or already_retired, 412. */
@@ -118,11 +147,11 @@ export async function streamRows(res: Response, kind: MasterDataKind, rows: Asyn
  * retire with If-Match, export; and list and read where no route reads it yet. A write is judged
  * exactly as an import row is, and audited with the values before and after.
  */
-export function registerMasterDataRoutes(routes: RouteRegistry, db: Database): void {
-  for (const kind of MASTER_DATA.values()) registerKind(routes, db, kind);
+export function registerMasterDataRoutes(routes: RouteRegistry, db: Database, temporal: Client): void {
+  for (const kind of MASTER_DATA.values()) registerKind(routes, db, temporal, kind);
 }
 
-function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind): void {
+function registerKind(routes: RouteRegistry, db: Database, temporal: Client, kind: MasterDataKind): void {
   const what = kind.title.toLowerCase();
   const tag = 'master data';
 
@@ -137,16 +166,20 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
   );
 
   if (!kind.readsElsewhere) {
+    const access = kind.readers ?? 'authenticated';
+    const READ: Record<number, string> = kind.readers
+      ? { 401: 'no or bad API key', 403: `not one of: ${kind.readers.join(', ')}` }
+      : { 401: 'no or bad API key' };
     routes.add(
       {
-        method: 'get', path: kind.path, tag, access: 'authenticated',
+        method: 'get', path: kind.path, tag, access,
         summary: `List ${what}`,
         query: pageQuery.extend({
           q: z.string().trim().min(1).max(100).optional().describe('part of a name, code or number'),
           sort: z.enum([...kind.sortColumns, ...kind.sortColumns.map((c) => `-${c}`)] as [string, ...string[]]).optional().describe('a column; - first for descending'),
           includeRetired: z.enum(['true', 'false']).optional().transform((value) => value === 'true'),
         }),
-        responses: { 200: `a page of ${what}`, 400: 'bad filter', 401: 'no or bad API key' },
+        responses: { 200: `a page of ${what}`, 400: 'bad filter', ...READ },
       },
       async ({ query }) => {
         const page = await kind.list(db, { q: query.q, sort: query.sort, includeRetired: query.includeRetired }, query);
@@ -156,10 +189,10 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
 
     routes.add(
       {
-        method: 'get', path: `${kind.path}/:ref`, tag, access: 'authenticated',
+        method: 'get', path: `${kind.path}/:ref`, tag, access,
         summary: `One of the ${what}; ETag is its version`,
         params: refParams,
-        responses: { 200: 'the record', 401: 'no or bad API key', 404: 'no such record' },
+        responses: { 200: 'the record', ...READ, 404: 'no such record' },
       },
       async ({ params, res }) => {
         const stored = await kind.findByRef(db, params.ref, false);
@@ -200,6 +233,7 @@ function registerKind(routes: RouteRegistry, db: Database, kind: MasterDataKind)
     },
     async ({ params, body, principal, req, res }) => {
       const stored = await updateRecord(db, kind, params.ref, expectedVersions(req), body, principal.email);
+      await followEndOfTermDates(temporal, kind, body, stored);
       setETag(res, stored.version);
       return recordOf(stored);
     },

@@ -13,8 +13,7 @@ import { Readable } from 'node:stream';
 import type { Request, Response, Router } from 'express';
 import busboy from 'busboy';
 import { z } from 'zod';
-import { IMPORT_FORMATS, ON_INVALID_ROWS, type ImportFormat, type OnInvalidRows, type RowCounts } from '../../domain/master-data';
-import type { Role } from '../../domain/directory';
+import { IMPORT_FORMATS, ON_INVALID_ROWS, type ImportFormat, type ImportState, type OnInvalidRows, type RowCounts } from '../../domain/master-data';
 import { findImport, importRowsPage, listImports, refusedRowProblems, type ImportRowFilter, type ImportRowReport, type ImportSummary } from '../../model/imports';
 import { isUuid } from '../../model/keys';
 import { MASTER_DATA } from '../../model/master-data';
@@ -24,26 +23,22 @@ import { secretMatches } from '../../platform/secrets';
 import { hasAnyRole, type Principal } from '../auth';
 import { toHttpError } from '../errors';
 import { receiveImport } from '../imports';
-import { IMPORT_OVERSEERS, streamReport } from '../routes/imports';
+import { IMPORT_OVERSEERS, IMPORT_READERS, RUNNING_IMPORT_STATES, streamReport } from '../routes/imports';
 import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, label, layout, notice, pager, queryString, time, type Notice, type ViewContext } from './views';
 
-/** Who imports (the writers of master data) and who reads every import. */
-const IMPORTERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
-
 export const IMPORT_PAGE_ROUTES: readonly WebRoute[] = [
-  { method: 'get', path: '/imports', access: IMPORTERS },
-  { method: 'get', path: '/imports/new', access: IMPORTERS },
-  { method: 'post', path: '/imports', access: IMPORTERS },
-  { method: 'get', path: '/imports/:id', access: IMPORTERS },
-  { method: 'get', path: '/imports/:id/report', access: IMPORTERS },
+  { method: 'get', path: '/imports', access: IMPORT_READERS },
+  { method: 'get', path: '/imports/new', access: IMPORT_READERS },
+  { method: 'post', path: '/imports', access: IMPORT_READERS },
+  { method: 'get', path: '/imports/:id', access: IMPORT_READERS },
+  { method: 'get', path: '/imports/:id/report', access: IMPORT_READERS },
 ];
 
 /** The upload form, whose handler checks the CSRF token itself: the router's check in front of every POST lets it through. */
 export const checksOwnCsrf = (req: Request) => req.method === 'POST' && req.path === '/imports' && !!req.is('multipart/form-data');
 
-const RUNNING = new Set(['receiving', 'checking', 'applying']);
 /** Seconds between refreshes of a running import's page. */
 const REFRESH_SECONDS = 5;
 const ROWS_PAGE = 100;
@@ -55,11 +50,15 @@ const importableBy = (user: Principal) => [...MASTER_DATA.values()].filter((kind
 const mayRead = (user: Principal, summary: ImportSummary) => summary.requestedById === user.id || hasAnyRole(user, IMPORT_OVERSEERS);
 
 const POLICY_TEXT: Record<OnInvalidRows, { title: string; text: string }> = {
-  reject_file: { title: 'Reject the whole file', text: 'If any row is refused, nothing is written: fix the rows the report names and upload the file again.' },
+  reject_file: {
+    title: 'Reject the whole file',
+    text: 'If the check refuses any row, nothing is written: fix the rows the report names and upload the file again. '
+      + 'A row that passes the check but is refused when it is written (the data changed meanwhile) is left out and the other rows are written; the import then says it was not applied whole.',
+  },
   skip_rows: { title: 'Skip the bad rows', text: 'The good rows are written; the refused ones are reported and left out.' },
 };
 
-const STATE_TEXT: Record<string, string> = {
+const STATE_TEXT: Record<ImportState, string> = {
   receiving: 'receiving the file',
   checking: 'checking rows',
   applying: 'writing rows',
@@ -68,6 +67,17 @@ const STATE_TEXT: Record<string, string> = {
   refused: 'refused: nothing was written',
   failed: 'failed',
 };
+
+/**
+ * The state in words. Under reject_file a completed import with a refused row was not applied
+ * whole (the row passed the check, then the data changed): it must not read as a plain success.
+ */
+function stateText(summary: ImportSummary): string {
+  if (summary.state === 'completed' && summary.onInvalidRows === 'reject_file' && (summary.counts.refused ?? 0) > 0) {
+    return `completed, but not whole: ${summary.counts.refused} row(s) refused when written`;
+  }
+  return STATE_TEXT[summary.state];
+}
 
 // ---------------------------------------------------------------------------------------------
 // Views
@@ -94,7 +104,7 @@ function importsListPage(ctx: ViewContext, input: { result: Page<ImportSummary>;
 <td class="when"><a href="/ui/imports/${i.id}">${time(i.createdAt)}</a></td>
 <th scope="row">${kindTitle(i.kind)}</th>
 <td>${i.fileName ?? html`<span class="meta">unnamed</span>`} <span class="meta">(${i.format}${i.dryRun ? ', dry run' : ''})</span></td>
-<td>${STATE_TEXT[i.state] ?? label(i.state)}</td>
+<td>${stateText(i)}</td>
 <td class="num">${i.rowsTotal}</td>
 <td>${countsText(i)}</td>
 <td>${i.requestedBy}</td>
@@ -207,7 +217,7 @@ ${join(lines, '\n')}
 
 function importPage(ctx: ViewContext, input: { summary: ImportSummary; rows: Page<ImportRowReport>; filter?: RowFilter; refreshing: boolean }): SafeHtml {
   const s = input.summary;
-  const running = RUNNING.has(s.state);
+  const running = RUNNING_IMPORT_STATES.includes(s.state);
   const selfHref = (query: Record<string, string | undefined>) => `/ui/imports/${s.id}${queryString(query)}`;
   const progress = running && html`<section aria-labelledby="progress-heading"><h2 id="progress-heading">Progress</h2>
 <p><label for="progress-check">Rows checked</label><progress id="progress-check" max="${Math.max(s.rowsTotal, 1)}" value="${s.rowsChecked}">${s.rowsChecked} of ${s.rowsTotal}</progress> ${s.rowsChecked} of ${s.rowsTotal}</p>
@@ -218,7 +228,7 @@ ${!s.dryRun && html`<p><label for="progress-apply">Rows written</label><progress
 </section>`;
   const dryRunNext = s.state === 'previewed' && html`<p class="notice ok" role="status" id="apply-hint">This was a dry run: nothing was written. To apply the file, <a href="${`/ui/imports/new${queryString({ kind: s.kind, onInvalidRows: s.onInvalidRows, dryRun: 'no' })}`}">upload it again</a> with "Dry run" unchecked: it is checked again against the data as it is then, and written as the report shows.</p>`;
   const summary = html`<dl class="summary">
-<dt>State</dt><dd id="import-state">${STATE_TEXT[s.state] ?? label(s.state)}${s.message && html` <span class="meta">(${s.message})</span>`}</dd>
+<dt>State</dt><dd id="import-state">${stateText(s)}${s.message && html` <span class="meta">(${s.message})</span>`}</dd>
 <dt>File</dt><dd>${s.fileName ?? 'unnamed'} <span class="meta">(${s.format})</span></dd>
 <dt>Dry run</dt><dd>${s.dryRun ? 'yes: check only, write nothing' : 'no'}</dd>
 <dt>If rows are refused</dt><dd>${POLICY_TEXT[s.onInvalidRows].title}</dd>
@@ -329,8 +339,8 @@ export function registerImportPages(router: Router, kit: WebKit): void {
 
   async function importerContext(res: Response): Promise<ViewContext | undefined> {
     const ctx = await kit.context(res, 'imports');
-    if (hasAnyRole(ctx.user, IMPORTERS)) return ctx;
-    sendHtml(res, 403, errorPage(ctx, 'Not for your role', 'Imports are for asset managers, process owners and admins.', [['/ui/my-requests', 'Your requests']]));
+    if (hasAnyRole(ctx.user, IMPORT_READERS)) return ctx;
+    sendHtml(res, 403, errorPage(ctx, 'Not for your role', `Imports are for these roles: ${IMPORT_READERS.map(label).join(', ')}.`, [['/ui/my-requests', 'Your requests']]));
     return undefined;
   }
 
@@ -440,7 +450,7 @@ export function registerImportPages(router: Router, kit: WebKit): void {
     const filter = (ROW_FILTERS as readonly string[]).includes(chosen ?? '') ? (chosen as RowFilter) : undefined;
     const page = listQuery.parse({ limit: str(req.query.limit) ?? ROWS_PAGE, offset: str(req.query.offset) });
     const rows = await importRowsPage(db, summary.id, rowFilterOf(filter, summary), page);
-    const refreshing = RUNNING.has(summary.state) && str(req.query.refresh) !== 'off';
+    const refreshing = RUNNING_IMPORT_STATES.includes(summary.state) && str(req.query.refresh) !== 'off';
     // A header browsers follow (the CSP allows no script); the page says so and offers to stop it.
     if (refreshing) res.set('Refresh', String(REFRESH_SECONDS));
     sendHtml(res, 200, importPage(ctx, { summary, rows, filter, refreshing }));

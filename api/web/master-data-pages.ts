@@ -1,12 +1,13 @@
 /**
- * Every list of master data (model/master-data) in the web UI: an index of the lists, a list with
- * search, sort, paging and retired records on request, a form that creates a record, and a
- * record's page (read-only, or for its writers an edit form carrying the version it was read at,
- * and retire). Nothing here knows one kind from another: the form's fields and their widgets come
- * from the kind's columns and zod schema, and every write goes through the JSON API's own
- * functions (api/routes/master-data.ts), so a form is judged, refused and audited exactly as an
- * API body or an import row is. A refusal comes back as the API's problems, each shown next to its
- * field and listed in a summary that takes the focus.
+ * Every list of master data (model/master-data) in the web UI: an index of the lists a person may
+ * read, a list with search, sort, paging and retired records on request, a form that creates a
+ * record, and a record's page (read-only, or for its writers an edit form carrying the version it
+ * was read at, and retire). Who may read a list is the kind's, as in the JSON API: contracts,
+ * entitlements and the estate's assets are for the overseers only. Nothing here knows one kind
+ * from another: the form's fields and their widgets come from the kind's columns and zod schema,
+ * and every write goes through the JSON API's own functions (api/routes/master-data.ts), so a form
+ * is judged, refused and audited exactly as an API body or an import row is. A refusal comes back
+ * as the API's problems, each shown next to its field and listed in a summary that takes the focus.
  */
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
@@ -15,27 +16,34 @@ import { IMPORT_FORMATS, cells, type ColumnProblem } from '../../domain/master-d
 import { MASTER_DATA } from '../../model/master-data';
 import type { MasterDataKind, Row, Stored } from '../../model/master-data/kind';
 import type { Page } from '../../model/page';
-import { hasAnyRole } from '../auth';
+import { hasAnyRole, type Principal } from '../auth';
 import { toHttpError, type HttpError } from '../errors';
-import { createRecord, exportersOf, retireRecord, streamRows, updateRecord } from '../routes/master-data';
+import { createRecord, exportersOf, followEndOfTermDates, retireRecord, streamRows, updateRecord } from '../routes/master-data';
 import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, label, layout, notice, pager, queryString, time, type Notice, type ViewContext } from './views';
 
+/** Whether this person may read the kind's records: everyone signed in, unless the kind names its readers. */
+const mayRead = (user: Principal, kind: MasterDataKind) => !kind.readers || hasAnyRole(user, kind.readers);
+
 const kindRoutes = (kind: MasterDataKind): WebRoute[] => {
   const base = `/master-data/${kind.name}`;
+  const readers = kind.readers ?? 'signed_in';
   return [
-    { method: 'get', path: base, access: 'signed_in' },
+    { method: 'get', path: base, access: readers },
     { method: 'get', path: `${base}/export`, access: exportersOf(kind) },
     { method: 'get', path: `${base}/new`, access: kind.writers },
     { method: 'post', path: base, access: kind.writers },
-    { method: 'get', path: `${base}/:ref`, access: 'signed_in' },
+    { method: 'get', path: `${base}/:ref`, access: readers },
     { method: 'post', path: `${base}/:ref`, access: kind.writers },
     { method: 'post', path: `${base}/:ref/retire`, access: kind.writers },
   ];
 };
 
-/** Reading is for everyone signed in (a requester looks up the codes a request needs); writing for each kind's writers. */
+/**
+ * Reading is for each kind's readers: everyone signed in for most (a requester looks up the codes a
+ * request needs), the overseers for contracts, entitlements and assets; writing for its writers.
+ */
 export const MASTER_DATA_PAGE_ROUTES: readonly WebRoute[] = [
   { method: 'get', path: '/master-data', access: 'signed_in' },
   ...[...MASTER_DATA.values()].flatMap(kindRoutes),
@@ -259,9 +267,10 @@ ${join(others.map((f) => fieldHtml(f, values[f.column] ?? '', problemsOf(f), cre
 }
 
 function indexPage(ctx: ViewContext, kinds: MasterDataKind[]): SafeHtml {
-  const rows = kinds.map((kind) => html`<li><a href="${listHref(kind)}">${kind.title}</a>${hasAnyRole(ctx.user, kind.writers) && html` <span class="meta">(you may edit them)</span>`}</li>`);
+  const rows = kinds.filter((kind) => mayRead(ctx.user, kind))
+    .map((kind) => html`<li><a href="${listHref(kind)}">${kind.title}</a>${hasAnyRole(ctx.user, kind.writers) && html` <span class="meta">(you may edit them)</span>`}</li>`);
   return layout(ctx, 'Master data', html`<h1>Master data</h1>
-<p>The estate, the money and the catalogue that requests and changes refer to. Everyone signed in may read them; each list says who keeps it.</p>
+<p>The estate, the money and the catalogue that requests and changes refer to: here are the lists you may read. Each list says who keeps it.</p>
 <ul>${rows}</ul>`);
 }
 
@@ -312,7 +321,7 @@ ${join(rows, '\n')}
   ].filter((a): a is SafeHtml => !!a);
   return layout(ctx, kind.title, html`<p class="meta"><a href="/ui/master-data">← Master data</a></p>
 <h1>${kind.title}</h1>
-<p class="meta">Kept by: ${kind.writers.map(label).join(', ')}. A record is named by its ${kind.keyColumns.map(columnLabel).join(' and ').toLowerCase()}.</p>
+<p class="meta">Kept by: ${kind.writers.map(label).join(', ')}.${kind.readers && ` Read by: ${kind.readers.map(label).join(', ')}.`} A record is named by its ${kind.keyColumns.map(columnLabel).join(' and ').toLowerCase()}.</p>
 ${actions.length > 0 && html`<p class="actions">${join(actions, ' ')}</p>`}
 ${filters}
 <p role="status">${result.page.total} ${result.page.total === 1 ? 'record matches' : 'records match'}.</p>
@@ -422,14 +431,19 @@ function registerKind(router: Router, kit: WebKit, kind: MasterDataKind): void {
   const { db } = kit.deps;
   const base = `/master-data/${kind.name}`;
 
-  /** The page context for one of `roles`, or a 403 page (and undefined) for anyone else. */
+  /**
+   * The page context for one of `roles`, or a 403 page (and undefined) for anyone else, leading
+   * back to the list, or to the index for whoever may not read the list either.
+   */
   async function contextFor(res: Response, roles: readonly Role[], what: string): Promise<ViewContext | undefined> {
     const ctx = await kit.context(res, 'master-data');
     if (hasAnyRole(ctx.user, roles)) return ctx;
-    sendHtml(res, 403, errorPage(ctx, 'Not for your role', `${what} ${kind.title.toLowerCase()} is for: ${roles.map(label).join(', ')}. Nothing was changed.`, [[listHref(kind), kind.title]]));
+    const back: [string, string] = mayRead(ctx.user, kind) ? [listHref(kind), kind.title] : ['/ui/master-data', 'Master data'];
+    sendHtml(res, 403, errorPage(ctx, 'Not for your role', `${what} ${kind.title.toLowerCase()} is for: ${roles.map(label).join(', ')}. Nothing was changed.`, [back]));
     return undefined;
   }
   const writerContext = (res: Response) => contextFor(res, kind.writers, 'Changing');
+  const readerContext = (res: Response) => (kind.readers ? contextFor(res, kind.readers, 'Reading') : kit.context(res, 'master-data'));
 
   const notFound = (res: Response, ctx: ViewContext) =>
     sendHtml(res, 404, errorPage(ctx, 'Not found', `There is no such record among the ${kind.title.toLowerCase()}; nothing was changed.`, [[listHref(kind), kind.title]]));
@@ -445,7 +459,8 @@ function registerKind(router: Router, kit: WebKit, kind: MasterDataKind): void {
     sendHtml(res, status, recordPage(ctx, kind, { stored, values: valuesOfRow(kind, stored.row), version: stored.version, problems: [], ...extra }));
 
   router.get(base, async (req, res) => {
-    const ctx = await kit.context(res, 'master-data');
+    const ctx = await readerContext(res);
+    if (!ctx) return;
     const values = listQuery.parse({
       q: str(req.query.q) ?? '', sort: str(req.query.sort) ?? '', includeRetired: str(req.query.includeRetired) ?? '',
       limit: str(req.query.limit), offset: str(req.query.offset),
@@ -480,7 +495,8 @@ function registerKind(router: Router, kit: WebKit, kind: MasterDataKind): void {
   });
 
   router.get(`${base}/:ref`, async (req, res) => {
-    const ctx = await kit.context(res, 'master-data');
+    const ctx = await readerContext(res);
+    if (!ctx) return;
     const stored = await recordOf(req, res, ctx);
     if (!stored) return;
     const done = DONE[str(req.query.done) ?? ''];
@@ -501,6 +517,7 @@ function registerKind(router: Router, kit: WebKit, kind: MasterDataKind): void {
     const values = valuesOfForm(kind, body);
     try {
       const saved = await updateRecord(db, kind, stored.id, [version.data], values, ctx.user.email, 'web');
+      await followEndOfTermDates(kit.deps.temporal, kind, values, saved);
       res.redirect(303, `${recordHref(kind, saved)}${queryString({ done: saved.version === version.data ? 'unchanged' : 'saved' })}`);
     } catch (error) {
       const known = refusalOf(error);

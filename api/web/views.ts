@@ -7,6 +7,7 @@ import type { ApprovalRecord, OpenApproval } from '../../model/approvals';
 import type { ProcessKind } from '../../domain/processes';
 import type { ProcessDashboard, ProcessSummary } from '../../model/processes';
 import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
+import { IMPORT_READERS } from '../routes/imports';
 import { throughputByWeek, throughputChart } from './chart';
 import { html, join, page, type SafeHtml } from './html';
 
@@ -87,7 +88,7 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ['my-requests', '/ui/my-requests', 'My requests'],
     ...(hasAnyRole(ctx.user, ['admin']) ? ([['people', '/ui/people', 'People'], ['groups', '/ui/groups', 'Groups']] as [NavItem, string, string][]) : []),
     ['master-data', '/ui/master-data', 'Master data'],
-    ...(hasAnyRole(ctx.user, ['asset_manager', 'process_owner', 'admin']) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
+    ...(hasAnyRole(ctx.user, IMPORT_READERS) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
     ...(hasAnyRole(ctx.user, ['process_owner', 'admin']) ? ([['configuration', '/ui/configuration', 'Configuration'], ['audit', '/ui/audit', 'Audit']] as [NavItem, string, string][]) : []),
     ['api-keys', '/ui/api-keys', 'API keys'],
     ...(ctx.mailbox ? ([['mail', '/dev/mail', 'Mail (dev sink)']] as [NavItem | 'mail', string, string][]) : []),

@@ -2,12 +2,13 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkRegistration, type AssetState, type AssetSubstate } from '../../domain/asset-lifecycle';
 import { DEPRECIATION_METHODS } from '../../domain/depreciation';
+import { OVERSEERS } from '../../domain/directory';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { serialKey } from '../../domain/procurement';
 import { recordVersionSql } from '../assets';
 import { byIdOrKey } from '../keys';
-import type { Lookups, MasterDataKind, Row, Stored } from './kind';
-import { activePersonId, contractByNumber, costCentreByCode, hardwareModelByName, inBatches, listPage } from './shared';
+import { type Lookups, type MasterDataKind, type Row, type Stored } from './kind';
+import { activePersonId, contractByNumber, costCentreByCode, hardwareModelByName, streamedInOrder, listPage } from './shared';
 
 
 /**
@@ -83,6 +84,9 @@ function assetWithSerial(lookups: Lookups, serial: string): Promise<{ id: string
 /** What a row may not change on a registered asset: the lifecycle holds its state and its user. */
 function lifecycleProblems(row: Row, existing: Stored): ColumnProblem[] {
   const transitions = `POST /assets/${existing.ref}/transitions`;
+  if (row.assetTag !== existing.row.assetTag) {
+    return [{ column: 'assetTag', value: row.assetTag, reason: `an asset keeps its tag: it names the asset's lifecycle workflow and its history (${existing.ref})` }];
+  }
   if (row.state !== existing.row.state || row.substate !== existing.row.substate) {
     return [{ column: 'state', value: row.substate ? `${row.state}/${row.substate}` : row.state, reason: `the state changes through the lifecycle: ${transitions}` }];
   }
@@ -147,6 +151,9 @@ export const assets: MasterDataKind = {
   path: '/assets',
   readsElsewhere: true,
   writers: ['asset_manager', 'admin'],
+  // The whole estate: who holds what, where, at what cost. Anyone else sees the assets assigned to
+  // them through GET /assets (api/routes/assets.ts), not through the master-data pages.
+  readers: OVERSEERS,
   columns: [
     'assetTag', 'serialNumber', 'manufacturer', 'model', 'state', 'substate', 'assignedToEmail', 'managedByEmail', 'location', 'costCentre',
     'contractNumber', 'purchaseCostMinor', 'currency', 'purchaseDate', 'warrantyEnd', 'leaseEnd', 'usefulLifeMonths', 'depreciationMethod',
@@ -227,6 +234,6 @@ export const assets: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<AssetRecord>(select(db).whereNull('a.retired_at'), 'a.asset_tag', 'a.id', toRow);
+    return streamedInOrder<AssetRecord>(select(db).whereNull('a.retired_at'), 'a.asset_tag', 'a.id', toRow);
   },
 };

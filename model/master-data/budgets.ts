@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cells } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import type { MasterDataKind, Row, Stored } from './kind';
-import { costCentreByCode, inBatches, listPage, nextVersion } from './shared';
+import { costCentreByCode, streamedInOrder, listPage, nextVersion } from './shared';
 
 /**
  * The budget of one cost centre for one calendar month, matched on the cost centre's code (any
@@ -91,6 +91,6 @@ export const budgets: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<BudgetRecord>(select(db).orderBy('cc.code'), 'b.period_start', 'b.id', toRow);
+    return streamedInOrder<BudgetRecord>(select(db).orderBy('cc.code'), 'b.period_start', 'b.id', toRow);
   },
 };

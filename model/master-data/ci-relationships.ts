@@ -4,7 +4,7 @@ import { cells, type ColumnProblem } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import { CI_CLASSES } from './configuration-items';
 import type { Lookups, MasterDataKind, Row, Stored } from './kind';
-import { inBatches, listPage, nextVersion } from './shared';
+import { streamedInOrder, listPage, nextVersion } from './shared';
 
 /** The edge types the table's check constraint allows, read "<from> <type> <to>". */
 export const RELATIONSHIP_TYPES = ['depends_on', 'runs_on', 'hosted_on', 'uses'] as const;
@@ -148,6 +148,6 @@ export const ciRelationships: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<RelationshipRecord>(select(db).whereNull('r.retired_at').orderBy('f.name').orderBy('r.type'), 't.name', 'r.id', toRow);
+    return streamedInOrder<RelationshipRecord>(select(db).whereNull('r.retired_at').orderBy('f.name').orderBy('r.type'), 't.name', 'r.id', toRow);
   },
 };

@@ -4,7 +4,7 @@ import { CRITICALITIES } from '../../domain/change-impact';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import type { Lookups, MasterDataKind, Row, Stored } from './kind';
-import { activePersonId, costCentreByCode, inBatches, listPage, nextVersion, type Reference } from './shared';
+import { activePersonId, costCentreByCode, streamedInOrder, listPage, nextVersion, type Reference } from './shared';
 
 /** The classes of CI the table's check constraint allows; business services carry a criticality. */
 export const CI_CLASSES = [
@@ -201,6 +201,6 @@ export const configurationItems: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<CiRecord>(select(db).whereNull('ci.retired_at').orderBy('ci.ci_class'), 'ci.name', 'ci.id', toRow);
+    return streamedInOrder<CiRecord>(select(db).whereNull('ci.retired_at').orderBy('ci.ci_class'), 'ci.name', 'ci.id', toRow);
   },
 };

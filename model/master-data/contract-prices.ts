@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import type { MasterDataKind, Row, Stored } from './kind';
-import { contractByNumber, hardwareModelByName, inBatches, listPage, nextVersion, softwareProductByName, type Reference } from './shared';
+import { contractByNumber, hardwareModelByName, streamedInOrder, listPage, nextVersion, softwareProductByName, type Reference } from './shared';
 
 /**
  * Negotiated unit prices under a contract, matched on the contract's number and the item: its type
@@ -137,6 +137,6 @@ export const contractPrices: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<ContractPriceRecord>(select(db).whereNull('cp.retired_at'), 'c.number', 'cp.id', toRow);
+    return streamedInOrder<ContractPriceRecord>(select(db).whereNull('cp.retired_at'), 'c.number', 'cp.id', toRow);
   },
 };

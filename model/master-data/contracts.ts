@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { OVERSEERS } from '../../domain/directory';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { CONTRACT_KINDS } from '../../domain/procurement';
 import { isUuid } from '../keys';
-import type { MasterDataKind, Row, Stored } from './kind';
-import { inBatches, listPage, nextVersion, vendorByCode } from './shared';
+import { type MasterDataKind, type Row, type Stored } from './kind';
+import { streamedInOrder, listPage, nextVersion, vendorByCode } from './shared';
 
 /**
  * Vendor contracts, matched on their number. The database numbers them (CNTR0001001): a create
@@ -72,6 +73,8 @@ export const contracts: MasterDataKind = {
   path: '/contracts',
   readsElsewhere: true,
   writers: ['asset_manager', 'admin'],
+  // Their values and terms, as GET /contracts (api/routes/directory.ts).
+  readers: OVERSEERS,
   columns: ['number', 'vendorCode', 'kind', 'title', 'startsOn', 'endsOn', 'valueMinor', 'currency', 'autoRenew', 'renewalNoticeDays', 'documents'],
   keyColumns: ['number'],
   keyAssignedOnCreate: true,
@@ -148,6 +151,6 @@ export const contracts: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<ContractRecord>(select(db).whereNull('c.retired_at'), 'c.number', 'c.id', toRow);
+    return streamedInOrder<ContractRecord>(select(db).whereNull('c.retired_at'), 'c.number', 'c.id', toRow);
   },
 };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cells } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import type { MasterDataKind, Row, Stored } from './kind';
-import { activePersonId, inBatches, listPage, nextVersion } from './shared';
+import { activePersonId, streamedInOrder, listPage, nextVersion } from './shared';
 
 /** Cost centres, matched on their code (any letter case); the owner answers for the budget. */
 interface CostCentreRecord {
@@ -80,6 +80,6 @@ export const costCentres: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<CostCentreRecord>(select(db).whereNull('cc.retired_at'), 'cc.code', 'cc.id', toRow);
+    return streamedInOrder<CostCentreRecord>(select(db).whereNull('cc.retired_at'), 'cc.code', 'cc.id', toRow);
   },
 };

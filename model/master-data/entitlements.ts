@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { LICENCE_METRICS } from '../../domain/licence-compliance';
+import { OVERSEERS } from '../../domain/directory';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { isUuid } from '../keys';
-import type { MasterDataKind, Row, Stored } from './kind';
-import { contractByNumber, inBatches, listPage, nextVersion, softwareProductByName } from './shared';
+import { type MasterDataKind, type Row, type Stored } from './kind';
+import { contractByNumber, streamedInOrder, listPage, nextVersion, softwareProductByName } from './shared';
 
 /**
  * Software entitlements (licences owned), matched on their number (ENT0001001), which the database
@@ -54,6 +55,8 @@ export const entitlements: MasterDataKind = {
   path: '/entitlements',
   readsElsewhere: true,
   writers: ['asset_manager', 'admin'],
+  // Licences owned and their cost, as GET /entitlements (api/routes/directory.ts).
+  readers: OVERSEERS,
   columns: ['number', 'publisher', 'product', 'metric', 'quantity', 'startsOn', 'endsOn', 'costMinor', 'currency', 'contractNumber'],
   keyColumns: ['number'],
   keyAssignedOnCreate: true,
@@ -137,6 +140,6 @@ export const entitlements: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<EntitlementRecord>(select(db).whereNull('e.retired_at'), 'e.number', 'e.id', toRow);
+    return streamedInOrder<EntitlementRecord>(select(db).whereNull('e.retired_at'), 'e.number', 'e.id', toRow);
   },
 };

@@ -5,7 +5,7 @@ import { cells, type ColumnProblem } from '../../domain/master-data';
 import { HARDWARE_CATEGORIES } from '../../domain/procurement';
 import { isUuid } from '../keys';
 import type { Lookups, MasterDataKind, Row, Stored } from './kind';
-import { inBatches, listPage, nextVersion, vendorByCode } from './shared';
+import { streamedInOrder, listPage, nextVersion, vendorByCode } from './shared';
 
 
 /**
@@ -124,6 +124,6 @@ export const hardwareModels: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<HardwareModelRecord>(select(db).whereNull('m.retired_at').orderBy('m.manufacturer'), 'm.name', 'm.id', toRow);
+    return streamedInOrder<HardwareModelRecord>(select(db).whereNull('m.retired_at').orderBy('m.manufacturer'), 'm.name', 'm.id', toRow);
   },
 };

@@ -68,6 +68,12 @@ export interface MasterDataKind {
   readsElsewhere: boolean;
   /** Who may create, update, retire and import it. */
   writers: readonly Role[];
+  /**
+   * Who may read it (list, record, export), in the API and the web pages alike, when not everyone
+   * signed in may: what it holds is not everyone's business (contract values, the whole estate).
+   * Its writers are among them.
+   */
+  readers?: readonly Role[];
   /** The columns of a file and of an API body, in export order. */
   columns: readonly string[];
   /** The columns that name one record (matched case-insensitively where the data is text). */

@@ -89,11 +89,16 @@ export function listPage<R>(spec: ListQuery, filter: ListFilter, page: { limit: 
   return paginate<R, Stored>(q, page, toStored);
 }
 
-/** Every row of `query` (aliased, with an id column `idColumn`), in batches of `batch`, ordered by `orderColumn` then id. */
-export async function* inBatches<R>(query: Knex.QueryBuilder, orderColumn: string, idColumn: string, toRow: (row: R) => Row, batch = 1000): AsyncIterable<Row> {
-  for (let offset = 0; ; offset += batch) {
-    const rows = (await query.clone().orderBy(orderColumn).orderBy(idColumn).limit(batch).offset(offset)) as R[];
-    for (const row of rows) yield toRow(row);
-    if (rows.length < batch) return;
+/**
+ * Every row of `query` (aliased), ordered by `orderColumn` then `idColumn`, streamed from one
+ * statement (pg-query-stream, with backpressure): a single snapshot, so a record written while an
+ * export runs is neither lost nor repeated, and no page is read twice.
+ */
+export async function* streamedInOrder<R>(query: Knex.QueryBuilder, orderColumn: string, idColumn: string, toRow: (row: R) => Row): AsyncIterable<Row> {
+  const rows = query.clone().orderBy(orderColumn).orderBy(idColumn).stream();
+  try {
+    for await (const row of rows) yield toRow(row as R);
+  } finally {
+    rows.destroy();
   }
 }

@@ -5,7 +5,7 @@ import { cells } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import { vendorOfRow } from './hardware-models';
 import type { MasterDataKind, Row, Stored } from './kind';
-import { inBatches, listPage, nextVersion } from './shared';
+import { streamedInOrder, listPage, nextVersion } from './shared';
 
 /**
  * Software products of the catalogue, matched on publisher and name (any letter case); URLs name
@@ -108,6 +108,6 @@ export const softwareProducts: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<SoftwareProductRecord>(select(db).whereNull('s.retired_at').orderBy('s.publisher'), 's.name', 's.id', toRow);
+    return streamedInOrder<SoftwareProductRecord>(select(db).whereNull('s.retired_at').orderBy('s.publisher'), 's.name', 's.id', toRow);
   },
 };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cells } from '../../domain/master-data';
 import { isUuid } from '../keys';
 import type { MasterDataKind, Row, Stored } from './kind';
-import { inBatches, listPage, nextVersion } from './shared';
+import { streamedInOrder, listPage, nextVersion } from './shared';
 
 /**
  * Vendors, matched on their code (any letter case; stored upper-cased). The name is unique too, so
@@ -88,6 +88,6 @@ export const vendors: MasterDataKind = {
   },
 
   exportRows(db) {
-    return inBatches<VendorRecord>(select(db).whereNull('v.retired_at'), 'v.code', 'v.id', toRow);
+    return streamedInOrder<VendorRecord>(select(db).whereNull('v.retired_at'), 'v.code', 'v.id', toRow);
   },
 };

@@ -3,7 +3,7 @@
  * tests agree on. One long-running workflow per asset serialises its transitions and holds its
  * warranty and lease reminder timers.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AssetState,
   AssetSubstate,
@@ -38,6 +38,8 @@ export interface AssetLifecycleInput {
   reminders: ReminderSettings;
   /** Reminder keys already sent by an earlier run, carried over continue-as-new. */
   remindersSent?: string[];
+  /** The record version of the end-of-term dates an earlier run was told, carried over continue-as-new. */
+  endOfTermDatesVersion?: number;
 }
 
 export interface TransitionCommand extends TransitionRequest {
@@ -72,8 +74,20 @@ export interface AssetLifecycleResult {
   finalSubstate: AssetSubstate | null;
 }
 
+/**
+ * An asset's warranty and lease end as an edit of its record left them (read after the write), with
+ * the record version they were read at: signals may arrive out of order, and an older one is ignored.
+ */
+export interface EndOfTermDatesChange {
+  warrantyEnd: string | null;
+  leaseEnd: string | null;
+  recordVersion: number;
+}
+
 export const transitionUpdate = defineUpdate<TransitionOutcome, [TransitionCommand]>('transition');
 export const lifecycleStatusQuery = defineQuery<AssetLifecycleStatus>('status');
+/** The record's warranty or lease end was edited (API, web form, import): the reminders follow the new dates. */
+export const endOfTermDatesChangedSignal = defineSignal<[EndOfTermDatesChange]>('endOfTermDatesChanged');
 
 /** Failure types shared by workflow, activities and API (which maps them to HTTP answers). */
 export const LifecycleFailure = {

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -23,6 +24,7 @@ import { oneAtATime } from '../one-at-a-time';
 import { processStateKey } from '../search-attributes';
 import {
   LifecycleFailure,
+  endOfTermDatesChangedSignal,
   lifecycleStatusQuery,
   transitionUpdate,
   type AssetLifecycleInput,
@@ -50,11 +52,15 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   const { assetId } = input;
   let asset = { ...input.asset };
   const remindersSent = [...(input.remindersSent ?? [])];
+  // A run begun before the dates could change keeps them: its recorded history waited on the old ones.
+  const followsDateChanges = patched('end-of-term-dates-follow-edits');
+  let endOfTermDatesVersion = input.endOfTermDatesVersion ?? 0;
   // One transition at a time per asset.
   const transitions = oneAtATime();
   const exclusively = transitions.run;
 
   const reminders = () => endOfTermReminders(asset, input.reminders);
+  const stillPlanned = (reminder: { key: string }) => reminders().some((r) => r.key === reminder.key);
   // Transitions are updates (their caller is waiting, so they fail rather than stall); the
   // reminders are the workflow's own steps.
   const guard = attentionGuard({ subjectType: 'asset', subjectId: assetId, interrupted: () => isFinal(asset.state) });
@@ -67,6 +73,12 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
     remindersSent,
     nextReminder: isFinal(asset.state) ? null : nextReminder(reminders(), remindersSent, Date.now()),
   }));
+
+  setHandler(endOfTermDatesChangedSignal, (change) => {
+    if (!followsDateChanges || change.recordVersion <= endOfTermDatesVersion) return;
+    endOfTermDatesVersion = change.recordVersion;
+    asset = { ...asset, warrantyEnd: change.warrantyEnd, leaseEnd: change.leaseEnd };
+  });
 
   setHandler(
     transitionUpdate,
@@ -121,17 +133,20 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   while (!isFinal(asset.state)) {
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof assetLifecycleWorkflow>({ ...input, asset, remindersSent });
+      await continueAsNew<typeof assetLifecycleWorkflow>({ ...input, asset, remindersSent, endOfTermDatesVersion });
     }
     const due = nextReminder(reminders(), remindersSent, Date.now());
     const waitMs = due ? Math.max(0, Date.parse(due.remindAt) - Date.now()) : undefined;
-    const wake = () => isFinal(asset.state) || workflowInfo().continueAsNewSuggested;
+    // New dates end the wait: the loop plans again from them.
+    const datesWaitedOn = endOfTermDatesVersion;
+    const wake = () => isFinal(asset.state) || workflowInfo().continueAsNewSuggested || endOfTermDatesVersion !== datesWaitedOn;
     const woken = waitMs === undefined ? await condition(wake).then(() => true) : await condition(wake, Math.max(waitMs, 1));
     if (!woken && due) {
       try {
         // Outside the queue: a reminder that waits for attention does not hold up transitions.
         await guard.run(`${due.kind} reminder`, () => exclusively(async () => {
-          if (isFinal(asset.state)) return;
+          // The dates may have moved while the reminder waited for its turn.
+          if (isFinal(asset.state) || !stillPlanned(due)) return;
           await activities.sendEndOfTermReminder({
             idempotencyKey: `${workflowId}:reminder:${due.key}`,
             workflowId,

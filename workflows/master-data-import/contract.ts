@@ -18,8 +18,11 @@ export interface MasterDataImportInput {
   dryRun: boolean;
   onInvalidRows: OnInvalidRows;
   rowsTotal: number;
-  /** Where a run that continued as new takes up the work; absent for the first run. */
-  resume?: { pass: 'check' | 'apply'; from: number };
+  /**
+   * Where a run that continued as new takes up the work, and the rows applied so far (so the
+   * progress does not go back to 0); absent for the first run.
+   */
+  resume?: { pass: 'check' | 'apply'; from: number; rowsApplied?: number };
 }
 
 export interface ImportProgress {
@@ -85,4 +88,9 @@ export interface ImportOutcome {
 export const ImportFailure = {
   /** The import row the workflow was started for is not there. */
   importNotFound: 'ImportNotFound',
+  /**
+   * The import was marked failed before its check began (the API could not tell whether its start
+   * reached Temporal): a start that arrives after all writes nothing.
+   */
+  importAbandoned: 'ImportAbandoned',
 } as const;

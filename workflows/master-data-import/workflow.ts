@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -13,6 +14,7 @@ import { DATABASE_STEP } from '../activity-options';
 import { StepRefused, attentionGuard } from '../attention/guard';
 import {
   IMPORT_CHUNK_ROWS,
+  ImportFailure,
   importProgressQuery,
   type ImportFinalState,
   type ImportOutcome,
@@ -22,8 +24,15 @@ import {
 /** A chunk is a thousand rows judged or written: seconds, but more than a few statements. */
 const CHUNK_STEP: ActivityOptions = { ...DATABASE_STEP, startToCloseTimeout: '2 minutes' };
 
+/**
+ * Closing the check and finishing run statements over every row of the import (a window over the
+ * keys, counts by verdict or outcome): at a million rows, minutes. The heartbeat still notices a
+ * dead worker within seconds, so the long limit only lets a live one finish.
+ */
+const WHOLE_IMPORT_STEP: ActivityOptions = { ...DATABASE_STEP, startToCloseTimeout: '10 minutes' };
+
 const chunks = proxyActivities<ImportActivities>(CHUNK_STEP);
-const activities = proxyActivities<ImportActivities>(DATABASE_STEP);
+const wholeImport = proxyActivities<ImportActivities>(WHOLE_IMPORT_STEP);
 
 /** Chunks checked side by side: the check only reads and stores verdicts, so their order does not matter. */
 const CHECKS_AT_ONCE = 4;
@@ -33,7 +42,9 @@ const CHECKS_AT_ONCE = 4;
  * (reads only); then, per afterCheck, a dry run ends previewed, a file with a bad row under
  * reject_file ends refused with nothing written, and otherwise the apply pass writes the rows
  * chunk by chunk in file order, each chunk in one transaction that also records each row's
- * outcome, so a chunk run again after a worker died applies nothing twice. Each step that runs
+ * outcome, so a chunk run again after a worker died applies nothing twice. A row refused only
+ * when it is applied (the data changed since the check) is left out and the others are written,
+ * under either policy; finishImport says so. Each step that runs
  * out of retries waits for attention rather than failing the import. A run continues as new
  * between chunks when its history grows long (an import of a million rows).
  */
@@ -43,7 +54,7 @@ export async function masterDataImportWorkflow(input: MasterDataImportInput): Pr
   const guard = attentionGuard({ subjectType: 'import', subjectId: importId, interrupted: () => false });
   let state: ImportState = input.resume?.pass === 'apply' ? 'applying' : 'checking';
   let rowsChecked = input.resume ? (input.resume.pass === 'apply' ? rowsTotal : input.resume.from - 1) : 0;
-  let rowsApplied = 0;
+  let rowsApplied = input.resume?.rowsApplied ?? 0;
   setHandler(importProgressQuery, () => ({ importId, state, rowsTotal, rowsChecked, rowsApplied, attention: guard.attention() }));
 
   const chunk = (from: number) => ({ importId, kind, from, to: Math.min(from + IMPORT_CHUNK_ROWS - 1, rowsTotal) });
@@ -52,12 +63,12 @@ export async function masterDataImportWorkflow(input: MasterDataImportInput): Pr
   async function continueIfLong(pass: 'check' | 'apply', from: number): Promise<void> {
     if (!workflowInfo().continueAsNewSuggested) return;
     await condition(allHandlersFinished);
-    await continueAsNew<typeof masterDataImportWorkflow>({ ...input, resume: { pass, from } });
+    await continueAsNew<typeof masterDataImportWorkflow>({ ...input, resume: { pass, from, rowsApplied } });
   }
 
   async function finish(final: ImportFinalState, message?: string): Promise<ImportOutcome> {
     const outcome = await guard.run('finish the import', () =>
-      activities.finishImport({ idempotencyKey: `${workflowId}:finish:${final}`, importId, workflowId, state: final, message }));
+      wholeImport.finishImport({ idempotencyKey: `${workflowId}:finish:${final}`, importId, workflowId, state: final, message }));
     state = final;
     return outcome;
   }
@@ -79,7 +90,7 @@ export async function masterDataImportWorkflow(input: MasterDataImportInput): Pr
       if (next <= rowsTotal) await continueIfLong('check', next);
     }
     if (input.resume?.pass !== 'apply') {
-      const { next } = await guard.run('close the check', () => activities.closeImportCheck({
+      const { next } = await guard.run('close the check', () => wholeImport.closeImportCheck({
         idempotencyKey: `${workflowId}:close-check`, importId, kind, dryRun: input.dryRun, onInvalidRows: input.onInvalidRows,
       }));
       if (next !== 'apply') return await finish(next);
@@ -95,6 +106,11 @@ export async function masterDataImportWorkflow(input: MasterDataImportInput): Pr
     return await finish('completed');
   } catch (error) {
     if (!(error instanceof StepRefused)) throw error;
+    // Failed by the API before anything began (it could not tell whether this start reached
+    // Temporal): the import says so already, and nothing was written.
+    if (error.failure.cause instanceof ApplicationFailure && error.failure.cause.type === ImportFailure.importAbandoned) {
+      return { state: 'failed', counts: {}, message: error.reason };
+    }
     // Bad data no retry can take (the kind's rules refused a row in a way the engine did not catch):
     // the import ends failed with the reason, and the process owners are told.
     await guard.reportRefusal(error, 'failed');
