@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { afterCheck, OUTCOME_OF_VERDICT, type ColumnProblem, type OnInvalidRows, type RowCounts } from '../domain/master-data';
 import { isInvalidData, reasonOf } from '../domain/failure-classes';
 import {
+  assetsWithMovedDates,
   chunkRows,
   countImportRows,
   findImport,
@@ -19,7 +20,6 @@ import {
   type CheckedRow,
   type StagedRowRecord,
 } from '../model/imports';
-import { recordVersionSql } from '../model/assets';
 import { masterDataKind } from '../model/master-data';
 import { judgeRow, Lookups, writeJudgement, type WriteSource } from '../model/master-data/engine';
 import type { MasterDataKind } from '../model/master-data/kind';
@@ -33,7 +33,7 @@ import {
   type ImportChunkResult,
   type ImportOutcome,
 } from '../workflows/master-data-import/contract';
-import { assetLifecycleWorkflowId, endOfTermDatesChangedSignal, type EndOfTermDatesChange } from '../workflows/asset-lifecycle/contract';
+import { tellEndOfTermDates } from './lifecycle-transitions';
 import { recordOnce } from './audit';
 
 export interface ImportActivityDeps {
@@ -93,19 +93,8 @@ const SIGNAL_CONCURRENCY = 8;
  * without a running workflow gets its dates from the row when its workflow starts.
  */
 async function tellLifecyclesTheirDates(db: Knex, temporal: Client, input: ImportChunkInput): Promise<void> {
-  const moved = await db('import_rows as r').join('assets as a', 'a.id', 'r.record_id')
-    .where({ 'r.import_id': input.importId, 'r.outcome': 'updated' }).whereBetween('r.row_number', [input.from, input.to])
-    .whereRaw(`(r.changes -> 'warrantyEnd' IS NOT NULL OR r.changes -> 'leaseEnd' IS NOT NULL)`)
-    .select('a.asset_tag', 'a.warranty_end', 'a.lease_end', db.raw(`${recordVersionSql('a')} AS record_version`)) as
-    { asset_tag: string; warranty_end: string | null; lease_end: string | null; record_version: number }[];
-  await inOrder(moved, SIGNAL_CONCURRENCY, async (asset) => {
-    const change: EndOfTermDatesChange = { warrantyEnd: asset.warranty_end, leaseEnd: asset.lease_end, recordVersion: asset.record_version };
-    try {
-      await temporal.workflow.getHandle(assetLifecycleWorkflowId(asset.asset_tag)).signal(endOfTermDatesChangedSignal, change);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
-  });
+  const moved = await assetsWithMovedDates(db, input.importId, input.from, input.to);
+  await inOrder(moved, SIGNAL_CONCURRENCY, (asset) => tellEndOfTermDates(temporal, asset.assetTag, asset.change));
 }
 
 /** Judges a row again under its lock and writes what the judgement allows, with its audit row. */

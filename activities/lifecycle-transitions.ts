@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Asset } from '../model/assets';
-import { LifecycleFailure, transitionUpdate, type ReminderSettings } from '../workflows/asset-lifecycle/contract';
+import {
+  LifecycleFailure, assetLifecycleWorkflowId, endOfTermDatesChangedSignal, transitionUpdate, type EndOfTermDatesChange, type ReminderSettings,
+} from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
 
 export interface LifecycleTransitionResult {
@@ -47,5 +49,17 @@ export async function runLifecycleTransition(
     const refusal = refusalOf(error);
     if (!refusal) throw error;
     return { assetId: asset.id, ok: false, message: `${asset.assetTag}: ${refusal}` };
+  }
+}
+
+/**
+ * Tells an asset's running lifecycle workflow its warranty and lease end as now stored. An asset
+ * whose workflow is not running is not told: its workflow reads the row when it starts.
+ */
+export async function tellEndOfTermDates(temporal: Client, assetTag: string, change: EndOfTermDatesChange): Promise<void> {
+  try {
+    await temporal.workflow.getHandle(assetLifecycleWorkflowId(assetTag)).signal(endOfTermDatesChangedSignal, change);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
   }
 }

@@ -14,6 +14,7 @@ import type {
   RowOutcome,
   RowVerdict,
 } from '../domain/master-data';
+import { recordVersionSql } from './assets';
 import type { Row } from './master-data/kind';
 import { paginate, type Page } from './page';
 
@@ -357,4 +358,14 @@ export async function requesterEmailOf(db: Knex, importId: string): Promise<stri
 /** The import's end: its state, its counts and, for a refusal or a failure, why. */
 export async function finishImportRow(db: Knex, importId: string, state: ImportState, counts: RowCounts, message: string | null): Promise<void> {
   await db('imports').where({ id: importId }).update({ state, counts: JSON.stringify(counts), message, finished_at: db.fn.now() });
+}
+
+/** The assets a chunk of an import updated with a new warranty or lease end, with the dates as stored now. */
+export async function assetsWithMovedDates(db: Knex, importId: string, from: number, to: number): Promise<{ assetTag: string; change: { warrantyEnd: string | null; leaseEnd: string | null; recordVersion: number } }[]> {
+  const rows: { asset_tag: string; warranty_end: string | null; lease_end: string | null; record_version: number }[] = await db('import_rows as r')
+    .join('assets as a', 'a.id', 'r.record_id')
+    .where({ 'r.import_id': importId, 'r.outcome': 'updated' }).whereBetween('r.row_number', [from, to])
+    .whereRaw(`(r.changes -> 'warrantyEnd' IS NOT NULL OR r.changes -> 'leaseEnd' IS NOT NULL)`)
+    .select('a.asset_tag', 'a.warranty_end', 'a.lease_end', db.raw(`${recordVersionSql('a')} AS record_version`));
+  return rows.map((r) => ({ assetTag: r.asset_tag, change: { warrantyEnd: r.warranty_end, leaseEnd: r.lease_end, recordVersion: r.record_version } }));
 }

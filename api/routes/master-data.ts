@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ import { HttpError, conflict, notFound, versionMismatch } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { commandWithinDeadline } from '../workflow-calls';
-import { assetLifecycleWorkflowId, endOfTermDatesChangedSignal } from '../../workflows/asset-lifecycle/contract';
+import { tellEndOfTermDates } from '../../activities/lifecycle-transitions';
 
 const refParams = z.object({ ref: z.string().trim().min(1).max(200) });
 const rowBody = z.record(z.string(), z.unknown()).describe('the columns of the record; references by natural key (codes, emails, names)');
@@ -92,16 +92,12 @@ const END_OF_TERM_COLUMNS = ['warrantyEnd', 'leaseEnd'];
 export async function followEndOfTermDates(temporal: Client, kind: MasterDataKind, patch: Row, stored: Stored): Promise<void> {
   if (kind.name !== 'assets' || !END_OF_TERM_COLUMNS.some((column) => column in patch)) return;
   const change = { warrantyEnd: stored.row.warrantyEnd as string | null, leaseEnd: stored.row.leaseEnd as string | null, recordVersion: stored.version };
-  try {
-    await commandWithinDeadline(
-      temporal,
-      `telling the lifecycle of ${stored.ref} its warranty and lease end`,
-      () => temporal.workflow.getHandle(assetLifecycleWorkflowId(stored.ref)).signal(endOfTermDatesChangedSignal, change),
-      `${stored.ref} is saved (version ${stored.version}), but its reminders keep the dates they had: save its warrantyEnd and leaseEnd again later`,
-    );
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-  }
+  await commandWithinDeadline(
+    temporal,
+    `telling the lifecycle of ${stored.ref} its warranty and lease end`,
+    () => tellEndOfTermDates(temporal, stored.ref, change),
+    `${stored.ref} is saved (version ${stored.version}), but its reminders keep the dates they had: save its warrantyEnd and leaseEnd again later`,
+  );
 }
 
 /** Retires the record `ref` names if it is still at one of `versions`: 404, 409 retire_refused or already_retired, 412. */
