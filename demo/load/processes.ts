@@ -43,6 +43,7 @@ export async function insertProcessConfiguration(trx: Knex.Transaction, ctx: Con
     policy: r.policy,
     quorum: r.quorum ?? null,
     on_expiry: r.onExpiry ?? 'reject',
+    updated_by: 'system:demo',
   })));
   await insertRows(trx, 'change_models', CHANGE_MODELS.map((m) => ({ name: m.name, description: m.description, risk_ceiling: m.riskCeiling })));
   await insertRows(trx, 'sla_targets', SLA_TARGETS.map((t) => ({ process: t.process, state: t.state, target_minutes: t.minutes })));
