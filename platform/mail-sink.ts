@@ -78,8 +78,14 @@ export class MailSink {
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(port, '127.0.0.1', () => resolve());
+      this.server!.listen(port, '127.0.0.1', () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
     });
+    // A sender that goes away mid-conversation (a worker killed while it sends) resets its socket:
+    // the server reports it as an error event, which with no listener would end the process.
+    this.server.on('error', () => undefined);
     const address = this.server.server.address();
     this.port = typeof address === 'object' && address ? address.port : port;
   }
