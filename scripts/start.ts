@@ -35,6 +35,10 @@ async function main(): Promise<void> {
   const stops: Stop[] = [];
   const children: ChildProcess[] = [];
   let stopping = false;
+  let childrenStopped!: () => void;
+  const afterChildren = new Promise<void>((resolve) => {
+    childrenStopped = resolve;
+  });
 
   const shutdown = async () => {
     if (stopping) return;
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
       });
       child.kill('SIGTERM');
     })));
+    childrenStopped();
     for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
     step('stopped');
   };
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
         port: config.EMBEDDED_POSTGRES_PORT,
         database: 'assetflow',
         logger,
+        stopsAfter: afterChildren,
       });
       stops.push(postgres.stop);
       databaseUrl = postgres.connectionString;

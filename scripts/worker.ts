@@ -21,7 +21,9 @@ const SDK_LOG_LEVELS: Record<string, LogLevel> = {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]) });
+  // Signals are ours to handle (below): the SDK's own handler would start draining first, and ours then
+  // found the worker no longer running and threw.
+  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]), shutdownSignals: [] });
   const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL', 'the worker writes to the shared Postgres');
   const db = createDatabase(databaseUrl);
   const mailer = createMailer(required(config.SMTP_URL, 'SMTP_URL', 'the worker sends the emails'), config.MAIL_FROM);
@@ -65,7 +67,11 @@ async function main(): Promise<void> {
       tuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
       metrics,
     }));
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      });
+    }
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
     emails.start();
     await worker.run();
