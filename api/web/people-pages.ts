@@ -56,6 +56,9 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).catch(0),
 });
 type ListValues = z.output<typeof listQuery>;
+/** A list page's search, filter and page from its query string; anything unreadable falls back to the defaults. */
+const listValuesOf = (query: Record<string, unknown>): ListValues =>
+  listQuery.parse({ q: str(query.q) ?? '', active: str(query.active) ?? '', limit: str(query.limit), offset: str(query.offset) });
 const activeOf = (value: string) => (value === '' ? undefined : value === 'true');
 
 /** The version an edit was made on, and the confirmation a deactivation needs: without them a form changes nothing. */
@@ -356,7 +359,7 @@ export function registerPeoplePages(router: Router, kit: WebKit): void {
   router.get('/people', async (req, res) => {
     const ctx = await adminContext(res, 'people');
     if (!ctx) return;
-    const values = listQuery.parse({ q: str(req.query.q) ?? '', active: str(req.query.active) ?? '', limit: str(req.query.limit), offset: str(req.query.offset) });
+    const values = listValuesOf(req.query);
     const result = await listPeople(db, { q: values.q || undefined, active: activeOf(values.active) }, values);
     sendHtml(res, 200, peopleListPage(ctx, { values, result }));
   });
@@ -505,7 +508,7 @@ export function registerPeoplePages(router: Router, kit: WebKit): void {
   router.get('/groups', async (req, res) => {
     const ctx = await adminContext(res, 'groups');
     if (!ctx) return;
-    const values = listQuery.parse({ q: str(req.query.q) ?? '', active: str(req.query.active) ?? '', limit: str(req.query.limit), offset: str(req.query.offset) });
+    const values = listValuesOf(req.query);
     const result = await listGroups(db, { q: values.q || undefined, active: activeOf(values.active) }, values);
     sendHtml(res, 200, groupsListPage(ctx, { values, result }));
   });
