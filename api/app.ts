@@ -64,6 +64,8 @@ export interface AppDeps {
   metricsToken?: string;
   /** Single sign-on for the web UI with an OpenID Connect provider (the config's OIDC_*); none when unset. */
   oidc?: OidcSettings;
+  /** The organisation's time zone (TIME_ZONE) for people without one of their own; UTC when not given. */
+  timeZone?: string;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface Principal {
   email: string;
   name: string;
   roles: Role[];
+  /** The IANA zone the person reads times in; null: the organisation's (TIME_ZONE). */
+  timeZone: string | null;
   /** The API key this call came with; undefined in a web session. */
   apiKeyId?: string;
 }
@@ -46,7 +48,7 @@ function activePeople(db: Knex): Knex.QueryBuilder {
     .leftJoin('person_roles as r', 'r.person_id', 'p.id')
     .where('p.active', true)
     .groupBy('p.id')
-    .select('p.id', 'p.email', 'p.name', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
+    .select('p.id', 'p.email', 'p.name', 'p.time_zone as timeZone', db.raw(`COALESCE(array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles`));
 }
 
 /** The person an API key belongs to, if the key is live (not revoked, not expired) and the person active. */

@@ -35,6 +35,7 @@ import * as masterDataEditable from './20261201000100_master_data_editable';
 import * as imports from './20261201000200_imports';
 import * as configurationVersions from './20261201000300_configuration_versions';
 import * as auditSearchIndexes from './20261201000400_audit_search_indexes';
+import * as webUiForEveryone from './20261202000100_web_ui_for_everyone';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -77,6 +78,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261201000200_imports', imports],
   ['20261201000300_configuration_versions', configurationVersions],
   ['20261201000400_audit_search_indexes', auditSearchIndexes],
+  ['20261202000100_web_ui_for_everyone', webUiForEveryone],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

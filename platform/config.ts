@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { msToNumber } from '@temporalio/common';
 import { z } from 'zod';
+import { isTimeZone } from '../domain/time-zones';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -51,6 +52,8 @@ const configSchema = z.object({
   DEMO_PUBLIC_KEYS: flag.optional(),
   WARRANTY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   LEASE_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** The organisation's time zone (IANA), for people who have not chosen their own: pages and emails show times in it. */
+  TIME_ZONE: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
   SECURITY_NOTICE_EMAIL: z.string().email().default('security@assetflow.example'),
 
   APPROVAL_LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),

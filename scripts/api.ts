@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     trustProxy: config.TRUST_PROXY,
     metricsToken: config.METRICS_TOKEN,
     oidc: config.oidc,
+    timeZone: config.TIME_ZONE,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   await new Promise<void>((resolve) => {

@@ -28,10 +28,10 @@ function keysTable(ctx: ViewContext, keys: ApiKeyRecord[], signedInWith: string 
   const rows = keys.map((k) => html`<tr id="key-${k.id}">
 <th scope="row">${k.name}${k.id === signedInWith && html`<br><span class="meta">you signed in with it: revoking it signs you out</span>`}</th>
 <td><code>${k.prefix}</code>…</td>
-<td class="when">${time(k.createdAt)}${k.createdBy.startsWith('system:') || k.createdBy === ctx.user.email ? '' : html`<br><span class="meta">by ${k.createdBy}</span>`}</td>
-<td class="when">${k.lastUsedAt ? time(k.lastUsedAt) : html`<span class="meta">never</span>`}</td>
-<td class="when">${k.expiresAt ? time(k.expiresAt) : html`<span class="meta">never</span>`}</td>
-<td>${k.status}${k.revokedAt && html`<br><span class="meta">${time(k.revokedAt)}</span>`}</td>
+<td class="when">${time(k.createdAt, ctx.timeZone)}${k.createdBy.startsWith('system:') || k.createdBy === ctx.user.email ? '' : html`<br><span class="meta">by ${k.createdBy}</span>`}</td>
+<td class="when">${k.lastUsedAt ? time(k.lastUsedAt, ctx.timeZone) : html`<span class="meta">never</span>`}</td>
+<td class="when">${k.expiresAt ? time(k.expiresAt, ctx.timeZone) : html`<span class="meta">never</span>`}</td>
+<td>${k.status}${k.revokedAt && html`<br><span class="meta">${time(k.revokedAt, ctx.timeZone)}</span>`}</td>
 <td>${k.status === 'live' && html`<form method="post" action="/ui/api-keys/${k.id}/revoke">${csrfField(ctx.csrf)}<input type="hidden" name="confirm" value="revoke"><button type="submit" class="reject" aria-label="${`Revoke the key ${k.name}`}">Revoke</button></form>`}</td>
 </tr>`);
   return html`<table>
@@ -75,7 +75,7 @@ ${createForm(ctx, input.form ?? {})}`);
 function newApiKeyPage(ctx: ViewContext, input: { record: ApiKeyRecord; key: string }): SafeHtml {
   const { record } = input;
   return layout(ctx, 'Your new API key', html`<h1>Your new API key</h1>
-<p class="notice ok" role="status">The key "${record.name}" is made${record.expiresAt ? html` and works until ${time(record.expiresAt)}` : ''}. <strong>Copy it now: it will not be shown again.</strong></p>
+<p class="notice ok" role="status">The key "${record.name}" is made${record.expiresAt ? html` and works until ${time(record.expiresAt, ctx.timeZone)}` : ''}. <strong>Copy it now: it will not be shown again.</strong></p>
 <label for="new-key">Your key</label>
 <input id="new-key" readonly size="50" value="${input.key}">
 <p>Keep it where you keep passwords (a password manager, your CI's secret store). Anyone holding it acts as you. If it leaks, revoke it on <a href="/ui/api-keys">your API keys</a>.</p>`);

@@ -486,7 +486,7 @@ function rulePage(ctx: ViewContext, input: { rule: ApprovalRuleDetail; values: R
   const r = input.rule;
   return layout(ctx, r.name, html`<p class="meta"><a href="${RULES_HREF}">← Approval rules</a></p>
 <h1>${r.name}</h1>
-<p class="meta">${r.process} rule · step ${r.stepOrder} · ${r.active ? 'active' : 'retired'} · version <span id="rule-version">${r.version}</span>, saved by ${r.updatedBy} ${time(r.updatedAt)}</p>
+<p class="meta">${r.process} rule · step ${r.stepOrder} · ${r.active ? 'active' : 'retired'} · version <span id="rule-version">${r.version}</span>, saved by ${r.updatedBy} ${time(r.updatedAt, ctx.timeZone)}</p>
 <p><a href="${RULES_HREF}/${r.id}/versions">Every version</a> · <a href="${RULES_HREF}/preview${queryString({ rule: r.id })}">Who would approve with an edited copy of this rule?</a></p>
 ${notice(input.notice)}
 ${errorSummary(input.problems, RULE_LABELS)}
@@ -501,7 +501,7 @@ function versionsPage(ctx: ViewContext, rule: ApprovalRuleDetail, versions: NonN
   const rows = versions.map((v) => html`<tr>
 <td class="num">${v.version}</td>
 <td>${v.savedBy}</td>
-<td>${time(v.savedAt)}</td>
+<td>${time(v.savedAt, ctx.timeZone)}</td>
 <td>step ${v.rule.stepOrder} · ${v.rule.name} · ${label(v.rule.approverKind)}${v.rule.group && ` (${v.rule.group})`} · ${v.rule.policy}${v.rule.quorum !== null && ` ${v.rule.quorum}`} · on expiry ${v.rule.onExpiry} · ${v.rule.active ? 'active' : 'retired'}</td>
 <td><code>${JSON.stringify(v.rule.appliesWhen)}</code></td>
 </tr>`);

@@ -101,7 +101,7 @@ function countsText(summary: ImportSummary): string {
 
 function importsListPage(ctx: ViewContext, input: { result: Page<ImportSummary>; all: boolean; notice?: Notice }): SafeHtml {
   const rows = input.result.items.map((i) => html`<tr>
-<td class="when"><a href="/ui/imports/${i.id}">${time(i.createdAt)}</a></td>
+<td class="when"><a href="/ui/imports/${i.id}">${time(i.createdAt, ctx.timeZone)}</a></td>
 <th scope="row">${kindTitle(i.kind)}</th>
 <td>${i.fileName ?? html`<span class="meta">unnamed</span>`} <span class="meta">(${i.format}${i.dryRun ? ', dry run' : ''})</span></td>
 <td>${stateText(i)}</td>
@@ -233,8 +233,8 @@ ${!s.dryRun && html`<p><label for="progress-apply">Rows written</label><progress
 <dt>Dry run</dt><dd>${s.dryRun ? 'yes: check only, write nothing' : 'no'}</dd>
 <dt>If rows are refused</dt><dd>${POLICY_TEXT[s.onInvalidRows].title}</dd>
 <dt>Rows</dt><dd id="import-counts">${s.rowsTotal} in the file; ${countsText(s)}</dd>
-<dt>By</dt><dd>${s.requestedBy}, ${time(s.createdAt)}</dd>
-${s.finishedAt && html`<dt>Finished</dt><dd>${time(s.finishedAt)}</dd>`}
+<dt>By</dt><dd>${s.requestedBy}, ${time(s.createdAt, ctx.timeZone)}</dd>
+${s.finishedAt && html`<dt>Finished</dt><dd>${time(s.finishedAt, ctx.timeZone)}</dd>`}
 </dl>`;
   const filterForm = html`<form class="filters" method="get" action="/ui/imports/${s.id}" aria-label="Filter the rows">
 <div><label for="r-filter">Rows</label><select id="r-filter" name="filter">${([['', 'all'], ...ROW_FILTERS.map((f) => [f, f])] as [string, string][]).map(

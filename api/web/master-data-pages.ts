@@ -301,7 +301,7 @@ function listPage(ctx: ViewContext, kind: MasterDataKind, input: { values: ListV
     return html`<tr>
 <th scope="row"><a href="${recordHref(kind, stored)}">${textOf(stored.row[first.column]) || stored.ref}</a></th>
 ${join(rest.map((f) => html`<td${f.widget.type === 'number' && html` class="num"`}>${textOf(stored.row[f.column])}</td>`))}
-<td>${stored.retiredAt ? html`<span class="breached">retired</span> ${time(stored.retiredAt)}` : 'in use'}</td>
+<td>${stored.retiredAt ? html`<span class="breached">retired</span> ${time(stored.retiredAt, ctx.timeZone)}` : 'in use'}</td>
 </tr>`;
   });
   const table = rows.length
@@ -359,7 +359,7 @@ function recordPage(ctx: ViewContext, kind: MasterDataKind, view: RecordView): S
   const writer = hasAnyRole(ctx.user, kind.writers);
   const summary = html`<dl class="summary">
 ${join(fields.map((f) => html`<dt>${f.label}${f.key && html` <span class="meta">(key)</span>`}</dt><dd>${textOf(stored.row[f.column]) || html`<span class="meta">none</span>`}</dd>`), '\n')}
-<dt>Status</dt><dd id="record-status">${stored.retiredAt ? html`<span class="breached">retired</span> ${time(stored.retiredAt)}` : 'in use'}</dd>
+<dt>Status</dt><dd id="record-status">${stored.retiredAt ? html`<span class="breached">retired</span> ${time(stored.retiredAt, ctx.timeZone)}` : 'in use'}</dd>
 <dt>Version</dt><dd id="record-version">${stored.version}</dd>
 </dl>`;
   const edit = writer && !stored.retiredAt && html`<section aria-labelledby="edit-heading"><h2 id="edit-heading">Edit</h2>

@@ -219,13 +219,13 @@ function personPage(ctx: ViewContext, input: { person: PersonDetail; values: Per
   const ssoRoles = p.roleGrants.filter((g) => g.grantedBy === 'sso').map((g) => g.role);
   const status = p.active
     ? html`active`
-    : html`<span class="breached">deactivated</span>${p.deactivatedAt && html` ${time(p.deactivatedAt)}`}`;
+    : html`<span class="breached">deactivated</span>${p.deactivatedAt && html` ${time(p.deactivatedAt, ctx.timeZone)}`}`;
   const summary = html`<dl class="summary">
 <dt>Status</dt><dd id="person-status">${status}</dd>
 <dt>Roles</dt><dd>${p.roleGrants.map((g) => `${label(g.role)}${g.grantedBy === 'sso' ? ' (single sign-on)' : ''}`).join(', ') || 'none'}</dd>
 <dt>Manager</dt><dd>${p.manager ? html`<a href="/ui/people/${p.manager.id}">${p.manager.name}</a>` : '–'}</dd>
 <dt>Groups</dt><dd>${p.groups.length ? join(p.groups.map((g) => html`<a href="/ui/groups/${g.id}">${g.name}</a>`), ', ') : '–'}</dd>
-<dt>Version</dt><dd id="person-version">${p.version} <span class="meta">(changed ${time(p.updatedAt)}; added ${time(p.createdAt)})</span></dd>
+<dt>Version</dt><dd id="person-version">${p.version} <span class="meta">(changed ${time(p.updatedAt, ctx.timeZone)}; added ${time(p.createdAt, ctx.timeZone)})</span></dd>
 </dl>`;
   const lifecycle = p.active
     ? html`<h2 id="lifecycle-heading">Deactivate</h2>
@@ -310,7 +310,7 @@ function groupPage(ctx: ViewContext, input: { group: GroupDetail; values: GroupF
     : html`<p>No members.</p>`;
   return layout(ctx, g.name, html`<p class="meta"><a href="/ui/groups">← Groups</a></p>
 <h1>${g.name}</h1>
-<p class="meta">${g.active ? 'active' : 'inactive'} · version <span id="group-version">${g.version}</span> · changed ${time(g.updatedAt)}</p>
+<p class="meta">${g.active ? 'active' : 'inactive'} · version <span id="group-version">${g.version}</span> · changed ${time(g.updatedAt, ctx.timeZone)}</p>
 ${notice(input.notice)}
 <section aria-labelledby="members-heading"><h2 id="members-heading">Members</h2>${members}</section>
 <section aria-labelledby="edit-heading"><h2 id="edit-heading">Edit</h2>

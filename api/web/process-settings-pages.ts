@@ -44,6 +44,7 @@ import { hasAnyRole } from '../auth';
 import { toHttpError, type HttpError } from '../errors';
 import { PROCESS_SETTINGS_WRITERS, settingRefusalAnswer } from '../routes/process-settings';
 import { html, join, sendHtml, type SafeHtml } from './html';
+import { errorSummary, field, fieldErrorsOf, problemsOfRefusal, select, str, text, wholeNumber, zodProblems, type FieldErrors, type FormState } from './forms';
 import type { WebKit, WebRoute } from './router';
 import { TYPE_LABELS, csrfField, errorPage, label, layout, notice, queryString, time, type Notice, type ViewContext } from './views';
 
@@ -68,32 +69,7 @@ export const PROCESS_SETTINGS_PAGE_ROUTES: readonly WebRoute[] = [
 // Forms: values as sent, and the problems of each field
 // ---------------------------------------------------------------------------------------------
 
-/** The first string of a form field or query parameter. */
-const str = (value: unknown) => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined);
-const text = (body: Record<string, unknown>, name: string) => str(body[name]) ?? '';
-/** A whole number as typed; anything else is passed on as text, for the schema to name. */
-const wholeNumber = (value: string) => (/^\s*-?\d+\s*$/.test(value) ? Number(value) : value);
 const uuid = z.uuid();
-
-/** Field name -> what is wrong with it; `form` for what belongs to no field. */
-type FieldErrors = Record<string, string>;
-
-interface FormState<V> {
-  values: V;
-  errors: FieldErrors;
-}
-
-/** The problems of a refusal by field: zod issues and the model's problems name paths alike. */
-function fieldErrorsOf(problems: { path: string; message: string }[], fieldOf: (path: string) => string = (p) => p): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const problem of problems) {
-    const field = fieldOf(problem.path.split('.')[0] || 'form');
-    errors[field] = errors[field] ? `${errors[field]}; ${problem.message}` : problem.message;
-  }
-  return errors;
-}
-
-const zodProblems = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 
 /** A refusal the form shows next to itself (400, 404, 409, 412); anything else goes to the error page. */
 function refusalOf(error: unknown): HttpError {
@@ -102,60 +78,8 @@ function refusalOf(error: unknown): HttpError {
   return known;
 }
 
-const problemsOfRefusal = (known: HttpError) =>
-  Array.isArray(known.details) ? (known.details as { path: string; message: string }[]) : [{ path: known.code === 'name_taken' ? 'name' : 'form', message: known.message }];
-
 const staleText = (what: string, known: HttpError, shownIn = 'The form') =>
   `Someone else changed this ${what} while you were editing (it is now at version ${(known.details as { currentVersion?: number } | undefined)?.currentVersion ?? '?'}), so nothing was saved. ${shownIn} now shows the current values: make your change again.`;
-
-/**
- * A labelled input with its hint and error: the error is announced with the field
- * (aria-describedby) and marks it invalid.
- */
-function field(input: {
-  id: string;
-  name: string;
-  label: string;
-  value: string;
-  errors: FieldErrors;
-  hint?: string;
-  type?: string;
-  required?: boolean;
-  attrs?: SafeHtml;
-}): SafeHtml {
-  const error = input.errors[input.name];
-  const described = [input.hint && `${input.id}-hint`, error && `${input.id}-error`].filter(Boolean).join(' ');
-  return html`<label for="${input.id}">${input.label}</label>
-${error && html`<p id="${input.id}-error" class="notice error">${error}</p>`}
-<input id="${input.id}" name="${input.name}" type="${input.type ?? 'text'}" value="${input.value}"${input.required && html` required`}${error && html` aria-invalid="true"`}${described && html` aria-describedby="${described}"`}${input.attrs ?? ''}>
-${input.hint && html`<p id="${input.id}-hint" class="meta">${input.hint}</p>`}`;
-}
-
-function select(input: { id: string; name: string; label: string; value: string; errors: FieldErrors; options: [string, string][]; groups?: [string, [string, string][]][] }): SafeHtml {
-  const error = input.errors[input.name];
-  const option = ([value, text]: [string, string]) => html`<option value="${value}"${value === input.value && html` selected`}>${text}</option>`;
-  const options = input.groups
-    ? input.groups.map(([groupLabel, options]) => html`<optgroup label="${groupLabel}">${options.map(option)}</optgroup>`)
-    : input.options.map(option);
-  return html`<label for="${input.id}">${input.label}</label>
-${error && html`<p id="${input.id}-error" class="notice error">${error}</p>`}
-<select id="${input.id}" name="${input.name}"${error && html` aria-invalid="true" aria-describedby="${input.id}-error"`}>${options}</select>`;
-}
-
-/**
- * The list of a form's problems, first in the form, each linking to its field; focusable so that
- * a keyboard user lands on it.
- */
-function errorSummary(prefix: string, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
-  const entries = Object.entries(errors);
-  if (!entries.length) return html``;
-  return html`<div class="notice error" role="alert" tabindex="-1" id="${prefix}-errors">
-<p><strong>Nothing was saved. ${entries.length === 1 ? 'One thing needs' : `${entries.length} things need`} your attention:</strong></p>
-<ul>${entries.map(([name, message]) => (labels[name]
-    ? html`<li><a href="#${prefix}-${name}">${labels[name]}</a>: ${message}</li>`
-    : html`<li>${message}</li>`))}</ul>
-</div>`;
-}
 
 // --- change models -----------------------------------------------------------------------------
 
@@ -336,8 +260,8 @@ function windowsSection(ctx: ViewContext, windows: ScheduleWindow[], total: numb
   const rows = windows.map((w) => html`<tr>
 <th scope="row"><a href="${HOME}/windows/${w.id}">${w.name}</a></th>
 <td>${w.kind}</td>
-<td class="when">${time(w.startsAt)}</td>
-<td class="when">${time(w.endsAt)}</td>
+<td class="when">${time(w.startsAt, ctx.timeZone)}</td>
+<td class="when">${time(w.endsAt, ctx.timeZone)}</td>
 <td>${w.ci ? `${w.ci.name} (${w.ci.ciClass})` : html`<span class="meta">every CI</span>`}</td>
 </tr>`);
   return html`<section aria-labelledby="windows-heading">
@@ -361,7 +285,7 @@ ${windowFields('new-window', form)}
 function remindersSection(ctx: ViewContext, current: ReminderSettingsRecord, form: FormState<ReminderFormValues>): SafeHtml {
   const { values, errors } = form;
   const source = current.source === 'saved'
-    ? html`Saved by ${current.updatedBy} ${time(current.updatedAt)} (version ${current.version}).`
+    ? html`Saved by ${current.updatedBy} ${time(current.updatedAt, ctx.timeZone)} (version ${current.version}).`
     : html`Nothing saved yet: these are the environment's defaults (WARRANTY_REMINDER_DAYS, LEASE_REMINDER_DAYS).`;
   return html`<section aria-labelledby="reminders-heading">
 <h2 id="reminders-heading">Reminder days</h2>
@@ -397,7 +321,7 @@ function modelPage(ctx: ViewContext, input: { model: ChangeModel; form: FormStat
   const m = input.model;
   return layout(ctx, m.name, html`<p class="meta"><a href="${HOME}#models-heading">← Process settings</a></p>
 <h1>${m.name}</h1>
-<p class="meta">Change model · ${m.active ? 'active' : 'inactive'} · version <span id="model-version">${m.version}</span> · changed ${time(m.updatedAt)}</p>
+<p class="meta">Change model · ${m.active ? 'active' : 'inactive'} · version <span id="model-version">${m.version}</span> · changed ${time(m.updatedAt, ctx.timeZone)}</p>
 ${notice(input.notice)}
 <form method="post" action="${HOME}/change-models/${m.id}">
 ${csrfField(ctx.csrf)}<input type="hidden" name="version" value="${input.version}">
@@ -409,7 +333,7 @@ ${modelFields('model', input.form)}
 function windowPage(ctx: ViewContext, input: { window: ScheduleWindow; form: FormState<WindowFormValues>; version: number; notice?: Notice }): SafeHtml {
   const w = input.window;
   const retired = w.retiredAt
-    ? html`<p class="notice error" role="status">Retired ${time(w.retiredAt)}: it no longer counts in change assessments and cannot be changed.</p>`
+    ? html`<p class="notice error" role="status">Retired ${time(w.retiredAt, ctx.timeZone)}: it no longer counts in change assessments and cannot be changed.</p>`
     : html`<section aria-labelledby="retire-heading"><h2 id="retire-heading">Retire</h2>
 <p>A retired window no longer counts in change assessments; it is kept for the changes it was shown to.</p>
 <form method="post" action="${HOME}/windows/${w.id}/retire">
@@ -419,7 +343,7 @@ ${csrfField(ctx.csrf)}<input type="hidden" name="version" value="${w.version}">
 </form></section>`;
   return layout(ctx, w.name, html`<p class="meta"><a href="${HOME}#windows-heading">← Process settings</a></p>
 <h1>${w.name}</h1>
-<p class="meta">${w.kind} window · version <span id="window-version">${w.version}</span> · changed ${time(w.updatedAt)}</p>
+<p class="meta">${w.kind} window · version <span id="window-version">${w.version}</span> · changed ${time(w.updatedAt, ctx.timeZone)}</p>
 ${notice(input.notice)}
 ${w.retiredAt ? retired : html`<section aria-labelledby="edit-heading"><h2 id="edit-heading">Edit</h2>
 <form method="post" action="${HOME}/windows/${w.id}">

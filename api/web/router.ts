@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { viewerTimeZone } from '../../domain/time-zones';
 import type { ApprovalSubjectType } from '../../domain/approvals';
 import { CHANGE_STATES } from '../../domain/change-request';
 import { PURCHASE_STATES } from '../../domain/procurement';
@@ -61,6 +62,12 @@ import { AUDIT_PAGE_ROUTES, registerAuditPages } from './audit-pages';
 import { CONFIGURATION_PAGE_ROUTES, registerConfigurationPages } from './configuration-pages';
 import { PROCESS_SETTINGS_PAGE_ROUTES, registerProcessSettingsPages } from './process-settings-pages';
 import { SINGLE_SIGN_ON_ROUTES, registerSingleSignOn } from './single-sign-on';
+import { CHANGE_PAGE_ROUTES, registerChangePages } from './change-pages';
+import { PURCHASE_PAGE_ROUTES, registerPurchasePages } from './purchase-pages';
+import { ASSET_PAGE_ROUTES, registerAssetPages } from './asset-pages';
+import { CI_PAGE_ROUTES, registerCiPages } from './ci-pages';
+import { PROCESS_OWNER_PAGE_ROUTES, registerProcessOwnerPages } from './process-owner-pages';
+import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
 
 export interface WebUiDeps {
   db: Database;
@@ -81,6 +88,8 @@ export interface WebUiDeps {
   reminders: { warrantyDaysBefore: number; leaseDaysBefore: number };
   /** Single sign-on with an OpenID Connect provider: the sign-in page offers it (api/web/single-sign-on.ts). */
   oidc?: OidcSettings;
+  /** The organisation's time zone, for people without one of their own. */
+  timeZone?: string;
 }
 
 type SignedIn = WebSignedIn;
@@ -145,6 +154,12 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   ...AUDIT_PAGE_ROUTES,
   ...CONFIGURATION_PAGE_ROUTES,
   ...PROCESS_SETTINGS_PAGE_ROUTES,
+  ...CHANGE_PAGE_ROUTES,
+  ...PURCHASE_PAGE_ROUTES,
+  ...ASSET_PAGE_ROUTES,
+  ...CI_PAGE_ROUTES,
+  ...PROCESS_OWNER_PAGE_ROUTES,
+  ...PROFILE_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -174,7 +189,10 @@ export function createWebUi(deps: WebUiDeps): Router {
   async function context(res: Response, current: NavItem): Promise<ViewContext> {
     const { user, session } = res.locals.web as SignedIn;
     const inboxCount = await countOpenApprovals(db, user.id);
-    const ctx: ViewContext = { user, csrf: session.csrf, mailbox: !!deps.mailboxDir && hasAnyRole(user, ['admin']), current, inboxCount, now: Date.now() };
+    const ctx: ViewContext = {
+      user, csrf: session.csrf, mailbox: !!deps.mailboxDir && hasAnyRole(user, ['admin']), current, inboxCount, now: Date.now(),
+      timeZone: viewerTimeZone(user.timeZone, deps.timeZone),
+    };
     res.locals.ctx = ctx;
     return ctx;
   }
@@ -462,6 +480,12 @@ export function createWebUi(deps: WebUiDeps): Router {
   registerAuditPages(router, kit);
   registerConfigurationPages(router, kit);
   registerProcessSettingsPages(router, kit);
+  registerChangePages(router, kit);
+  registerPurchasePages(router, kit);
+  registerAssetPages(router, kit);
+  registerCiPages(router, kit);
+  registerProcessOwnerPages(router, kit);
+  registerProfilePages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

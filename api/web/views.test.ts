@@ -4,12 +4,13 @@ import { dashboardPage, duration, processTable, processesPage, queryString, sign
 
 const now = Date.parse('2026-11-27T12:00:00Z');
 const ctx = (roles: ViewContext['user']['roles']): ViewContext => ({
-  user: { id: 'u1', email: 'u@x', name: 'Una <User>', roles },
+  user: { id: 'u1', email: 'u@x', name: 'Una <User>', roles, timeZone: 'Europe/Berlin' },
   csrf: 'csrf-token-value-1234567890',
   mailbox: true,
   current: 'processes',
   inboxCount: 2,
   now,
+  timeZone: 'Europe/Berlin',
 });
 
 const summary = (over: Partial<ProcessSummary> = {}): ProcessSummary => ({
@@ -61,7 +62,7 @@ describe('throughput chart', () => {
 
 describe('pages', () => {
   it('escapes what people typed and marks a breached SLA in words', () => {
-    const html = String(processTable([summary()], now, 'Processes'));
+    const html = String(processTable([summary()], { now, timeZone: 'Europe/Berlin' }, 'Processes'));
     expect(html).not.toContain('<script>');
     expect(html).toContain('Patch &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Ruth &amp; Co');
@@ -136,7 +137,7 @@ describe('pages', () => {
     expect(html).toContain('1 process needs attention');
     const calm = String(dashboardPage({ ...ctx(['process_owner']), current: 'dashboard' }, { ...dash, needsAttention: [] }));
     expect(calm).toContain('No process needs attention');
-    const row = String(processTable([summary({ needsAttention: { step: 'budget check', reason: 'checkPurchase: connection refused', since: '2026-11-27T11:00:00.000Z' } })], now, 'Processes'));
+    const row = String(processTable([summary({ needsAttention: { step: 'budget check', reason: 'checkPurchase: connection refused', since: '2026-11-27T11:00:00.000Z' } })], { now, timeZone: 'Europe/Berlin' }, 'Processes'));
     expect(row).toContain('title="budget check: checkPurchase: connection refused">needs attention</span>');
   });
 

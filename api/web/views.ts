@@ -10,9 +10,10 @@ import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { IMPORT_READERS } from '../routes/imports';
 import { throughputByWeek, throughputChart } from './chart';
 import { html, join, page, type SafeHtml } from './html';
+import { formatInstant } from '../../domain/time-zones';
 
 export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys'
-  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'none';
+  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'new-request' | 'assets' | 'cis' | 'profile' | 'none';
 
 /** What every signed-in page needs for its header. */
 export interface ViewContext {
@@ -24,6 +25,8 @@ export interface ViewContext {
   /** Approvals waiting for the user, shown next to "Inbox". */
   inboxCount: number;
   now: number;
+  /** The IANA zone the viewer reads times in (their own, else the organisation's). */
+  timeZone: string;
 }
 
 export interface Notice {
@@ -47,13 +50,12 @@ export function queryString(values: Record<string, string | number | undefined>)
 
 export const processHref = (workflowId: string) => `/ui/processes/${encodeURIComponent(workflowId)}`;
 
-/** "2026-11-27 14:03 UTC" in a <time> element that carries the exact instant. */
-export function time(iso: string | null | undefined): SafeHtml {
+/** "2026-11-27 15:03 CET (Europe/Berlin)", in the viewer's zone, in a <time> element that carries the exact instant. */
+export function time(iso: string | null | undefined, zone: string): SafeHtml {
   if (!iso) return html``;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return html`${iso}`;
-  const text = `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)} UTC`;
-  return html`<time datetime="${d.toISOString()}">${text}</time>`;
+  return html`<time datetime="${d.toISOString()}">${formatInstant(d, zone)}</time>`;
 }
 
 /** A duration in words a person reads at a glance: "45 min", "5 h 10 min", "3 d 4 h". */
@@ -86,6 +88,9 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ['processes', '/ui/processes', 'Processes'],
     ['inbox', '/ui/inbox', `Inbox${ctx.inboxCount ? ` (${ctx.inboxCount})` : ''}`],
     ['my-requests', '/ui/my-requests', 'My requests'],
+    ['new-request', '/ui/requests/new', 'New request'],
+    ...(isOverseer(ctx.user) ? ([['assets', '/ui/assets', 'Assets']] as [NavItem, string, string][]) : []),
+    ['cis', '/ui/cis', 'CIs and services'],
     ...(hasAnyRole(ctx.user, ['admin']) ? ([['people', '/ui/people', 'People'], ['groups', '/ui/groups', 'Groups']] as [NavItem, string, string][]) : []),
     ['master-data', '/ui/master-data', 'Master data'],
     ...(hasAnyRole(ctx.user, IMPORT_READERS) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
@@ -96,7 +101,7 @@ function header(ctx: ViewContext | undefined): SafeHtml {
   const links = items.map(([key, href, text]) => html`<li><a href="${href}"${key === ctx.current && html` aria-current="page"`}>${text}</a></li>`);
   return html`${brand}
 <nav aria-label="Main"><ul>${links}</ul></nav>
-<div class="who"><span>Signed in as <strong>${ctx.user.name}</strong> <span class="meta">(${ctx.user.roles.map(label).join(', ') || 'no role'})</span></span>
+<div class="who"><span>Signed in as <a href="/ui/profile"${ctx.current === 'profile' && html` aria-current="page"`}><strong>${ctx.user.name}</strong></a> <span class="meta">(${ctx.user.roles.map(label).join(', ') || 'no role'})</span></span>
 <form method="post" action="/ui/sign-out">${csrfField(ctx.csrf)}<button type="submit" class="secondary">Sign out</button></form></div>`;
 }
 
@@ -159,20 +164,23 @@ export function signOutPage(ctx: ViewContext): SafeHtml {
 // Process tables
 // ---------------------------------------------------------------------------------------------
 
-function slaCell(p: ProcessSummary): SafeHtml {
+function slaCell(p: ProcessSummary, zone: string): SafeHtml {
   if (p.finishedAt) return html`<span class="meta">finished</span>`;
   if (!p.slaDueAt) return html`<span class="meta">no target</span>`;
-  if (p.slaBreached) return html`<span class="breached">Breached</span> (due ${time(p.slaDueAt)})`;
-  return html`due ${time(p.slaDueAt)}`;
+  if (p.slaBreached) return html`<span class="breached">Breached</span> (due ${time(p.slaDueAt, zone)})`;
+  return html`due ${time(p.slaDueAt, zone)}`;
 }
 
-function waitingCells(p: ProcessSummary, now: number): SafeHtml {
+function waitingCells(p: ProcessSummary, { now, timeZone }: Clock): SafeHtml {
   const names = p.waitingFor.map((w) => w.name).join(', ');
-  const since = p.waitingSince && html`${time(p.waitingSince)}<br><span class="meta">${duration(now - Date.parse(p.waitingSince))}</span>`;
+  const since = p.waitingSince && html`${time(p.waitingSince, timeZone)}<br><span class="meta">${duration(now - Date.parse(p.waitingSince))}</span>`;
   return html`<td>${names || html`<span class="meta">nobody</span>`}</td><td>${since}</td>`;
 }
 
-export function processTable(items: ProcessSummary[], now: number, caption: string, options: { captionHidden?: boolean } = {}): SafeHtml {
+/** What a table needs to show times: the moment of the page and the viewer's zone (a ViewContext is one). */
+export type Clock = Pick<ViewContext, 'now' | 'timeZone'>;
+
+export function processTable(items: ProcessSummary[], clock: Clock, caption: string, options: { captionHidden?: boolean } = {}): SafeHtml {
   if (!items.length) return html`<p>No process matches.</p>`;
   const rows = items.map(
     (p) => html`<tr>
@@ -181,8 +189,8 @@ export function processTable(items: ProcessSummary[], now: number, caption: stri
 <td>${p.title}</td>
 <td>${label(p.state)}${p.outcome && html` <span class="meta">(${label(p.outcome)})</span>`}${p.needsAttention && html` <span class="breached" title="${`${p.needsAttention.step}: ${p.needsAttention.reason}`}">needs attention</span>`}</td>
 <td>${p.requester?.name ?? ''}</td>
-${waitingCells(p, now)}
-<td>${slaCell(p)}</td>
+${waitingCells(p, clock)}
+<td>${slaCell(p, clock.timeZone)}</td>
 </tr>`,
   );
   return html`<table class="processes">
@@ -370,7 +378,7 @@ ${v.limit && html`<input type="hidden" name="limit" value="${v.limit}">`}
 </form>`;
   const result = input.result;
   const list = result && html`<p role="status">${result.page.total} process${result.page.total === 1 ? '' : 'es'} match.</p>
-${processTable(result.items, ctx.now, overseer ? 'Processes' : 'Processes you requested or must decide', { captionHidden: true })}
+${processTable(result.items, ctx, overseer ? 'Processes' : 'Processes you requested or must decide', { captionHidden: true })}
 ${pager(result.page, '/ui/processes', { ...v })}`;
   const intro = !overseer && html`<p class="meta">You see the processes you requested, or those waiting for your decision.</p>`;
   return layout(ctx, 'Processes', html`<h1>Processes</h1>\n${intro}\n${form}\n${notice(input.notice)}\n${list}`);
@@ -413,15 +421,15 @@ function detailsText(details: Record<string, unknown> | undefined): string {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
-function timelineTable(entries: TimelineEntry[]): SafeHtml {
+export function timelineTable(entries: TimelineEntry[], zone: string): SafeHtml {
   if (!entries.length) return html`<p>Nothing recorded yet.</p>`;
   const rows = entries.map((t) => {
     if (t.kind === 'email') {
       const to = Array.isArray(t.to) ? t.to.join(', ') : t.to ?? '';
-      return html`<tr><td class="when">${time(t.at)}</td><td>email</td><td>${label(t.template ?? '')}</td><td>to ${to}</td><td class="details">${t.subject ?? ''} <span class="meta">(${t.status ?? ''})</span></td></tr>`;
+      return html`<tr><td class="when">${time(t.at, zone)}</td><td>email</td><td>${label(t.template ?? '')}</td><td>to ${to}</td><td class="details">${t.subject ?? ''} <span class="meta">(${t.status ?? ''})</span></td></tr>`;
     }
     const change = (t.fromState || t.toState) && html` <span class="meta">${label(t.fromState ?? '–')} → ${label(t.toState ?? '–')}</span>`;
-    return html`<tr><td class="when">${time(t.at)}</td><td>event</td><td>${label(t.action ?? '')}${change}</td><td>${t.actor ?? ''}</td><td class="details">${detailsText(t.details)}</td></tr>`;
+    return html`<tr><td class="when">${time(t.at, zone)}</td><td>event</td><td>${label(t.action ?? '')}${change}</td><td>${t.actor ?? ''}</td><td class="details">${detailsText(t.details)}</td></tr>`;
   });
   return html`<table id="timeline">
 <caption class="sr-only">Events and emails, oldest first</caption>
@@ -431,13 +439,13 @@ ${join(rows, '\n')}
 </tbody></table>`;
 }
 
-function approvalsTable(approvals: ApprovalRecord[]): SafeHtml {
+export function approvalsTable(approvals: ApprovalRecord[], zone: string): SafeHtml {
   if (!approvals.length) return html`<p>No approvals were asked for.</p>`;
   const revisions = new Set(approvals.map((a) => a.revision)).size > 1;
   const rows = approvals.map((a) => {
     const decided = a.decidedAt
-      ? html`${time(a.decidedAt)}${a.decidedVia && html` <span class="meta">via ${a.decidedVia}</span>`}`
-      : a.dueAt && html`due ${time(a.dueAt)}`;
+      ? html`${time(a.decidedAt, zone)}${a.decidedVia && html` <span class="meta">via ${a.decidedVia}</span>`}`
+      : a.dueAt && html`due ${time(a.dueAt, zone)}`;
     const cells = [
       revisions && html`<td>${a.revision}</td>`,
       html`<td>${a.step}. ${a.stepName} <span class="meta">(${a.stepPolicy}, ${a.stepRequired} needed)</span></td>`,
@@ -469,19 +477,19 @@ export function processDetailPage(
   const p = input.process;
   const waiting = p.waitingFor.length
     ? html`<p class="waiting" id="waiting-for"><strong>Waiting for: ${p.waitingFor.map((w) => w.name).join(', ')}</strong>${
-      p.waitingSince && html` since ${time(p.waitingSince)} (${duration(ctx.now - Date.parse(p.waitingSince))})`}</p>`
+      p.waitingSince && html` since ${time(p.waitingSince, ctx.timeZone)} (${duration(ctx.now - Date.parse(p.waitingSince))})`}</p>`
     : html`<p id="waiting-for">${p.finishedAt
-      ? html`Finished ${time(p.finishedAt)}${p.outcome && html`: ${label(p.outcome)}`}.`
+      ? html`Finished ${time(p.finishedAt, ctx.timeZone)}${p.outcome && html`: ${label(p.outcome)}`}.`
       : 'Waiting for nobody: the workflow is at work.'}</p>`;
   const mine = input.myPendingApprovalIds.length > 0 &&
     html`<p class="notice ok">Your decision is needed here: <a href="/ui/inbox#approval-${input.myPendingApprovalIds[0]}">decide in your inbox</a>.</p>`;
   const summary = html`<dl class="summary">
 <dt>Type</dt><dd>${TYPE_LABELS[p.process] ?? p.process}</dd>
-<dt>State</dt><dd id="process-state">${label(p.state)}${p.outcome && ` (${label(p.outcome)})`} <span class="meta">since ${time(p.stateEnteredAt)}</span></dd>
+<dt>State</dt><dd id="process-state">${label(p.state)}${p.outcome && ` (${label(p.outcome)})`} <span class="meta">since ${time(p.stateEnteredAt, ctx.timeZone)}</span></dd>
 <dt>Requester</dt><dd>${p.requester?.name ?? '–'}</dd>
 <dt>Cost centre</dt><dd>${p.costCentre ?? '–'}</dd>
-<dt>Started</dt><dd>${time(p.startedAt)} <span class="meta">(${duration(ctx.now - Date.parse(p.startedAt))} ago)</span></dd>
-<dt>SLA</dt><dd>${slaCell(p)}</dd>
+<dt>Started</dt><dd>${time(p.startedAt, ctx.timeZone)} <span class="meta">(${duration(ctx.now - Date.parse(p.startedAt))} ago)</span></dd>
+<dt>SLA</dt><dd>${slaCell(p, ctx.timeZone)}</dd>
 <dt>Workflow</dt><dd><code>${p.workflowId}</code></dd>
 </dl>`;
   const subject = input.subject &&
@@ -494,10 +502,10 @@ ${subject}
 ${waiting}
 ${mine}
 <section aria-labelledby="summary-heading"><h2 id="summary-heading">Summary</h2>${summary}</section>
-<section aria-labelledby="approvals-heading"><h2 id="approvals-heading">Approvals</h2>${approvalsTable(input.approvals)}</section>
+<section aria-labelledby="approvals-heading"><h2 id="approvals-heading">Approvals</h2>${approvalsTable(input.approvals, ctx.timeZone)}</section>
 ${assessment}
 <section aria-labelledby="timeline-heading"><h2 id="timeline-heading">Timeline</h2>
-<p class="meta">Events and emails, oldest first.</p>${timelineTable(input.timeline)}</section>`;
+<p class="meta">Events and emails, oldest first.</p>${timelineTable(input.timeline, ctx.timeZone)}</section>`;
   return layout(ctx, `${p.businessNumber}`, body);
 }
 
@@ -515,7 +523,7 @@ export function inboxPage(ctx: ViewContext, input: { items: InboxItem[]; total: 
     return html`<article id="approval-${id}" class="approval" aria-labelledby="approval-${id}-title">
 <h2 id="approval-${id}-title"><a href="${processHref(a.subject.workflowId)}">${a.subject.number}</a>: ${a.subject.title}</h2>
 <p class="meta">${a.subject.meta}</p>
-<p>Step ${a.step} "${a.stepName}" (${a.stepPolicy}, ${a.stepRequired} needed)${a.delegatedFrom && `, as delegate of ${a.delegatedFrom}`} · asked ${time(a.requestedAt)} (${duration(ctx.now - Date.parse(a.requestedAt))} ago)${a.dueAt && html` · due ${time(a.dueAt)}`}</p>
+<p>Step ${a.step} "${a.stepName}" (${a.stepPolicy}, ${a.stepRequired} needed)${a.delegatedFrom && `, as delegate of ${a.delegatedFrom}`} · asked ${time(a.requestedAt, ctx.timeZone)} (${duration(ctx.now - Date.parse(a.requestedAt))} ago)${a.dueAt && html` · due ${time(a.dueAt, ctx.timeZone)}`}</p>
 ${a.subject.description && html`<p>${a.subject.description}</p>`}
 ${subjectSections(a.subject, 3)}
 <form method="post" action="/ui/inbox/${id}">
@@ -547,7 +555,7 @@ ${select('r-open', 'open', 'Open or finished', [['', 'either'], ['true', 'open']
   const body = html`<h1>My requests</h1>
 <p class="meta">Your changes and purchase requests, newest first.</p>
 ${form}
-${processTable(input.result.items, ctx.now, 'My requests', { captionHidden: true })}
+${processTable(input.result.items, ctx, 'My requests', { captionHidden: true })}
 ${pager(input.result.page, '/ui/my-requests', { open: input.open })}`;
   return layout(ctx, 'My requests', body);
 }
