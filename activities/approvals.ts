@@ -7,6 +7,9 @@ import {
   type HandoverFacts,
   type PlannedApprover,
 } from '../domain/approval-routing';
+import { COUNTING_APPROVAL_STATES } from '../domain/approval-reassignment';
+import { formatInstant, viewerTimeZone } from '../domain/time-zones';
+import { pageLinks } from '../domain/web-links';
 import { describeApprovalSubject, requesterOf, summaryText } from '../model/approval-subjects';
 import { activeDelegations } from '../model/approvals';
 import { processOwners } from '../model/directory';
@@ -26,6 +29,8 @@ import { APPROVAL_LINK_PLACEHOLDER, queueEmail } from './email';
 export interface ApprovalActivityDeps {
   db: Knex;
   publicUrl: string;
+  /** The organisation's time zone (TIME_ZONE), for addressees without one of their own. */
+  timeZone?: string;
 }
 
 const SYSTEM = 'system:approvals';
@@ -96,7 +101,7 @@ async function approversStillActive(trx: Knex, input: OpenStepInput): Promise<{ 
  * The approval that takes over another in the same step (escalated to a manager, or handed over
  * from someone deactivated), naming the one it replaces.
  */
-async function insertReplacement(
+export async function insertReplacement(
   trx: Knex.Transaction,
   replaced: Record<string, unknown>,
   taker: { approverId: string; delegatedFromId: string | null },
@@ -126,7 +131,8 @@ async function insertReplacement(
 }
 
 /** The approval machinery every workflow that asks people to approve shares: steps, tasks, decisions, escalation. */
-export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps) {
+export function createApprovalActivities({ db, publicUrl, timeZone }: ApprovalActivityDeps) {
+  const links = pageLinks(publicUrl);
   return {
     /** Creates one approval row per approver of a step; a step nobody can take is recorded and returns none. */
     async openApprovalStep(input: OpenStepInput): Promise<OpenedApproval[]> {
@@ -181,12 +187,13 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
         .leftJoin('approvals as moved', 'moved.id', 'a.reassigned_from_id')
         .leftJoin('people as m', 'm.id', 'moved.approver_id')
         .where('a.id', input.approvalId)
-        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'p.active as approver_active', 'd.name as delegated_from_name', 'm.name as moved_from_name');
+        .first('a.*', 'p.name as approver_name', 'p.email as approver_email', 'p.active as approver_active', 'p.time_zone as approver_time_zone', 'd.name as delegated_from_name', 'm.name as moved_from_name', 'm.active as moved_from_active');
       if (!approval) throw ApplicationFailure.nonRetryable(`approval ${input.approvalId} does not exist`, 'ApprovalNotFound');
       // Nobody inactive is mailed: an approver deactivated while the step opened has their task handed
       // over, and its taker is mailed instead.
       if (approval.state !== 'requested' || !approval.approver_active) return false;
-      const subject = await describeApprovalSubject(db, approval.subject_type, approval.subject_id);
+      const zone = viewerTimeZone(approval.approver_time_zone, timeZone);
+      const subject = await describeApprovalSubject(db, approval.subject_type, approval.subject_id, zone);
       if (!subject) throw ApplicationFailure.nonRetryable(`${approval.subject_type} ${approval.subject_id} does not exist`, 'SubjectNotFound');
       const reminder = input.kind === 'reminder';
       const text = [
@@ -197,13 +204,18 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
           : `Your approval is requested for ${subject.number}, step ${approval.step_order} "${approval.step_name}".`,
         ...(approval.delegated_from_name ? [`You receive this as the delegate of ${approval.delegated_from_name}.`] : []),
         ...(approval.escalated_from_id ? ['It was escalated to you because the first approver did not answer in time.'] : []),
-        ...(approval.moved_from_name ? [`It was moved to you because ${approval.moved_from_name} is no longer active.`] : []),
+        // Its approver still active: a process owner moved it by hand (the audit row keeps why).
+        ...(approval.moved_from_name && !approval.moved_from_active ? [`It was moved to you because ${approval.moved_from_name} is no longer active.`] : []),
+        ...(approval.moved_from_name && approval.moved_from_active ? [`A process owner moved it to you from ${approval.moved_from_name}.`] : []),
         '',
         ...summaryText(subject),
         '',
         `Approve or reject (with a comment): ${APPROVAL_LINK_PLACEHOLDER}`,
-        `The link is yours alone, works once, and expires at ${(approval.due_at as Date).toISOString()}.`,
-        `You can also decide through the API: POST ${publicUrl}${subject.path}/approvals/${approval.id}/decision`,
+        `The link is yours alone, works once, and expires at ${formatInstant(approval.due_at as Date, zone)}.`,
+        `You can also decide in your approval inbox once signed in: ${links.inbox()}`,
+        `The request and its history: ${links.of(subject.page)}`,
+        '',
+        `Times are shown in ${zone}; choose your time zone on your profile: ${links.profile()}`,
       ].join('\n');
       await queueEmail(db, {
         idempotencyKey: input.idempotencyKey,
@@ -326,7 +338,7 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
         if (taken === 0) throw new ApprovalNoLongerOpen();
         const inStep = await trx('approvals')
           .where({ workflow_id: approval.workflow_id, revision: approval.revision, step_order: approval.step_order })
-          .whereIn('state', ['requested', 'approved', 'rejected'])
+          .whereIn('state', COUNTING_APPROVAL_STATES)
           .pluck('approver_id');
         const target = handoverTarget(approval.approver_id, await handoverFacts(trx, [approval.approver_id], requesterId, [approval.approver_id, ...inStep]));
         if (!target) throw new NobodyToTakeOver();
@@ -351,7 +363,8 @@ export function createApprovalActivities({ db, publicUrl }: ApprovalActivityDeps
                 `${subject.number} waits for ${approver.name} (${approver.email}), who is no longer active,`,
                 `in step ${approval.step_order} "${approval.step_name}". Nobody else could take the approval over`,
                 '(no active delegate or manager, and every process owner is the requester or asked already).',
-                `Decide what to do with it: ${publicUrl}${subject.path}`,
+                'Decide what to do with it: its process page lets a process owner reassign the approval to someone who can decide.',
+                links.process(subject.workflowId),
               ].join('\n'),
               subjectType: approval.subject_type,
               subjectId: subject.id,

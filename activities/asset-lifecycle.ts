@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { TransitionFacts } from '../domain/asset-lifecycle';
 import { bookValue } from '../domain/depreciation';
 import { formatMoney } from '../domain/money';
+import { localInputValue } from '../domain/time-zones';
+import { pageLinks } from '../domain/web-links';
 import { loadTransitionFacts, type AssetRow } from '../model/assets';
 import { licencePositions } from '../model/licences';
 import {
@@ -14,12 +16,14 @@ import {
   type SecurityNoticeInput,
 } from '../workflows/asset-lifecycle/contract';
 import { recordOnce } from './audit';
-import { queueEmail } from './email';
+import { addresseeTimeZone, queueEmail } from './email';
 
 export interface AssetLifecycleActivityDeps {
   db: Knex;
   publicUrl: string;
   securityNoticeEmail: string;
+  /** The organisation's time zone (TIME_ZONE), for addressees without one of their own. */
+  timeZone?: string;
 }
 
 interface AssetForMail extends AssetRow {
@@ -52,12 +56,13 @@ async function assetForMail(db: Knex, assetId: string): Promise<AssetForMail> {
   return row as AssetForMail;
 }
 
-function today(): string {
-  return new Date().toISOString().slice(0, 10);
+/** Today's date where the reader is: a date that ended in Lisbon may not have in Berlin yet. */
+function todayIn(zone: string): string {
+  return localInputValue(new Date(), zone).slice(0, 10);
 }
 
-export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEmail }: AssetLifecycleActivityDeps) {
-  const assetLink = (assetId: string) => `${publicUrl}/assets/${assetId}`;
+export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEmail, timeZone }: AssetLifecycleActivityDeps) {
+  const links = pageLinks(publicUrl);
 
   return {
     async loadTransitionFacts(assetId: string): Promise<TransitionFacts> {
@@ -180,7 +185,7 @@ export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEm
         `Location: ${asset.location ?? 'unknown'}; cost centre: ${asset.cost_centre_code ?? 'none'}.`,
         '',
         'Treat any data on it as exposed: revoke its certificates and sessions, and rotate credentials it held.',
-        `Asset record: ${assetLink(asset.id)}`,
+        `Asset record: ${links.asset(asset.asset_tag)}`,
       ].join('\n');
       await recordOnce(
         db,
@@ -219,6 +224,7 @@ export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEm
         async () => {
           if (!recipient) return { result: null, details: { skipped: 'the asset has no manager and no cost centre owner' } };
           const what = input.kind === 'warranty' ? 'warranty' : 'lease';
+          const zone = await addresseeTimeZone(db, recipient, timeZone);
           const sent = await queueEmail(db, {
             idempotencyKey: input.idempotencyKey,
             template: `${input.kind}_end_reminder`,
@@ -227,12 +233,12 @@ export function createAssetLifecycleActivities({ db, publicUrl, securityNoticeEm
             text: [
               `Hello ${asset.manager_name ?? ''},`.trim(),
               '',
-              `The ${what} of ${asset.asset_tag} (${asset.model_name}, serial ${asset.serial_number ?? 'unknown'}) ends on ${input.endDate}${input.endDate < today() ? ' (already passed)' : ''}.`,
+              `The ${what} of ${asset.asset_tag} (${asset.model_name}, serial ${asset.serial_number ?? 'unknown'}) ends on ${input.endDate}${input.endDate < todayIn(zone) ? ' (already passed)' : ''}.`,
               `It is ${asset.state}${asset.substate ? `/${asset.substate}` : ''}${asset.assigned_to_name ? `, used by ${asset.assigned_to_name}` : ''}; purchase cost ${formatMoney(asset.purchase_cost_minor, asset.currency)}.`,
               input.kind === 'warranty'
                 ? 'Decide whether to extend the warranty, plan a replacement, or accept the risk.'
                 : 'Decide whether to return, buy out or extend the lease before it ends.',
-              `Asset record: ${assetLink(asset.id)}`,
+              `Asset record: ${links.asset(asset.asset_tag)}`,
             ].join('\n'),
             subjectType: 'asset',
             subjectId: input.assetId,

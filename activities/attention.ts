@@ -3,6 +3,7 @@ import type { AttentionSubject, ClearAttentionInput, RefusedStepInput, StalledSt
 import { processOwners } from '../model/directory';
 import { auditEntryOf, recordOnce } from './audit';
 import { queueEmail } from './email';
+import { pageLinks } from '../domain/web-links';
 
 export interface AttentionActivityDeps {
   db: Knex;
@@ -24,6 +25,7 @@ async function processOf(db: Knex, workflowId: string) {
  * out, assetflow tries again) or a refused one (bad data ended the step and the process).
  */
 export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = DEFAULT_RETRY_MS }: AttentionActivityDeps) {
+  const links = pageLinks(publicUrl);
   async function tellProcessOwners(idempotencyKey: string, subject: AttentionSubject, headline: string, lines: string[]): Promise<void> {
     const { workflowId } = subject;
     const [process, owners] = await Promise.all([processOf(db, workflowId), processOwners(db)]);
@@ -34,7 +36,7 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
       template: 'process_attention',
       to: owners.map((o) => o.email),
       subject: `${headline}: ${name}`,
-      text: ['Hello,', '', ...lines, '', `Process: ${publicUrl}/processes/${encodeURIComponent(workflowId)}`].join('\n'),
+      text: ['Hello,', '', ...lines, '', `Process: ${links.process(workflowId)}`].join('\n'),
       subjectType: subject.subjectType,
       subjectId: subject.subjectId,
       workflowId: subject.workflowId,
@@ -60,7 +62,8 @@ export function createAttentionActivities({ db, publicUrl, stalledStepRetryMs = 
         `The step "${input.step}" could not be taken: its retries ran out.`,
         `Last failure: ${input.reason}`,
         '',
-        `assetflow tries it again in ${Math.round(result.retryInMs / 1000)} s; once the cause is fixed, retry it at once with POST ${publicUrl}/processes/${encodeURIComponent(input.workflowId)}/retry.`,
+        `assetflow tries it again on its own in ${Math.round(result.retryInMs / 1000)} s, and after that until it goes through: fix the cause meanwhile.`,
+        `Once it is fixed, a process owner can have it retried at once through the API (the processes retry operation, described at ${publicUrl}/docs).`,
       ]);
       return result;
     },

@@ -1,11 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { changeRoutingSubject, type PlannedStep } from '../domain/approval-routing';
-import { riskFactorsOf, scoreChangeRisk } from '../domain/change-risk';
+import type { PlannedStep } from '../domain/approval-routing';
 import { findAsset } from '../model/assets';
 import { registerChangeRow, writeScope } from '../model/changes';
-import { assessChangeImpact } from '../model/change-impact';
+import { assessAndStoreChange } from '../model/change-assessment';
 import { effectiveReminderLeadTimes } from '../model/process-settings';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import {
@@ -22,13 +21,16 @@ import {
 } from '../workflows/change-request/contract';
 import { changeApprovers, planFromRules } from '../model/approval-rules';
 import { describeApprovalSubject } from '../model/approval-subjects';
+import { pageLinks } from '../domain/web-links';
 import { recordOnce, registerSubmitted } from './audit';
 import { runLifecycleTransition } from './lifecycle-transitions';
-import { queueEmail } from './email';
+import { addresseeTimeZone, queueEmail } from './email';
 
 export interface ChangeRequestActivityDeps {
   db: Knex;
   publicUrl: string;
+  /** The organisation's time zone (TIME_ZONE), for requesters without one of their own. */
+  timeZone?: string;
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
 }
@@ -36,8 +38,8 @@ export interface ChangeRequestActivityDeps {
 const SYSTEM = 'system:change-workflow';
 const SUBJECT = 'change_request';
 
-export function createChangeRequestActivities({ db, publicUrl, temporal, lifecycle }: ChangeRequestActivityDeps) {
-  const changeLink = (number: string) => `${publicUrl}/changes/${number}`;
+export function createChangeRequestActivities({ db, publicUrl, timeZone, temporal, lifecycle }: ChangeRequestActivityDeps) {
+  const links = pageLinks(publicUrl);
 
   return {
     /** Registers the change as submitted: the first write of its workflow, and the only insert of its row. */
@@ -56,31 +58,17 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
         db,
         { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.changeId, action: 'assessed' },
         async (trx) => {
-          const change = await trx('change_requests as c')
-            .leftJoin('change_models as m', 'm.id', 'c.change_model_id')
-            .where('c.id', input.changeId)
-            .first('c.type', 'c.one_off_cost_minor', 'c.recurring_cost_minor', 'm.name as model_name', 'm.risk_ceiling');
-          if (!change) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
-          const impact = await assessChangeImpact(trx, input.changeId);
-          const risk = scoreChangeRisk(riskFactorsOf(impact, change.type));
-          await trx('change_requests')
-            .where({ id: input.changeId })
-            .update({ impact: JSON.stringify({ ...impact, risk }), risk_score: risk.score, risk_level: risk.level, updated_at: trx.fn.now() });
+          const assessed = await assessAndStoreChange(trx, input.changeId);
+          if (!assessed) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
+          const { impact, risk, subject, model } = assessed;
           const result: AssessmentResult = {
             revision: input.revision,
             plannedStart: impact.schedule.plannedStart,
             riskScore: risk.score,
             riskLevel: risk.level,
             reasons: risk.reasons,
-            subject: changeRoutingSubject({
-              type: change.type,
-              riskLevel: risk.level,
-              highestCriticality: impact.services.highestCriticality,
-              oneOffCostMinor: change.one_off_cost_minor,
-              recurringCostMinor: change.recurring_cost_minor,
-              overBudget: impact.money.overBudget,
-            }),
-            model: change.type === 'standard' && change.model_name ? { name: change.model_name, riskCeiling: change.risk_ceiling } : null,
+            subject,
+            model,
             declaredTransitions: impact.assets.declaredTransitions.map((t) => ({ assetId: t.assetId, toState: t.toState, toSubstate: t.toSubstate })),
           };
           return { result, details: { revision: input.revision, riskScore: risk.score, riskLevel: risk.level } };
@@ -191,8 +179,10 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
 
     /** Tells the requester: a receipt on submission, the authorization decision, the outcome at closure. */
     async notifyRequester(input: NotifyRequesterInput): Promise<void> {
-      const change = await describeApprovalSubject(db, SUBJECT, input.changeId);
-      if (!change) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
+      const requester = await db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').where('c.id', input.changeId).first('r.email');
+      if (!requester) throw ApplicationFailure.nonRetryable(`change request ${input.changeId} does not exist`, 'ChangeNotFound');
+      // Its window, in the summary line, as the requester reads times.
+      const change = (await describeApprovalSubject(db, SUBJECT, input.changeId, await addresseeTimeZone(db, requester.email, timeZone)))!;
       const { notice } = input;
       const subjects = {
         receipt: `Received: ${change.number} ${change.title}`,
@@ -210,7 +200,7 @@ export function createChangeRequestActivities({ db, publicUrl, temporal, lifecyc
         template: `change_${notice.kind}`,
         to: [change.requesterEmail],
         subject: subjects[notice.kind],
-        text: [`Hello ${change.requesterName},`, '', ...body, '', `Follow it at ${changeLink(change.number)}`].join('\n'),
+        text: [`Hello ${change.requesterName},`, '', ...body, '', `${change.number}: ${change.title}`, `${change.meta[0].toUpperCase()}${change.meta.slice(1)}.`, '', `Follow it at ${links.change(change.number)}`].join('\n'),
         subjectType: SUBJECT,
         subjectId: change.id,
         workflowId: input.workflowId,

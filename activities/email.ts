@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { APPROVAL_LINK_PLACEHOLDER, containsApprovalToken } from '../domain/email-delivery';
+import { viewerTimeZone } from '../domain/time-zones';
+import { timeZoneOfAddress } from '../model/people';
 
 export { APPROVAL_LINK_PLACEHOLDER };
 
@@ -18,6 +20,14 @@ export interface EmailRequest {
   subjectType?: string;
   subjectId?: string;
   workflowId?: string;
+}
+
+/**
+ * The zone an email's times are written in for its addressee: their own (people.time_zone), else
+ * the organisation's (TIME_ZONE), else UTC.
+ */
+export async function addresseeTimeZone(db: Knex, email: string, organisationZone: string | undefined): Promise<string> {
+  return viewerTimeZone(await timeZoneOfAddress(db, email), organisationZone);
 }
 
 /** Stable per logical email: every attempt to send it, by any worker, carries the same Message-ID. */

@@ -9,11 +9,15 @@ import { classifiedActivities } from './failures';
 import { createPurchaseRequestActivities } from './purchase-request';
 import { createPeopleActivities } from './people';
 import { createImportActivities } from './imports';
+import { createProcessOwnerActivities } from './process-owners';
+import { createSlaBreachActivities } from './sla-breaches';
 
 export interface ActivityDeps {
   db: Knex;
   publicUrl: string;
   securityNoticeEmail: string;
+  /** The organisation's time zone (TIME_ZONE): emails write times in the addressee's zone, else this one, else UTC. */
+  timeZone?: string;
   /** For activities that drive other workflows, e.g. a change running its asset transitions. */
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
@@ -34,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPurchaseRequestActivities(deps),
     ...createPeopleActivities(deps),
     ...createImportActivities(deps),
+    ...createProcessOwnerActivities(deps),
+    ...createSlaBreachActivities(deps),
   });
 }
 

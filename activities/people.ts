@@ -13,6 +13,7 @@ import {
 } from '../workflows/person-deactivation/contract';
 import { recordOnce } from './audit';
 import { queueEmail } from './email';
+import { pageLinks } from '../domain/web-links';
 
 export interface PeopleActivityDeps {
   db: Knex;
@@ -20,6 +21,9 @@ export interface PeopleActivityDeps {
 }
 
 const SYSTEM = 'system:person-deactivation';
+
+/** Most processes the needs-attention email links one by one; the list of processes waiting for the person has them all. */
+const LINKED_PROCESSES = 10;
 
 class AlreadyInactive extends Error {
   constructor(readonly outcome: Deactivation) {
@@ -29,6 +33,7 @@ class AlreadyInactive extends Error {
 
 /** The activities of deactivating a person: the deactivation itself, and finding and recording what their handover reaches. */
 export function createPeopleActivities({ db, publicUrl }: PeopleActivityDeps) {
+  const links = pageLinks(publicUrl);
   return {
     /**
      * Ends a person's access in one transaction with its `person_deactivated` audit row: the row,
@@ -94,6 +99,10 @@ export function createPeopleActivities({ db, publicUrl }: PeopleActivityDeps) {
         const person = await trx('people').where({ id: input.personId }).first('name', 'email');
         const owners = await processOwners(trx);
         if (owners.length > 0) {
+          // Pages a process owner can open (the person's page is for admins): the processes that wait for them.
+          const waiting = [...new Set((await openApprovalsOfPerson(trx, input.personId)).map((a) => a.workflowId))];
+          const listed = waiting.slice(0, LINKED_PROCESSES).map((workflowId) => `- ${links.process(workflowId)}`);
+          const more = waiting.length > listed.length ? [`- and ${waiting.length - listed.length} more`] : [];
           await queueEmail(trx, {
             idempotencyKey: input.idempotencyKey,
             template: 'handover_needs_attention',
@@ -107,7 +116,9 @@ export function createPeopleActivities({ db, publicUrl }: PeopleActivityDeps) {
               `Last failure: ${input.reason}`,
               '',
               'assetflow keeps trying it, at least every 30 seconds; until it goes through, their approvals wait for them.',
-              `The person: ${publicUrl}/people/${input.personId}`,
+              '',
+              `Every open process waiting for them: ${links.of(`/ui/processes?waitingFor=${encodeURIComponent(input.personId)}&open=true`)}`,
+              ...(listed.length > 0 ? ['', 'The processes waiting for them, where you can reassign their approvals:', ...listed, ...more] : []),
             ].join('\n'),
             subjectType: 'person',
             subjectId: input.personId,

@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import {
   checkReceipt,
-  chooseUnitPrice,
   licenceReuseOffer,
   lineAmount,
   orderStateAfter,
@@ -11,18 +10,15 @@ import {
   purchaseRoutingSubject,
   requestStateAfter,
   serialsKnownRefusal,
-  pricedTotal,
-  type PurchaseAssessment,
   type ReceiptRefusal,
 } from '../domain/procurement';
-import { budgetPosition } from '../domain/budget';
 import { formatMoney } from '../domain/money';
 import { isFinalState } from '../domain/processes';
 import { unroutedOverBudget, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
 import { findAsset, insertReceivedAsset, isSerialOnFileViolation, serialsOnFile } from '../model/assets';
-import { budgetFacts } from '../model/budgets';
 import { licencePositions } from '../model/licences';
 import { registerPurchaseRow } from '../model/purchases';
+import { assessPurchase } from '../model/purchase-preview';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import {
   PurchaseFailure,
@@ -47,6 +43,7 @@ import {
 import { planFromRules, purchaseApprovers } from '../model/approval-rules';
 import { recordOnce, registerSubmitted } from './audit';
 import { queueEmail } from './email';
+import { pageLinks } from '../domain/web-links';
 import { effectiveReminderLeadTimes } from '../model/process-settings';
 import { runLifecycleTransition, type LifecycleTransitionResult } from './lifecycle-transitions';
 
@@ -77,8 +74,6 @@ interface LineRow {
 const kindOf = (line: Pick<LineRow, 'hardware_model_id' | 'software_product_id'>) =>
   line.hardware_model_id ? 'hardware' : line.software_product_id ? 'software' : 'other';
 
-const today = () => new Date().toISOString().slice(0, 10);
-
 async function requestRow(db: Knex, id: string) {
   const row = await db('purchase_requests as p')
     .join('people as r', 'r.id', 'p.requester_id')
@@ -101,7 +96,7 @@ async function receivedUnits(db: Knex, lineIds: string[]): Promise<Map<string, n
 }
 
 export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifecycle }: PurchaseRequestActivityDeps) {
-  const link = (number: string) => `${publicUrl}/purchase-requests/${number}`;
+  const links = pageLinks(publicUrl);
 
   return {
     /** Registers the request as submitted: the first write of its workflow, and the only insert of its row. */
@@ -125,77 +120,24 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
         async (trx) => {
           const request = await requestRow(trx, input.purchaseRequestId);
           const lines = await linesOf(trx, input.purchaseRequestId);
-          const onDate = today();
-          let problem: string | null = null;
-          for (const line of lines) {
-            const list = line.hardware_model_id
-              ? await trx('hardware_models').where({ id: line.hardware_model_id }).first('list_price_minor as unitPriceMinor', 'currency')
-              : line.software_product_id
-                ? await trx('software_products').where({ id: line.software_product_id }).first('unit_price_minor as unitPriceMinor', 'currency')
-                : null;
-            const contractPrices = list
-              ? await trx('contract_prices as cp').join('contracts as c', 'c.id', 'cp.contract_id')
-                  .where(line.hardware_model_id ? { 'cp.hardware_model_id': line.hardware_model_id } : { 'cp.software_product_id': line.software_product_id })
-                  .modify((q) => (line.vendor_id ? q.where('c.vendor_id', line.vendor_id) : q))
-                  .whereNull('cp.retired_at').whereNull('c.retired_at')
-                  .orderBy('c.id')
-                  .select('c.id as contractId', 'cp.unit_price_minor as unitPriceMinor', 'cp.currency', 'c.starts_on as startsOn', 'c.ends_on as endsOn')
-              : [];
-            const price = chooseUnitPrice({
-              currency: request.currency,
-              onDate,
-              list: list ?? null,
-              contractPrices,
-              quotedUnitPriceMinor: line.price_source === 'quoted' ? line.unit_price_minor : undefined,
-            });
-            if ('refusal' in price) {
-              problem ??= `line ${line.line_number} (${line.description}): ${price.refusal}`;
-              continue;
-            }
-            await trx('purchase_request_lines').where({ id: line.id })
-              .update({ unit_price_minor: price.unitPriceMinor, price_source: price.source, contract_id: price.contractId });
-            Object.assign(line, { unit_price_minor: price.unitPriceMinor, price_source: price.source, contract_id: price.contractId });
-          }
-          const vendorIds = [...new Set(lines.map((l) => l.vendor_id).filter((id): id is string => id !== null))];
-          const vendors = await trx('vendors').whereIn('id', vendorIds).select('id', 'name', 'active');
-          const inactive = vendors.filter((v) => !v.active).map((v) => v.name);
-          if (inactive.length) problem ??= `vendor ${inactive.join(', ')} is not active: no order can be placed with it`;
-          const withContract = new Set(
-            (await trx('contracts').whereIn('vendor_id', vendorIds).where('starts_on', '<=', onDate).where('ends_on', '>=', onDate).whereNull('retired_at').distinct('vendor_id'))
-              .map((c) => c.vendor_id as string),
-          );
-          const priced = pricedTotal(
-            lines.map((l) => ({ lineNumber: l.line_number, description: l.description, quantity: l.quantity, reusedUnits: l.reused_units, unitPriceMinor: l.unit_price_minor })),
-            request.currency,
-          );
-          if ('refusal' in priced) problem ??= priced.refusal;
-          const totalMinor = 'totalMinor' in priced ? priced.totalMinor : null;
-          await trx('purchase_requests').where({ id: input.purchaseRequestId }).update({ total_minor: totalMinor, updated_at: trx.fn.now() });
-          const facts = await budgetFacts(trx, request.cost_centre_id, request.currency, new Date());
-          // A total beyond the bound is refused above; the month is still shown as it stands.
-          const position = totalMinor === null
-            ? { ...budgetPosition(facts, 0, request.currency), remainingAfterMinor: null }
-            : budgetPosition(facts, totalMinor, request.currency);
-          if (position.notComparable) problem ??= `the budget of ${request.cost_centre_code}: ${position.notComparable}`;
-          const productIds = lines.map((l) => l.software_product_id).filter((id): id is string => id !== null);
-          const spare = productIds.length
-            ? (await licencePositions(trx, productIds)).map((p) => ({ productId: p.productId, spareUnits: p.spareUnits }))
-            : [];
-          const stillToBuy = lines.map((l) => ({ lineId: l.id, productId: l.software_product_id, quantity: l.quantity - l.reused_units }));
-          const offCatalogue = lines.some((l) => kindOf(l) === 'other');
-          const newVendor = vendorIds.some((id) => !withContract.has(id));
-          const assessment: PurchaseAssessment = {
-            totalMinor,
+          const { lines: assessed, problem, assessment } = await assessPurchase(trx, {
+            costCentreId: request.cost_centre_id,
+            costCentreCode: request.cost_centre_code,
             currency: request.currency,
-            ...facts,
-            ...position,
-            offCatalogue,
-            newVendor,
-            reuseOffer: licenceReuseOffer(stillToBuy, spare),
-          };
-          await trx('purchase_requests').where({ id: input.purchaseRequestId }).update({ assessment: JSON.stringify(assessment) });
-          const subject: RoutingSubject = purchaseRoutingSubject({ totalMinor: totalMinor ?? 0, overBudget: position.overBudget, offCatalogue, newVendor });
-          return { result: { assessment, subject, problem }, details: { totalMinor, overBudget: position.overBudget, problem } };
+            lines: lines.map((l) => ({
+              lineId: l.id, lineNumber: l.line_number, description: l.description, hardwareModelId: l.hardware_model_id, softwareProductId: l.software_product_id,
+              vendorId: l.vendor_id, quantity: l.quantity, reusedUnits: l.reused_units, unitPriceMinor: l.unit_price_minor, priceSource: l.price_source,
+            })),
+          }, new Date());
+          for (const line of assessed.filter((l) => l.refusal === null)) {
+            await trx('purchase_request_lines').where({ id: line.lineId })
+              .update({ unit_price_minor: line.unitPriceMinor, price_source: line.priceSource, contract_id: line.contractId });
+          }
+          const { totalMinor, overBudget, offCatalogue, newVendor } = assessment;
+          await trx('purchase_requests').where({ id: input.purchaseRequestId })
+            .update({ total_minor: totalMinor, assessment: JSON.stringify(assessment), updated_at: trx.fn.now() });
+          const subject: RoutingSubject = purchaseRoutingSubject({ totalMinor: totalMinor ?? 0, overBudget, offCatalogue, newVendor });
+          return { result: { assessment, subject, problem }, details: { totalMinor, overBudget, problem } };
         },
       );
     },
@@ -533,7 +475,7 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
       const [subject, body] = ((): [string, string] => {
         switch (notice.kind) {
           case 'receipt': return ['Received', 'Your purchase request was received. It is priced and checked against the budget now.'];
-          case 'reuse_offer': return ['Spare licences available', `${notice.offeredUnits} spare seat(s) of what you asked for already exist. Accept them (POST ${link(request.number)}/licence-reuse {"accept":true}) and the order shrinks; decline and it goes on as asked.`];
+          case 'reuse_offer': return ['Spare licences available', `${notice.offeredUnits} spare seat(s) of what you asked for already exist. Accept them on the request's page (below) and the order shrinks; decline there and it goes on as asked.`];
           case 'approved': return ['Approved', `Your purchase request (${money}) was approved; the purchase orders go out now.`];
           case 'ordered': return ['Ordered', `Purchase order(s) ${notice.orders.join(', ')} were sent to the vendor(s).`];
           case 'received': return [notice.complete ? 'Received in full' : 'Partly received', notice.complete ? 'Everything you asked for has arrived.' : 'Part of your order has arrived; the rest is on its way.'];
@@ -545,7 +487,7 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
         template: `purchase_${notice.kind}`,
         to: [request.requester_email],
         subject: `${subject}: ${request.number}`,
-        text: [`Hello ${request.requester_name},`, '', body, '', `Follow it at ${link(request.number)}`].join('\n'),
+        text: [`Hello ${request.requester_name},`, '', body, '', `Follow it at ${links.purchaseRequest(request.number)}`].join('\n'),
         subjectType: SUBJECT,
         subjectId: input.purchaseRequestId,
         workflowId: input.workflowId,

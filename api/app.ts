@@ -9,6 +9,7 @@ import type { ProcessStateWatcher } from '../platform/process-state-watcher';
 import type { ApprovalTimingSettings, OidcSettings, RateLimitSettings } from '../platform/config';
 import { createRateLimits } from '../platform/rate-limits';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
+import { browserRedirects } from './browser-redirects';
 import { errorHandler, notFound } from './errors';
 import { createApiMetrics, labelRoute } from './metrics';
 import { registerApprovalRoutes } from './routes/approvals';
@@ -151,7 +152,9 @@ export function createApp(deps: AppDeps): Express {
     pages: [{ method: 'get', path: '/' }, { method: 'get', path: '/openapi.json' }, { method: 'use', path: '/docs' }],
   };
   app.locals.accessTable = accessTable;
-  if (deps.mailboxDir) app.use(devMailboxPage({ db: deps.db, mailboxDir: deps.mailboxDir, authFailures: rateLimits.authFailures }));
+  if (deps.mailboxDir) app.use(devMailboxPage({ db: deps.db, mailboxDir: deps.mailboxDir, authFailures: rateLimits.authFailures, timeZone: deps.timeZone }));
+  // Before the API's routes: a browser following an old emailed API link gets the page, not a JSON 401.
+  app.use(browserRedirects());
   app.use(routes.router);
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path}`);

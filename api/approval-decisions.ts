@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import type { Database } from '../platform/database';
 import type { Decision } from '../domain/approval-routing';
 import { decisionRefusal } from '../domain/approvals';
@@ -10,6 +11,9 @@ import { emailOf, isActivePerson } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
 import { HttpError, approvalRefused, notFound } from './errors';
 import { commandWithinDeadline } from './workflow-calls';
+
+/** A decision as a person sends it, from the API or a page: approve or reject, with an optional comment. */
+export const decisionBody = z.strictObject({ decision: z.enum(['approved', 'rejected']), comment: z.string().trim().max(2000).optional() });
 
 export interface DecisionRequest {
   approvalId: string;
@@ -31,8 +35,8 @@ export async function decideApproval(db: Database, temporal: Client, request: De
     approverId: approval.approver_id,
     approverName: approval.approver_name,
     state: approval.state,
-    decidedAt: approval.decided_at ? (approval.decided_at as Date).toISOString() : null,
     movedToName: approval.moved_to_name,
+    approverActive: approval.approver_active,
   });
   if (refusal) throw approvalRefused(refusal);
   // Keys and sessions of an inactive person fail already; a link is the one credential left to refuse.
@@ -58,7 +62,7 @@ export async function refuseLinkOfMovedApproval(db: Database, approvalId: string
   const approval = await findApprovalWithApprover(db, approvalId);
   if (!approval) return;
   if (approval.state === 'reassigned') {
-    throw approvalRefused(decisionRefusal(approverId, '', { approverId: approval.approver_id, state: approval.state, movedToName: approval.moved_to_name })!);
+    throw approvalRefused(decisionRefusal(approverId, '', { approverId: approval.approver_id, state: approval.state, movedToName: approval.moved_to_name, approverActive: approval.approver_active })!);
   }
   if (approval.approver_id === approverId && !approval.approver_active) throw approverInactive(approval.approver_name);
 }
@@ -69,7 +73,7 @@ export function approverFromLink(secret: string, approvalId: string, token: stri
   const check = verifyApprovalToken(secret, token);
   if (!check.ok) {
     if (check.reason === 'expired') {
-      throw new HttpError(410, 'link_expired', `this link expired at ${new Date(check.claims!.expiresAt).toISOString()}; nothing was changed`);
+      throw new HttpError(410, 'link_expired', 'this link has expired; nothing was changed', { expiresAt: new Date(check.claims!.expiresAt).toISOString() });
     }
     throw new HttpError(403, 'invalid_link', 'this link is not valid (it was altered or not issued by assetflow); nothing was changed');
   }

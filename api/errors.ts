@@ -8,7 +8,7 @@ import { temporalTrouble } from '../platform/temporal';
 import type { TransitionRefusal } from '../domain/asset-lifecycle';
 import { DirectoryRefused, type DirectoryRefusal } from '../domain/directory';
 import { LifecycleFailure } from '../workflows/asset-lifecycle/contract';
-import { ApprovalFailure, type ApprovalRefusal } from '../workflows/approvals/contract';
+import { ApprovalFailure, type ApprovalRefusal, type ReassignmentRefusal } from '../workflows/approvals/contract';
 import { AttentionFailure } from '../workflows/attention/contract';
 import { ChangeFailure, type ChangeRefusal } from '../workflows/change-request/contract';
 import { PurchaseFailure, type PurchaseRefusal, type ReceiptRefusal } from '../workflows/purchase-request/contract';
@@ -72,6 +72,12 @@ export function approvalRefused(refusal: ApprovalRefusal): HttpError {
   return new HttpError(status, refusal.rule, refusal.message, refusal.state ? { state: refusal.state } : undefined);
 }
 
+/** A pending approval that may not move to the person chosen (domain/approval-reassignment.ts); nothing was changed. */
+export function reassignmentRefused(refusal: ReassignmentRefusal): HttpError {
+  const status = { not_in_step: 404, unknown_person: 400, segregation_of_duties: 403 }[refusal.rule as string] ?? 409;
+  return new HttpError(status, refusal.rule, refusal.message);
+}
+
 /** Workflow refusals travel as ApplicationFailures with a type from the contract; this maps them to HTTP. */
 function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError {
   let cause: unknown = error.cause;
@@ -96,6 +102,10 @@ function fromWorkflowFailure(error: WorkflowUpdateFailedError): HttpError {
     }
     case ApprovalFailure.refused:
       return approvalRefused((cause.details as ApprovalRefusal[])[0]);
+    case ApprovalFailure.reassignmentRefused:
+      return reassignmentRefused((cause.details as ReassignmentRefusal[])[0]);
+    case ApprovalFailure.nothingPending:
+      return conflict('nothing_pending', cause.message);
     case AttentionFailure.nothingStalled:
       return conflict('nothing_stalled', cause.message);
     case AttentionFailure.invalidData:

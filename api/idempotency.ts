@@ -47,10 +47,11 @@ export async function bindIdempotencyKey(db: Database, callerId: string, key: st
  * The id a command is known by in its workflow (the update id, and the key its activities write
  * under): the caller's Idempotency-Key, bound to this request and scoped to the caller, so that
  * a retry is answered with the first outcome and another person's same key is another command.
- * Without a key, every request is a new command.
+ * A web form, which cannot send the header, carries its own key (a uuid minted with the form), so
+ * a double click or a resend is one command too. Without a key, every request is a new command.
  */
-export async function commandRequestId(db: Database, callerId: string, req: Request, subject: string): Promise<string> {
-  const key = idempotencyKeyOf(req);
+export async function commandRequestId(db: Database, callerId: string, req: Request, subject: string, formKey?: string): Promise<string> {
+  const key = formKey === undefined ? idempotencyKeyOf(req) : `web:${formKey}`;
   if (key === undefined) return randomUUID();
   await bindIdempotencyKey(db, callerId, key, req, subject);
   return `${callerId}:${key}`;

@@ -21,6 +21,8 @@ export interface SubmitRequest {
   requesterId: string;
   /** The HTTP request: its Idempotency-Key, bound to its body. */
   req: Request;
+  /** The key of a request that cannot send the header (a web form's hidden field); bound to its body alike. */
+  idempotencyKey?: string;
   process: Submission['process'];
   reserveNumber: () => Promise<string>;
   workflowIdOf: (number: string) => string;
@@ -45,7 +47,7 @@ export interface Submitted {
  */
 export async function submit({ db, temporal, processStates }: SubmitDeps, request: SubmitRequest): Promise<Submitted> {
   const { requesterId, req } = request;
-  const idempotencyKey = idempotencyKeyOf(req);
+  const idempotencyKey = request.idempotencyKey ?? idempotencyKeyOf(req);
   if (idempotencyKey) await bindIdempotencyKey(db, requesterId, idempotencyKey, req, request.process);
   let reserved = idempotencyKey ? await findSubmission(db, requesterId, idempotencyKey) : undefined;
   let repeated = reserved !== undefined;

@@ -2,7 +2,9 @@
  * Loads the demo company, Northwind Analytics (its data is in demo/data/): people, groups and
  * roles; cost centres and budgets; vendors and contracts; the catalogue; about 200 assets; a
  * service map of about 300 configuration items behind five business services; licences; three
- * months of FOCUS cost records; approval rules, change models and maintenance / blackout windows.
+ * months of FOCUS cost records; approval rules, change models and maintenance / blackout windows;
+ * and sixteen weeks of finished changes and purchase requests, recorded as their workflows would
+ * have left them (demo/load/history.ts).
  *
  * Loaded in one transaction and only once: the marker person admin@northwind.example says the
  * data is there. A seeded PRNG makes every load produce the same rows; dates are relative to the
@@ -11,11 +13,13 @@
  */
 import type { Knex } from 'knex';
 import { CONTRACT_PRICES, CONTRACTS, HARDWARE_MODELS, SOFTWARE_PRODUCTS, VENDORS } from './data/catalogue';
+import { HISTORY_DAYS } from './data/history';
 import { BUDGET_MONTHS, COST_CENTRES, DOMAIN, GROUPS, PEOPLE } from './data/organisation';
 import { APPROVAL_RULES, CHANGE_MODELS, MAINTENANCE_WINDOW, SLA_TARGETS } from './data/processes';
 import { insertCatalogue } from './load/catalogue';
 import { insertCostRecords } from './load/costs';
 import { insertAssets } from './load/estate';
+import { insertHistory } from './load/history';
 import { insertLicences } from './load/licences';
 import { demoPeople, insertCostCentres, insertOrganisation, type DemoPerson } from './load/organisation';
 import { insertProcessConfiguration } from './load/processes';
@@ -73,4 +77,6 @@ async function insertDemoData(trx: Knex.Transaction, people: DemoPerson[], now: 
   log(`demo: ${costRows} cost records`);
   await insertProcessConfiguration(trx, ctx, now);
   log(`demo: ${APPROVAL_RULES.length} approval rules, ${CHANGE_MODELS.length} change models, ${SLA_TARGETS.length} SLA targets, ${MAINTENANCE_WINDOW.weeks + 1} schedule windows`);
+  const history = await insertHistory(trx, ctx, now, createRandom(SEED + 6));
+  log(`demo: the last ${HISTORY_DAYS / 7} weeks: ${history.changes} finished changes, ${history.purchases} finished purchase requests (${history.receipts} deliveries), ${history.approvals} approvals, ${history.auditRows} audit rows`);
 }

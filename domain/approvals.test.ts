@@ -23,10 +23,10 @@ describe('decisionRefusal', () => {
     expect(decisionRefusal('bob', 'rex', { approverId: 'ann', state: 'requested' })?.message).toBe('this approval is assigned to someone else');
   });
 
-  it('refuses a second decision with the state and time of the first', () => {
-    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'approved', decidedAt: '2026-11-29T09:00:00.000Z' })).toEqual({
+  it('refuses a second decision with the state of the first, and no raw instant in the words shown to people', () => {
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'approved' })).toEqual({
       rule: 'already_decided',
-      message: 'this approval is already approved on 2026-11-29T09:00:00.000Z; nothing was changed',
+      message: 'this approval is already approved; nothing was changed',
       state: 'approved',
     });
     expect(decisionRefusal('ann', 'rex', { ...approval, state: 'escalated' })?.message).toBe('this approval is already escalated; nothing was changed');
@@ -39,6 +39,7 @@ describe('decisionRefusal', () => {
       state: 'reassigned',
     });
     expect(decisionRefusal('ann', 'rex', { ...approval, state: 'reassigned' })?.message).toBe('this approval moved: its approver is no longer active; nothing was changed');
+    expect(decisionRefusal('ann', 'rex', { ...approval, state: 'reassigned', approverActive: true })?.message).toBe('this approval moved: a process owner reassigned it; nothing was changed');
   });
 
   it('checks the approver before the state: a stranger learns nothing about the decision', () => {

@@ -19,9 +19,10 @@ export interface ApprovalToDecide {
   state: string;
   /** For a friendlier refusal; the workflow knows ids only. */
   approverName?: string;
-  decidedAt?: string | null;
-  /** Who took the approval over when it moved (state reassigned: its approver was deactivated). */
+  /** Who took the approval over when it moved (state reassigned: its approver was deactivated, or a process owner moved it). */
   movedToName?: string | null;
+  /** Whether its approver is active: an approval that moved from an active one was moved by a process owner. */
+  approverActive?: boolean;
 }
 
 /**
@@ -37,11 +38,13 @@ export function decisionRefusal(actorId: string, requesterId: string, approval: 
   }
   if (approval.state === 'reassigned') {
     const to = approval.movedToName ? ` to ${approval.movedToName}` : '';
-    return { rule: 'approval_moved', message: `this approval moved${to}: its approver is no longer active; nothing was changed`, state: approval.state };
+    const why = approval.approverActive ? 'a process owner reassigned it' : 'its approver is no longer active';
+    return { rule: 'approval_moved', message: `this approval moved${to}: ${why}; nothing was changed`, state: approval.state };
   }
+  // No time in the words: they are shown as they are, on pages and in notices, where an instant is
+  // written in the reader's zone; the page with the approval shows when it was decided.
   if (approval.state !== 'requested') {
-    const when = approval.decidedAt ? ` on ${approval.decidedAt}` : '';
-    return { rule: 'already_decided', message: `this approval is already ${approval.state}${when}; nothing was changed`, state: approval.state };
+    return { rule: 'already_decided', message: `this approval is already ${approval.state}; nothing was changed`, state: approval.state };
   }
   return null;
 }

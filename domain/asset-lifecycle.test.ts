@@ -8,6 +8,7 @@ import {
   evaluateTransition,
   isFinal,
   transitionEffects,
+  transitionOptions,
   type AssetSnapshot,
   type AssetState,
   type AssetSubstate,
@@ -337,5 +338,69 @@ describe('registering an asset already in the estate', () => {
     ['disposed', asset('retired'), 'state', /retire it through the lifecycle/],
   ])('is refused %s, naming the field', (_, snapshot, field, message) => {
     expect(checkRegistration(snapshot)).toEqual({ field, message: expect.stringMatching(message) });
+  });
+});
+
+describe('transitionOptions: every move and what the lifecycle answers', () => {
+  const optionOf = (options: ReturnType<typeof transitionOptions>, toState: AssetState, toSubstate: AssetSubstate | null = null) =>
+    options.find((o) => o.toState === toState && o.toSubstate === toSubstate)!;
+
+  it('lists each state once, and each substate of a state that has them', () => {
+    const options = transitionOptions(asset('in_stock'), noFacts);
+    expect(options.map((o) => (o.toSubstate ? `${o.toState}/${o.toSubstate}` : o.toState))).toEqual([
+      'on_order', ...IN_STOCK_SUBSTATES.map((s) => `in_stock/${s}`), 'in_use', 'in_maintenance', 'in_transit', 'missing',
+      ...RETIREMENT_REASONS.map((r) => `retired/${r}`),
+    ]);
+  });
+
+  it('agrees with evaluateTransition on every move from every state, for requests that carry what the option needs', () => {
+    const facts: TransitionFacts = { backedCis: [payrollDb], operationalCisOnAsset: [] };
+    for (const from of ASSET_STATES) {
+      for (const option of transitionOptions(asset(from), facts)) {
+        const request: TransitionRequest = {
+          toState: option.toState,
+          toSubstate: option.toSubstate,
+          ...(option.needs.some((n) => n.field === 'assignee') && { assignedToId: 'person-2' }),
+          ...(option.needs.some((n) => n.field === 'dataWipeAttestation') && { dataWipeAttestation: attestation }),
+        };
+        expect(evaluateTransition(asset(from), request, facts)).toEqual(option.refusal);
+      }
+    }
+  });
+
+  it('says an unassigned asset that backs no CI needs an assignee to go into use, and needs nothing when it backs one', () => {
+    expect(optionOf(transitionOptions(asset('in_stock'), noFacts), 'in_use')).toEqual({
+      toState: 'in_use', toSubstate: null, needs: [{ field: 'assignee', because: 'an asset in use needs an assignee or a configuration item it backs' }], refusal: null,
+    });
+    expect(optionOf(transitionOptions(asset('in_stock'), { backedCis: [payrollDb], operationalCisOnAsset: [] }), 'in_use').needs).toEqual([]);
+    expect(optionOf(transitionOptions(asset('in_maintenance', { assignedToId: 'person-1' }), noFacts), 'in_use').needs).toEqual([]);
+  });
+
+  it('says a disposal needs the data-wipe attestation, and no other retirement does', () => {
+    const options = transitionOptions(asset('in_use'), noFacts);
+    expect(optionOf(options, 'retired', 'disposed')).toMatchObject({ needs: [{ field: 'dataWipeAttestation', because: expect.stringContaining('disposal needs a data-wipe attestation') }], refusal: null });
+    for (const reason of RETIREMENT_REASONS.filter((r) => r !== 'disposed')) expect(optionOf(options, 'retired', reason)).toMatchObject({ needs: [], refusal: null });
+  });
+
+  it('explains a refused retirement by the operational CIs it names, for every reason, disposal included', () => {
+    const options = transitionOptions(asset('in_stock'), { backedCis: [payrollDb], operationalCisOnAsset: [payrollDb, mailRelay] });
+    for (const reason of RETIREMENT_REASONS) {
+      const option = optionOf(options, 'retired', reason);
+      expect(option.needs).toEqual([]);
+      expect(option.refusal).toMatchObject({ rule: TRANSITION_RULES.retireWithOperationalCi });
+      expect(option.refusal!.message).toContain('CI0001234 payroll-db, CI0005678 mail-relay');
+    }
+  });
+
+  it('refuses what the table rules out, the reasons a missing asset cannot be retired for, and the move to where it is', () => {
+    const missing = transitionOptions(asset('missing'), noFacts);
+    expect(optionOf(missing, 'on_order').refusal).toMatchObject({ rule: TRANSITION_RULES.notAllowed });
+    expect(optionOf(missing, 'retired', 'sold').refusal).toMatchObject({ rule: TRANSITION_RULES.reasonNotAllowed });
+    expect(optionOf(missing, 'retired', 'stolen').refusal).toBeNull();
+    expect(optionOf(transitionOptions(asset('in_stock'), noFacts), 'in_stock', 'available').refusal).toMatchObject({ rule: TRANSITION_RULES.noChange });
+  });
+
+  it('allows nothing from a final state', () => {
+    expect(transitionOptions(asset('retired'), noFacts).every((o) => o.refusal?.rule === TRANSITION_RULES.notAllowed)).toBe(true);
   });
 });

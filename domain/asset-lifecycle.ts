@@ -177,6 +177,51 @@ export function evaluateTransition(
   return null;
 }
 
+/** What a form must add to a move for it to go through: someone to use the asset, or the data-wipe attestation. */
+export type TransitionNeed = 'assignee' | 'dataWipeAttestation';
+
+/** One move an asset could be asked to make, and what the lifecycle would answer. */
+export interface TransitionOption {
+  toState: AssetState;
+  toSubstate: AssetSubstate | null;
+  /** What the request must carry for the move to be allowed, each with the refusal it answers (empty when the move is refused). */
+  needs: { field: TransitionNeed; because: string }[];
+  /** The refusal the workflow gives, even with what it needs added; null when the move is allowed. */
+  refusal: TransitionRefusal | null;
+}
+
+/** The refusals a request can answer by carrying more: the field that does, and a stand-in for it. */
+const ANSWERED_BY: Partial<Record<TransitionRule, { need: TransitionNeed; add: Partial<TransitionRequest> }>> = {
+  [TRANSITION_RULES.inUseNeedsAssigneeOrCi]: { need: 'assignee', add: { assignedToId: 'someone' } },
+  [TRANSITION_RULES.disposalNeedsAttestation]: {
+    need: 'dataWipeAttestation',
+    add: { dataWipeAttestation: { performedBy: 'someone', performedAt: '1970-01-01T00:00:00Z', method: 'any', certificateId: 'any' } },
+  },
+};
+
+/**
+ * Every move the asset could be asked for (each state, and each substate where the state has
+ * them), judged by evaluateTransition itself, the workflow's decision: allowed, with what the
+ * request must carry (an assignee, an attestation), or the refusal it would give.
+ */
+export function transitionOptions(asset: AssetSnapshot, facts: TransitionFacts): TransitionOption[] {
+  return ASSET_STATES.flatMap((toState) => {
+    const substates: readonly (AssetSubstate | null)[] = SUBSTATES[toState].length ? SUBSTATES[toState] : [null];
+    return substates.map((toSubstate): TransitionOption => {
+      let request: TransitionRequest = { toState, toSubstate };
+      const needs: TransitionOption['needs'] = [];
+      for (;;) {
+        const refusal = evaluateTransition(asset, request, facts);
+        const answer = refusal && ANSWERED_BY[refusal.rule];
+        if (!refusal) return { toState, toSubstate, needs, refusal: null };
+        if (!answer || needs.some((n) => n.field === answer.need)) return { toState, toSubstate, needs: [], refusal };
+        needs.push({ field: answer.need, because: refusal.message });
+        request = { ...request, ...answer.add };
+      }
+    });
+  });
+}
+
 export interface TransitionEffects {
   reclaimLicences: boolean;
   computeBookValue: boolean;

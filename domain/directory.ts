@@ -4,6 +4,7 @@
  * them must keep: a manager line without cycles, and always one active admin.
  */
 import { z } from 'zod';
+import { isTimeZone } from './time-zones';
 
 /** What a person may do in assetflow (the CHECKs of person_roles and sso_role_mappings agree: test/process-vocabulary.test.ts). */
 export const ROLES = ['requester', 'approver', 'asset_manager', 'process_owner', 'admin'] as const;
@@ -28,6 +29,9 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const clearableText = (max: number) => z.string().trim().max(max).nullable().transform((value) => value || null);
 const groupName = text(100);
 const costCentreCode = z.string().trim().min(1).max(32).describe('cost centre code');
+/** An IANA zone this runtime knows, as a person picks it for reading times. */
+export const timeZone = z.string().trim().max(64).refine(isTimeZone, 'not a time zone: an IANA name such as Europe/Berlin')
+  .describe('the IANA time zone the person reads times in (Europe/Berlin)');
 
 /** Each value once, in the order first given: a role or group named twice is asked for once. */
 const distinct = <T extends z.ZodType<string>>(item: T, max: number) => z.array(item).max(max).transform((items) => [...new Set(items)]);
@@ -43,6 +47,7 @@ export const personCreate = z.strictObject({
   location: text(200).optional(),
   managerEmail: emailAddress.optional().describe('the email of the person this one reports to'),
   costCentre: costCentreCode.optional(),
+  timeZone: timeZone.optional().describe('the IANA time zone the person reads times in; without it, the organisation\'s'),
   groups: groupNames.optional(),
   roles: roles.optional(),
 });
@@ -59,6 +64,7 @@ export const personUpdate = z.strictObject({
   location: clearableText(200).optional(),
   managerEmail: emailAddress.nullable().optional().describe('null: reports to nobody'),
   costCentre: costCentreCode.nullable().optional().describe('null: no cost centre'),
+  timeZone: timeZone.nullable().optional().describe('null: the organisation\'s time zone'),
   groups: groupNames.optional(),
   roles: roles.optional(),
 });

@@ -58,8 +58,13 @@ describe('the impact summary an approver reads', () => {
       'Assets: 0 behind the reached CIs, 0 out of warranty, 0 out of contract; declared transitions: AST1 in_use -> retired/disposed.',
       'Licences: Adobe Acrobat +3/-0, 12 of 10 used after, short by 2 (true-up EUR 480.00).',
       'Money: EUR 1,500.00 one-off, EUR 0.00 recurring to CC-1000; EUR 1,000.00 of the 2026-11 budget left before, EUR -500.00 after (over budget).',
-      'Schedule: 2026-12-20T22:00:00Z to 2026-12-20T23:00:00Z; outside any maintenance window; overlaps blackout "Year-end freeze"; overlaps CHG0001009 "Patch" on shared CIs.',
+      'Schedule: 2026-12-20 22:00 UTC to 2026-12-20 23:00 UTC; outside any maintenance window; overlaps blackout "Year-end freeze"; overlaps CHG0001009 "Patch" on shared CIs.',
     ]);
+  });
+
+  it("writes the planned window in the reader's zone, named", () => {
+    const lines = impactSummaryLines({ ...base, schedule: { ...base.schedule, plannedStart: '2026-12-20T22:00:00Z', plannedEnd: '2026-12-21T02:00:00Z' } }, 'Europe/Berlin');
+    expect(lines.at(-1)).toBe('Schedule: 2026-12-20 23:00 CET (Europe/Berlin) to 2026-12-21 03:00 CET (Europe/Berlin); outside any maintenance window.');
   });
 
   it('says why a cost in another currency than the budget was not compared with it', () => {

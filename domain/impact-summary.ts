@@ -1,13 +1,15 @@
 import type { ChangeImpact } from './change-impact';
 import { formatMoney } from './money';
+import { FALLBACK_TIME_ZONE, formatInstant } from './time-zones';
 
 const tier = (criticality: string) => criticality.replace('tier_', 'tier ');
 
 /**
  * The impact assessment as short sentences, the same in the approval email and on the approval
- * page, so that an approver reads one account of what the change touches.
+ * page, so that an approver reads one account of what the change touches; its times in the
+ * reader's zone.
  */
-export function impactSummaryLines(impact: ChangeImpact): string[] {
+export function impactSummaryLines(impact: ChangeImpact, timeZone: string = FALLBACK_TIME_ZONE): string[] {
   const { services, assets, licences, money, schedule } = impact;
   const lines: string[] = [];
   const serviceList = services.businessServices.map((s) => `${s.name} (${tier(s.criticality)})`).join(', ');
@@ -40,7 +42,9 @@ export function impactSummaryLines(impact: ChangeImpact): string[] {
     `Money: ${formatMoney(money.oneOffCostMinor, money.currency)} one-off, ${formatMoney(money.recurringCostMinor, money.currency)} recurring` +
       `${money.costCentre ? ` to ${money.costCentre.code}` : ''}; ${budget}.`,
   );
-  const when = schedule.plannedStart ? `${schedule.plannedStart} to ${schedule.plannedEnd}` : 'no planned window';
+  const when = schedule.plannedStart
+    ? `${formatInstant(schedule.plannedStart, timeZone)} to ${schedule.plannedEnd ? formatInstant(schedule.plannedEnd, timeZone) : 'open'}`
+    : 'no planned window';
   const scheduleNotes = [
     schedule.maintenanceWindow ? `inside "${schedule.maintenanceWindow.name}"` : schedule.plannedStart ? 'outside any maintenance window' : null,
     ...schedule.blackouts.map((b) => `overlaps blackout "${b.name}"`),

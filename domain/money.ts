@@ -54,3 +54,27 @@ export function amountBeyondBound(amountMinor: number, currency: string, what: s
   const shown = Number.isInteger(amountMinor) ? formatMoney(amountMinor, currency) : `${currency} ${amountMinor}`;
   return `${what} comes to ${shown}, beyond the largest amount accepted (${formatMoney(MAX_AMOUNT_MINOR, currency)})`;
 }
+
+/**
+ * An amount typed by a person in major units ("1,234.5", "1234.56", "80") as integer minor units
+ * of the currency, read digit by digit (never through a float); undefined for text that is not an
+ * amount, that is negative, or that has more decimals than the currency has.
+ */
+export function parseMoney(text: string, currency: string): number | undefined {
+  const digits = minorDigits(currency);
+  const m = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const fraction = m[2] ?? '';
+  if (fraction.length > digits) return undefined;
+  const minor = BigInt(m[1].replace(/,/g, '') + fraction.padEnd(digits, '0'));
+  return minor <= BigInt(MAX_AMOUNT_MINOR) ? Number(minor) : undefined;
+}
+
+/** Integer minor units as a person types the amount (123450, 'EUR' -> '1234.50'): what parseMoney reads back. */
+export function amountInputText(amountMinor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  const sign = amountMinor < 0 ? '-' : '';
+  const abs = BigInt(Math.abs(amountMinor));
+  const scale = 10n ** BigInt(digits);
+  return `${sign}${abs / scale}${digits ? `.${(abs % scale).toString().padStart(digits, '0')}` : ''}`;
+}

@@ -5,6 +5,8 @@ import { impactSummaryLines } from '../domain/impact-summary';
 import { formatMoney } from '../domain/money';
 import type { ApprovalSubjectType } from '../domain/approvals';
 import type { PurchaseAssessment } from '../domain/procurement';
+import { FALLBACK_TIME_ZONE, formatInstant } from '../domain/time-zones';
+import { subjectPagePath } from '../domain/web-links';
 
 /**
  * What an approver reads about the thing they approve, whatever it is: the same account in the
@@ -19,8 +21,8 @@ export interface ApprovalSubjectSummary {
   requesterName: string;
   requesterEmail: string;
   workflowId: string;
-  /** API path of the subject, e.g. /changes/CHG0001001. */
-  path: string;
+  /** Its web page, e.g. /ui/changes/CHG0001001: what people are sent to. */
+  page: string;
   /** One line under the title: type, requester, window or cost centre, cost. */
   meta: string;
   description: string;
@@ -37,10 +39,12 @@ export async function requesterOf(db: Knex, type: ApprovalSubjectType, id: strin
   return row?.requester_id;
 }
 
-/** A change row with its requester's name and email joined. */
-function describeChange(c: Record<string, any>): ApprovalSubjectSummary {
+/** A change row with its requester's name and email joined; its window in the reader's zone. */
+function describeChange(c: Record<string, any>, timeZone: string): ApprovalSubjectSummary {
   const impact = c.impact as (ChangeImpact & { risk: RiskAssessment }) | null;
-  const window = c.planned_start ? `${(c.planned_start as Date).toISOString()} to ${(c.planned_end as Date | null)?.toISOString() ?? 'open'}` : 'as soon as approved';
+  const window = c.planned_start
+    ? `${formatInstant(c.planned_start as Date, timeZone)} to ${c.planned_end ? formatInstant(c.planned_end as Date, timeZone) : 'open'}`
+    : 'as soon as approved';
   return {
     id: c.id,
     number: c.number,
@@ -50,7 +54,7 @@ function describeChange(c: Record<string, any>): ApprovalSubjectSummary {
     requesterName: c.requester_name,
     requesterEmail: c.requester_email,
     workflowId: c.workflow_id,
-    path: `/changes/${c.number}`,
+    page: subjectPagePath('change_request', c.number),
     meta: `${c.type} change · requested by ${c.requester_name} · window ${window} · one-off cost ${formatMoney(c.one_off_cost_minor, c.currency)}`,
     description: c.description,
     sections: [
@@ -58,7 +62,7 @@ function describeChange(c: Record<string, any>): ApprovalSubjectSummary {
         title: `Risk: ${(c.risk_level ?? 'not assessed').replace(/_/g, ' ')}${c.risk_score === null ? '' : ` (score ${c.risk_score})`}`,
         items: impact?.risk.reasons.length ? impact.risk.reasons.map((r) => `${r.text} (+${r.points})`) : ['No risk factors.'],
       },
-      { title: 'Impact', items: impact ? impactSummaryLines(impact) : ['Not assessed yet.'] },
+      { title: 'Impact', items: impact ? impactSummaryLines(impact, timeZone) : ['Not assessed yet.'] },
     ],
   };
 }
@@ -85,7 +89,7 @@ function describePurchase(p: Record<string, any>, lines: Record<string, any>[]):
     requesterName: p.requester_name,
     requesterEmail: p.requester_email,
     workflowId: p.workflow_id,
-    path: `/purchase-requests/${p.number}`,
+    page: subjectPagePath('purchase_request', p.number),
     meta: `purchase request · requested by ${p.requester_name} · cost centre ${p.cost_centre_code} · total ${money(p.total_minor)}${p.programme ? ` · programme ${p.programme}` : ''}`,
     description: p.justification,
     sections: [
@@ -103,8 +107,9 @@ function describePurchase(p: Record<string, any>, lines: Record<string, any>[]):
   };
 }
 
-export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string): Promise<ApprovalSubjectSummary | undefined> {
-  const [summary] = await describeApprovalSubjects(db, [{ type, id }]);
+/** `timeZone`: the reader's, in which the times of the account are written (a change's window). */
+export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string, timeZone: string = FALLBACK_TIME_ZONE): Promise<ApprovalSubjectSummary | undefined> {
+  const [summary] = await describeApprovalSubjects(db, [{ type, id }], timeZone);
   return summary;
 }
 
@@ -116,6 +121,7 @@ export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectTyp
 export async function describeApprovalSubjects(
   db: Knex,
   subjects: { type: ApprovalSubjectType; id: string }[],
+  timeZone: string = FALLBACK_TIME_ZONE,
 ): Promise<(ApprovalSubjectSummary | undefined)[]> {
   const idsOf = (type: ApprovalSubjectType) => [...new Set(subjects.filter((s) => s.type === type).map((s) => s.id))];
   const changeIds = idsOf('change_request');
@@ -137,7 +143,7 @@ export async function describeApprovalSubjects(
   const linesOf = new Map<string, Record<string, any>[]>(purchaseIds.map((id) => [id, []]));
   for (const line of lines) linesOf.get(line.purchase_request_id)!.push(line);
   const summaries = new Map<string, ApprovalSubjectSummary>([
-    ...changes.map((c): [string, ApprovalSubjectSummary] => [`change_request:${c.id}`, describeChange(c)]),
+    ...changes.map((c): [string, ApprovalSubjectSummary] => [`change_request:${c.id}`, describeChange(c, timeZone)]),
     ...purchases.map((p): [string, ApprovalSubjectSummary] => [`purchase_request:${p.id}`, describePurchase(p, linesOf.get(p.id)!)]),
   ]);
   return subjects.map((s) => summaries.get(`${s.type}:${s.id}`));

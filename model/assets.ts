@@ -3,6 +3,7 @@ import type { AssetState, AssetSubstate, DataWipeAttestation, TransitionFacts } 
 import type { DepreciationMethod } from '../domain/depreciation';
 import { serialKey, warrantyEndDate } from '../domain/procurement';
 import { isUniqueViolation } from '../platform/database';
+import { likeContaining } from './directory';
 import { byIdOrKey } from './keys';
 import { paginate, type Page } from './page';
 
@@ -122,6 +123,10 @@ export interface AssetFilters {
   warrantyEndsBefore?: string;
   /** Asset tag or serial number prefix. */
   q?: string;
+  /** Part of the model's manufacturer and name ("thinkpad", "Lenovo T14"). */
+  modelText?: string;
+  /** Part of the assignee's name or email. */
+  assigneeText?: string;
 }
 
 /** Assets by asset tag. */
@@ -137,6 +142,13 @@ export function listAssets(db: Knex, filters: AssetFilters, page: { limit: numbe
   if (filters.q) {
     const prefix = `${filters.q.replace(/[\\%_]/g, '\\$&')}%`;
     q.where((w) => w.whereILike('asset_tag', prefix).orWhereILike('serial_number', prefix));
+  }
+  if (filters.modelText) {
+    q.whereIn('model_id', db('hardware_models').select('id').whereRaw(`manufacturer || ' ' || name ILIKE ?`, [likeContaining(filters.modelText)]));
+  }
+  if (filters.assigneeText) {
+    const pattern = likeContaining(filters.assigneeText);
+    q.whereIn('assigned_to_id', db('people').select('id').where((w) => w.whereILike('name', pattern).orWhereILike('email', pattern)));
   }
   return paginate(q, page, (row: AssetRow & { record_version: number }) => ({ ...toAsset(row), version: row.record_version }));
 }
@@ -157,6 +169,95 @@ export async function assetDetail(db: Knex, asset: Asset) {
       .select('occurred_at as occurredAt', 'actor', 'action', 'from_state as fromState', 'to_state as toState', 'details', 'workflow_id as workflowId'),
   ]);
   return { ...asset, model, assignedTo, backedCis, licences, history };
+}
+
+/** What a list of assets shows besides their rows: each one's model, assignee and cost centre, by id. */
+export async function assetListNames(db: Knex, assets: Asset[]) {
+  const ids = (pick: (a: Asset) => string | null) => [...new Set(assets.map(pick).filter((id): id is string => !!id))];
+  const [models, people, costCentres] = await Promise.all([
+    db('hardware_models').whereIn('id', ids((a) => a.modelId)).select('id', 'manufacturer', 'name'),
+    db('people').whereIn('id', ids((a) => a.assignedToId)).select('id', 'name'),
+    db('cost_centres').whereIn('id', ids((a) => a.costCentreId)).select('id', 'code', 'name'),
+  ]);
+  return {
+    models: new Map<string, string>(models.map((m: { id: string; manufacturer: string; name: string }) => [m.id, `${m.manufacturer} ${m.name}`])),
+    people: new Map<string, string>(people.map((p: { id: string; name: string }) => [p.id, p.name])),
+    costCentres: new Map<string, { code: string; name: string }>(costCentres.map((c: { id: string; code: string; name: string }) => [c.id, c])),
+  };
+}
+
+/** A cost record of an asset as a person reads it; the amounts are the FOCUS decimals, as stored. */
+export interface AssetCost {
+  chargePeriodStart: string;
+  chargeCategory: string;
+  description: string | null;
+  provider: string;
+  billedCost: string;
+  effectiveCost: string;
+  currency: string;
+}
+
+/**
+ * What an asset's page shows besides assetDetail: its cost centre and manager, the purchase it
+ * was received on (receipt, order, request), and its cost records.
+ */
+export async function assetProvenance(db: Knex, asset: Asset) {
+  const [costCentre, managedBy, receipt, costs] = await Promise.all([
+    asset.costCentreId ? db('cost_centres').where({ id: asset.costCentreId }).first('code', 'name') : null,
+    asset.managedById ? db('people').where({ id: asset.managedById }).first('id', 'name', 'email') : null,
+    db('assets as a')
+      .join('receipts as r', 'r.id', 'a.receipt_id')
+      .join('purchase_orders as o', 'o.id', 'r.purchase_order_id')
+      .join('purchase_requests as p', 'p.id', 'o.purchase_request_id')
+      .where('a.id', asset.id)
+      .first('r.received_at as receivedAt', 'o.number as orderNumber', 'p.number as requestNumber', 'p.workflow_id as requestWorkflowId'),
+    db('cost_records')
+      .where({ asset_id: asset.id })
+      .orderBy('charge_period_start')
+      .select('charge_period_start as chargePeriodStart', 'charge_category as chargeCategory', 'charge_description as description',
+        'provider_name as provider', 'billed_cost as billedCost', 'effective_cost as effectiveCost', 'billing_currency as currency'),
+  ]);
+  return {
+    costCentre: (costCentre as { code: string; name: string } | undefined) ?? null,
+    managedBy: (managedBy as { id: string; name: string; email: string } | undefined) ?? null,
+    receipt: receipt
+      ? { ...(receipt as { orderNumber: string; requestNumber: string; requestWorkflowId: string | null }), receivedAt: (receipt.receivedAt as Date).toISOString() }
+      : null,
+    costs: (costs as (Omit<AssetCost, 'chargePeriodStart'> & { chargePeriodStart: Date })[])
+      .map((c): AssetCost => ({ ...c, chargePeriodStart: c.chargePeriodStart.toISOString() })),
+  };
+}
+
+/** The names of these people, by id (the assignees an asset's history names). */
+export async function personNames(db: Knex, ids: string[]): Promise<Map<string, string>> {
+  const rows: { id: string; name: string }[] = ids.length ? await db('people').whereIn('id', [...new Set(ids)]).select('id', 'name') : [];
+  return new Map(rows.map((p) => [p.id, p.name]));
+}
+
+/** At most this many people are suggested for an assignee; any other active person is typed by email. */
+export const ASSIGNEE_SUGGESTIONS = 50;
+
+/**
+ * Active people to suggest as an asset's assignee, by name: a first few, not the directory, since
+ * anyone active may be given the asset by their email (activePersonByEmail).
+ */
+export function assigneeSuggestions(db: Knex): Promise<{ id: string; name: string; email: string }[]> {
+  return db('people').where('active', true).orderBy('name').limit(ASSIGNEE_SUGGESTIONS).select('id', 'name', 'email');
+}
+
+/** The active person with this email (compared without regard to case), or undefined. */
+export function activePersonByEmail(db: Knex, email: string): Promise<{ id: string; name: string; email: string } | undefined> {
+  return db('people').where('active', true).whereRaw('lower(email) = lower(?)', [email.trim()]).first('id', 'name', 'email');
+}
+
+/**
+ * Whether the person answers for the asset: its manager, or the owner of its cost centre. They are
+ * who its emails go to (security notices, warranty and lease reminders), so they may open it.
+ */
+export async function answersForAsset(db: Knex, personId: string, asset: Asset): Promise<boolean> {
+  if (asset.managedById === personId) return true;
+  if (!asset.costCentreId) return false;
+  return (await db('cost_centres').where({ id: asset.costCentreId, owner_id: personId }).first('id')) !== undefined;
 }
 
 /**

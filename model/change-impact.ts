@@ -15,6 +15,31 @@ const windowRef = (alias: string) => `jsonb_build_object(
   'id', ${alias}.id, 'name', ${alias}.name, 'startsAt', ${iso(`${alias}.starts_at`)}, 'endsAt', ${iso(`${alias}.ends_at`)}, 'ciId', ${alias}.ci_id)`;
 
 /**
+ * The change's affected CIs and the service walk from them (described below), as CTEs over `input`
+ * (change_id, max_depth): the assessment and the service map of a change (model/service-map.ts)
+ * read the same walk.
+ */
+const SERVICE_WALK = `affected AS (
+  SELECT a.ci_id AS id FROM change_affected_cis a JOIN input i ON a.change_request_id = i.change_id
+),
+walk (depth, frontier, seen) AS (
+  SELECT 0, array_agg(id), array_agg(id) FROM affected
+  UNION ALL
+  SELECT w.depth + 1, found.ids, w.seen || found.ids
+    FROM walk w
+   CROSS JOIN LATERAL (
+     SELECT array_agg(DISTINCT r.from_ci_id) AS ids
+       FROM unnest(w.frontier) AS f (id)
+       JOIN ci_relationships r ON r.to_ci_id = f.id AND r.retired_at IS NULL
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(w.seen) AS s (id) WHERE s.id = r.from_ci_id)) found
+   WHERE w.depth < (SELECT max_depth FROM input) AND found.ids IS NOT NULL
+),
+reached AS (
+  SELECT f.id, w.depth FROM walk w CROSS JOIN LATERAL unnest(w.frontier) AS f (id)
+),
+`;
+
+/**
  * The whole assessment in one statement, so that it costs one round trip however large the
  * service map is. Every section is a CTE over `input` (the two bindings) and `cr` (the change).
  *
@@ -50,25 +75,7 @@ cr AS (
          date_trunc('month', coalesce(c.planned_start, now()) AT TIME ZONE 'UTC')::date AS period
     FROM change_requests c JOIN input i ON c.id = i.change_id
 ),
-affected AS (
-  SELECT a.ci_id AS id FROM change_affected_cis a JOIN input i ON a.change_request_id = i.change_id
-),
-walk (depth, frontier, seen) AS (
-  SELECT 0, array_agg(id), array_agg(id) FROM affected
-  UNION ALL
-  SELECT w.depth + 1, found.ids, w.seen || found.ids
-    FROM walk w
-   CROSS JOIN LATERAL (
-     SELECT array_agg(DISTINCT r.from_ci_id) AS ids
-       FROM unnest(w.frontier) AS f (id)
-       JOIN ci_relationships r ON r.to_ci_id = f.id AND r.retired_at IS NULL
-      WHERE NOT EXISTS (SELECT 1 FROM unnest(w.seen) AS s (id) WHERE s.id = r.from_ci_id)) found
-   WHERE w.depth < (SELECT max_depth FROM input) AND found.ids IS NOT NULL
-),
-reached AS (
-  SELECT f.id, w.depth FROM walk w CROSS JOIN LATERAL unnest(w.frontier) AS f (id)
-),
-reached_cis AS (
+${SERVICE_WALK}reached_cis AS (
   SELECT c.id, c.number, c.name, c.ci_class, c.criticality, c.owner_id, c.asset_id, r.depth
     FROM reached r JOIN configuration_items c ON c.id = r.id
 ),
@@ -234,6 +241,12 @@ function assertSafeIntegers(value: unknown, path: string): void {
   }
 }
 
+function checkDepth(maxDepth: number): void {
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_IMPACT_DEPTH) {
+    throw new RangeError(`maxDepth must be an integer from 0 to ${MAX_IMPACT_DEPTH}, not ${maxDepth}`);
+  }
+}
+
 /**
  * The impact assessment of a change request (domain/change-impact.ts), computed by one SQL
  * statement: one round trip to Postgres whatever the size of the service map. The JSON comes
@@ -245,9 +258,7 @@ export async function assessChangeImpact(
   options: { maxDepth?: number } = {},
 ): Promise<ChangeImpact> {
   const maxDepth = options.maxDepth ?? DEFAULT_IMPACT_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_IMPACT_DEPTH) {
-    throw new RangeError(`maxDepth must be an integer from 0 to ${MAX_IMPACT_DEPTH}, not ${maxDepth}`);
-  }
+  checkDepth(maxDepth);
   const { rows } = await db.raw<{ rows: { impact: ChangeImpact }[] }>(IMPACT_SQL, [changeRequestId, maxDepth]);
   if (rows.length === 0) throw new Error(`change request ${changeRequestId} not found`);
   const impact = rows[0].impact;
@@ -261,3 +272,17 @@ export async function assessChangeImpact(
 
 /** The statement, for EXPLAIN in benchmarks: bind the change request id and the depth. */
 export const CHANGE_IMPACT_SQL = IMPACT_SQL;
+
+/**
+ * Every CI the change's service walk reaches, with its depth: the walk of the assessment, without
+ * the assessment's cap on the CIs it lists (the service map draws and lists them all).
+ */
+export async function reachedByChange(db: Knex, changeRequestId: string, maxDepth = DEFAULT_IMPACT_DEPTH): Promise<{ id: string; depth: number }[]> {
+  checkDepth(maxDepth);
+  const { rows } = await db.raw<{ rows: { id: string; depth: number }[] }>(`
+WITH RECURSIVE
+input AS (SELECT ?::uuid AS change_id, ?::int AS max_depth),
+${SERVICE_WALK.trimEnd().replace(/,$/, '')}
+SELECT id, depth FROM reached`, [changeRequestId, maxDepth]);
+  return rows;
+}

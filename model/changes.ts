@@ -3,8 +3,10 @@ import type { ChangeImpact, ChangeType } from '../domain/change-impact';
 import type { RiskAssessment, RiskLevel } from '../domain/change-risk';
 import type { ChangeState, ChangeSubmission, CloseCode } from '../domain/change-request';
 import { approvalsOf } from './approvals';
+import { likeContaining } from './directory';
 import { byIdOrKey, nextBusinessKey } from './keys';
 import { paginate, type Page } from './page';
+import { serviceDependencies } from './service-map';
 
 export interface ChangeRow {
   id: string;
@@ -243,4 +245,52 @@ export function listChanges(db: Knex, filters: ChangeFilters, page: { limit: num
   if (filters.state) q.where('state', filters.state);
   if (filters.type) q.where('type', filters.type);
   return paginate(q, page, toChange);
+}
+
+/** A CI a requester may put in a change's scope, as the scope picker lists it. */
+export interface ScopeCi {
+  id: string;
+  number: string;
+  name: string;
+  ciClass: string;
+}
+
+/**
+ * Live CIs for a change's scope: by part of the name or number, by class, and by business
+ * service (the service itself and the CIs it depends on, directly or through others); at most `limit`.
+ */
+export async function searchScopeCis(db: Knex, filters: { q?: string; ciClass?: string; serviceId?: string }, limit: number): Promise<ScopeCi[]> {
+  const q = db('configuration_items as ci').whereNull('ci.retired_at').orderBy('ci.name').limit(limit)
+    .select('ci.id', 'ci.number', 'ci.name', 'ci.ci_class as ciClass');
+  if (filters.q) q.where((w) => w.whereILike('ci.name', likeContaining(filters.q!)).orWhereILike('ci.number', likeContaining(filters.q!)));
+  if (filters.ciClass) q.where('ci.ci_class', filters.ciClass);
+  if (filters.serviceId) {
+    const { sql, bindings } = serviceDependencies(filters.serviceId);
+    const serviceId = filters.serviceId;
+    q.where((w) => w.where('ci.id', serviceId).orWhereRaw(`ci.id IN (${sql})`, bindings));
+  }
+  return q;
+}
+
+/** The CIs with these ids, in the order given; unknown ids are left out. */
+export async function scopeCisByIds(db: Knex, ids: string[]): Promise<ScopeCi[]> {
+  if (!ids.length) return [];
+  const rows: ScopeCi[] = await db('configuration_items').whereIn('id', ids).select('id', 'number', 'name', 'ci_class as ciClass');
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The ids of the assets with these tags, by tag. */
+export async function assetIdsByTag(db: Knex, tags: string[]): Promise<Map<string, string>> {
+  if (!tags.length) return new Map();
+  const rows = await db('assets').whereIn('asset_tag', tags).select('id', 'asset_tag');
+  return new Map(rows.map((r) => [r.asset_tag as string, r.id as string]));
+}
+
+/**
+ * Software products a change may add or remove installs of: the live ones, and the ones its scope
+ * already names (`named`), so that revising keeps a licence change of a product retired since.
+ */
+export function listSoftwareProductChoices(db: Knex, named: string[] = []): Promise<{ id: string; publisher: string; name: string }[]> {
+  return db('software_products').where((w) => w.whereNull('retired_at').orWhereIn('id', named)).orderBy(['publisher', 'name']).select('id', 'publisher', 'name');
 }

@@ -34,6 +34,8 @@ export interface PersonDetail {
   version: number;
   manager: { id: string; name: string; email: string } | null;
   costCentre: { code: string; name: string } | null;
+  /** The IANA zone they read times in; null: the organisation's. */
+  timeZone: string | null;
   roles: Role[];
   roleGrants: RoleGrant[];
   groups: { id: string; name: string }[];
@@ -52,6 +54,7 @@ interface PersonRow {
   version: number;
   manager: PersonDetail['manager'];
   cost_centre: PersonDetail['costCentre'];
+  time_zone: string | null;
   role_grants: RoleGrant[];
   groups: PersonDetail['groups'];
   created_at: Date;
@@ -69,7 +72,7 @@ export async function findPersonDetail(db: Knex, id: string): Promise<PersonDeta
     .leftJoin('cost_centres as cc', 'cc.id', 'p.cost_centre_id')
     .where('p.id', id)
     .first(
-      'p.id', 'p.email', 'p.name', 'p.title', 'p.location', 'p.active', 'p.version', 'p.created_at', 'p.updated_at', 'p.deactivated_at',
+      'p.id', 'p.email', 'p.name', 'p.title', 'p.location', 'p.time_zone', 'p.active', 'p.version', 'p.created_at', 'p.updated_at', 'p.deactivated_at',
       db.raw(`CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'name', m.name, 'email', m.email) END AS manager`),
       db.raw(`CASE WHEN cc.id IS NULL THEN NULL ELSE json_build_object('code', cc.code, 'name', cc.name) END AS cost_centre`),
       db.raw(`COALESCE((SELECT json_agg(json_build_object('role', r.role, 'grantedBy', r.granted_by) ORDER BY r.role)
@@ -89,6 +92,7 @@ export async function findPersonDetail(db: Knex, id: string): Promise<PersonDeta
     version: row.version,
     manager: row.manager,
     costCentre: row.cost_centre,
+    timeZone: row.time_zone,
     roles: roleGrants.map((g) => g.role),
     roleGrants,
     groups: row.groups,
@@ -96,6 +100,15 @@ export async function findPersonDetail(db: Knex, id: string): Promise<PersonDeta
     updatedAt: iso(row.updated_at)!,
     deactivatedAt: iso(row.deactivated_at),
   };
+}
+
+/**
+ * The time zone the person with this email reads times in, in any letter case; null for an address
+ * that is no person's (a shared mailbox, a vendor) or a person without a zone of their own.
+ */
+export async function timeZoneOfAddress(db: Knex, email: string): Promise<string | null> {
+  const row = await db('people').whereRaw('lower(email) = ?', [email.toLowerCase()]).first('time_zone');
+  return row?.time_zone ?? null;
 }
 
 /** A person as the audit log records them: names and emails rather than ids, lists sorted, so that two snapshots compare. */
@@ -107,6 +120,7 @@ interface PersonSnapshot {
   location: string | null;
   managerEmail: string | null;
   costCentre: string | null;
+  timeZone: string | null;
   groups: string[];
   roleGrants: RoleGrant[];
 }
@@ -121,6 +135,7 @@ function snapshotOf(person: PersonDetail): PersonSnapshot {
     location: person.location,
     managerEmail: person.manager?.email ?? null,
     costCentre: person.costCentre?.code ?? null,
+    timeZone: person.timeZone,
     groups: sortedNames(person.groups.map((g) => g.name)),
     roleGrants: person.roleGrants,
   };
@@ -316,6 +331,7 @@ export async function createPerson(db: Knex, input: PersonCreate, actor: string)
       location: input.location ?? null,
       manager_id: refs.manager?.id ?? null,
       cost_centre_id: refs.costCentre?.id ?? null,
+      time_zone: input.timeZone ?? null,
     }).returning('id'));
     await writeMemberships(trx, id, [], (refs.groups ?? []).map((g) => g.id));
     await writeRoles(trx, id, rolesAfterAdminGrant([], input.roles ?? []));
@@ -366,6 +382,7 @@ export async function updatePerson(
       location: input.location,
       managerEmail: refs.manager === undefined ? undefined : refs.manager?.email ?? null,
       costCentre: refs.costCentre === undefined ? undefined : refs.costCentre?.code ?? null,
+      timeZone: input.timeZone,
       groups: refs.groups && sortedNames(refs.groups.map((g) => g.name)),
       roleGrants: input.roles && rolesAfterAdminGrant(current.roleGrants, input.roles),
     });
@@ -387,6 +404,7 @@ export async function updatePerson(
     if ('location' in changed.after) columns.location = changed.after.location;
     if ('managerEmail' in changed.after) columns.manager_id = refs.manager?.id ?? null;
     if ('costCentre' in changed.after) columns.cost_centre_id = refs.costCentre?.id ?? null;
+    if ('timeZone' in changed.after) columns.time_zone = changed.after.timeZone;
     const written = await refusingTakenEmail(input.email, () => trx('people').where({ id, version: locked.version })
       .update({ ...columns, version: trx.raw('version + 1'), updated_at: trx.fn.now() }));
     if (written !== 1) throw new Error(`person ${id} changed under its row lock`);

@@ -19,9 +19,11 @@ export function findPurchaseRequest(db: Knex, idOrNumber: string): Promise<Purch
 }
 
 /** A purchase order by id or number (PO0001001), with the workflow of its request. */
-export function findPurchaseOrder(db: Knex, idOrNumber: string): Promise<{ id: string; number: string; state: OrderState; workflow_id: string; requester_id: string } | undefined> {
+export function findPurchaseOrder(
+  db: Knex, idOrNumber: string,
+): Promise<{ id: string; number: string; state: OrderState; workflow_id: string; requester_id: string; purchase_request_id: string } | undefined> {
   return db('purchase_orders as o').join('purchase_requests as p', 'p.id', 'o.purchase_request_id')
-    .where(byIdOrKey(idOrNumber, 'o.number', 'o.id')).first('o.id', 'o.number', 'o.state', 'p.workflow_id', 'p.requester_id');
+    .where(byIdOrKey(idOrNumber, 'o.number', 'o.id')).first('o.id', 'o.number', 'o.state', 'p.workflow_id', 'p.requester_id', 'o.purchase_request_id');
 }
 
 /** The request with its lines and prices, budget check, approvals, orders, receipts and history. */
@@ -126,4 +128,50 @@ export async function registerPurchaseRow(trx: Knex.Transaction, { purchaseReque
 /** The next purchase request number (PR0001001), reserved before the request is registered. */
 export function reservePurchaseNumber(db: Knex): Promise<string> {
   return nextBusinessKey(db, 'PR', 'purchase_request_number_seq');
+}
+
+export interface OrderLineView {
+  lineId: string;
+  lineNumber: number;
+  description: string;
+  kind: 'hardware' | 'software' | 'other';
+  /** Units still to buy after spare seats were reused. */
+  orderedUnits: number;
+  receivedUnits: number;
+}
+
+export interface ReceivedAssetView {
+  receiptId: string;
+  id: string;
+  assetTag: string;
+  serialNumber: string | null;
+  state: string;
+  substate: string | null;
+}
+
+/**
+ * Each order's lines as the receipt check counts them (the request's lines of the order's vendor
+ * with units left to buy after reuse, and the units received on them), and the assets each receipt
+ * created.
+ */
+export async function orderLinesAndAssets(db: Knex, purchaseRequestId: string): Promise<{ linesByOrder: Map<string, OrderLineView[]>; assets: ReceivedAssetView[] }> {
+  const [lines, assets] = await Promise.all([
+    db('purchase_orders as o')
+      .join('purchase_request_lines as l', (j) => j.on('l.purchase_request_id', 'o.purchase_request_id').andOn('l.vendor_id', 'o.vendor_id'))
+      .where('o.purchase_request_id', purchaseRequestId)
+      .whereRaw('l.quantity > l.reused_units')
+      .orderBy(['o.number', 'l.line_number'])
+      .select(
+        'o.id as orderId', 'l.id as lineId', 'l.line_number as lineNumber', 'l.description',
+        db.raw(`CASE WHEN l.hardware_model_id IS NOT NULL THEN 'hardware' WHEN l.software_product_id IS NOT NULL THEN 'software' ELSE 'other' END AS kind`),
+        db.raw('(l.quantity - l.reused_units)::int AS "orderedUnits"'),
+        db.raw('(SELECT coalesce(sum(r.quantity), 0)::int FROM receipts r WHERE r.purchase_request_line_id = l.id) AS "receivedUnits"'),
+      ),
+    db('assets as a').join('receipts as r', 'r.id', 'a.receipt_id').join('purchase_orders as o', 'o.id', 'r.purchase_order_id')
+      .where('o.purchase_request_id', purchaseRequestId).orderBy('a.asset_tag')
+      .select('r.id as receiptId', 'a.id', 'a.asset_tag as assetTag', 'a.serial_number as serialNumber', 'a.state', 'a.substate'),
+  ]);
+  const linesByOrder = new Map<string, OrderLineView[]>();
+  for (const { orderId, ...line } of lines as (OrderLineView & { orderId: string })[]) linesByOrder.set(orderId, [...(linesByOrder.get(orderId) ?? []), line]);
+  return { linesByOrder, assets };
 }

@@ -66,6 +66,8 @@ const configSchema = z.object({
   LICENCE_REUSE_OFFER_TIMEOUT: duration.default(msToNumber('3d')),
   /** How long a step that ran out of retries (its process needs attention) first waits before it is tried again on its own; each further wait doubles, up to an hour. */
   STALLED_STEP_RETRY_AFTER: duration.default(msToNumber('5m')),
+  /** How often the SLA watch (a Temporal Schedule every worker keeps) looks for processes past their SLA target and emails the process owners, once per breach. */
+  SLA_WATCH_EVERY: duration.default(msToNumber('1m')),
 
   /** Failed credentials (API keys, sign-ins) one client address may send per window before every credential from it gets 429. */
   RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(20),

@@ -1,4 +1,4 @@
-import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, isGrpcServiceError, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -92,9 +92,40 @@ export async function retryTransient<T>(what: string, run: () => Promise<T>, { a
   }
 }
 
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+const GRPC_CANCELLED = 1;
+
+/**
+ * A call started after its connection closed ends CANCELLED instead of throwing. The client's
+ * retry interceptor tries a call again from a timer, and a call abandoned at its deadline
+ * (api/workflow-calls.ts) keeps that timer: when it fires after `connection.close()`, the channel
+ * throws 'Channel has been shut down' out of the timer, and the process dies with exit code 1
+ * after everything else stopped cleanly (npm run bench, npm start). Placed under the retry
+ * interceptor, so that is the call its timer makes.
+ */
+const endsCancelledWhenClosed: GrpcInterceptor = (options, nextCall) => {
+  try {
+    return nextCall(options) as ReturnType<GrpcInterceptor>;
+  } catch (error) {
+    if (!(error instanceof Error && error.message === 'Channel has been shut down')) throw error;
+    const ended = {
+      start(metadata: unknown, listener: { onReceiveStatus?: (status: { code: number; details: string; metadata: unknown }) => void }) {
+        process.nextTick(() => listener.onReceiveStatus?.({ code: GRPC_CANCELLED, details: 'the connection to Temporal was closed', metadata }));
+      },
+      sendMessage() {}, sendMessageWithContext() {}, halfClose() {}, startRead() {}, cancelWithStatus() {},
+      getPeer: () => '',
+      getAuthContext: () => null,
+    };
+    return ended as unknown as ReturnType<GrpcInterceptor>;
+  }
+};
+
+/** The client's interceptors: the SDK's default retries, then endsCancelledWhenClosed. */
+export const clientInterceptors = (): GrpcInterceptor[] => [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), endsCancelledWhenClosed];
+
 /** Connects to Temporal, waiting (bounded) while it is not answering yet. */
 export async function connectClient(address: string, namespace: string, retry?: RetryOptions): Promise<Client> {
-  const connection = await retryTransient(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), retry);
+  const connection = await retryTransient(`connecting to Temporal at ${address}`, () => Connection.connect({ address, interceptors: clientInterceptors() }), retry);
   return new Client({ connection, namespace });
 }
 

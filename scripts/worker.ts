@@ -11,6 +11,7 @@ import { createMailer } from '../platform/mailer';
 import { createMetricsRegistry, serveMetrics, type MetricsServer } from '../platform/metrics';
 import { required } from '../platform/settings';
 import { connectWorker, describeFailure, retryTransient } from '../platform/temporal';
+import { ensureSlaWatchSchedule } from '../platform/schedules';
 import { createWorker } from '../workers/worker';
 
 const SDK_LOG_LEVELS: Record<string, LogLevel> = {
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
         db,
         publicUrl: config.publicUrl,
         securityNoticeEmail: config.SECURITY_NOTICE_EMAIL,
+        timeZone: config.TIME_ZONE,
         temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
         lifecycle: {
           taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -72,9 +74,20 @@ async function main(): Promise<void> {
         if (worker.getState() === 'RUNNING') worker.shutdown();
       });
     }
+    // Every worker keeps the SLA watch's schedule: created by the first, brought up to date by the rest.
+    // Kept alongside the work, not before it: a worker that cannot keep it (a server without schedules,
+    // a refused permission) still runs every process, and says so; the next worker started tries again.
+    const schedule = retryTransient('keeping the SLA watch schedule', () => ensureSlaWatchSchedule(
+      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      { taskQueue: config.TEMPORAL_TASK_QUEUE, everyMs: config.SLA_WATCH_EVERY },
+    )).catch((error: unknown) => {
+      logger.warn({ err: error }, `the SLA watch schedule could not be kept, so SLA breaches are not told until a worker keeps it: ${describeFailure(error)}`);
+    });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
     emails.start();
     await worker.run();
+    // Its calls end before the connection closes below.
+    await schedule;
     logger.info('worker stopped');
   } finally {
     await emails.stop();

@@ -158,8 +158,13 @@ function paramValue(route: string, name: string, caller: Caller): string {
   if (name === 'id') {
     const byPrefix: [string, string][] = [
       ['/assets/', fixture.assets[caller]],
+      ['/ui/assets/', fixture.assets[caller]],
       ['/changes/', fixture.change.number],
+      ['/ui/changes/', fixture.change.number],
       ['/purchase-requests/', fixture.purchase.number],
+      ['/ui/purchase-requests/', fixture.purchase.number],
+      // No such order: an allowed receiver reaches the lookup (404) and records nothing.
+      ['/ui/purchase-orders/', 'PO0000001'],
       // Receipts and cancellations are refused by their body (400) before the order is looked up.
       ['/purchase-orders/', 'PO0000001'],
       // No such delegation: an allowed caller reaches the lookup (404) and ends nobody's delegation.

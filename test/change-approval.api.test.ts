@@ -120,9 +120,12 @@ describe('a normal change', () => {
     expect(number).toMatch(/^CHG\d{7}$/);
 
     const receipt = await stack.sink.waitFor((m) => m.to.includes(s.requester.email) && m.subject === `Received: ${number} Upgrade the billing API server`);
-    expect(receipt.text).toContain(`/changes/${number}`);
+    expect(receipt.text).toContain(`Follow it at ${stack.baseUrl}/ui/changes/${number}`);
     const task = await taskFor(s.manager, number);
     expect(task.text).toContain('Risk: ');
+    // The window in the approver's zone (theirs unset: the organisation's, UTC here), never raw ISO text.
+    expect(task.text).not.toContain(plannedStart);
+    expect(task.text).not.toMatch(/POST |\/decision/);
     expect(task.text).toContain(`${s.service.name} (tier 3)`);
     const assessed = await changeState(id);
     expect(assessed.state).toBe('authorize');

@@ -68,6 +68,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
     functions: ['approval_rules_next_version', 'approval_rules_keep_version'],
   },
   '20261201000400_audit_search_indexes': { tables: [] },
+  '20261202000100_web_ui_for_everyone': { tables: ['sla_breach_notices'] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

@@ -113,6 +113,7 @@ describe('an admin creates and updates people and groups', () => {
       version: 1,
       manager: { id: manager.id, name: manager.name, email: manager.email },
       costCentre: { code: 'CC-IT', name: 'IT operations' },
+      timeZone: null,
       roles: ['approver', 'requester'],
       roleGrants: [{ role: 'approver', grantedBy: 'admin' }, { role: 'requester', grantedBy: 'admin' }],
       groups: [{ id: cab.body.id, name: 'Change Advisory Board' }, { id: finance.id, name: 'Finance' }],

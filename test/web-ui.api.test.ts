@@ -51,7 +51,7 @@ it('signs in with an API key: an HttpOnly, SameSite=Lax session cookie (a random
   expect(agent.cookies.has('af_presession')).toBe(false);
   const list = await browse(agent, 'GET', '/ui/processes?state=authorize');
   expect(list.status).toBe(200);
-  expect(list.html).toContain('Signed in as <strong>Otto Owner</strong>');
+  expect(list.html).toMatch(/Signed in as <a href="\/ui\/profile"[^>]*><strong>Otto Owner<\/strong><\/a>/);
   expect((await browse(agent, 'GET', '/ui')).status).toBe(200);
 
   const signOut = await browse(agent, 'POST', '/ui/sign-out', { csrf: hiddenCsrf(list.html)! });
@@ -158,5 +158,5 @@ it('lets people of the embedded demo sign in by picking them, and nobody else', 
   expect(agent.cookies.has('af_session')).toBe(false);
   const picked = await browse(agent, 'POST', '/ui/sign-in', { csrf: hiddenCsrf(refused.html)!, personId: demo.id });
   expect(picked).toMatchObject({ status: 303, location: '/ui/inbox' });
-  expect((await browse(agent, 'GET', '/ui/inbox')).html).toContain('Signed in as <strong>Dana Demo</strong>');
+  expect((await browse(agent, 'GET', '/ui/inbox')).html).toMatch(/Signed in as <a href="\/ui\/profile"[^>]*><strong>Dana Demo<\/strong><\/a>/);
 });

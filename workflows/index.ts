@@ -3,3 +3,4 @@ export { changeRequestWorkflow } from './change-request/workflow';
 export { purchaseRequestWorkflow } from './purchase-request/workflow';
 export { personDeactivationWorkflow } from './person-deactivation/workflow';
 export { masterDataImportWorkflow } from './master-data-import/workflow';
+export { slaWatchWorkflow } from './sla-watch/workflow';

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { approvalInbox, approvalsOf, createDelegation, endDelegation, findApproval, findDelegation, listDelegations } from '../../model/approvals';
 import { describeApprovalSubject } from '../../model/approval-subjects';
+import { viewerTimeZone } from '../../domain/time-zones';
 import { isActivePerson } from '../../model/directory';
 import type { Database } from '../../platform/database';
 import { approverFromLink, decideApproval, refuseLinkOfMovedApproval } from '../approval-decisions';
@@ -17,6 +18,8 @@ export interface ApprovalRouteDeps {
   db: Database;
   temporal: Client;
   approvalLinkSecret: string;
+  /** The organisation's time zone (TIME_ZONE): the link's page shows times in the approver's own, else this one. */
+  timeZone?: string;
 }
 
 const approvalParams = z.object({ approvalId: z.uuid() });
@@ -25,13 +28,15 @@ const decisionFields = {
   comment: z.string().trim().max(2000).optional(),
 };
 
-/** The approval page: what is to be approved, the approver's task and form, and the approvals so far. */
-async function approvalPage(db: Database, approvalId: string, token: string, notice?: { kind: 'ok' | 'error'; text: string }): Promise<SafeHtml> {
+/** The approval page: what is to be approved, the approver's task and form, and the approvals so far, in the approver's time zone. */
+async function approvalPage(db: Database, organisationZone: string | undefined, approvalId: string, token: string, notice?: { kind: 'ok' | 'error'; text: string }): Promise<SafeHtml> {
   const approval = await findApproval(db, approvalId);
   if (!approval) throw notFound(`no approval ${approvalId}`);
-  const subject = (await describeApprovalSubject(db, approval.subject_type, approval.subject_id))!;
+  const approver = await db('people').where({ id: approval.approver_id }).first('time_zone');
+  const timeZone = viewerTimeZone(approver?.time_zone, organisationZone);
+  const subject = (await describeApprovalSubject(db, approval.subject_type, approval.subject_id, timeZone))!;
   const approvals = (await approvalsOf(db, approval.subject_id)).filter((a) => a.revision === approval.revision);
-  return approvalLinkPage({ approvalId, token, subject, approvals, notice });
+  return approvalLinkPage({ approvalId, token, subject, approvals, notice, timeZone });
 }
 
 function sendError(res: Response, error: unknown): void {
@@ -40,7 +45,7 @@ function sendError(res: Response, error: unknown): void {
 }
 
 /** Approval links from emails (the token is the credential), the approver's inbox, and delegations. */
-export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, approvalLinkSecret }: ApprovalRouteDeps): void {
+export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, approvalLinkSecret, timeZone }: ApprovalRouteDeps): void {
   const tokenOf = (req: Request) => (typeof req.query.token === 'string' ? req.query.token : undefined);
 
   routes.add(
@@ -55,7 +60,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       try {
         const token = tokenOf(req);
         await refuseLinkOfMovedApproval(db, params.approvalId, approverFromLink(approvalLinkSecret, params.approvalId, token));
-        sendHtml(res, 200, await approvalPage(db, params.approvalId, token!));
+        sendHtml(res, 200, await approvalPage(db, timeZone, params.approvalId, token!));
       } catch (error) {
         sendError(res, error);
       }
@@ -76,7 +81,7 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
         const approverId = approverFromLink(approvalLinkSecret, params.approvalId, form.data.token);
         const outcome = await decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision: form.data.decision, comment: form.data.comment, via: 'link' });
         const text = `Thank you: you ${outcome.decision} this request. The step is ${outcome.stepOutcome === 'pending' ? 'waiting for other approvers' : outcome.stepOutcome}.`;
-        sendHtml(res, 200, await approvalPage(db, params.approvalId, form.data.token, { kind: 'ok', text }));
+        sendHtml(res, 200, await approvalPage(db, timeZone, params.approvalId, form.data.token, { kind: 'ok', text }));
       } catch (error) {
         sendError(res, error);
       }

@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
-import { assetDetail, assetRecordVersion, findAsset, listAssets, type Asset } from '../../model/assets';
+import { answersForAsset, assetDetail, assetRecordVersion, findAsset, listAssets, type Asset } from '../../model/assets';
 import { isActivePerson } from '../../model/directory';
 import { effectiveReminderLeadTimes } from '../../model/process-settings';
 import type { Database } from '../../platform/database';
@@ -52,8 +52,19 @@ export const transitionBody = z.strictObject({
     .describe('required to retire an asset as disposed'),
 });
 
-function canSee(principal: Principal, asset: Asset): boolean {
-  return hasAnyRole(principal, OVERSEERS) || asset.assignedToId === principal.id;
+/**
+ * How much of an asset a person may read: all of it (its costs and the purchase it came from too)
+ * for its overseers and for those who answer for it (its manager, its cost centre's owner: the
+ * addressees of its emails); the asset itself for the person it is assigned to; else nothing.
+ */
+export async function assetVisibility(db: Database, principal: Principal, asset: Asset): Promise<'all' | 'assigned' | undefined> {
+  if (hasAnyRole(principal, OVERSEERS) || (await answersForAsset(db, principal.id, asset))) return 'all';
+  return asset.assignedToId === principal.id ? 'assigned' : undefined;
+}
+
+/** Who may read an asset, in the API and on its page alike: see assetVisibility. */
+export async function canSeeAsset(db: Database, principal: Principal, asset: Asset): Promise<boolean> {
+  return (await assetVisibility(db, principal, asset)) !== undefined;
 }
 
 export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQueue, reminders }: AssetRouteDeps): void {
@@ -81,14 +92,14 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       method: 'get', path: '/assets/:id', tag: 'assets', access: 'authenticated',
       summary: 'An asset with its model, assignee, the CIs it backs, its licences and its history; ETag is the version of its record (If-Match of PATCH /assets/:ref)',
       params: assetParams,
-      responses: { 200: 'the asset', 403: 'not your asset', 404: 'no such asset' },
+      responses: { 200: 'the asset', 403: 'not assigned to you, managed by you or charged to your cost centre', 404: 'no such asset' },
     },
     async ({ params, principal, res }) => {
       // The version first: a record read after it is as new or newer, so its ETag never claims a change the body lacks.
       const version = await assetRecordVersion(db, params.id);
       const asset = await findAsset(db, params.id);
       if (!asset || version === undefined) throw notFound(`no asset ${params.id}`);
-      if (!canSee(principal, asset)) throw forbidden('you can only see assets assigned to you');
+      if (!(await canSeeAsset(db, principal, asset))) throw forbidden('you can see the assets assigned to you, managed by you or charged to a cost centre you own');
       setETag(res, version);
       return { ...(await assetDetail(db, asset)), version };
     },
@@ -111,25 +122,46 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
     async ({ params, body, principal, req }) => {
       const asset = await findAsset(db, params.id);
       if (!asset) throw notFound(`no asset ${params.id}`);
-      // A final state never changes, so its projection is current: refuse without waking a finished workflow.
-      const finalRefusal = isFinal(asset.state) && checkTransitionRequest(asset, body);
-      if (finalRefusal) throw transitionRefused(finalRefusal);
-      if (body.assignedToId && !(await isActivePerson(db, body.assignedToId))) {
-        throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
-      }
-      const requestId = await commandRequestId(db, principal.id, req, asset.id);
-      // Used only if the asset's workflow is not running: a running one keeps the reminder days it started with.
-      const startReminders = await effectiveReminderLeadTimes(db, reminders);
-      const outcome = await commandWithinDeadline(temporal, `moving ${asset.assetTag}`, () =>
-        temporal.workflow.executeUpdateWithStart(transitionUpdate, {
-          args: [{ ...body, requestedBy: principal.email, requestId }],
-          updateId: requestId,
-          startWorkflowOperation: new WithStartWorkflowOperation(
-            'assetLifecycleWorkflow',
-            lifecycleStartOptions(asset, { taskQueue, reminders: startReminders }),
-          ),
-        }));
-      return { outcome, asset: await findAsset(db, asset.id) };
+      return transitionAsset({ db, temporal, taskQueue, reminders }, asset, body, {
+        principal,
+        requestId: () => commandRequestId(db, principal.id, req, asset.id),
+      });
     },
   );
+}
+
+export type TransitionBody = z.output<typeof transitionBody>;
+
+/**
+ * Moves an asset through its lifecycle, for the API and the web pages alike: refuses at once what
+ * the asset's final state or an unknown assignee rules out, then sends the transition update to the
+ * asset's workflow (starting it if it is not running) within the command deadline, under the
+ * caller's request id, so a repeated request is answered with the first outcome. The workflow's
+ * refusals come back as its errors (toHttpError: 409 transition_refused with the rule).
+ */
+export async function transitionAsset(
+  { db, temporal, taskQueue, reminders }: AssetRouteDeps,
+  asset: Asset,
+  body: TransitionBody,
+  caller: { principal: Principal; requestId: () => Promise<string> },
+) {
+  // A final state never changes, so its projection is current: refuse without waking a finished workflow.
+  const finalRefusal = isFinal(asset.state) && checkTransitionRequest(asset, body);
+  if (finalRefusal) throw transitionRefused(finalRefusal);
+  if (body.assignedToId && !(await isActivePerson(db, body.assignedToId))) {
+    throw badRequest(`assignedToId: no active person ${body.assignedToId}`, [{ path: 'assignedToId', message: 'unknown person' }]);
+  }
+  const requestId = await caller.requestId();
+  // Used only if the asset's workflow is not running: a running one keeps the reminder days it started with.
+  const startReminders = await effectiveReminderLeadTimes(db, reminders);
+  const outcome = await commandWithinDeadline(temporal, `moving ${asset.assetTag}`, () =>
+    temporal.workflow.executeUpdateWithStart(transitionUpdate, {
+      args: [{ ...body, requestedBy: caller.principal.email, requestId }],
+      updateId: requestId,
+      startWorkflowOperation: new WithStartWorkflowOperation(
+        'assetLifecycleWorkflow',
+        lifecycleStartOptions(asset, { taskQueue, reminders: startReminders }),
+      ),
+    }));
+  return { outcome, asset: await findAsset(db, asset.id) };
 }

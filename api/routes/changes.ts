@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS } from '../../domain/asset-lifecycle';
 import { CHANGE_TYPES } from '../../domain/change-impact';
@@ -33,13 +34,13 @@ import {
   type ChangeSubmission,
 } from '../../workflows/change-request/contract';
 import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
-import { decideApproval } from '../approval-decisions';
+import { decideApproval, decisionBody } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, segregationRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { commandRequestId } from '../idempotency';
-import { answerSubmission, submit } from '../submissions';
+import { answerSubmission, submit, type Submitted } from '../submissions';
 import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 export interface ChangeRouteDeps {
@@ -94,7 +95,7 @@ const windowCheck = (v: { plannedStart?: string | null; plannedEnd?: string | nu
   }
 };
 
-const createChangeBody = z
+export const createChangeBody = z
   .strictObject({
     type: z.enum(CHANGE_TYPES),
     changeModelId: z.uuid().optional().describe('required for a standard change: the pre-approved model it follows'),
@@ -119,7 +120,7 @@ const createChangeBody = z
     if (costs) ctx.addIssue({ code: 'custom', path: ['recurringCostMinor'], message: costs });
   });
 
-const reviseScopeBody = z
+export const reviseScopeBody = z
   .strictObject({
     title: scopeFields.title.optional(),
     description: scopeFields.description.optional(),
@@ -144,13 +145,151 @@ const listChangesQuery = pageQuery.extend({
   mine: z.enum(['true', 'false']).optional().describe('only changes I requested'),
 });
 
+export type CreateChangeBody = z.infer<typeof createChangeBody>;
+export type ReviseScopeBody = z.infer<typeof reviseScopeBody>;
+
+export const cancelChangeBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
+
+export const implementationBody = z
+  .strictObject({
+    event: z.enum(['started', 'completed', 'failed']),
+    notes: z.string().trim().min(1).max(5000),
+    withIssues: z.boolean().optional(),
+    backout: z.string().trim().min(1).max(5000).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.event === 'failed' && !v.backout) ctx.addIssue({ code: 'custom', path: ['backout'], message: 'say how the change was backed out' });
+    if (v.event !== 'completed' && v.withIssues !== undefined) ctx.addIssue({ code: 'custom', path: ['withIssues'], message: 'only for completed' });
+  });
+
+export const reviewChangeBody = z.strictObject({ notes: z.string().trim().min(1).max(5000) });
+
 /** Every id the scope names must exist; a 400 names the ones that do not. */
 async function checkReferences(db: Database, scope: Parameters<typeof unknownScopeReferences>[1]): Promise<void> {
   const problems = await unknownScopeReferences(db, scope);
   if (problems.length) throw badRequest(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
 }
 
-export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, processStates, taskQueue, approvalTimings }: ChangeRouteDeps): void {
+/**
+ * What a create body asks for, as the workflow's submission: every id it names checked, the model
+ * and the cost centre resolved; a 400 names the field of each problem. The API, the web form and
+ * its preview read a body through this alone.
+ */
+export async function changeSubmissionOf(db: Database, body: CreateChangeBody): Promise<ChangeSubmission> {
+  await checkReferences(db, body);
+  const model = body.changeModelId ? await findActiveChangeModel(db, body.changeModelId) : undefined;
+  if (body.changeModelId && !model) throw badRequest(`changeModelId: no active change model ${body.changeModelId}`, [{ path: 'changeModelId', message: 'unknown model' }]);
+  const costCentre = body.costCentre ? await findCostCentreByCode(db, body.costCentre) : undefined;
+  if (body.costCentre && !costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
+  return {
+    changeModelId: body.changeModelId ?? null,
+    title: body.title ?? model!.name,
+    description: body.description,
+    costCentreId: costCentre?.id ?? null,
+    currency: body.currency,
+    affectedCiIds: body.affectedCiIds,
+    assetActions: body.assetActions,
+    licenceChanges: body.licenceChanges,
+    plannedStart: body.plannedStart ?? null,
+    plannedEnd: body.plannedEnd ?? null,
+    oneOffCostMinor: body.oneOffCostMinor,
+    recurringCostMinor: body.recurringCostMinor,
+  };
+}
+
+/**
+ * Submits a change as POST /changes does: reserve the number, start its workflow, wait a bounded
+ * time for the workflow to register it (api/submissions.ts). A web form gives its own
+ * idempotency key, as it cannot send the header.
+ */
+export async function submitChange(
+  { db, temporal, processStates, taskQueue, approvalTimings }: ChangeRouteDeps,
+  principal: Principal,
+  body: CreateChangeBody,
+  req: Request,
+  idempotencyKey?: string,
+): Promise<Submitted> {
+  const submission = await changeSubmissionOf(db, body);
+  return submit({ db, temporal, processStates }, {
+    requesterId: principal.id,
+    req,
+    idempotencyKey,
+    process: CHANGE_PROCESS,
+    reserveNumber: () => reserveChangeNumber(db),
+    workflowIdOf: changeWorkflowId,
+    start: ({ subjectId, number, workflowId }) =>
+      temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
+        workflowId,
+        taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ changeId: subjectId, number, type: body.type, requesterId: principal.id, requesterEmail: principal.email, timings: approvalTimings, submission }],
+        typedSearchAttributes: [
+          { key: processTypeKey, value: CHANGE_PROCESS },
+          { key: processStateKey, value: 'new' },
+          { key: businessNumberKey, value: number },
+          { key: requesterKey, value: principal.email },
+        ],
+      }),
+  });
+}
+
+type CommandDeps = Pick<ChangeRouteDeps, 'db' | 'temporal'>;
+
+/** Whether this person may revise or cancel the change: its requester or an overseer. */
+export const mayReviseOrCancel = (principal: Principal, row: ChangeRow) => row.requester_id === principal.id || hasAnyRole(principal, OVERSEERS);
+
+function requireRequesterOrOverseer(principal: Principal, row: ChangeRow, what: string): void {
+  if (!mayReviseOrCancel(principal, row)) throw forbidden(`only the requester or a process owner can ${what}`);
+}
+
+const command = <T>(temporal: Client, row: ChangeRow, what: string, send: () => Promise<T>) => commandWithinDeadline(temporal, `${what} ${row.number}`, send);
+
+/**
+ * The commands below take the key a web form carries (`formKey`, a uuid minted with the form) in
+ * place of the Idempotency-Key header a form cannot send: a double click or a resend of the form is
+ * one command, answered with the first outcome.
+ */
+
+/** Revises the scope before implementation (PATCH /changes/:id): the change goes back to assess. */
+export async function reviseChange({ db, temporal }: CommandDeps, principal: Principal, row: ChangeRow, body: ReviseScopeBody, req: Request, formKey?: string) {
+  requireRequesterOrOverseer(principal, row, 'change the scope');
+  const costs = amountBeyondBound(
+    (body.oneOffCostMinor ?? row.one_off_cost_minor) + (body.recurringCostMinor ?? row.recurring_cost_minor), row.currency, 'the one-off and recurring costs together');
+  if (costs) throw badRequest(`recurringCostMinor: ${costs}`, [{ path: 'recurringCostMinor', message: costs }]);
+  await checkReferences(db, body);
+  const requestId = await commandRequestId(db, principal.id, req, row.workflow_id, formKey);
+  return command(temporal, row, 'revising the scope of', () =>
+    temporal.workflow.getHandle(row.workflow_id).executeUpdate(reviseScopeUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
+}
+
+/** Cancels the change until its implementation starts (POST /changes/:id/cancel). */
+export async function cancelChange({ db, temporal }: CommandDeps, principal: Principal, row: ChangeRow, body: z.infer<typeof cancelChangeBody>, req: Request, formKey?: string) {
+  requireRequesterOrOverseer(principal, row, 'cancel it');
+  const requestId = await commandRequestId(db, principal.id, req, row.workflow_id, formKey);
+  return command(temporal, row, 'cancelling', () =>
+    temporal.workflow.getHandle(row.workflow_id).executeUpdate(cancelUpdate, { args: [{ actorEmail: principal.email, reason: body.reason, requestId }], updateId: requestId }));
+}
+
+/** Records implementation started, completed or failed (POST /changes/:id/implementation); never by the requester. */
+export async function recordChangeImplementation({ db, temporal }: CommandDeps, principal: Principal, row: ChangeRow, body: z.infer<typeof implementationBody>, req: Request, formKey?: string) {
+  const sod = segregationRefusal('implementation', principal.id, row.requester_id);
+  if (sod) throw segregationRefused(sod);
+  const requestId = await commandRequestId(db, principal.id, req, row.workflow_id, formKey);
+  return command(temporal, row, 'recording the implementation of', () =>
+    temporal.workflow.getHandle(row.workflow_id).executeUpdate(implementationUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
+}
+
+/** Records the post-implementation review (POST /changes/:id/review); never by the requester. */
+export async function recordChangeReview({ db, temporal }: CommandDeps, principal: Principal, row: ChangeRow, body: z.infer<typeof reviewChangeBody>, req: Request, formKey?: string) {
+  const sod = segregationRefusal('review', principal.id, row.requester_id);
+  if (sod) throw segregationRefused(sod);
+  const requestId = await commandRequestId(db, principal.id, req, row.workflow_id, formKey);
+  return command(temporal, row, 'recording the review of', () =>
+    temporal.workflow.getHandle(row.workflow_id).executeUpdate(reviewUpdate, { args: [{ notes: body.notes, actorEmail: principal.email, requestId }], updateId: requestId }));
+}
+
+export function registerChangeRoutes(routes: RouteRegistry, deps: ChangeRouteDeps): void {
+  const { db, temporal } = deps;
   async function loadChange(id: string): Promise<ChangeRow> {
     const row = await findChangeRow(db, id);
     if (!row) throw notFound(`no change request ${id}`);
@@ -161,12 +300,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
     if (!(await maySeeRequest(db, principal, { subjectId: row.id, requesterId: row.requester_id }))) throw forbidden('you can see the changes you requested or are asked to approve');
     return row;
   }
-  function requireRequesterOrOverseer(principal: Principal, row: ChangeRow, what: string): void {
-    if (row.requester_id !== principal.id && !hasAnyRole(principal, OVERSEERS)) throw forbidden(`only the requester or a process owner can ${what}`);
-  }
   const liveStatus = (row: ChangeRow) => liveStatusWithinDeadline<ChangeStatus>(temporal, () => temporal.workflow.getHandle(row.workflow_id).query(changeStatusQuery));
-  const handle = (row: ChangeRow) => temporal.workflow.getHandle(row.workflow_id);
-  const command = <T>(row: ChangeRow, what: string, send: () => Promise<T>) => commandWithinDeadline(temporal, `${what} ${row.number}`, send);
 
   routes.add(
     {
@@ -180,45 +314,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       },
     },
     async ({ body, principal, req, res }) => {
-      await checkReferences(db, body);
-      const model = body.changeModelId ? await findActiveChangeModel(db, body.changeModelId) : undefined;
-      if (body.changeModelId && !model) throw badRequest(`changeModelId: no active change model ${body.changeModelId}`, [{ path: 'changeModelId', message: 'unknown model' }]);
-      const costCentre = body.costCentre ? await findCostCentreByCode(db, body.costCentre) : undefined;
-      if (body.costCentre && !costCentre) throw badRequest(`costCentre: no cost centre ${body.costCentre}`, [{ path: 'costCentre', message: 'unknown cost centre' }]);
-      const submission: ChangeSubmission = {
-        changeModelId: body.changeModelId ?? null,
-        title: body.title ?? model!.name,
-        description: body.description,
-        costCentreId: costCentre?.id ?? null,
-        currency: body.currency,
-        affectedCiIds: body.affectedCiIds,
-        assetActions: body.assetActions,
-        licenceChanges: body.licenceChanges,
-        plannedStart: body.plannedStart ?? null,
-        plannedEnd: body.plannedEnd ?? null,
-        oneOffCostMinor: body.oneOffCostMinor,
-        recurringCostMinor: body.recurringCostMinor,
-      };
-      const submitted = await submit({ db, temporal, processStates }, {
-        requesterId: principal.id,
-        req,
-        process: CHANGE_PROCESS,
-        reserveNumber: () => reserveChangeNumber(db),
-        workflowIdOf: changeWorkflowId,
-        start: ({ subjectId, number, workflowId }) =>
-          temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
-            workflowId,
-            taskQueue,
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            args: [{ changeId: subjectId, number, type: body.type, requesterId: principal.id, requesterEmail: principal.email, timings: approvalTimings, submission }],
-            typedSearchAttributes: [
-              { key: processTypeKey, value: CHANGE_PROCESS },
-              { key: processStateKey, value: 'new' },
-              { key: businessNumberKey, value: number },
-              { key: requesterKey, value: principal.email },
-            ],
-          }),
-      });
+      const submitted = await submitChange(deps, principal, body, req);
       const { reserved } = submitted;
       return answerSubmission(res, submitted, `/changes/${reserved.number}`, async () => changeDetail(db, (await findChangeRow(db, reserved.subjectId))!));
     },
@@ -260,15 +356,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       responses: { 200: 'the live status after the revision', 400: 'bad input', 403: 'not yours', 409: 'implementation has started' },
     },
     async ({ params, body, principal, req }) => {
-      const row = await loadChange(params.id);
-      requireRequesterOrOverseer(principal, row, 'change the scope');
-      const costs = amountBeyondBound(
-        (body.oneOffCostMinor ?? row.one_off_cost_minor) + (body.recurringCostMinor ?? row.recurring_cost_minor), row.currency, 'the one-off and recurring costs together');
-      if (costs) throw badRequest(`recurringCostMinor: ${costs}`, [{ path: 'recurringCostMinor', message: costs }]);
-      await checkReferences(db, body);
-      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
-      return command(row, 'revising the scope of', () =>
-        handle(row).executeUpdate(reviseScopeUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
+      return reviseChange(deps, principal, await loadChange(params.id), body, req);
     },
   );
 
@@ -277,15 +365,11 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       method: 'post', path: '/changes/:id/cancel', tag: 'changes', access: 'authenticated',
       summary: 'Cancel a change until its implementation starts',
       params: changeParams,
-      body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+      body: cancelChangeBody,
       responses: { 200: 'the change, closed as cancelled', 403: 'not yours', 409: 'implementation has started or it is closed' },
     },
     async ({ params, body, principal, req }) => {
-      const row = await loadChange(params.id);
-      requireRequesterOrOverseer(principal, row, 'cancel it');
-      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
-      return command(row, 'cancelling', () =>
-        handle(row).executeUpdate(cancelUpdate, { args: [{ actorEmail: principal.email, reason: body.reason, requestId }], updateId: requestId }));
+      return cancelChange(deps, principal, await loadChange(params.id), body, req);
     },
   );
 
@@ -294,7 +378,7 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       method: 'post', path: '/changes/:id/approvals/:approvalId/decision', tag: 'changes', access: 'authenticated',
       summary: 'Approve or reject an approval assigned to you (the same decision as the emailed link)',
       params: changeParams.extend({ approvalId: z.uuid() }),
-      body: z.strictObject({ decision: z.enum(['approved', 'rejected']), comment: z.string().trim().max(2000).optional() }),
+      body: decisionBody,
       responses: {
         200: 'the decision and where the step stands',
         403: 'not your approval, or your own change (segregation of duties)',
@@ -314,26 +398,11 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       method: 'post', path: '/changes/:id/implementation', tag: 'changes', access: ['asset_manager', 'admin'],
       summary: 'Record that implementation started, completed (optionally with issues) or failed (with the backout)',
       params: changeParams,
-      body: z
-        .strictObject({
-          event: z.enum(['started', 'completed', 'failed']),
-          notes: z.string().trim().min(1).max(5000),
-          withIssues: z.boolean().optional(),
-          backout: z.string().trim().min(1).max(5000).optional(),
-        })
-        .superRefine((v, ctx) => {
-          if (v.event === 'failed' && !v.backout) ctx.addIssue({ code: 'custom', path: ['backout'], message: 'say how the change was backed out' });
-          if (v.event !== 'completed' && v.withIssues !== undefined) ctx.addIssue({ code: 'custom', path: ['withIssues'], message: 'only for completed' });
-        }),
+      body: implementationBody,
       responses: { 200: 'the live status', 409: 'not in implement, or out of order' },
     },
     async ({ params, body, principal, req }) => {
-      const row = await loadChange(params.id);
-      const sod = segregationRefusal('implementation', principal.id, row.requester_id);
-      if (sod) throw segregationRefused(sod);
-      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
-      return command(row, 'recording the implementation of', () =>
-        handle(row).executeUpdate(implementationUpdate, { args: [{ ...body, actorEmail: principal.email, requestId }], updateId: requestId }));
+      return recordChangeImplementation(deps, principal, await loadChange(params.id), body, req);
     },
   );
 
@@ -342,16 +411,11 @@ export function registerChangeRoutes(routes: RouteRegistry, { db, temporal, proc
       method: 'post', path: '/changes/:id/review', tag: 'changes', access: ['asset_manager', 'process_owner', 'admin'],
       summary: 'Record the post-implementation review that unsuccessful and emergency changes need before closure',
       params: changeParams,
-      body: z.strictObject({ notes: z.string().trim().min(1).max(5000) }),
+      body: reviewChangeBody,
       responses: { 200: 'the closed change', 409: 'not in review' },
     },
     async ({ params, body, principal, req }) => {
-      const row = await loadChange(params.id);
-      const sod = segregationRefusal('review', principal.id, row.requester_id);
-      if (sod) throw segregationRefused(sod);
-      const requestId = await commandRequestId(db, principal.id, req, row.workflow_id);
-      return command(row, 'recording the review of', () =>
-        handle(row).executeUpdate(reviewUpdate, { args: [{ notes: body.notes, actorEmail: principal.email, requestId }], updateId: requestId }));
+      return recordChangeReview(deps, principal, await loadChange(params.id), body, req);
     },
   );
 

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { viewerTimeZone } from '../../domain/time-zones';
 import { readMailbox } from '../../platform/mail-sink';
 import type { RateLimit } from '../../platform/rate-limits';
 import { authenticate, hasAnyRole, webSessionOf } from '../auth';
@@ -38,25 +39,28 @@ export interface DevMailboxPageDeps {
   mailboxDir: string;
   /** Failed API keys count here, as on every route. */
   authFailures: RateLimit;
+  /** The organisation's time zone (TIME_ZONE): the page shows times in the admin's own, else this one. */
+  timeZone?: string;
 }
 
 /**
  * GET /dev/mail: the same messages as a page, for an admin signed in to the web UI (or sending an
  * admin's API key). Anyone else signed in is refused; a visitor is sent to sign in first.
  */
-export function devMailboxPage({ db, mailboxDir, authFailures }: DevMailboxPageDeps): Router {
+export function devMailboxPage({ db, mailboxDir, authFailures, timeZone }: DevMailboxPageDeps): Router {
   const router = Router();
   router.get('/dev/mail', async (req: Request, res: Response, next: NextFunction) => {
     const parsed = query.safeParse(req.query);
     if (!parsed.success) return next(parsed.error);
     if (req.get('authorization')) {
-      if (!hasAnyRole(await authenticate(db, req, authFailures), ['admin'])) throw forbidden(ADMINS_ONLY);
-      return sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit)));
+      const principal = await authenticate(db, req, authFailures);
+      if (!hasAnyRole(principal, ['admin'])) throw forbidden(ADMINS_ONLY);
+      return sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit), viewerTimeZone(principal.timeZone, timeZone)));
     }
     const user = (await webSessionOf(db, req))?.user;
     if (!user) return res.redirect(303, `/ui/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
     if (!hasAnyRole(user, ['admin'])) return sendHtml(res, 403, errorPage(undefined, 'Admins only', ADMINS_ONLY));
-    sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit)));
+    sendHtml(res, 200, mailboxPage(readMailbox(mailboxDir, parsed.data.limit), viewerTimeZone(user.timeZone, timeZone)));
   });
   return router;
 }

@@ -22,6 +22,8 @@ import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, serviceUnavailable } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
+import { commandRequestId } from '../idempotency';
+import { nudgeProcess, reassignProcessApproval } from '../process-owner-actions';
 import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -80,6 +82,15 @@ const processQuery = z.object({
     .string().trim().regex(/^[a-z_]+(,[a-z_]+)*$/, 'comma-separated states, e.g. implement,closed').optional()
     .describe('answer once the process is in one of these states (include the final one, e.g. implement,closed), or after waitSeconds'),
   waitSeconds: z.coerce.number().int().min(1).max(60).default(20).describe('how long waitFor may hold the request (the API holds it 30 s at most: ask again)'),
+});
+
+/** What moving a pending approval asks for; the process page checks its form with it too. */
+export const reassignApprovalBody = z.object({
+  toPersonId: z.uuid('choose the person who takes the approval over').describe('the active person who takes the approval over'),
+  reason: z.string().trim()
+    .min(1, 'say why the approval moves: it is kept in the audit log')
+    .max(500, 'say why in at most 500 characters')
+    .describe('why it moves, kept in the audit log'),
 });
 
 export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, processStates }: { db: Database; temporal: Client; processStates: ProcessStateWatcher }): void {
@@ -150,5 +161,34 @@ export function registerProcessRoutes(routes: RouteRegistry, { db, temporal, pro
       return commandWithinDeadline(temporal, 'retrying the stalled step', () =>
         temporal.workflow.getHandle(process.workflowId).executeUpdate(retryStalledStepUpdate, { args: [{ actorEmail: principal.email }] }));
     },
+  );
+
+  const workflowIdParam = z.string().min(3).max(100).describe('e.g. change:CHG0001001, purchase:PR0001001');
+
+  routes.add(
+    {
+      method: 'post', path: '/processes/:workflowId/nudge', tag: 'processes', access: ['process_owner', 'admin'],
+      summary: 'Remind every approver the process waits for: their task email is sent again, marked as a reminder (send an Idempotency-Key to send it once)',
+      params: z.object({ workflowId: workflowIdParam }),
+      responses: { 200: 'who was reminded', 404: 'no such process', 409: 'no approval of the process waits for anyone' },
+    },
+    async ({ params, principal, req }) =>
+      nudgeProcess(db, temporal, params.workflowId, principal, await commandRequestId(db, principal.id, req, `nudge:${params.workflowId}`)),
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/processes/:workflowId/approvals/:approvalId/reassign', tag: 'processes', access: ['process_owner', 'admin'],
+      summary: 'Move a pending approval to another active person (never the requester, nor someone already asked in the step), saying why; they get the task email',
+      params: z.object({ workflowId: workflowIdParam, approvalId: z.uuid() }),
+      body: reassignApprovalBody,
+      responses: {
+        200: 'the approval moved; the new approval\'s id', 400: 'bad body, or nobody has that id', 403: 'the person chosen requested the process',
+        404: 'no such process or approval', 409: 'the approval is not pending, or the person is inactive or already asked in the step',
+      },
+    },
+    async ({ params, body, principal, req }) =>
+      reassignProcessApproval(db, temporal, params.workflowId, { approvalId: params.approvalId, ...body! }, principal,
+        await commandRequestId(db, principal.id, req, `reassign:${params.approvalId}`)),
   );
 }

@@ -6,7 +6,7 @@
 import type { ApprovalSubjectSummary } from '../../model/approval-subjects';
 import type { ApprovalRecord } from '../../model/approvals';
 import { html, join, page, type SafeHtml } from './html';
-import { label, type Notice } from './views';
+import { label, time, type Notice } from './views';
 
 export interface ApprovalLinkPageInput {
   /** The approval the link is for. */
@@ -18,10 +18,12 @@ export interface ApprovalLinkPageInput {
   approvals: ApprovalRecord[];
   /** The outcome of a decision just sent, shown above the page. */
   notice?: Notice;
+  /** The approver's time zone, in which the page shows its times (the subject's were written in it already). */
+  timeZone: string;
 }
 
 export function approvalLinkPage(input: ApprovalLinkPageInput): SafeHtml {
-  const { approvalId, token, subject, approvals, notice } = input;
+  const { approvalId, token, subject, approvals, notice, timeZone } = input;
   const mine = approvals.find((a) => a.id === approvalId);
   if (!mine) throw new Error(`approval ${approvalId} is not among the approvals given for its page`);
   const rows = approvals.map(
@@ -36,9 +38,9 @@ export function approvalLinkPage(input: ApprovalLinkPageInput): SafeHtml {
     <button type="submit" name="decision" value="approved">Approve</button>
     <button type="submit" name="decision" value="rejected" class="reject">Reject</button>
   </div>
-  <p class="meta">This link is yours alone and works once; it expires at ${mine.dueAt ?? ''}.</p>
+  <p class="meta">This link is yours alone and works once; it expires ${mine.dueAt ? html`at ${time(mine.dueAt, timeZone)}` : 'with its step'}.</p>
 </form>`
-    : html`<p class="decided" role="status">Your decision: <strong>${label(mine.state)}</strong>${mine.decidedAt && ` on ${mine.decidedAt}`}.</p>`;
+    : html`<p class="decided" role="status">Your decision: <strong>${label(mine.state)}</strong>${mine.decidedAt && html` at ${time(mine.decidedAt, timeZone)}`}.</p>`;
   const sections = subject.sections.map((section) => html`<h2>${section.title}</h2>\n<ul>${section.items.map((item) => html`<li>${item}</li>`)}</ul>`);
   const body = html`
 ${notice && html`<p class="notice ${notice.kind}" role="status">${notice.text}</p>`}

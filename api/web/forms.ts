@@ -4,6 +4,7 @@
  * inputs that show their problem next to themselves and announce it (aria-describedby). A form
  * shows a summary of its problems first, each linking to its field.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { HttpError } from '../errors';
 import { html, type SafeHtml } from './html';
@@ -32,7 +33,36 @@ export function fieldErrorsOf(problems: { path: string; message: string }[], fie
   return errors;
 }
 
-export const zodProblems = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+/**
+ * What a schema found wrong, in the words a person filling a form reads ("required", "at least 3
+ * characters") rather than the schema's ("Too small: expected string to have >=3 characters"). The
+ * rules' own messages (custom issues) are already plain and pass through.
+ */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  const limit = (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum;
+  const origin = (issue as { origin?: string }).origin;
+  switch (issue.code) {
+    case 'too_small':
+      if (origin === 'string') return Number(limit) <= 1 ? 'required' : `at least ${limit} characters`;
+      if (origin === 'array' || origin === 'set') return Number(limit) <= 1 ? 'choose at least one' : `choose at least ${limit}`;
+      return `at least ${limit}`;
+    case 'too_big':
+      if (origin === 'string') return `at most ${limit} characters`;
+      if (origin === 'array' || origin === 'set') return `at most ${limit}`;
+      return `at most ${limit}`;
+    case 'invalid_type':
+      if ((issue as { input?: unknown }).input === undefined && !/received (?!undefined)/.test(issue.message)) return 'required';
+      return issue.expected === 'int' ? 'a whole number' : issue.expected === 'number' ? 'a number' : issue.message;
+    case 'invalid_value':
+      return 'choose one of the options';
+    case 'invalid_format':
+      return issue.format === 'uuid' ? 'choose one of the options' : issue.format === 'email' ? 'an email address' : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+export const zodProblems = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: plainMessage(i) }));
 
 export const problemsOfRefusal = (known: HttpError) =>
   Array.isArray(known.details) ? (known.details as { path: string; message: string }[]) : [{ path: known.code === 'name_taken' ? 'name' : 'form', message: known.message }];
@@ -84,4 +114,22 @@ export function errorSummary(prefix: string, errors: FieldErrors, labels: Record
     ? html`<li><a href="#${prefix}-${name}">${labels[name]}</a>: ${message}</li>`
     : html`<li>${message}</li>`))}</ul>
 </div>`;
+}
+
+/**
+ * The hidden key of a form that sends a command: minted when the form is rendered (or kept, when
+ * sending it again must be the same command), and passed as commandRequestId's formKey, so a
+ * double click or a resend is one command answered with the first outcome.
+ */
+export const requestKeyField = (key?: string): SafeHtml => html`<input type="hidden" name="requestKey" value="${key ?? randomUUID()}">`;
+
+/** The form's own key as posted, when it is one (a uuid); undefined for a form that lacks it. */
+export function requestKeyOf(body: Record<string, unknown>): string | undefined {
+  const key = str(body.requestKey);
+  return key !== undefined && z.uuid().safeParse(key).success ? key : undefined;
+}
+
+/** A field's problem, next to it, for the field's aria-describedby to name. */
+export function fieldError(id: string, errors: FieldErrors, name: string): SafeHtml {
+  return errors[name] ? html`<p id="${id}-error" class="notice error">${errors[name]}</p>` : html``;
 }

@@ -70,11 +70,11 @@ describe('html template', () => {
 });
 
 describe('page', () => {
-  it('wraps a SafeHtml body in the document, with the title escaped', () => {
+  it('wraps a SafeHtml body in the document and its main landmark, with the title escaped', () => {
     const doc = text(page('A <b> & "c"', html`<h1>${'<x>'}</h1>`));
     expect(doc.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
     expect(doc).toContain('<title>A &lt;b&gt; &amp; &quot;c&quot; · assetflow</title>');
-    expect(doc).toContain('<body>\n<h1>&lt;x&gt;</h1>\n</body>');
+    expect(doc).toContain('<body>\n<main>\n<h1>&lt;x&gt;</h1>\n</main>\n</body>');
     expect(doc).toContain('<style>');
   });
 

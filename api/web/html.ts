@@ -140,7 +140,7 @@ export function sendHtml(res: Response, status: number, document: SafeHtml): voi
 }
 
 export interface PageOptions {
-  /** A site header (the web UI's navigation): the body then goes in <main>, with a skip link and a wider column. */
+  /** A site header (the web UI's navigation), with a skip link to <main> and a wider column; <main> holds the body either way. */
   header?: SafeHtml;
 }
 
@@ -165,6 +165,7 @@ const STYLE = html`<style>
   header.site .who { margin-left: auto; display: flex; align-items: center; gap: .75rem; }
   header.site .who form { margin: 0; } header.site .brand { font-weight: 700; color: #1b1f24; text-decoration: none; }
   button.secondary { background: #f6f8fa; color: #1b1f24; border-color: #8c959f; padding: .25rem .8rem; }
+  button:disabled { background: #eaeef2; color: #57606a; border: 1px dashed #8c959f; cursor: not-allowed; } select { max-width: 100%; }
   thead th { background: #f6f8fa; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   td.when { white-space: nowrap; } td.details { overflow-wrap: anywhere; font-size: .9rem; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -184,7 +185,7 @@ const STYLE = html`<style>
 export function page(title: string, body: SafeHtml, options: PageOptions = {}): SafeHtml {
   const content = options.header
     ? html`<a class="skip" href="#main">Skip to content</a>\n<header class="site">${options.header}</header>\n<main id="main" tabindex="-1">\n${body}\n</main>`
-    : body;
+    : html`<main>\n${body}\n</main>`;
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -15,9 +15,9 @@ describe('dev mailbox page', () => {
   });
 
   it('lists the messages, or says that none came', () => {
-    const page = String(mailboxPage([{ id: '1', receivedAt: '2026-11-27T10:00:00Z', from: 'a <a@x>', to: ['b@x', 'c@x'], subject: 'S <s>', text: 't' }]));
+    const page = String(mailboxPage([{ id: '1', receivedAt: '2026-11-27T10:00:00Z', from: 'a <a@x>', to: ['b@x', 'c@x'], subject: 'S <s>', text: 't' }], 'Europe/Lisbon'));
     expect(page).toContain('<h2>S &lt;s&gt;</h2>');
-    expect(page).toContain('To b@x, c@x · from a &lt;a@x&gt; · 2026-11-27T10:00:00Z');
+    expect(page).toContain('To b@x, c@x · from a &lt;a@x&gt; · <time datetime="2026-11-27T10:00:00.000Z">2026-11-27 10:00 WET (Europe/Lisbon)</time>');
     expect(String(mailboxPage([]))).toContain('<p>No mail yet.');
   });
 });

@@ -1,6 +1,8 @@
 /** The local SMTP sink's messages as a page (/dev/mail), for a newcomer running the embedded demo. */
 import type { SunkMessage } from '../../platform/mail-sink';
+import { FALLBACK_TIME_ZONE } from '../../domain/time-zones';
 import { html, join, page, type SafeHtml } from './html';
+import { time } from './views';
 
 /** Ends a link before whitespace, markup characters and quotes, as mail text writes them around a URL. */
 const URL_IN_TEXT = /https?:\/\/[^\s<>"']+/g;
@@ -18,13 +20,14 @@ export function linkify(text: string): SafeHtml {
   return join(parts);
 }
 
-export function mailboxPage(messages: SunkMessage[]): SafeHtml {
+/** `timeZone`: the reader's, in which the messages' times are shown. */
+export function mailboxPage(messages: SunkMessage[], timeZone: string = FALLBACK_TIME_ZONE): SafeHtml {
   const body = messages.length
     ? join(
         messages.map(
           (m) => html`<article>
   <h2>${m.subject}</h2>
-  <div class="meta">To ${m.to.join(', ')} · from ${m.from} · ${m.receivedAt}</div>
+  <div class="meta">To ${m.to.join(', ')} · from ${m.from} · ${time(m.receivedAt, timeZone)}</div>
   <pre>${linkify(m.text)}</pre>
 </article>`,
         ),

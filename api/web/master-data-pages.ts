@@ -377,6 +377,7 @@ ${csrfField(ctx.csrf)}<input type="hidden" name="version" value="${stored.versio
 </form></section>`;
   return layout(ctx, title, html`<p class="meta"><a href="${listHref(kind)}">← ${kind.title}</a></p>
 <h1>${title}</h1>
+${kind.name === 'assets' && html`<p><a href="${`/ui/assets/${encodeURIComponent(stored.id)}`}">Its lifecycle page: state, history, licences, costs, and the moves it can make</a></p>`}
 ${notice(view.notice)}
 ${errorSummary(fields, view.problems)}
 <section aria-labelledby="summary-heading"><h2 id="summary-heading">As stored</h2>${summary}</section>

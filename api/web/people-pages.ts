@@ -18,6 +18,8 @@ import { deactivatePersonNow, reactivatePersonNow } from '../person-deactivation
 import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, label, layout, notice, pager, queryString, time, type NavItem, type Notice, type ViewContext } from './views';
+import { timeZoneChoices } from './profile-pages';
+import { viewerTimeZone } from '../../domain/time-zones';
 
 const ADMIN = ['admin'] as const;
 
@@ -73,6 +75,8 @@ interface PersonFormValues {
   location: string;
   managerEmail: string;
   costCentre: string;
+  /** Empty: the organisation's zone. */
+  timeZone: string;
   groups: string[];
   /** The roles admins granted (checkboxes); those from single sign-on are shown apart. */
   roles: string[];
@@ -86,6 +90,7 @@ function personFormOf(body: Record<string, unknown>): PersonFormValues {
     location: str(body.location) ?? '',
     managerEmail: str(body.managerEmail) ?? '',
     costCentre: str(body.costCentre) ?? '',
+    timeZone: str(body.timeZone) ?? '',
     groups: strs(body.groups),
     roles: strs(body.roles),
   };
@@ -99,6 +104,7 @@ function personFormFrom(person: PersonDetail): PersonFormValues {
     location: person.location ?? '',
     managerEmail: person.manager?.email ?? '',
     costCentre: person.costCentre?.code ?? '',
+    timeZone: person.timeZone ?? '',
     groups: person.groups.map((g) => g.name),
     roles: person.roleGrants.filter((g) => g.grantedBy === 'admin').map((g) => g.role),
   };
@@ -180,6 +186,8 @@ ${pager(input.result.page, '/ui/people', { q: q || undefined, active: active || 
 interface PersonFormOptions {
   costCentres: { code: string; name: string }[];
   groups: { id: string; name: string; active: boolean }[];
+  /** The organisation's zone (TIME_ZONE), named in the empty choice of a person's zone. */
+  organisationZone: string;
 }
 
 function personFields(values: PersonFormValues, options: PersonFormOptions, ssoRoles: Role[]): SafeHtml {
@@ -197,6 +205,8 @@ function personFields(values: PersonFormValues, options: PersonFormOptions, ssoR
 <label for="p-manager">Manager's email</label><input id="p-manager" name="managerEmail" type="email" maxlength="254" size="40" value="${values.managerEmail}" aria-describedby="p-manager-hint">
 <p id="p-manager-hint" class="meta">Approvals escalate to the manager; leave empty for nobody.</p>
 <label for="p-cc">Cost centre</label><select id="p-cc" name="costCentre">${costCentres.map(([code, text]) => html`<option value="${code}"${code === values.costCentre && html` selected`}>${text}</option>`)}</select>
+<label for="p-time-zone">Time zone</label><select id="p-time-zone" name="timeZone" aria-describedby="p-time-zone-hint">${timeZoneChoices(options.organisationZone).map(([zone, text]) => html`<option value="${zone}"${zone === values.timeZone && html` selected`}>${text}</option>`)}</select>
+<p id="p-time-zone-hint" class="meta">Pages and emails show this person times in it; they may change it on their profile.</p>
 </div><div>
 <fieldset><legend>Roles</legend>${roleBoxes}</fieldset>
 <fieldset><legend>Groups</legend>${groupBoxes.length ? groupBoxes : html`<p class="meta">There are no groups yet.</p>`}</fieldset>
@@ -225,6 +235,7 @@ function personPage(ctx: ViewContext, input: { person: PersonDetail; values: Per
 <dt>Roles</dt><dd>${p.roleGrants.map((g) => `${label(g.role)}${g.grantedBy === 'sso' ? ' (single sign-on)' : ''}`).join(', ') || 'none'}</dd>
 <dt>Manager</dt><dd>${p.manager ? html`<a href="/ui/people/${p.manager.id}">${p.manager.name}</a>` : '–'}</dd>
 <dt>Groups</dt><dd>${p.groups.length ? join(p.groups.map((g) => html`<a href="/ui/groups/${g.id}">${g.name}</a>`), ', ') : '–'}</dd>
+<dt>Time zone</dt><dd id="person-time-zone">${p.timeZone ?? `organisation default (${input.options.organisationZone})`}</dd>
 <dt>Version</dt><dd id="person-version">${p.version} <span class="meta">(changed ${time(p.updatedAt, ctx.timeZone)}; added ${time(p.createdAt, ctx.timeZone)})</span></dd>
 </dl>`;
   const lifecycle = p.active
@@ -351,7 +362,7 @@ export function registerPeoplePages(router: Router, kit: WebKit): void {
 
   const personOptions = async (): Promise<PersonFormOptions> => {
     const [costCentres, groups] = await Promise.all([listCostCentres(db), groupChoices(db)]);
-    return { costCentres, groups };
+    return { costCentres, groups, organisationZone: viewerTimeZone(undefined, kit.deps.timeZone) };
   };
 
   // --- people ----------------------------------------------------------------------------------
@@ -383,6 +394,7 @@ export function registerPeoplePages(router: Router, kit: WebKit): void {
       location: blankAs(values.location, undefined),
       managerEmail: blankAs(values.managerEmail, undefined),
       costCentre: blankAs(values.costCentre, undefined),
+      timeZone: blankAs(values.timeZone, undefined),
       groups: values.groups,
       roles: values.roles,
     });
@@ -457,6 +469,7 @@ export function registerPeoplePages(router: Router, kit: WebKit): void {
       location: values.location,
       managerEmail: blankAs(values.managerEmail, null),
       costCentre: blankAs(values.costCentre, null),
+      timeZone: blankAs(values.timeZone, null),
       groups: values.groups,
       roles: values.roles,
     });

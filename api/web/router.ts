@@ -2,15 +2,15 @@ import type { Client } from '@temporalio/client';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { viewerTimeZone } from '../../domain/time-zones';
-import type { ApprovalSubjectType } from '../../domain/approvals';
 import { CHANGE_STATES } from '../../domain/change-request';
 import { PURCHASE_STATES } from '../../domain/procurement';
 import { ASSET_STATES } from '../../domain/asset-lifecycle';
-import { describeApprovalSubject, describeApprovalSubjects } from '../../model/approval-subjects';
+import { describeApprovalSubjects } from '../../model/approval-subjects';
 import { approvalsOf, countOpenApprovals, findDecisionOf, openApprovalsOf } from '../../model/approvals';
 import { isDemoPerson, listApproverChoices, listCostCentres, listDemoPeople } from '../../model/directory';
-import { PROCESS_SORTS, findProcess, listProcesses, processDashboard, processTimeline } from '../../model/processes';
-import type { OidcSettings } from '../../platform/config';
+import { PROCESS_SORTS, findProcess, listProcesses, processDashboard } from '../../model/processes';
+import type { ApprovalTimingSettings, OidcSettings } from '../../platform/config';
+import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import type { Database } from '../../platform/database';
 import type { Logger } from '../../platform/logger';
 import { decideApproval } from '../approval-decisions';
@@ -50,7 +50,6 @@ import {
   type ListFormValues,
   type NavItem,
   type Notice,
-  type TimelineEntry,
   type ViewContext,
 } from './views';
 import { sendHtml, type SafeHtml } from './html';
@@ -66,7 +65,8 @@ import { CHANGE_PAGE_ROUTES, registerChangePages } from './change-pages';
 import { PURCHASE_PAGE_ROUTES, registerPurchasePages } from './purchase-pages';
 import { ASSET_PAGE_ROUTES, registerAssetPages } from './asset-pages';
 import { CI_PAGE_ROUTES, registerCiPages } from './ci-pages';
-import { PROCESS_OWNER_PAGE_ROUTES, registerProcessOwnerPages } from './process-owner-pages';
+import { PROCESS_OWNER_PAGE_ROUTES, processOwnerControls, registerProcessOwnerPages } from './process-owner-pages';
+import { processPageInput } from './process-page';
 import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
 
 export interface WebUiDeps {
@@ -90,6 +90,11 @@ export interface WebUiDeps {
   oidc?: OidcSettings;
   /** The organisation's time zone, for people without one of their own. */
   timeZone?: string;
+  /** Requests submitted from the web UI start their workflows as the API's do, and wait as long for them to register. */
+  processStates: ProcessStateWatcher;
+  approvalTimings: ApprovalTimingSettings;
+  /** How long a purchase request's licence reuse offer waits for the requester. */
+  reuseOfferTimeoutMs: number;
 }
 
 type SignedIn = WebSignedIn;
@@ -100,8 +105,6 @@ const INBOX_PAGE = 50;
 
 /** The states a process can be in, for the list's filter (changes, purchases, assets). */
 const STATES = [...new Set<string>([...CHANGE_STATES, ...PURCHASE_STATES, ...ASSET_STATES])];
-
-const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { change: 'change_request', procurement: 'purchase_request' };
 
 /** Who may open a web UI page: anyone (signing in), anyone signed in, or holders of one of these roles. */
 export type WebAccess = 'public' | 'signed_in' | readonly Role[];
@@ -388,19 +391,15 @@ export function createWebUi(deps: WebUiDeps): Router {
       html(res, 403, errorPage(ctx, 'Not yours to see', 'You can see the processes you requested or must decide.', [['/ui/my-requests', 'Your requests']]));
       return;
     }
-    const subjectType = SUBJECT_OF_PROCESS[process.process];
-    const [subject, timeline] = await Promise.all([
-      subjectType ? describeApprovalSubject(db, subjectType, process.subjectId) : undefined,
-      processTimeline(db, process.workflowId, process.subjectId),
-    ]);
-    const myPendingApprovalIds = approvals.filter((a) => a.approver.id === ctx.user.id && a.state === 'requested').map((a) => a.id);
-    html(res, 200, processDetailPage(ctx, { process, subject, approvals, timeline: timeline as TimelineEntry[], myPendingApprovalIds }));
+    html(res, 200, processDetailPage(ctx, {
+      ...(await processPageInput(db, ctx, process, approvals)), ...(await processOwnerControls(db, ctx, process, approvals, req.query)),
+    }));
   });
 
   async function renderInbox(req: Request, res: Response, status: number, notice?: Notice) {
     const ctx = await context(res, 'inbox');
     const approvals = await openApprovalsOf(db, ctx.user.id, INBOX_PAGE);
-    const subjects = await describeApprovalSubjects(db, approvals.map((a) => ({ type: a.subjectType, id: a.subjectId })));
+    const subjects = await describeApprovalSubjects(db, approvals.map((a) => ({ type: a.subjectType, id: a.subjectId })), ctx.timeZone);
     const items: InboxItem[] = approvals.flatMap(({ subjectType: _type, subjectId: _id, ...approval }, i) => {
       const subject = subjects[i];
       return subject ? [{ ...approval, subject }] : [];

@@ -10,6 +10,7 @@ import { OVERSEERS, hasAnyRole, type Principal } from '../auth';
 import { IMPORT_READERS } from '../routes/imports';
 import { throughputByWeek, throughputChart } from './chart';
 import { html, join, page, type SafeHtml } from './html';
+import { duration } from '../../domain/durations';
 import { formatInstant } from '../../domain/time-zones';
 
 export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys'
@@ -58,16 +59,7 @@ export function time(iso: string | null | undefined, zone: string): SafeHtml {
   return html`<time datetime="${d.toISOString()}">${formatInstant(d, zone)}</time>`;
 }
 
-/** A duration in words a person reads at a glance: "45 min", "5 h 10 min", "3 d 4 h". */
-export function duration(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 1) return 'under a minute';
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
-  const days = Math.floor(hours / 24);
-  return `${days} d${hours % 24 ? ` ${hours % 24} h` : ''}`;
-}
+export { duration };
 
 export const notice = (n: Notice | undefined): SafeHtml =>
   n ? html`<p class="notice ${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</p>` : html``;
@@ -472,7 +464,11 @@ export function subjectSections(subject: ApprovalSubjectSummary, level: 2 | 3): 
 
 export function processDetailPage(
   ctx: ViewContext,
-  input: { process: ProcessSummary; subject?: ApprovalSubjectSummary; approvals: ApprovalRecord[]; timeline: TimelineEntry[]; myPendingApprovalIds: string[] },
+  input: {
+    process: ProcessSummary; subject?: ApprovalSubjectSummary; approvals: ApprovalRecord[]; timeline: TimelineEntry[]; myPendingApprovalIds: string[];
+    /** What a process owner or an admin can do here (remind, reassign: api/web/process-owner-pages.ts), and how their last command went. */
+    ownerActions?: SafeHtml; notice?: Notice;
+  },
 ): SafeHtml {
   const p = input.process;
   const waiting = p.waitingFor.length
@@ -499,10 +495,12 @@ export function processDetailPage(
   const body = html`<p class="meta"><a href="/ui/processes">← Processes</a></p>
 <h1>${p.businessNumber}: ${p.title}</h1>
 ${subject}
+${notice(input.notice)}
 ${waiting}
 ${mine}
 <section aria-labelledby="summary-heading"><h2 id="summary-heading">Summary</h2>${summary}</section>
 <section aria-labelledby="approvals-heading"><h2 id="approvals-heading">Approvals</h2>${approvalsTable(input.approvals, ctx.timeZone)}</section>
+${input.ownerActions}
 ${assessment}
 <section aria-labelledby="timeline-heading"><h2 id="timeline-heading">Timeline</h2>
 <p class="meta">Events and emails, oldest first.</p>${timelineTable(input.timeline, ctx.timeZone)}</section>`;

@@ -8,6 +8,14 @@ export const CURRENCY = 'EUR';
 
 export type Role = 'requester' | 'approver' | 'asset_manager' | 'process_owner' | 'admin';
 export type City = 'Amsterdam' | 'Berlin' | 'Lisbon';
+
+/** Where each office reads its clocks: Lisbon is an hour behind the other two. */
+export const TIME_ZONE_OF_CITY: Record<City, string> = {
+  Amsterdam: 'Europe/Amsterdam',
+  Berlin: 'Europe/Berlin',
+  Lisbon: 'Europe/Lisbon',
+};
+
 export type CostCentreCode = 'CC-1000' | 'CC-2000' | 'CC-3000' | 'CC-4000' | 'CC-5000';
 export type GroupName = 'Change Advisory Board' | 'Emergency CAB' | 'Finance' | 'Security' | 'Service Desk' | 'Infrastructure';
 

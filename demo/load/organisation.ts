@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { apiKeyPrefix, hashApiKey } from '../../platform/api-keys';
-import { BUDGET_MONTHS, COST_CENTRES, CURRENCY, EXTRA_ROLES, GROUPS, PEOPLE, type Role } from '../data/organisation';
+import { BUDGET_MONTHS, COST_CENTRES, CURRENCY, EXTRA_ROLES, GROUPS, PEOPLE, TIME_ZONE_OF_CITY, type Role } from '../data/organisation';
 import { emailOf, insertRows, isoDate, monthStart, percentOf, required, type Context, type Random } from './support';
 
 export type DemoPerson = { name: string; email: string; roles: string[]; apiKey: string };
@@ -34,6 +34,7 @@ export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, pe
     name: p.name,
     title: p.title,
     location: p.city,
+    time_zone: TIME_ZONE_OF_CITY[p.city],
     manager_id: p.manager ? required(ctx.person, p.manager) : null,
   })));
   if (publicKeys) {

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { projectRoot } from '../../platform/project-root';
 
-/** Debian's chromium unless CHROMIUM_PATH names another; `.ci/run` installs it. */
+/** Debian's chromium unless CHROMIUM_PATH names another; `npm test` installs it first (scripts/install-chromium.sh). */
 export function chromiumPath(): string {
   const executable = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(executable)) {
-    throw new Error(`no Chromium at ${executable}: run "apt-get install chromium" or set CHROMIUM_PATH`);
+    throw new Error(`no Chromium at ${executable}: run "bash scripts/install-chromium.sh" or set CHROMIUM_PATH`);
   }
   return executable;
 }

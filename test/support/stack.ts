@@ -90,6 +90,8 @@ export async function startStack(
     oidc?: OidcSettings;
     /** A server listening already (reserveServers), for settings that must name the API's URL before it starts. */
     server?: Server;
+    /** The organisation's time zone (TIME_ZONE) for the API's pages and the worker's emails; UTC when not given. */
+    timeZone?: string;
   } = {},
 ): Promise<Stack> {
   if (!runtimeInstalled) {
@@ -133,6 +135,7 @@ export async function startStack(
     demoSignIn: options.demoSignIn,
     mailboxDir,
     oidc: options.oidc,
+    timeZone: options.timeZone,
   });
   const server = await serve(app, options.server);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -160,6 +163,7 @@ export async function startStack(
           db: database.db,
           publicUrl: baseUrl,
           securityNoticeEmail,
+          timeZone: options.timeZone,
           temporal: env.client,
           lifecycle: { taskQueue, reminders },
           stalledStepRetryMs: options.stalledStepRetryMs,

@@ -5,6 +5,7 @@
  */
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalPolicy, Decision, ExpiryAction, PlannedStep, StepOutcome } from '../../domain/approval-routing';
+import type { ReassignmentRefusal } from '../../domain/approval-reassignment';
 import type { ApprovalSubjectType, DecisionRefusal } from '../../domain/approvals';
 
 export type { ApprovalSubjectType };
@@ -66,12 +67,47 @@ export interface ApproverDeactivated {
  */
 export const approverDeactivatedSignal = defineSignal<[ApproverDeactivated]>('approverDeactivated');
 
+/** A process owner (or an admin) resends the task emails of every approval still pending, as reminders. */
+export interface NudgeCommand {
+  /** Names this nudge: its emails and audit row are keyed by it, so a repeated call sends once. */
+  nudgeId: string;
+  actorEmail: string;
+}
+
+export interface NudgeOutcome {
+  nudged: { approvalId: string; approverId: string; approverEmail: string | null }[];
+}
+
+export const nudgeApproversUpdate = defineUpdate<NudgeOutcome, [NudgeCommand]>('nudgeApprovers');
+
+/** A process owner (or an admin) moves a pending approval to another active person, saying why. */
+export interface ReassignCommand {
+  reassignmentId: string;
+  approvalId: string;
+  toPersonId: string;
+  reason: string;
+  actorEmail: string;
+}
+
+export interface ReassignOutcome {
+  approvalId: string;
+  newApprovalId: string;
+  fromPersonId: string;
+  toPersonId: string;
+}
+
+export const reassignApprovalUpdate = defineUpdate<ReassignOutcome, [ReassignCommand]>('reassignApproval');
+
 export const ApprovalFailure = {
   refused: 'ApprovalRefused',
+  nothingPending: 'NothingPending',
+  reassignmentRefused: 'ReassignmentRefused',
 } as const;
 
 /** The details of an ApprovalRefused failure: the same refusal the API's pre-check gives. */
 export type ApprovalRefusal = DecisionRefusal;
+
+export type { ReassignmentRefusal };
 
 // Activity inputs: each carries the idempotency key its writes are keyed by.
 
@@ -126,6 +162,21 @@ export interface HandOverInput {
   idempotencyKey: string;
   approvalId: string;
   dueAt: string;
+}
+
+export interface ReassignInput {
+  idempotencyKey: string;
+  approvalId: string;
+  toPersonId: string;
+  reason: string;
+  actor: string;
+  dueAt: string;
+}
+
+export interface NudgeRecordInput extends ApprovalSubject {
+  idempotencyKey: string;
+  actor: string;
+  nudged: NudgeOutcome['nudged'];
 }
 
 export interface CloseApprovalsInput extends ApprovalSubject {

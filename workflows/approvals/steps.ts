@@ -1,6 +1,8 @@
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApprovalActivities } from '../../activities/approvals';
+import type { ProcessOwnerActivities } from '../../activities/process-owners';
 import { stepOutcome, type Decision, type PlannedStep, type StepOutcome } from '../../domain/approval-routing';
+import { unmovableApproval } from '../../domain/approval-reassignment';
 import { decisionRefusal } from '../../domain/approvals';
 import { DATABASE_STEP } from '../activity-options';
 import type { AttentionGuard } from '../attention/guard';
@@ -9,6 +11,8 @@ import {
   ApprovalFailure,
   approverDeactivatedSignal,
   decideUpdate,
+  nudgeApproversUpdate,
+  reassignApprovalUpdate,
   type ApprovalRefusal,
   type ApprovalSubjectType,
   type ApprovalTimings,
@@ -16,7 +20,13 @@ import {
   type StepView,
 } from './contract';
 
-const activities = proxyActivities<ApprovalActivities>(DATABASE_STEP);
+const activities = proxyActivities<ApprovalActivities & ProcessOwnerActivities>(DATABASE_STEP);
+
+/**
+ * Histories in which a process owner nudged or reassigned carry this marker: the commands those
+ * updates run exist only in them, and a later change to how they run can tell them apart.
+ */
+const PROCESS_OWNER_COMMANDS = 'process-owner-nudge-and-reassign';
 
 /**
  * How long a decision on an approval the workflow is still opening waits for the workflow to know
@@ -120,6 +130,62 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         const refusal = decisionRefusal(command.actorId, options.requesterId, known(command.approvalId));
         // Not known yet while approvals are being opened: the handler waits until it is (the API checked the row).
         if (refusal && !(refusal.rule === 'not_in_step' && opening > 0)) throw refuse(refusal);
+      },
+    },
+  );
+
+  const nothingPending = () =>
+    ApplicationFailure.create({ type: ApprovalFailure.nothingPending, message: 'no approval of this process waits for anyone: there is nobody to remind', nonRetryable: true });
+  const pendingNow = () => (step ? step.approvals.filter((a) => a.state === 'requested') : []);
+
+  setHandler(
+    nudgeApproversUpdate,
+    async (command) => {
+      patched(PROCESS_OWNER_COMMANDS);
+      const waiting = pendingNow();
+      // The same task email, as a reminder; keyed by the nudge, so each nudge sends once.
+      const sent = await Promise.all(waiting.map((a) =>
+        activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${a.approvalId}:nudge:${command.nudgeId}`, approvalId: a.approvalId, kind: 'reminder' })));
+      const nudged = waiting.filter((_, i) => sent[i]).map((a) => ({ approvalId: a.approvalId, approverId: a.approverId, approverEmail: a.approverEmail ?? null }));
+      if (nudged.length === 0) throw nothingPending();
+      await activities.recordNudge({ workflowId, subjectType, subjectId, idempotencyKey: `${workflowId}:nudge:${command.nudgeId}`, actor: command.actorEmail, nudged });
+      return { nudged };
+    },
+    {
+      validator: (_command) => {
+        if (pendingNow().length === 0) throw nothingPending();
+      },
+    },
+  );
+
+  setHandler(
+    reassignApprovalUpdate,
+    async (command) => {
+      patched(PROCESS_OWNER_COMMANDS);
+      const active = step!;
+      const approval = known(command.approvalId)!;
+      // The database decides a race with a decision or an escalation: the move takes the row only while it is pending.
+      const replacement = await whileOpening(() => activities.reassignApproval({
+        idempotencyKey: `${workflowId}:approval:${command.approvalId}:reassign:${command.reassignmentId}`,
+        approvalId: command.approvalId,
+        toPersonId: command.toPersonId,
+        reason: command.reason,
+        actor: command.actorEmail,
+        dueAt: new Date(active.dueAt).toISOString(),
+      }));
+      approval.state = 'reassigned';
+      active.approvals.push({ ...replacement, escalatedFromId: null, reassignedFromId: approval.approvalId, state: 'requested' });
+      showWaitingFor();
+      await activities.sendApprovalTask({ idempotencyKey: `${workflowId}:approval:${replacement.approvalId}:task`, approvalId: replacement.approvalId, kind: 'task' });
+      return { approvalId: approval.approvalId, newApprovalId: replacement.approvalId, fromPersonId: approval.approverId, toPersonId: replacement.approverId };
+    },
+    {
+      validator: (command) => {
+        // Who may take it is asked by the moving activity, under lock and with names.
+        const refusal = unmovableApproval(known(command.approvalId));
+        if (refusal) {
+          throw ApplicationFailure.create({ type: ApprovalFailure.reassignmentRefused, message: refusal.message, details: [refusal], nonRetryable: true });
+        }
       },
     },
   );
