@@ -118,7 +118,7 @@ it('shows each problem next to its field and in the summary, and writes nothing'
   ]);
   expect(page.status).toBe(400);
   expect(page.html).toContain('role="alert"');
-  expect(page.html).toMatch(/id="f-title-error"[^>]*>Too small: expected string to have &gt;=3 characters/);
+  expect(page.html).toMatch(/id="f-title-error"[^>]*>at least 3 characters/);
   expect(page.html).toMatch(/id="f-cis-error"[^>]*>/);
   expect(page.html).toMatch(/id="f-oneOffCost-error"[^>]*>give an amount in EUR/);
   expect(page.html).toMatch(/id="f-windowEnd-error"[^>]*>give both plannedStart and plannedEnd, or neither/);

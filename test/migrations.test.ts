@@ -235,6 +235,7 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('email_log').insert({
     idempotency_key: 'email-test', template: 'approval_requested', recipients: ['approver@northwind.example'], subject: 'Approve', body_text: 'Please approve',
   });
+  await db('sla_breach_notices').insert({ workflow_id: 'change:CHG0009999', state: 'authorize', state_entered_at: '2026-11-20T09:00:00Z', sla_due_at: '2026-11-21T09:00:00Z' });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ export function fieldErrorsOf(problems: { path: string; message: string }[], fie
  * rules' own messages (custom issues) are already plain and pass through.
  */
 function plainMessage(issue: z.core.$ZodIssue): string {
+  // A schema's own message ("say why the approval moves") is already written for people.
+  if (!/^(Too small|Too big|Invalid input|Invalid option|Invalid [A-Z])/.test(issue.message)) return issue.message;
   const limit = (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum;
   const origin = (issue as { origin?: string }).origin;
   switch (issue.code) {

@@ -146,7 +146,7 @@ function buyErrorsOf(problems: { path: string; message: string }[], picks: Baske
     const [first, index] = path.split('.');
     const pick = first === 'lines' && index !== undefined ? picks[Number(index)] : undefined;
     const name = pick ? `qty-${pick.key}` : first === 'lines' ? 'basket' : BUY_LABELS[first] ? first : 'form';
-    const shown = first === 'lines' && !pick && /too small|>=1/i.test(message) ? 'Choose at least one item: give it a quantity.' : message;
+    const shown = first === 'lines' && !pick && /choose at least one|too small|>=1/i.test(message) ? 'Choose at least one item: give it a quantity.' : message;
     errors[name] = errors[name] ? `${errors[name]}; ${shown}` : shown;
   }
   return errors;
