@@ -12,6 +12,8 @@ import { TEMPLATE_DATABASE } from './database';
  * one in a temporary folder. A template database is migrated once; each test file clones it.
  */
 export default async function globalSetup(): Promise<void> {
+  // Names this run, so that dist/ is built once for all the files that run built workers (support/worker-process.ts).
+  process.env.ASSETFLOW_TEST_RUN ??= `${process.pid}-${Date.now()}`;
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assetflow-test-pg-'));

@@ -1,13 +1,50 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { projectRoot } from '../../platform/project-root';
 import { eventually } from './fixtures';
 import { startStack, type Stack } from './stack';
 
-/** Builds dist/ once per test file: the worker process runs the built worker and workflow bundle. */
+/** Longer than a build of the project takes on a slow, busy machine. */
+const STALE_BUILD_LOCK_MS = 10 * 60_000;
+
+/**
+ * Builds dist/ once per test run (the worker process runs the built worker and workflow bundle):
+ * the first file that needs it builds under a lock, the others wait for it and find it done. A run
+ * is named by global-setup; a file run on its own outside one builds for itself.
+ */
 export function buildDist(): void {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot(), stdio: 'inherit' });
+  const run = process.env.ASSETFLOW_TEST_RUN;
+  const build = () => execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot(), stdio: 'inherit' });
+  if (!run) {
+    build();
+    return;
+  }
+  const marker = path.join(projectRoot(), 'dist', '.built-for-test-run');
+  const lock = path.join(projectRoot(), '.dist-build-lock');
+  const builtForThisRun = () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === run;
+  for (;;) {
+    if (builtForThisRun()) return;
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      // Another file is building: wait for it, then look again. A lock left by a run that was killed
+      // while it built is older than any build takes, and is taken over.
+      const since = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (since > STALE_BUILD_LOCK_MS) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      continue;
+    }
+    try {
+      if (!builtForThisRun()) {
+        build();
+        fs.writeFileSync(marker, run);
+      }
+    } finally {
+      fs.rmdirSync(lock);
+    }
+  }
 }
 
 /** A stack whose workers run as processes of their own (dist/ built first): none runs until a test starts one. */
