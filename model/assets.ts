@@ -113,8 +113,12 @@ export async function findAsset(db: Knex, idOrTag: string): Promise<Asset | unde
 }
 
 export interface AssetFilters {
-  /** Only the assets assigned to this person: what someone who oversees no assets may list. */
-  visibleToAssigneeId?: string;
+  /**
+   * Only the assets this person uses or answers for (assigned to them, managed by them, or of a
+   * cost centre they own): what someone who oversees no assets may list; answersForAsset is the
+   * same rule for one asset.
+   */
+  visibleTo?: string;
   state?: AssetState;
   substate?: AssetSubstate;
   assignedToId?: string;
@@ -132,7 +136,11 @@ export interface AssetFilters {
 /** Assets by asset tag. */
 export function listAssets(db: Knex, filters: AssetFilters, page: { limit: number; offset: number }): Promise<Page<Asset>> {
   const q = db<AssetRow>('assets').select('*', db.raw(`${recordVersionSql('assets')} AS record_version`)).orderBy('asset_tag');
-  if (filters.visibleToAssigneeId) q.where('assigned_to_id', filters.visibleToAssigneeId);
+  const viewer = filters.visibleTo;
+  if (viewer) {
+    q.where((w) => w.where('assigned_to_id', viewer).orWhere('managed_by_id', viewer)
+      .orWhereIn('cost_centre_id', db('cost_centres').select('id').where('owner_id', viewer)));
+  }
   if (filters.state) q.where('state', filters.state);
   if (filters.substate) q.where('substate', filters.substate);
   if (filters.assignedToId) q.where('assigned_to_id', filters.assignedToId);

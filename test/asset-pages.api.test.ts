@@ -198,7 +198,7 @@ it('lists and searches the estate for overseers, and shows others only their own
   expect((await db('assets').where({ id: mine.id }).first('state')).state).toBe('in_use');
 });
 
-it('lets the asset\'s manager and its cost centre\'s owner open it with its costs and origin, its assignee the asset alone, and no one else', async () => {
+it('lets the asset\'s manager and its cost centre\'s owner list and open it with its costs and origin, its assignee the asset alone, and no one else', async () => {
   const db = stack.database.db;
   const steward = await createPerson(db, ['requester'], 'Mats Managing');
   const owner = await createPerson(db, ['requester'], 'Olga Owner');
@@ -215,6 +215,13 @@ it('lets the asset\'s manager and its cost centre\'s owner open it with its cost
     expect((await call(stack, person.apiKey, 'GET', `/assets/${asset.assetTag}`)).status).toBe(200);
   }
   expect((await call(stack, stranger.apiKey, 'GET', `/assets/${asset.assetTag}`)).status).toBe(403);
+  // The list shows each of them the asset too, and the stranger not.
+  for (const [person, listed] of [[steward, true], [owner, true], [holder, true], [stranger, false]] as const) {
+    const { body } = await call(stack, person.apiKey, 'GET', '/assets?limit=200');
+    expect(body.items.map((a: { assetTag: string }) => a.assetTag).includes(asset.assetTag)).toBe(listed);
+    const list = await browse(await signedIn(person), 'GET', `/ui/assets?q=${asset.assetTag}`);
+    expect(list.html.includes(`/ui/assets/${asset.assetTag}`)).toBe(listed);
+  }
 
   for (const person of [steward, owner]) {
     const page = await browse(await signedIn(person), 'GET', `/ui/assets/${asset.assetTag}`);

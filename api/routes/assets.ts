@@ -71,12 +71,12 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
   routes.add(
     {
       method: 'get', path: '/assets', tag: 'assets', access: 'authenticated',
-      summary: 'List assets; asset managers and process owners see all, others the assets assigned to them',
+      summary: 'List assets; asset managers and process owners see all, others the assets assigned to them, managed by them or of a cost centre they own',
       query: listAssetsQuery,
       responses: { 200: 'a page of assets', 400: 'bad filter', 401: 'no or bad API key' },
     },
     async ({ query, principal }) => listAssets(db, {
-      visibleToAssigneeId: hasAnyRole(principal, OVERSEERS) ? undefined : principal.id,
+      visibleTo: hasAnyRole(principal, OVERSEERS) ? undefined : principal.id,
       state: query.state,
       substate: query.substate,
       assignedToId: query.assignedTo,

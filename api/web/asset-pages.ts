@@ -494,7 +494,7 @@ export function registerAssetPages(router: Router, kit: WebKit): void {
     const [costCentres, result] = await Promise.all([
       listCostCentres(db),
       listAssets(db, {
-        visibleToAssigneeId: overseer ? undefined : ctx.user.id,
+        visibleTo: overseer ? undefined : ctx.user.id,
         state: values.state || undefined,
         costCentreCode: values.costCentre || undefined,
         q: values.q || undefined,
