@@ -1,0 +1,152 @@
+/**
+ * One source of truth from many feeds (issue 16): which record a discovered row is (identification)
+ * and whether a source may set an attribute (reconciliation). Pure: the rules arrive as data, the
+ * candidate matches and the attribute's provenance come from the caller's lookups, so the dry run
+ * and the real run decide alike.
+ */
+import { serialKey } from './procurement';
+
+/** Where discovered data comes from. */
+export const INVENTORY_SOURCES = ['discovery', 'mdm', 'cloud_inventory', 'hr', 'manual'] as const;
+export type InventorySource = (typeof INVENTORY_SOURCES)[number];
+
+/** The attributes a record can be identified by. */
+export const IDENTIFYING_ATTRIBUTES = ['serialNumber', 'assetTag', 'cloudResourceId', 'hostname', 'domain', 'macAddress'] as const;
+export type IdentifyingAttribute = (typeof IDENTIFYING_ATTRIBUTES)[number];
+
+/** One identification rule of a CI class: the record matches on all these attributes together. */
+export interface IdentificationRule {
+  priority: number;
+  attributes: readonly IdentifyingAttribute[];
+}
+
+/**
+ * The form an identifying value is compared in: serials as the serial key receipts use (case and
+ * spacing do not matter), hostnames and domains in lower case without a trailing dot, MAC addresses
+ * as twelve lower-case hex digits; empty means absent.
+ */
+export function normaliseIdentifier(attribute: IdentifyingAttribute, value: string | null | undefined): string | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  switch (attribute) {
+    case 'serialNumber':
+      return serialKey(text) || undefined;
+    case 'hostname':
+    case 'domain':
+      return text.toLowerCase().replace(/\.$/, '') || undefined;
+    case 'macAddress': {
+      const hex = text.toLowerCase().replace(/[^0-9a-f]/g, '');
+      return hex.length === 12 ? hex : undefined;
+    }
+    default:
+      return text;
+  }
+}
+
+/** The rule's key for a row: its normalised values joined, or undefined when the row lacks one of them. */
+export function identificationKey(rule: IdentificationRule, row: Partial<Record<IdentifyingAttribute, string | null>>): string | undefined {
+  const parts: string[] = [];
+  for (const attribute of rule.attributes) {
+    const value = normaliseIdentifier(attribute, row[attribute]);
+    if (value === undefined) return undefined;
+    parts.push(value);
+  }
+  return parts.join('\u0000');
+}
+
+export type Identification =
+  | { outcome: 'match'; recordId: string; rule: IdentificationRule }
+  | { outcome: 'create' }
+  | { outcome: 'duplicate'; recordIds: string[]; rule: IdentificationRule };
+
+/**
+ * Which record a row is: the rules in priority order; the first rule the row has every attribute of
+ * and that finds records decides. One record is a match (a renamed host that keeps its serial is
+ * still found by its serial); several are a duplicate for a person to settle; no rule finding any
+ * means a new record. `matchesOf` gives the records the caller's lookup found for a rule's key.
+ */
+export function identify(
+  rules: readonly IdentificationRule[],
+  row: Partial<Record<IdentifyingAttribute, string | null>>,
+  matchesOf: (rule: IdentificationRule, key: string) => readonly string[],
+): Identification {
+  for (const rule of [...rules].sort((a, b) => a.priority - b.priority)) {
+    const key = identificationKey(rule, row);
+    if (key === undefined) continue;
+    const found = [...new Set(matchesOf(rule, key))];
+    if (found.length === 1) return { outcome: 'match', recordId: found[0], rule };
+    if (found.length > 1) return { outcome: 'duplicate', recordIds: found.sort(), rule };
+  }
+  return { outcome: 'create' };
+}
+
+/** Which sources may set an attribute, strongest first, and how long a stronger source's value holds. */
+export interface AttributeAuthority {
+  /** The attribute, or '*' for every attribute without a rule of its own. */
+  attribute: string;
+  sources: readonly InventorySource[];
+  /** After this many days without the stronger source confirming it, a weaker source may change it. */
+  stalenessDays: number;
+}
+
+/** Who set an attribute's value, and when that source last reported it. */
+export interface Provenance {
+  source: InventorySource;
+  seenAt: string;
+}
+
+export type AttributeVerdict =
+  | { apply: true; reason: 'no_value_yet' | 'same_or_stronger_source' | 'stronger_source_stale' }
+  | { apply: false; reason: 'same_value' | 'weaker_source' | 'older_than_current' };
+
+const DAY_MS = 86_400_000;
+
+/** The authority for an attribute: its own rule, else the '*' rule, else every source alike. */
+export function authorityFor(authorities: readonly AttributeAuthority[], attribute: string): AttributeAuthority | undefined {
+  return authorities.find((a) => a.attribute === attribute) ?? authorities.find((a) => a.attribute === '*');
+}
+
+/** A source's rank for an attribute: its place in the list (0 strongest); a source not listed is weaker than all listed. */
+function rankOf(authority: AttributeAuthority | undefined, source: InventorySource): number {
+  const index = authority?.sources.indexOf(source) ?? -1;
+  return index === -1 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+/**
+ * Whether a source's value for an attribute replaces the one the record holds: always when the record
+ * has none; never when it is the same value or was seen before the value was last confirmed; when
+ * the incoming source is as strong or stronger; and from a weaker source only once the stronger one
+ * has not confirmed its value for the staleness period.
+ */
+export function decideAttribute(input: {
+  authorities: readonly AttributeAuthority[];
+  attribute: string;
+  incoming: { source: InventorySource; value: unknown; seenAt: string };
+  current: { value: unknown; provenance: Provenance | null } | undefined;
+}): AttributeVerdict {
+  const { current, incoming } = input;
+  if (current === undefined || current.value === null || current.value === undefined) return { apply: true, reason: 'no_value_yet' };
+  if (sameValue(current.value, incoming.value)) return { apply: false, reason: 'same_value' };
+  // A value nobody recorded the source of was typed or loaded before reconciliation: any source may correct it.
+  if (!current.provenance) return { apply: true, reason: 'same_or_stronger_source' };
+  // A batch that arrives late (seen before the value was last confirmed) does not turn the clock back.
+  if (Date.parse(incoming.seenAt) < Date.parse(current.provenance.seenAt)) return { apply: false, reason: 'older_than_current' };
+  const authority = authorityFor(input.authorities, input.attribute);
+  if (rankOf(authority, incoming.source) <= rankOf(authority, current.provenance.source)) return { apply: true, reason: 'same_or_stronger_source' };
+  const staleAfterMs = (authority?.stalenessDays ?? 0) * DAY_MS;
+  if (Date.parse(incoming.seenAt) - Date.parse(current.provenance.seenAt) > staleAfterMs) return { apply: true, reason: 'stronger_source_stale' };
+  return { apply: false, reason: 'weaker_source' };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return typeof a === 'string' && typeof b === 'string' ? a.trim() === b.trim() : JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Whether a record a source reports has gone unseen long enough to be a candidate for the missing
+ * state: the source's period (days) since it last saw it; a source without a period never says so.
+ */
+export function isUnseenTooLong(lastSeenAt: string, periodDays: number | undefined, now: string): boolean {
+  if (periodDays === undefined) return false;
+  return Date.parse(now) - Date.parse(lastSeenAt) > periodDays * DAY_MS;
+}
