@@ -35,7 +35,7 @@ import {
 } from '../../workflows/change-request/contract';
 import type { changeRequestWorkflow } from '../../workflows/change-request/workflow';
 import { decideApproval, decisionBody } from '../approval-decisions';
-import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
+import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal, type Role } from '../auth';
 import { badRequest, forbidden, notFound, segregationRefused } from '../errors';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
@@ -50,6 +50,10 @@ export interface ChangeRouteDeps {
   taskQueue: string;
   approvalTimings: ApprovalTimingSettings;
 }
+
+/** Who records a change's implementation, and who its post-implementation review: the API and the change page alike. */
+export const IMPLEMENTERS: readonly Role[] = ['asset_manager', 'admin'];
+export const REVIEWERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
 
 const minor = z.number().int().min(0).max(1e13);
 const instant = z.iso.datetime({ offset: true });
@@ -395,7 +399,7 @@ export function registerChangeRoutes(routes: RouteRegistry, deps: ChangeRouteDep
 
   routes.add(
     {
-      method: 'post', path: '/changes/:id/implementation', tag: 'changes', access: ['asset_manager', 'admin'],
+      method: 'post', path: '/changes/:id/implementation', tag: 'changes', access: IMPLEMENTERS,
       summary: 'Record that implementation started, completed (optionally with issues) or failed (with the backout)',
       params: changeParams,
       body: implementationBody,
@@ -408,7 +412,7 @@ export function registerChangeRoutes(routes: RouteRegistry, deps: ChangeRouteDep
 
   routes.add(
     {
-      method: 'post', path: '/changes/:id/review', tag: 'changes', access: ['asset_manager', 'process_owner', 'admin'],
+      method: 'post', path: '/changes/:id/review', tag: 'changes', access: REVIEWERS,
       summary: 'Record the post-implementation review that unsuccessful and emergency changes need before closure',
       params: changeParams,
       body: reviewChangeBody,

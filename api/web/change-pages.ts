@@ -39,6 +39,8 @@ import { decideApproval, decisionBody } from '../approval-decisions';
 import { hasAnyRole, maySeeRequest, type Role } from '../auth';
 import { notFound, toHttpError, type HttpError } from '../errors';
 import {
+  IMPLEMENTERS,
+  REVIEWERS,
   cancelChange,
   cancelChangeBody,
   changeSubmissionOf,
@@ -57,8 +59,6 @@ import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { approvalsTable, csrfField, errorPage, label, layout, notice, processHref, queryString, time, timelineTable, type Notice, type TimelineEntry, type ViewContext } from './views';
 
-const IMPLEMENTERS: readonly Role[] = ['asset_manager', 'admin'];
-const REVIEWERS: readonly Role[] = ['asset_manager', 'process_owner', 'admin'];
 
 export const CHANGE_PAGE_ROUTES: readonly WebRoute[] = [
   { method: 'get', path: '/requests/new', access: 'signed_in' },
