@@ -33,6 +33,8 @@ import {
   type ImportChunkResult,
   type ImportOutcome,
 } from '../workflows/master-data-import/contract';
+import { applyInventoryChunk, checkInventoryChunk } from '../model/reconciliation/batch';
+import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { tellEndOfTermDates } from './lifecycle-transitions';
 import { recordOnce } from './audit';
 
@@ -40,7 +42,12 @@ export interface ImportActivityDeps {
   db: Knex;
   /** Tells the lifecycle workflows of imported assets their new warranty and lease end. */
   temporal: Client;
+  /** Inventory batches create assets, whose lifecycle workflows start on this queue. */
+  lifecycle: { taskQueue: string; reminders: ReminderSettings };
 }
+
+/** An inventory batch's rows name records by their identifiers, not by one key column. */
+const INVENTORY_KEY = '(identifiers)';
 
 const SYSTEM = 'system:master-data-import';
 
@@ -131,7 +138,7 @@ async function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: S
 }
 
 /** The activities of a bulk import: check a chunk, close the check, apply a chunk, finish. */
-export function createImportActivities({ db, temporal }: ImportActivityDeps) {
+export function createImportActivities({ db, temporal, lifecycle }: ImportActivityDeps) {
   async function applyChunk(input: ImportChunkInput, kind: MasterDataKind, source: WriteSource, rowAlone: boolean): Promise<ImportChunkResult> {
     return db.transaction(async (trx) => {
       // Rows applied already (by an earlier attempt, or a run of this chunk that got here first and
@@ -158,6 +165,10 @@ export function createImportActivities({ db, temporal }: ImportActivityDeps) {
      */
     async checkImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
       await refuseAbandoned(db, input.importId);
+      if (input.kind === 'inventory') {
+        const checked = await checkInventoryChunk(db, input.importId, input.from, input.to);
+        return { rowsDone: await db.transaction((trx) => storeVerdicts(trx, input.importId, input.from, input.to, checked)) };
+      }
       const kind = masterDataKind(input.kind);
       const rows = (await chunkRows(db, input.importId, input.from, input.to)) as StagedRowRecord[];
       const lookups = new Lookups(db);
@@ -179,8 +190,7 @@ export function createImportActivities({ db, temporal }: ImportActivityDeps) {
     /** Once every row is checked: refuses keys the file names twice, counts the verdicts, and says what comes next. */
     async closeImportCheck(input: CloseCheckInput): Promise<CloseCheckResult> {
       await refuseAbandoned(db, input.importId);
-      const kind = masterDataKind(input.kind);
-      await refuseRepeatedKeys(db, input.importId, kind.keyColumns.join(' + '));
+      await refuseRepeatedKeys(db, input.importId, input.kind === 'inventory' ? INVENTORY_KEY : masterDataKind(input.kind).keyColumns.join(' + '));
       const counts = await countImportRows(db, input.importId, 'verdict');
       await storeCounts(db, input.importId, counts);
       return { counts, next: afterCheck(input, counts) };
@@ -193,6 +203,7 @@ export function createImportActivities({ db, temporal }: ImportActivityDeps) {
      * the database refuses a row, the chunk runs again a row at a time so that only that row is refused.
      */
     async applyImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
+      if (input.kind === 'inventory') return { rowsDone: await applyInventoryChunk({ db, temporal, lifecycle }, input.importId, input.from, input.to) };
       const kind = masterDataKind(input.kind);
       const actor = await requesterEmailOf(db, input.importId);
       if (!actor) throw noSuchImport(input.importId);

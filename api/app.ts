@@ -18,6 +18,8 @@ import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerApprovalRuleRoutes } from './routes/approval-rules';
 import { registerImportRoutes } from './routes/imports';
+import { registerInventoryRoutes } from './routes/inventory';
+import { registerReconciliationCaseRoutes } from './routes/reconciliation-cases';
 import { registerProcessSettingsRoutes } from './routes/process-settings';
 import { registerAuditRoutes } from './routes/audit';
 import { registerChangeRoutes } from './routes/changes';
@@ -103,6 +105,8 @@ export function createApp(deps: AppDeps): Express {
   registerMasterDataRoutes(routes, deps.db, deps.temporal);
   registerApprovalRuleRoutes(routes, deps);
   registerImportRoutes(routes, deps);
+  registerInventoryRoutes(routes, deps);
+  registerReconciliationCaseRoutes(routes, deps);
   registerProcessSettingsRoutes(routes, deps);
   registerAuditRoutes(routes, deps.db);
   registerAssetRoutes(routes, deps);

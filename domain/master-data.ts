@@ -34,14 +34,17 @@ export interface ColumnProblem {
   reason: string;
 }
 
-/** What the check says applying a row would do. */
-export type RowVerdict = 'create' | 'update' | 'unchanged' | 'refuse';
+/** What the check says applying a row would do; an inventory row several records answer to is held for a data steward. */
+export type RowVerdict = 'create' | 'update' | 'unchanged' | 'refuse' | 'hold';
 /** What applying a row did. */
-export type RowOutcome = 'created' | 'updated' | 'unchanged' | 'refused';
+export type RowOutcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'held';
 
 export const OUTCOME_OF_VERDICT: Record<RowVerdict, RowOutcome> = {
-  create: 'created', update: 'updated', unchanged: 'unchanged', refuse: 'refused',
+  create: 'created', update: 'updated', unchanged: 'unchanged', refuse: 'refused', hold: 'held',
 };
+
+/** What an import brings: a list of master data, or an inventory batch from a feed (issue 16). */
+export type ImportKind = MasterDataKindName | 'inventory';
 
 export type ImportState = 'receiving' | 'checking' | 'applying' | 'previewed' | 'completed' | 'refused' | 'failed';
 

@@ -4,6 +4,7 @@ import {
   identify,
   isUnseenTooLong,
   normaliseIdentifier,
+  pairKeyOf,
   type AttributeAuthority,
   type IdentificationRule,
 } from './reconciliation';
@@ -47,7 +48,22 @@ describe('identification', () => {
 
   it('holds a row that several records answer to as a duplicate, for a person to settle', () => {
     const lookup = estate({ b: { macAddress: '00:11:22:33:44:55' }, a: { macAddress: '001122334455' } });
-    expect(identify(SERVER_RULES, { macAddress: '00-11-22-33-44-55' }, lookup)).toEqual({ outcome: 'duplicate', recordIds: ['a', 'b'], rule: SERVER_RULES[3] });
+    expect(identify(SERVER_RULES, { macAddress: '00-11-22-33-44-55' }, lookup)).toMatchObject({ outcome: 'duplicate', recordIds: ['a', 'b'], rule: SERVER_RULES[3] });
+  });
+
+  it('holds a row whose serial names one record and whose host name another, until a steward kept them apart', () => {
+    const lookup = estate({ a: { serialNumber: 'SN-1', hostname: 'old-name', domain: 'corp' }, b: { serialNumber: 'SN-2', hostname: 'web-01', domain: 'corp' } });
+    const row = { serialNumber: 'SN-1', hostname: 'web-01', domain: 'corp' };
+    expect(identify(SERVER_RULES, row, lookup)).toMatchObject({ outcome: 'duplicate', recordIds: ['a', 'b'], rule: { priority: 10 } });
+    const keptApart = (ids: readonly string[]) => pairKeyOf(ids) === pairKeyOf(['b', 'a']);
+    expect(identify(SERVER_RULES, row, lookup, keptApart)).toEqual({ outcome: 'match', recordId: 'a', rule: SERVER_RULES[1] });
+  });
+
+  it('tries the next rule when the records one rule finds were kept apart', () => {
+    const lookup = estate({ a: { macAddress: '001122334455', assetTag: 'AST1' }, b: { macAddress: '001122334455' } });
+    const keptApart = (ids: readonly string[]) => pairKeyOf(ids) === 'a:b';
+    expect(identify(SERVER_RULES, { macAddress: '001122334455', assetTag: 'AST1' }, lookup, keptApart)).toMatchObject({ outcome: 'match', recordId: 'a' });
+    expect(identify(SERVER_RULES, { macAddress: '001122334455' }, lookup, keptApart)).toEqual({ outcome: 'create' });
   });
 });
 

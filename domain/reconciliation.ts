@@ -10,6 +10,35 @@ import { serialKey } from './procurement';
 export const INVENTORY_SOURCES = ['discovery', 'mdm', 'cloud_inventory', 'hr', 'manual'] as const;
 export type InventorySource = (typeof INVENTORY_SOURCES)[number];
 
+/** CI classes a feed may report; a record of a hardware class has an asset behind it. */
+export const DISCOVERABLE_CLASSES = [
+  'server', 'network_device', 'storage', 'computer', 'mobile_device', 'virtual_machine', 'cloud_resource', 'load_balancer', 'database', 'application',
+] as const;
+export type DiscoverableClass = (typeof DISCOVERABLE_CLASSES)[number];
+
+/** Classes whose new records get an asset (and its lifecycle workflow) as well as a CI. */
+export const HARDWARE_CLASSES: readonly DiscoverableClass[] = ['server', 'network_device', 'storage', 'computer', 'mobile_device'];
+
+/**
+ * The columns of an inventory row: a CSV header names some of them, a JSON line has them as keys.
+ * `software` is what the source found installed on the device, whole: a JSON array of product
+ * names, or in CSV one cell with the names separated by semicolons. A product it no longer reports
+ * is uninstalled.
+ */
+export const INVENTORY_COLUMNS = [
+  'ciClass', 'name', 'serialNumber', 'assetTag', 'cloudResourceId', 'hostname', 'domain', 'macAddress',
+  'model', 'location', 'assignedTo', 'operationalStatus', 'environment', 'software',
+] as const;
+
+/**
+ * The attributes reconciled by source authority, each keeping its provenance; the asset tag is the
+ * organisation's own and only identifies, the class is set when a record is created.
+ */
+export const RECONCILED_ATTRIBUTES = [
+  'name', 'hostname', 'domain', 'macAddress', 'cloudResourceId', 'serialNumber', 'model', 'location', 'assignedTo', 'operationalStatus', 'environment', 'software',
+] as const;
+export type ReconciledAttribute = (typeof RECONCILED_ATTRIBUTES)[number];
+
 /** The attributes a record can be identified by. */
 export const IDENTIFYING_ATTRIBUTES = ['serialNumber', 'assetTag', 'cloudResourceId', 'hostname', 'domain', 'macAddress'] as const;
 export type IdentifyingAttribute = (typeof IDENTIFYING_ATTRIBUTES)[number];
@@ -57,25 +86,51 @@ export function identificationKey(rule: IdentificationRule, row: Partial<Record<
 export type Identification =
   | { outcome: 'match'; recordId: string; rule: IdentificationRule }
   | { outcome: 'create' }
-  | { outcome: 'duplicate'; recordIds: string[]; rule: IdentificationRule };
+  | { outcome: 'duplicate'; recordIds: string[]; rule: IdentificationRule; reason: string };
+
+/** Sorted record ids joined: the key a steward's case about these records is remembered by. */
+export const pairKeyOf = (recordIds: readonly string[]): string => [...new Set(recordIds)].sort().join(':');
+
+const describeRule = (rule: IdentificationRule) => rule.attributes.join(' + ');
 
 /**
  * Which record a row is: the rules in priority order; the first rule the row has every attribute of
  * and that finds records decides. One record is a match (a renamed host that keeps its serial is
  * still found by its serial); several are a duplicate for a person to settle; no rule finding any
- * means a new record. `matchesOf` gives the records the caller's lookup found for a rule's key.
+ * means a new record. A match is a duplicate too when a later rule the row answers finds another
+ * record (its serial names one host, its name another): two records then claim to be one thing.
+ * Records a steward kept apart (or whose case they ignored) are not asked about again: `settled`
+ * says so for a set of records. `matchesOf` gives the records the caller's lookup found for a rule's key.
  */
 export function identify(
   rules: readonly IdentificationRule[],
   row: Partial<Record<IdentifyingAttribute, string | null>>,
   matchesOf: (rule: IdentificationRule, key: string) => readonly string[],
+  settled: (recordIds: readonly string[]) => boolean = () => false,
 ): Identification {
-  for (const rule of [...rules].sort((a, b) => a.priority - b.priority)) {
+  const ordered = [...rules].sort((a, b) => a.priority - b.priority);
+  for (const [at, rule] of ordered.entries()) {
     const key = identificationKey(rule, row);
     if (key === undefined) continue;
-    const found = [...new Set(matchesOf(rule, key))];
-    if (found.length === 1) return { outcome: 'match', recordId: found[0], rule };
-    if (found.length > 1) return { outcome: 'duplicate', recordIds: found.sort(), rule };
+    const found = [...new Set(matchesOf(rule, key))].sort();
+    if (found.length > 1) {
+      if (settled(found)) continue;
+      return { outcome: 'duplicate', recordIds: found, rule, reason: `${found.length} records share the ${describeRule(rule)} of this row` };
+    }
+    if (found.length === 0) continue;
+    const recordId = found[0];
+    for (const later of ordered.slice(at + 1)) {
+      const laterKey = identificationKey(later, row);
+      if (laterKey === undefined) continue;
+      const others = [...new Set(matchesOf(later, laterKey))].filter((id) => id !== recordId && !settled([recordId, id]));
+      if (others.length > 0) {
+        return {
+          outcome: 'duplicate', recordIds: [recordId, ...others].sort(), rule,
+          reason: `the row's ${describeRule(rule)} names one record and its ${describeRule(later)} another`,
+        };
+      }
+    }
+    return { outcome: 'match', recordId, rule };
   }
   return { outcome: 'create' };
 }
@@ -140,6 +195,45 @@ export function decideAttribute(input: {
 
 function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === 'string' && typeof b === 'string' ? a.trim() === b.trim() : JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * What a row would do, or did, to one attribute: stored per row as the import report's `changes`
+ * (written) and `left_alone` (offered and not written), the dry run and the real run alike.
+ */
+export interface AttributeChange {
+  from: unknown;
+  to: unknown;
+  source: InventorySource;
+  reason: Extract<AttributeVerdict, { apply: true }>['reason'];
+}
+
+export interface AttributeLeftAlone {
+  current: unknown;
+  offered: unknown;
+  reason:
+    | Extract<AttributeVerdict, { apply: false }>['reason']
+    /** Another record holds this identifier (a steward kept the two apart). */
+    | 'identifier_held_elsewhere'
+    /** A software name the catalogue does not know. */
+    | 'unknown_product'
+    /** The row's class differs from the record's: a class is set when a record is created. */
+    | 'class_differs';
+  /** Who set the current value, and when they last confirmed it. */
+  heldBy?: Provenance;
+}
+
+/** How a row found its record, stored per row as the report's `identification`. */
+export interface RowIdentification {
+  outcome: Identification['outcome'];
+  /** The rule's attributes that decided. */
+  rule?: IdentifyingAttribute[];
+  /** The record matched or created (CI id), or the records held as a duplicate. */
+  recordIds: string[];
+  /** Why a row is held. */
+  reason?: string;
+  /** The steward's case a held row opened (the real run only). */
+  caseNumber?: string;
 }
 
 /**

@@ -36,6 +36,7 @@ import * as imports from './20261201000200_imports';
 import * as configurationVersions from './20261201000300_configuration_versions';
 import * as auditSearchIndexes from './20261201000400_audit_search_indexes';
 import * as webUiForEveryone from './20261202000100_web_ui_for_everyone';
+import * as inventoryReconciliation from './20261203000100_inventory_reconciliation';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -79,6 +80,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261201000300_configuration_versions', configurationVersions],
   ['20261201000400_audit_search_indexes', auditSearchIndexes],
   ['20261202000100_web_ui_for_everyone', webUiForEveryone],
+  ['20261203000100_inventory_reconciliation', inventoryReconciliation],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -7,20 +7,21 @@ import type { Knex } from 'knex';
 import type {
   ColumnProblem,
   ImportFormat,
+  ImportKind,
   ImportState,
-  MasterDataKindName,
   OnInvalidRows,
   RowCounts,
   RowOutcome,
   RowVerdict,
 } from '../domain/master-data';
+import type { AttributeChange, AttributeLeftAlone, InventorySource, RowIdentification } from '../domain/reconciliation';
 import { recordVersionSql } from './assets';
 import type { Row } from './master-data/kind';
 import { paginate, type Page } from './page';
 
 export interface ImportSummary {
   id: string;
-  kind: MasterDataKindName;
+  kind: ImportKind;
   format: ImportFormat;
   fileName: string | null;
   dryRun: boolean;
@@ -38,7 +39,12 @@ export interface ImportSummary {
   workflowId: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** Inventory batches: the feed, the sender's name for the batch, and when the source saw what it reports. */
+  inventory: { source: InventorySource; batchKey: string | null; observedAt: string } | null;
 }
+
+/** An inventory row's attributes: `changes` written (with the rule that allowed each), and those left alone. */
+export type RowChanges = Record<string, { from: unknown; to: unknown } | AttributeChange>;
 
 export interface ImportRowReport {
   rowNumber: number;
@@ -46,15 +52,18 @@ export interface ImportRowReport {
   verdict: RowVerdict | null;
   outcome: RowOutcome | null;
   problems: ColumnProblem[];
-  changes: Record<string, { from: unknown; to: unknown }> | null;
+  changes: RowChanges | null;
   recordId: string | null;
   /** The row as uploaded; null when its line could not be parsed. */
   record: Row | null;
+  /** Inventory rows: how the record was found, and the attributes offered but not written. */
+  identification: RowIdentification | null;
+  leftAlone: Record<string, AttributeLeftAlone> | null;
 }
 
 interface ImportRecord {
   id: string;
-  kind: MasterDataKindName;
+  kind: ImportKind;
   format: ImportFormat;
   file_name: string | null;
   dry_run: boolean;
@@ -70,11 +79,15 @@ interface ImportRecord {
   workflow_id: string | null;
   created_at: Date;
   finished_at: Date | null;
+  source: InventorySource | null;
+  batch_key: string | null;
+  observed_at: Date | null;
 }
 
 const selectImports = (db: Knex) => db('imports as i').join('people as p', 'p.id', 'i.requested_by_id')
   .select('i.id', 'i.kind', 'i.format', 'i.file_name', 'i.dry_run', 'i.on_invalid_rows', 'i.state', 'i.rows_total', 'i.rows_checked',
-    'i.rows_applied', 'i.counts', 'i.message', 'p.email as requested_by', 'i.requested_by_id', 'i.workflow_id', 'i.created_at', 'i.finished_at');
+    'i.rows_applied', 'i.counts', 'i.message', 'p.email as requested_by', 'i.requested_by_id', 'i.workflow_id', 'i.created_at', 'i.finished_at',
+    'i.source', 'i.batch_key', 'i.observed_at');
 
 const toSummary = (r: ImportRecord): ImportSummary => ({
   id: r.id,
@@ -94,6 +107,7 @@ const toSummary = (r: ImportRecord): ImportSummary => ({
   workflowId: r.workflow_id,
   createdAt: r.created_at.toISOString(),
   finishedAt: r.finished_at?.toISOString() ?? null,
+  inventory: r.source ? { source: r.source, batchKey: r.batch_key, observedAt: r.observed_at!.toISOString() } : null,
 });
 
 export async function findImport(db: Knex, id: string): Promise<ImportSummary | null> {
@@ -104,7 +118,7 @@ export async function findImport(db: Knex, id: string): Promise<ImportSummary | 
 export interface ImportFilter {
   /** Only this person's imports. */
   requestedById?: string;
-  kind?: MasterDataKindName;
+  kind?: ImportKind;
   state?: ImportState;
 }
 
@@ -130,9 +144,11 @@ interface ImportRowRecord {
   verdict: RowVerdict | null;
   outcome: RowOutcome | null;
   problems: ColumnProblem[];
-  changes: Record<string, { from: unknown; to: unknown }> | null;
+  changes: RowChanges | null;
   record_id: string | null;
   record: Row | null;
+  identification: RowIdentification | null;
+  left_alone: Record<string, AttributeLeftAlone> | null;
 }
 
 const toRowReport = (r: ImportRowRecord): ImportRowReport => ({
@@ -144,12 +160,14 @@ const toRowReport = (r: ImportRowRecord): ImportRowReport => ({
   changes: r.changes,
   recordId: r.record_id,
   record: r.record,
+  identification: r.identification,
+  leftAlone: r.left_alone,
 });
 
 /** One page of an import's rows in file order: the row report. */
 export function importRowsPage(db: Knex, importId: string, filter: ImportRowFilter, page: { limit: number; offset: number }): Promise<Page<ImportRowReport>> {
   const q = db('import_rows').where({ import_id: importId })
-    .select('row_number', 'natural_key', 'verdict', 'outcome', 'problems', 'changes', 'record_id', 'record')
+    .select('row_number', 'natural_key', 'verdict', 'outcome', 'problems', 'changes', 'record_id', 'record', 'identification', 'left_alone')
     .orderBy('row_number');
   if (filter.verdict) q.where('verdict', filter.verdict);
   if (filter.outcome) q.where('outcome', filter.outcome);
@@ -179,18 +197,21 @@ export async function* refusedRowProblems(db: Knex, importId: string, batch = 10
 // Staging: the upload's writes.
 
 export interface NewImport {
-  kind: MasterDataKindName;
+  kind: ImportKind;
   format: ImportFormat;
   fileName: string | null;
   dryRun: boolean;
   onInvalidRows: OnInvalidRows;
   requestedById: string;
+  /** Inventory batches only. */
+  inventory?: { source: InventorySource; batchKey: string | null; observedAt: string };
 }
 
 export async function insertImport(db: Knex, values: NewImport): Promise<string> {
   const [{ id }] = await db('imports').insert({
     kind: values.kind, format: values.format, file_name: values.fileName, dry_run: values.dryRun,
     on_invalid_rows: values.onInvalidRows, requested_by_id: values.requestedById,
+    source: values.inventory?.source ?? null, batch_key: values.inventory?.batchKey ?? null, observed_at: values.inventory?.observedAt ?? null,
   }).returning('id');
   return id;
 }
@@ -257,7 +278,9 @@ export interface CheckedRow {
   verdict: RowVerdict;
   naturalKey: string | null;
   problems: ColumnProblem[];
-  changes: Record<string, { from: unknown; to: unknown }> | null;
+  changes: RowChanges | null;
+  identification?: RowIdentification | null;
+  leftAlone?: Record<string, AttributeLeftAlone> | null;
 }
 
 // The chunk's bounds keep each statement to its rows: the planner cannot see how few a JSON recordset holds.
@@ -272,10 +295,14 @@ export async function storeVerdicts(trx: Knex.Transaction, importId: string, fro
       SELECT 1 FROM import_rows WHERE import_id = ? AND row_number BETWEEN ? AND ? AND verdict IS NULL FOR UPDATE
     ) unchecked`, [importId, from, to])).rows as { first: number }[];
   await trx.raw(`
-    UPDATE import_rows r SET verdict = v.verdict, natural_key = v.natural_key, problems = v.problems, changes = v.changes
-      FROM jsonb_to_recordset(?::jsonb) AS v(row_number int, verdict text, natural_key text, problems jsonb, changes jsonb)
+    UPDATE import_rows r SET verdict = v.verdict, natural_key = v.natural_key, problems = v.problems, changes = v.changes,
+           identification = v.identification, left_alone = v.left_alone
+      FROM jsonb_to_recordset(?::jsonb) AS v(row_number int, verdict text, natural_key text, problems jsonb, changes jsonb, identification jsonb, left_alone jsonb)
      WHERE r.import_id = ? AND r.row_number BETWEEN ? AND ? AND r.row_number = v.row_number`,
-  [JSON.stringify(rows.map((row) => ({ row_number: row.rowNumber, verdict: row.verdict, natural_key: row.naturalKey, problems: row.problems, changes: row.changes }))), importId, from, to]);
+  [JSON.stringify(rows.map((row) => ({
+    row_number: row.rowNumber, verdict: row.verdict, natural_key: row.naturalKey, problems: row.problems, changes: row.changes,
+    identification: row.identification ?? null, left_alone: row.leftAlone ?? null,
+  }))), importId, from, to]);
   const [{ rows_checked: rowsChecked }] = await trx('imports').where({ id: importId })
     .update({ rows_checked: trx.raw('rows_checked + ?', [first]), state: trx.raw(`CASE WHEN state = 'receiving' THEN 'checking' ELSE state END`) })
     .returning('rows_checked');
@@ -318,7 +345,9 @@ export interface AppliedRow {
   outcome: RowOutcome;
   recordId: string | null;
   problems: ColumnProblem[];
-  changes: Record<string, { from: unknown; to: unknown }> | null;
+  changes: RowChanges | null;
+  identification?: RowIdentification | null;
+  leftAlone?: Record<string, AttributeLeftAlone> | null;
 }
 
 /**
@@ -329,10 +358,14 @@ export interface AppliedRow {
 export async function storeOutcomes(trx: Knex.Transaction, importId: string, from: number, to: number, rows: AppliedRow[]): Promise<number> {
   if (rows.length > 0) {
     await trx.raw(`
-      UPDATE import_rows r SET outcome = v.outcome, record_id = v.record_id, problems = v.problems, changes = v.changes
-        FROM jsonb_to_recordset(?::jsonb) AS v(row_number int, outcome text, record_id uuid, problems jsonb, changes jsonb)
+      UPDATE import_rows r SET outcome = v.outcome, record_id = v.record_id, problems = v.problems, changes = v.changes,
+             identification = coalesce(v.identification, r.identification), left_alone = coalesce(v.left_alone, r.left_alone)
+        FROM jsonb_to_recordset(?::jsonb) AS v(row_number int, outcome text, record_id uuid, problems jsonb, changes jsonb, identification jsonb, left_alone jsonb)
        WHERE r.import_id = ? AND r.row_number BETWEEN ? AND ? AND r.row_number = v.row_number`,
-    [JSON.stringify(rows.map((row) => ({ row_number: row.rowNumber, outcome: row.outcome, record_id: row.recordId, problems: row.problems, changes: row.changes }))), importId, from, to]);
+    [JSON.stringify(rows.map((row) => ({
+      row_number: row.rowNumber, outcome: row.outcome, record_id: row.recordId, problems: row.problems, changes: row.changes,
+      identification: row.identification ?? null, left_alone: row.leftAlone ?? null,
+    }))), importId, from, to]);
   }
   const [{ rows_applied: rowsApplied }] = await trx('imports').where({ id: importId })
     .update({ rows_applied: trx.raw('rows_applied + ?', [rows.length]), state: 'applying' })

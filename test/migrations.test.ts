@@ -69,6 +69,10 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
   },
   '20261201000400_audit_search_indexes': { tables: [] },
   '20261202000100_web_ui_for_everyone': { tables: ['sla_breach_notices'] },
+  '20261203000100_inventory_reconciliation': {
+    tables: ['inventory_sources', 'identification_rules', 'reconciliation_rules', 'attribute_provenance', 'ci_sightings', 'reconciliation_cases'],
+    sequences: ['reconciliation_case_number_seq'],
+  },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -236,6 +240,19 @@ async function addWorkflowRows(db: Knex): Promise<void> {
     idempotency_key: 'email-test', template: 'approval_requested', recipients: ['approver@northwind.example'], subject: 'Approve', body_text: 'Please approve',
   });
   await db('sla_breach_notices').insert({ workflow_id: 'change:CHG0009999', state: 'authorize', state_entered_at: '2026-11-20T09:00:00Z', sla_due_at: '2026-11-21T09:00:00Z' });
+
+  const [batch] = await db('imports').insert({
+    kind: 'inventory', format: 'jsonl', dry_run: false, on_invalid_rows: 'skip_rows', requested_by_id: requester, source: 'discovery', batch_key: 'scan-1',
+    observed_at: '2026-11-20T09:00:00Z',
+  }).returning('id');
+  await db('import_rows').insert({
+    import_id: batch.id, row_number: 1, record: { ciClass: 'server', hostname: 'db01' }, verdict: 'hold', outcome: 'held', identification: { outcome: 'duplicate' },
+  });
+  const [other] = await db('configuration_items').insert({ name: 'db01', ci_class: 'server', hostname: 'db01', dns_domain: 'example.test', discovery_state: 'discovered' }).returning('id');
+  await db('attribute_provenance').insert({ ci_id: other.id, attribute: 'hostname', source: 'discovery', set_at: '2026-11-20T09:00:00Z', confirmed_at: '2026-11-20T09:00:00Z', import_id: batch.id });
+  await db('ci_sightings').insert({ ci_id: other.id, source: 'discovery', first_seen_at: '2026-11-20T09:00:00Z', last_seen_at: '2026-11-20T09:00:00Z', last_import_id: batch.id });
+  const pair = [ci.id, other.id].sort();
+  await db('reconciliation_cases').insert({ ci_ids: pair, pair_key: pair.join(':'), reason: 'serial and hostname name different records', import_id: batch.id, row_number: 1 });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ import { CI_PAGE_ROUTES, registerCiPages } from './ci-pages';
 import { PROCESS_OWNER_PAGE_ROUTES, processOwnerControls, registerProcessOwnerPages } from './process-owner-pages';
 import { processPageInput } from './process-page';
 import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
+import { INVENTORY_PAGE_ROUTES, registerInventoryPages } from './inventory-pages';
+import { STEWARD_PAGE_ROUTES, registerStewardPages } from './steward-pages';
 
 export interface WebUiDeps {
   db: Database;
@@ -163,6 +165,8 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   ...CI_PAGE_ROUTES,
   ...PROCESS_OWNER_PAGE_ROUTES,
   ...PROFILE_PAGE_ROUTES,
+  ...INVENTORY_PAGE_ROUTES,
+  ...STEWARD_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -485,6 +489,8 @@ export function createWebUi(deps: WebUiDeps): Router {
   registerCiPages(router, kit);
   registerProcessOwnerPages(router, kit);
   registerProfilePages(router, kit);
+  registerInventoryPages(router, kit);
+  registerStewardPages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

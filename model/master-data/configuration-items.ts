@@ -9,6 +9,7 @@ import { activePersonId, costCentreByCode, streamedInOrder, listPage, nextVersio
 /** The classes of CI the table's check constraint allows; business services carry a criticality. */
 export const CI_CLASSES = [
   'business_service', 'application', 'database', 'server', 'virtual_machine', 'network_device', 'storage', 'cloud_resource', 'load_balancer',
+  'computer', 'mobile_device',
 ] as const;
 
 /** What a row may set; retired is what retiring the CI sets, with the date. */

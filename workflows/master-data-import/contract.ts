@@ -5,7 +5,7 @@
  * starts; the workflow only ever names rows by number.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { ImportState, MasterDataKindName, OnInvalidRows, RowCounts } from '../../domain/master-data';
+import type { ImportKind, ImportState, OnInvalidRows, RowCounts } from '../../domain/master-data';
 
 export const importWorkflowId = (importId: string) => `import:${importId}`;
 
@@ -14,7 +14,7 @@ export const IMPORT_CHUNK_ROWS = 1_000;
 
 export interface MasterDataImportInput {
   importId: string;
-  kind: MasterDataKindName;
+  kind: ImportKind;
   dryRun: boolean;
   onInvalidRows: OnInvalidRows;
   rowsTotal: number;
@@ -43,7 +43,7 @@ export const importProgressQuery = defineQuery<ImportProgress>('progress');
 export interface ImportChunkInput {
   idempotencyKey: string;
   importId: string;
-  kind: MasterDataKindName;
+  kind: ImportKind;
   from: number;
   to: number;
 }
@@ -56,7 +56,7 @@ export interface ImportChunkResult {
 export interface CloseCheckInput {
   idempotencyKey: string;
   importId: string;
-  kind: MasterDataKindName;
+  kind: ImportKind;
   dryRun: boolean;
   onInvalidRows: OnInvalidRows;
 }
