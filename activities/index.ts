@@ -11,6 +11,8 @@ import { createPeopleActivities } from './people';
 import { createImportActivities } from './imports';
 import { createProcessOwnerActivities } from './process-owners';
 import { createSlaBreachActivities } from './sla-breaches';
+import { createUnseenRecordActivities } from './unseen-records';
+import { createStewardCaseActivities } from './steward-cases';
 
 export interface ActivityDeps {
   db: Knex;
@@ -40,6 +42,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities(deps),
     ...createProcessOwnerActivities(deps),
     ...createSlaBreachActivities(deps),
+    ...createUnseenRecordActivities(deps),
+    ...createStewardCaseActivities(deps),
   });
 }
 

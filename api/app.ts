@@ -26,6 +26,7 @@ import { registerChangeRoutes } from './routes/changes';
 import { devMailboxPage, registerDevMailboxRoutes } from './routes/dev-mailbox';
 import { registerApiKeyRoutes } from './routes/api-keys';
 import { registerDirectoryRoutes } from './routes/directory';
+import { registerLicenceRoutes } from './routes/licences';
 import { registerPeopleRoutes } from './routes/people';
 import { registerPersonDeactivationRoutes } from './routes/person-deactivation';
 import { registerSingleSignOnRoutes } from './routes/single-sign-on';
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
   registerProcessRoutes(routes, deps);
   registerApprovalRoutes(routes, deps);
   registerDirectoryRoutes(routes, deps.db);
+  registerLicenceRoutes(routes, deps);
   registerCatalogueRoutes(routes, deps.db);
   registerPeopleRoutes(routes, deps);
   registerPersonDeactivationRoutes(routes, deps);

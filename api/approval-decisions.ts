@@ -9,11 +9,18 @@ import { findApprovalWithApprover } from '../model/approvals';
 import { requesterOf } from '../model/approval-subjects';
 import { emailOf, isActivePerson } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
-import { HttpError, approvalRefused, notFound } from './errors';
+import { caseRecordIds } from '../model/reconciliation/cases';
+import { HttpError, approvalRefused, badRequest, notFound } from './errors';
 import { commandWithinDeadline } from './workflow-calls';
 
 /** A decision as a person sends it, from the API or a page: approve or reject, with an optional comment. */
 export const decisionBody = z.strictObject({ decision: z.enum(['approved', 'rejected']), comment: z.string().trim().max(2000).optional() });
+
+/** What a steward's decision does with a case (approve merges; reject keeps both, or ignores the row), and the record a merge keeps. */
+export const caseResolutionFields = {
+  resolution: z.enum(['merge', 'keep_both', 'ignore']).optional(),
+  survivorCiId: z.uuid().optional(),
+};
 
 export interface DecisionRequest {
   approvalId: string;
@@ -21,6 +28,35 @@ export interface DecisionRequest {
   decision: Decision;
   comment?: string;
   via: 'link' | 'api';
+  /** Steward cases only. */
+  resolution?: 'merge' | 'keep_both' | 'ignore';
+  /** Steward cases only, with a merge. */
+  survivorCiId?: string;
+}
+
+/** A form that names only a resolution (a steward case's radio buttons) decides as the resolution says: merge approves, the others reject. */
+export function withDecisionOfResolution(body: unknown): Record<string, unknown> {
+  const fields = { ...(body && typeof body === 'object' ? body as Record<string, unknown> : {}) };
+  if (fields.decision === undefined && typeof fields.resolution === 'string') fields.decision = fields.resolution === 'merge' ? 'approved' : 'rejected';
+  return fields;
+}
+
+/** A resolution fits its decision and its subject: only a steward case has one, approve merges, reject keeps both or ignores. */
+async function checkResolution(db: Database, approval: { subject_type: string; subject_id: string }, request: DecisionRequest): Promise<void> {
+  const { resolution, survivorCiId } = request;
+  if (approval.subject_type !== 'reconciliation_case') {
+    if (resolution || survivorCiId) throw badRequest('resolution and survivorCiId are for data steward cases only', [{ path: resolution ? 'resolution' : 'survivorCiId', message: 'not a steward case' }]);
+    return;
+  }
+  const merges = request.decision === 'approved';
+  if (resolution && (resolution === 'merge') !== merges) {
+    throw badRequest(`resolution: ${merges ? 'approving merges the records' : 'rejecting keeps both or ignores'}`, [{ path: 'resolution', message: `does not go with ${request.decision}` }]);
+  }
+  if (survivorCiId) {
+    if (!merges) throw badRequest('survivorCiId: only a merge keeps one record', [{ path: 'survivorCiId', message: 'only with a merge' }]);
+    const records = await caseRecordIds(db, approval.subject_id);
+    if (!records?.includes(survivorCiId)) throw badRequest('survivorCiId: not one of the case\'s records', [{ path: 'survivorCiId', message: 'not one of the case\'s records' }]);
+  }
 }
 
 /**
@@ -39,12 +75,17 @@ export async function decideApproval(db: Database, temporal: Client, request: De
     approverActive: approval.approver_active,
   });
   if (refusal) throw approvalRefused(refusal);
+  await checkResolution(db, approval, request);
   // Keys and sessions of an inactive person fail already; a link is the one credential left to refuse.
   if (!(await isActivePerson(db, request.actorId))) throw approverInactive(approval.approver_name);
   const actorEmail = (await emailOf(db, request.actorId))!;
   return commandWithinDeadline(temporal, 'deciding the approval', () =>
     temporal.workflow.getHandle(approval.workflow_id).executeUpdate(decideUpdate, {
-      args: [{ approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via }],
+      args: [{
+        approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via,
+        ...(request.resolution ? { resolution: request.resolution } : {}),
+        ...(request.survivorCiId ? { survivorCiId: request.survivorCiId } : {}),
+      }],
       // A fresh id each time: a repeated click must be refused, not answered with the first result.
       updateId: randomUUID(),
     }), 'it may still be recorded: look at the approval before deciding again');

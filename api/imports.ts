@@ -9,7 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse, type CsvError } from 'csv-parse';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { MAX_IMPORT_ROWS, type ColumnProblem, type ImportFormat, type MasterDataKindName, type OnInvalidRows } from '../domain/master-data';
+import { MAX_IMPORT_ROWS, type ColumnProblem, type ImportFormat, type ImportKind, type MasterDataKindName, type OnInvalidRows } from '../domain/master-data';
 import { insertAuditRow } from '../model/audit-rows';
 import {
   deleteStagedImport,
@@ -19,6 +19,7 @@ import {
   setImportStarted,
   stageImportRows,
   type ImportSummary,
+  type NewImport,
   type StagedRow,
 } from '../model/imports';
 import { MASTER_DATA } from '../model/master-data';
@@ -41,14 +42,26 @@ export const MAX_ROW_BYTES = 64 * 1024;
 /** Rows staged per INSERT. */
 const STAGING_BATCH = 1_000;
 
-export interface ImportRequest {
-  kind: MasterDataKindName;
+/** A file as uploaded, of any kind of import. */
+export interface FileRequest {
   format: ImportFormat;
   dryRun: boolean;
   onInvalidRows: OnInvalidRows;
   fileName: string | null;
   requestedBy: { id: string; email: string };
   file: Readable;
+}
+
+export interface ImportRequest extends FileRequest {
+  kind: MasterDataKindName;
+}
+
+/** What a file is imported as: a list of master data, or an inventory batch from a feed. */
+export interface ImportTarget {
+  kind: ImportKind;
+  /** A CSV header's columns, or a 400 HttpError naming the columns taken. */
+  checkHeader(header: string[]): string[];
+  inventory?: NewImport['inventory'];
 }
 
 /** A row of the file as read: the row, or null with why it could not be read. */
@@ -97,7 +110,7 @@ function checkHeader(kind: MasterDataKind, header: string[]): string[] {
  * CSV rows after the header, as column -> cell text. A record that cannot be parsed (a wrong number
  * of cells, a broken quote) is a row of its own with the parser's reason, in its place in the file.
  */
-async function* csvRows(kind: MasterDataKind, bytes: AsyncIterable<Buffer>): AsyncIterable<ReadRow> {
+async function* csvRows(target: ImportTarget, bytes: AsyncIterable<Buffer>): AsyncIterable<ReadRow> {
   // Skipped records, each with the number of records read before it (the header included).
   const skipped: { before: number; reason: string }[] = [];
   const parser = parse({
@@ -121,7 +134,7 @@ async function* csvRows(kind: MasterDataKind, bytes: AsyncIterable<Buffer>): Asy
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { records: number } }>) {
       if (!header) {
-        header = checkHeader(kind, record);
+        header = target.checkHeader(record);
         continue;
       }
       while (skipped.length > 0 && skipped[0].before < info.records) yield skippedRow();
@@ -210,17 +223,28 @@ async function stage(db: Knex, importId: string, first: ReadRow, rest: AsyncIter
  * not be started: the import is kept, failed, and nothing of it is ever written).
  */
 export async function receiveImport(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, request: ImportRequest): Promise<ImportSummary> {
-  const { db, temporal, taskQueue } = deps;
   const kind = MASTER_DATA.get(request.kind);
   if (!kind) throw badRequest(`no master data kind ${request.kind}; the kinds are: ${[...MASTER_DATA.keys()].join(', ')}`);
+  return receiveFile(deps, { kind: kind.name, checkHeader: (header) => checkHeader(kind, header) }, request);
+}
+
+/**
+ * Reads and stages a file as `target` says, then starts its import workflow; receiveImport and the
+ * inventory intake (api/inventory-intake.ts) both receive through it. Refusals as receiveImport's;
+ * an inventory batch whose (source, batch key) a live batch holds fails its insert with the unique
+ * violation of imports_batch_key_unique before anything is staged.
+ */
+export async function receiveFile(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, target: ImportTarget, request: FileRequest): Promise<ImportSummary> {
+  const { db, temporal, taskQueue } = deps;
   const bytes = limited(request.file);
-  const rows = (request.format === 'csv' ? csvRows(kind, bytes) : jsonLines(bytes))[Symbol.asyncIterator]();
+  const rows = (request.format === 'csv' ? csvRows(target, bytes) : jsonLines(bytes))[Symbol.asyncIterator]();
   try {
     // The header is checked, and an empty file refused, before anything is staged.
     const first = await rows.next();
     if (first.done) throw badRequest('the file has no rows');
     const importId = await insertImport(db, {
-      kind: kind.name, format: request.format, fileName: request.fileName, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, requestedById: request.requestedBy.id,
+      kind: target.kind, format: request.format, fileName: request.fileName, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, requestedById: request.requestedBy.id,
+      inventory: target.inventory,
     });
     let rowsTotal: number;
     try {
@@ -229,7 +253,7 @@ export async function receiveImport(deps: Pick<AppDeps, 'db' | 'temporal' | 'tas
       await deleteStagedImport(db, importId);
       throw error;
     }
-    return await start({ db, temporal, taskQueue }, kind, importId, rowsTotal, request);
+    return await startImport({ db, temporal, taskQueue }, target.kind, importId, rowsTotal, request);
   } finally {
     // Stops reading a file refused half-way (the rest of the upload is not wanted).
     await rows.return?.();
@@ -237,7 +261,13 @@ export async function receiveImport(deps: Pick<AppDeps, 'db' | 'temporal' | 'tas
   }
 }
 
-async function start(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, kind: MasterDataKind, importId: string, rowsTotal: number, request: ImportRequest): Promise<ImportSummary> {
+/**
+ * Starts the workflow of an import whose rows are staged (an upload's, or a dry run's copied to be
+ * applied): 503 or 504 when it could not be, and the import is failed so that a late start writes nothing.
+ */
+export async function startImport(
+  deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, kind: ImportKind, importId: string, rowsTotal: number, request: Omit<FileRequest, 'file'>,
+): Promise<ImportSummary> {
   const { db, temporal, taskQueue } = deps;
   const workflowId = importWorkflowId(importId);
   await db.transaction(async (trx) => {
@@ -247,10 +277,10 @@ async function start(deps: Pick<AppDeps, 'db' | 'temporal' | 'taskQueue'>, kind:
       subjectType: 'import',
       subjectId: importId,
       action: 'import_received',
-      details: { kind: kind.name, format: request.format, fileName: request.fileName, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, rowsTotal },
+      details: { kind, format: request.format, fileName: request.fileName, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, rowsTotal },
     });
   });
-  const input: MasterDataImportInput = { importId, kind: kind.name, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, rowsTotal };
+  const input: MasterDataImportInput = { importId, kind, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows, rowsTotal };
   try {
     await startWithinDeadline(temporal, () => temporal.workflow.start<typeof masterDataImportWorkflow>('masterDataImportWorkflow', { workflowId, taskQueue, args: [input] }));
   } catch (error) {

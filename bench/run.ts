@@ -31,6 +31,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { generateProcesses } from './synthetic-processes';
 import { baselineThroughput, standardChangeThroughput, type ThroughputResult } from './throughput';
 import { measureImports, reportImports, type ImportReport } from './imports';
+import { measureInventory, reportInventory, type InventoryReport } from './inventory';
 import { measureServiceMap, reportServiceMap, type ServiceMapReport } from './service-map';
 
 /**
@@ -42,6 +43,7 @@ import { measureServiceMap, reportServiceMap, type ServiceMapReport } from './se
  *   4. worker memory with thousands of changes open, waiting for approval;
  *   5. bulk import of assets from CSV through the API and the import workflow, at 10,000 and 100,000 rows.
  *   6. the impact map of a change on a hub of the 10,000-CI estate in Chromium, against the plain table of the same CIs.
+ *   7. discovery batches through POST /inventory/batches against a generated estate of servers and VMs, at two sizes, against the master-data import of as many CIs.
  * Every figure is reported beside the baseline measured in the same run; JSON goes to bench-results/.
  */
 
@@ -59,7 +61,10 @@ const SETTINGS = {
   importBoundMb: env('BENCH_IMPORT_BOUND_MB', 256),
   mapCis: env('BENCH_MAP_CIS', 10_000),
   mapRuns: env('BENCH_MAP_RUNS', 10),
-  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory,imports,service-map').split(',') as Part[],
+  inventoryCis: env('BENCH_INVENTORY_CIS', 20_000),
+  inventorySizes: (process.env.BENCH_INVENTORY_ROWS ?? '2000,20000').split(',').map(Number),
+  inventoryBoundMb: env('BENCH_INVENTORY_BOUND_MB', 256),
+  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory,imports,service-map,inventory').split(',') as Part[],
 };
 
 const step = (text: string) => process.stdout.write(`• ${text}\n`);
@@ -227,7 +232,14 @@ const measureImportPart = ({ db, baseUrl }: Bench) => measureImports(db, baseUrl
 /** 6. The impact map of a change on a hub in Chromium, against the plain table of the same CIs (bench/service-map.ts); last, as it adds an estate and a change waiting for approval. */
 const measureServiceMapPart = ({ db, baseUrl, requester }: Bench) => measureServiceMap(db, baseUrl, requester, { cis: SETTINGS.mapCis, runs: SETTINGS.mapRuns }, step);
 
-const PARTS = { throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory, imports: measureImportPart, 'service-map': measureServiceMapPart } as const;
+/** 7. Discovered inventory: batches of each size against the estate, rows per second and peak memory, against master data (bench/inventory.ts). */
+const measureInventoryPart = ({ db, baseUrl }: Bench) =>
+  measureInventory(db, baseUrl, { cis: SETTINGS.inventoryCis, sizes: SETTINGS.inventorySizes, boundMb: SETTINGS.inventoryBoundMb }, step);
+
+const PARTS = {
+  throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory, imports: measureImportPart, 'service-map': measureServiceMapPart,
+  inventory: measureInventoryPart,
+} as const;
 type Part = keyof typeof PARTS;
 
 async function main(): Promise<void> {
@@ -356,6 +368,7 @@ interface Report {
   memory?: Record<string, number>;
   imports?: ImportReport;
   'service-map'?: ServiceMapReport;
+  inventory?: InventoryReport;
 }
 
 function report(r: Report): void {
@@ -406,6 +419,7 @@ function report(r: Report): void {
 
   if (r.imports) reportImports(r.imports);
   if (r['service-map']) reportServiceMap(r['service-map']);
+  if (r.inventory) reportInventory(r.inventory);
 }
 
 main().then(

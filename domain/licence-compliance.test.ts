@@ -1,4 +1,4 @@
-import { UNDER_USE_THRESHOLD_PERCENT, compliancePosition } from './licence-compliance';
+import { UNDER_USE_THRESHOLD_PERCENT, compliancePosition, trueUpTotals } from './licence-compliance';
 
 describe('compliancePosition', () => {
   it('counts a product as under-used below half of its entitlement', () => {
@@ -37,5 +37,30 @@ describe('compliancePosition', () => {
     [10, 2, 5_000, 0],
   ])('%i entitled, %i consumed at %i a unit: true-up costs %i', (entitledUnits, consumedUnits, unitPriceMinor, trueUp) => {
     expect(compliancePosition({ entitledUnits, consumedUnits, unitPriceMinor }).trueUpCostMinor).toBe(trueUp);
+  });
+});
+
+describe('trueUpTotals', () => {
+  it('adds the over-deployed products per currency, never across currencies, exactly', () => {
+    expect(trueUpTotals([
+      { currency: 'USD', trueUpCostMinor: 1 },
+      { currency: 'EUR', trueUpCostMinor: 924_963 },
+      { currency: 'EUR', trueUpCostMinor: 0 },
+      { currency: 'EUR', trueUpCostMinor: 3_600 },
+      { currency: 'JPY', trueUpCostMinor: 12_000 },
+    ])).toEqual([
+      { currency: 'EUR', trueUpCostMinor: 928_563, products: 2 },
+      { currency: 'JPY', trueUpCostMinor: 12_000, products: 1 },
+      { currency: 'USD', trueUpCostMinor: 1, products: 1 },
+    ]);
+  });
+
+  it('has no total when nothing is over-deployed', () => {
+    expect(trueUpTotals([{ currency: 'EUR', trueUpCostMinor: 0 }])).toEqual([]);
+    expect(trueUpTotals([])).toEqual([]);
+  });
+
+  it('refuses a total a number cannot hold exactly rather than losing cents', () => {
+    expect(() => trueUpTotals([{ currency: 'EUR', trueUpCostMinor: Number.MAX_SAFE_INTEGER }, { currency: 'EUR', trueUpCostMinor: 2 }])).toThrow(RangeError);
   });
 });

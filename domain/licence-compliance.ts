@@ -1,4 +1,5 @@
 /** Effective licence position of one product: what is owned against what is consumed. */
+import { exactAmount } from './money';
 
 /** How a software product is licensed: what one unit of an entitlement covers. */
 export const LICENCE_METRICS = ['per_device', 'per_user', 'per_core', 'subscription', 'site'] as const;
@@ -32,4 +33,28 @@ export function compliancePosition({ entitledUnits, consumedUnits, unitPriceMino
   if (shortfallUnits > 0) position = 'over_deployed';
   else if (entitledUnits > 0 && consumedUnits * 100 < entitledUnits * UNDER_USE_THRESHOLD_PERCENT) position = 'under_used';
   return { entitledUnits, consumedUnits, shortfallUnits, spareUnits, position, trueUpCostMinor: shortfallUnits * unitPriceMinor };
+}
+
+export interface TrueUpTotal {
+  currency: string;
+  /** What buying every over-deployed product's shortfall would cost, in this currency. */
+  trueUpCostMinor: number;
+  /** The over-deployed products it covers. */
+  products: number;
+}
+
+/**
+ * The true-up cost of the over-deployed products, one total per currency (prices in different
+ * currencies are never added together), currencies in alphabetical order; exact, or a RangeError.
+ */
+export function trueUpTotals(positions: readonly { currency: string; trueUpCostMinor: number }[]): TrueUpTotal[] {
+  const totals = new Map<string, TrueUpTotal>();
+  for (const { currency, trueUpCostMinor } of positions) {
+    if (trueUpCostMinor <= 0) continue;
+    const total = totals.get(currency) ?? { currency, trueUpCostMinor: 0, products: 0 };
+    total.trueUpCostMinor = exactAmount(total.trueUpCostMinor + exactAmount(trueUpCostMinor, `the true-up cost of a product in ${currency}`), `the true-up total in ${currency}`);
+    total.products += 1;
+    totals.set(currency, total);
+  }
+  return [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency));
 }

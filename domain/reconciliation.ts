@@ -206,6 +206,8 @@ export interface AttributeChange {
   to: unknown;
   source: InventorySource;
   reason: Extract<AttributeVerdict, { apply: true }>['reason'];
+  /** Who had set the value it replaces, and when they last confirmed it; absent when nobody recorded it. */
+  replaced?: Provenance;
 }
 
 export interface AttributeLeftAlone {
@@ -218,7 +220,17 @@ export interface AttributeLeftAlone {
     /** A software name the catalogue does not know. */
     | 'unknown_product'
     /** The row's class differs from the record's: a class is set when a record is created. */
-    | 'class_differs';
+    | 'class_differs'
+    /** The hardware model is not in the catalogue: a new record gets no asset until it is. */
+    | 'unknown_model'
+    /** The record has no asset to hold this (serial, model, location, assignee are the asset's). */
+    | 'no_asset'
+    /** No active person has this email. */
+    | 'unknown_person'
+    /** The asset's assignee changes through its lifecycle workflow, which holds it: the asset manager moves it. */
+    | 'lifecycle_owned'
+    /** Another record of the class has this name. */
+    | 'name_taken';
   /** Who set the current value, and when they last confirmed it. */
   heldBy?: Provenance;
 }

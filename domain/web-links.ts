@@ -10,6 +10,7 @@ const part = (value: string) => encodeURIComponent(value);
 export const PAGE_PATHS = {
   change: (number: string) => `/ui/changes/${part(number)}`,
   purchaseRequest: (number: string) => `/ui/purchase-requests/${part(number)}`,
+  stewardCase: (number: string) => `/ui/reconciliation/cases/${part(number)}`,
   asset: (tagOrId: string) => `/ui/assets/${part(tagOrId)}`,
   process: (workflowId: string) => `/ui/processes/${part(workflowId)}`,
   person: (id: string) => `/ui/people/${part(id)}`,
@@ -19,8 +20,9 @@ export const PAGE_PATHS = {
 
 export type PageKind = keyof typeof PAGE_PATHS;
 
-/** The page of an approval's subject (a change or a purchase request), by its number. */
-export function subjectPagePath(subjectType: 'change_request' | 'purchase_request', number: string): string {
+/** The page of an approval's subject (a change, a purchase request, a data steward case), by its number. */
+export function subjectPagePath(subjectType: 'change_request' | 'purchase_request' | 'reconciliation_case', number: string): string {
+  if (subjectType === 'reconciliation_case') return PAGE_PATHS.stewardCase(number);
   return subjectType === 'change_request' ? PAGE_PATHS.change(number) : PAGE_PATHS.purchaseRequest(number);
 }
 

@@ -115,6 +115,7 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['ci_id', 'source']);
     t.index(['source', 'last_seen_at'], 'ci_sightings_last_seen_index');
   });
+  await knex.raw(`CREATE INDEX ci_sightings_missing_candidate_index ON ci_sightings (ci_id) WHERE missing_candidate_since IS NOT NULL`);
 
   await knex.schema.alterTable('imports', (t) => {
     t.text('source').references('inventory_sources.name').withKeyName('imports_source_fk').comment('inventory batches: the feed that sent it');
@@ -146,6 +147,7 @@ export async function up(knex: Knex): Promise<void> {
   // One live installation of a product per record: two feeds reporting it, or two batches at once, meet here.
   await knex.raw(`CREATE UNIQUE INDEX software_consumptions_installed_once ON software_consumptions (product_id, ci_id)
     WHERE kind = 'installation' AND reclaimed_at IS NULL AND ci_id IS NOT NULL`);
+  await knex.raw(`CREATE INDEX software_consumptions_ci_index ON software_consumptions (ci_id) WHERE ci_id IS NOT NULL`);
 
   await knex.raw(`CREATE SEQUENCE reconciliation_case_number_seq START 1001`);
   await knex.schema.createTable('reconciliation_cases', (t) => {

@@ -37,6 +37,7 @@ import * as configurationVersions from './20261201000300_configuration_versions'
 import * as auditSearchIndexes from './20261201000400_audit_search_indexes';
 import * as webUiForEveryone from './20261202000100_web_ui_for_everyone';
 import * as inventoryReconciliation from './20261203000100_inventory_reconciliation';
+import * as mergedConfigurationItems from './20261203000200_merged_configuration_items';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -81,6 +82,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261201000400_audit_search_indexes', auditSearchIndexes],
   ['20261202000100_web_ui_for_everyone', webUiForEveryone],
   ['20261203000100_inventory_reconciliation', inventoryReconciliation],
+  ['20261203000200_merged_configuration_items', mergedConfigurationItems],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

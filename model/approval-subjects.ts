@@ -7,6 +7,7 @@ import type { ApprovalSubjectType } from '../domain/approvals';
 import type { PurchaseAssessment } from '../domain/procurement';
 import { FALLBACK_TIME_ZONE, formatInstant } from '../domain/time-zones';
 import { subjectPagePath } from '../domain/web-links';
+import { proposedSurvivor } from './reconciliation/cases';
 
 /**
  * What an approver reads about the thing they approve, whatever it is: the same account in the
@@ -32,9 +33,12 @@ export interface ApprovalSubjectSummary {
 export const SUBJECT_TABLES: Record<ApprovalSubjectType, string> = {
   change_request: 'change_requests',
   purchase_request: 'purchase_requests',
+  reconciliation_case: 'reconciliation_cases',
 };
 
 export async function requesterOf(db: Knex, type: ApprovalSubjectType, id: string): Promise<string | undefined> {
+  // A feed raised the case, not a person: nobody is kept from deciding it.
+  if (type === 'reconciliation_case') return undefined;
   const row = await db(SUBJECT_TABLES[type]).where({ id }).first('requester_id');
   return row?.requester_id;
 }
@@ -107,6 +111,47 @@ function describePurchase(p: Record<string, any>, lines: Record<string, any>[]):
   };
 }
 
+/** A steward case with its records (number, name, class, identifiers, asset tag and serial) in the case's order. */
+function describeCase(c: Record<string, any>, records: Record<string, any>[], importSource: string | null): ApprovalSubjectSummary {
+  const byId = new Map(records.map((r) => [r.id as string, r]));
+  const ordered = (c.ci_ids as string[]).map((id) => byId.get(id)).filter((r): r is Record<string, any> => r !== undefined);
+  const survivorId = ordered.length
+    ? proposedSurvivor(ordered.map((r) => ({ id: r.id, discoveryState: r.discovery_state, createdAt: new Date(r.created_at).toISOString(), number: r.number })))
+    : undefined;
+  const survivor = ordered.find((r) => r.id === survivorId);
+  const line = (r: Record<string, any>) => [
+    `${r.number} ${r.name} (${r.ci_class}, ${r.discovery_state})`,
+    r.hostname ? `host ${r.hostname}${r.dns_domain ? `.${r.dns_domain}` : ''}` : '',
+    r.mac_address ? `MAC ${r.mac_address}` : '',
+    r.cloud_resource_id ? `cloud id ${r.cloud_resource_id}` : '',
+    r.asset_tag ? `asset ${r.asset_tag}${r.serial_number ? ` serial ${r.serial_number}` : ''}` : 'no asset',
+  ].filter(Boolean).join(' · ');
+  return {
+    id: c.id,
+    number: c.number,
+    title: `Are ${ordered.map((r) => r.number).join(' and ')} one thing?`,
+    state: c.state,
+    requesterId: '',
+    requesterName: importSource ? `the ${importSource} feed` : 'an inventory feed',
+    requesterEmail: '',
+    workflowId: c.workflow_id,
+    page: subjectPagePath('reconciliation_case', c.number),
+    meta: `data steward case · raised by ${importSource ? `the ${importSource} feed` : 'an inventory feed'} · ${ordered.length} records`,
+    description: c.reason,
+    sections: [
+      { title: 'Records', items: ordered.map(line) },
+      {
+        title: 'Your choices',
+        items: [
+          survivor ? `Approve merges them into ${survivor.number} ${survivor.name} (on the case page you may choose the record that stays).` : 'Approve merges them.',
+          'Reject keeps both: they are different things, and this pair is not asked about again.',
+          'On the case page you may also ignore the row that raised it (noise): not asked about again either.',
+        ],
+      },
+    ],
+  };
+}
+
 /** `timeZone`: the reader's, in which the times of the account are written (a change's window). */
 export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string, timeZone: string = FALLBACK_TIME_ZONE): Promise<ApprovalSubjectSummary | undefined> {
   const [summary] = await describeApprovalSubjects(db, [{ type, id }], timeZone);
@@ -114,8 +159,8 @@ export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectTyp
 }
 
 /**
- * Many subjects at once, in at most three queries however many there are (changes, purchase
- * requests, their lines): a page of an inbox costs the same as one card. The answer is in the
+ * Many subjects at once, in at most five queries however many there are (changes, purchase
+ * requests, their lines, steward cases, their records): a page of an inbox costs the same as one card. The answer is in the
  * order asked, undefined where a subject does not exist.
  */
 export async function describeApprovalSubjects(
@@ -126,7 +171,8 @@ export async function describeApprovalSubjects(
   const idsOf = (type: ApprovalSubjectType) => [...new Set(subjects.filter((s) => s.type === type).map((s) => s.id))];
   const changeIds = idsOf('change_request');
   const purchaseIds = idsOf('purchase_request');
-  const [changes, purchases, lines] = await Promise.all([
+  const caseIds = idsOf('reconciliation_case');
+  const [changes, purchases, lines, cases] = await Promise.all([
     changeIds.length
       ? db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').whereIn('c.id', changeIds)
           .select('c.*', 'r.name as requester_name', 'r.email as requester_email')
@@ -139,12 +185,21 @@ export async function describeApprovalSubjects(
       ? db('purchase_request_lines as l').leftJoin('vendors as v', 'v.id', 'l.vendor_id').whereIn('l.purchase_request_id', purchaseIds)
           .orderBy('l.line_number').select('l.*', 'v.name as vendor_name')
       : [],
+    caseIds.length
+      ? db('reconciliation_cases as rc').leftJoin('imports as i', 'i.id', 'rc.import_id').whereIn('rc.id', caseIds).select('rc.*', 'i.source as import_source')
+      : [],
   ]);
+  const caseRecordIds = [...new Set(cases.flatMap((c: Record<string, any>) => c.ci_ids as string[]))];
+  const caseRecords: Record<string, any>[] = caseRecordIds.length
+    ? await db('configuration_items as ci').leftJoin('assets as a', 'a.id', 'ci.asset_id').whereIn('ci.id', caseRecordIds)
+      .select('ci.id', 'ci.number', 'ci.name', 'ci.ci_class', 'ci.discovery_state', 'ci.created_at', 'ci.hostname', 'ci.dns_domain', 'ci.mac_address', 'ci.cloud_resource_id', 'a.asset_tag', 'a.serial_number')
+    : [];
   const linesOf = new Map<string, Record<string, any>[]>(purchaseIds.map((id) => [id, []]));
   for (const line of lines) linesOf.get(line.purchase_request_id)!.push(line);
   const summaries = new Map<string, ApprovalSubjectSummary>([
     ...changes.map((c): [string, ApprovalSubjectSummary] => [`change_request:${c.id}`, describeChange(c, timeZone)]),
     ...purchases.map((p): [string, ApprovalSubjectSummary] => [`purchase_request:${p.id}`, describePurchase(p, linesOf.get(p.id)!)]),
+    ...cases.map((c: Record<string, any>): [string, ApprovalSubjectSummary] => [`reconciliation_case:${c.id}`, describeCase(c, caseRecords, c.import_source)]),
   ]);
   return subjects.map((s) => summaries.get(`${s.type}:${s.id}`));
 }

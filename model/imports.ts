@@ -120,6 +120,8 @@ export interface ImportFilter {
   requestedById?: string;
   kind?: ImportKind;
   state?: ImportState;
+  /** Inventory batches of this feed. */
+  source?: InventorySource;
 }
 
 /** Imports, newest first. */
@@ -128,6 +130,7 @@ export function listImports(db: Knex, filter: ImportFilter, page: { limit: numbe
   if (filter.requestedById) q.where('i.requested_by_id', filter.requestedById);
   if (filter.kind) q.where('i.kind', filter.kind);
   if (filter.state) q.where('i.state', filter.state);
+  if (filter.source) q.where('i.source', filter.source);
   return paginate<ImportRecord, ImportSummary>(q, page, toSummary);
 }
 

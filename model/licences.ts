@@ -7,7 +7,15 @@ export interface ProductLicencePosition extends ComplianceResult {
   publisher: string;
   product: string;
   metric: string;
+  unitPriceMinor: number;
+  /** The currency of the unit price and so of the true-up cost. */
+  currency: string;
 }
+
+/** The units a product's entitlements grant today: in term and not retired (`p` is the product). */
+export const ENTITLED_UNITS_SQL = `COALESCE((SELECT SUM(e.quantity) FROM software_entitlements e
+                 WHERE e.product_id = p.id AND e.retired_at IS NULL AND e.starts_on <= CURRENT_DATE
+                   AND (e.ends_on IS NULL OR e.ends_on >= CURRENT_DATE)), 0)::int`;
 
 /**
  * The effective licence position per product: entitlements in term and not retired against
@@ -21,21 +29,22 @@ export async function licencePositions(db: Knex, productIds?: string[]): Promise
       'p.name as product',
       'p.licence_metric as metric',
       'p.unit_price_minor as unitPriceMinor',
-      db.raw(`COALESCE((SELECT SUM(e.quantity) FROM software_entitlements e
-                 WHERE e.product_id = p.id AND e.retired_at IS NULL AND e.starts_on <= CURRENT_DATE
-                   AND (e.ends_on IS NULL OR e.ends_on >= CURRENT_DATE)), 0)::int AS "entitledUnits"`),
+      'p.currency',
+      db.raw(`${ENTITLED_UNITS_SQL} AS "entitledUnits"`),
       db.raw(`COALESCE((SELECT SUM(c.units) FROM software_consumptions c
                  WHERE c.product_id = p.id AND c.reclaimed_at IS NULL), 0)::int AS "consumedUnits"`),
     )
     .orderBy(['p.publisher', 'p.name']);
   if (productIds) query.whereIn('p.id', productIds);
-  const rows: { productId: string; publisher: string; product: string; metric: string; unitPriceMinor: number; entitledUnits: number; consumedUnits: number }[] =
+  const rows: { productId: string; publisher: string; product: string; metric: string; unitPriceMinor: number; currency: string; entitledUnits: number; consumedUnits: number }[] =
     await query;
   return rows.map((r) => ({
     productId: r.productId,
     publisher: r.publisher,
     product: r.product,
     metric: r.metric,
+    unitPriceMinor: r.unitPriceMinor,
+    currency: r.currency,
     ...compliancePosition({ entitledUnits: r.entitledUnits, consumedUnits: r.consumedUnits, unitPriceMinor: r.unitPriceMinor }),
   }));
 }

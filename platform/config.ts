@@ -68,6 +68,8 @@ const configSchema = z.object({
   STALLED_STEP_RETRY_AFTER: duration.default(msToNumber('5m')),
   /** How often the SLA watch (a Temporal Schedule every worker keeps) looks for processes past their SLA target and emails the process owners, once per breach. */
   SLA_WATCH_EVERY: duration.default(msToNumber('1m')),
+  /** How often the unseen watch (a Temporal Schedule every worker keeps) looks for records every watching feed stopped seeing (inventory_sources.unseen_after_days) and tells their assets' lifecycle workflows. */
+  UNSEEN_WATCH_EVERY: duration.default(msToNumber('1h')),
 
   /** Failed credentials (API keys, sign-ins) one client address may send per window before every credential from it gets 429. */
   RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(20),
@@ -97,6 +99,13 @@ const configSchema = z.object({
   OIDC_TRUST_UNVERIFIED_EMAIL: flag.default(false),
   /** How the sign-in page names the provider: "Sign in with <name>". */
   OIDC_PROVIDER_NAME: z.string().trim().min(1).max(60).default('single sign-on'),
+
+  /** A folder of inventory feeds (<dir>/<source>/*.csv|*.jsonl) each API process takes files from; unset: none is watched. */
+  INVENTORY_DROP_DIR: z.string().min(1).optional(),
+  /** The email of the person the folder's batches are recorded as: an active asset manager or admin. */
+  INVENTORY_DROP_AS: z.string().email().optional(),
+  /** How often the folder is looked at; a file is taken once its size held still across two looks. */
+  INVENTORY_DROP_EVERY: duration.default(msToNumber('30s')),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -116,6 +125,8 @@ export interface Config extends RawConfig {
   rateLimits: RateLimitSettings;
   /** Single sign-on for the web UI; unset when OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are. */
   oidc?: OidcSettings;
+  /** The watched folder of inventory feeds; unset when INVENTORY_DROP_DIR is. */
+  inventoryDrop?: { dir: string; as: string; everyMs: number };
 }
 
 /** The web UI's OpenID Connect client: authorization code flow with PKCE against one provider. */
@@ -198,7 +209,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       linkDecisions: { points: raw.RATE_LIMIT_LINK_DECISIONS, windowMs: raw.RATE_LIMIT_LINK_WINDOW },
     },
     oidc: oidcSettingsOf(raw, publicUrl),
+    inventoryDrop: inventoryDropOf(raw),
   };
+}
+
+/** Files dropped in the folder are recorded as a person: a folder without one is a mistake, not "off". */
+function inventoryDropOf(raw: RawConfig): Config['inventoryDrop'] {
+  if (raw.INVENTORY_DROP_DIR === undefined) return undefined;
+  if (raw.INVENTORY_DROP_AS === undefined) throw new ConfigError('invalid configuration: INVENTORY_DROP_DIR needs INVENTORY_DROP_AS, the email of the asset manager or admin its batches are recorded as');
+  if (raw.INVENTORY_DROP_EVERY < 1000) throw new ConfigError('invalid configuration: INVENTORY_DROP_EVERY must be at least 1s');
+  return { dir: path.resolve(raw.INVENTORY_DROP_DIR), as: raw.INVENTORY_DROP_AS, everyMs: raw.INVENTORY_DROP_EVERY };
 }
 
 /** Single sign-on is configured by its issuer, client id and secret together; half a configuration is a mistake, not "off". */

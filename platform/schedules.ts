@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import { SLA_WATCH_SCHEDULE_ID } from '../workflows/sla-watch/contract';
+import { UNSEEN_WATCH_SCHEDULE_ID } from '../workflows/unseen-watch/contract';
 
 export interface SlaWatchScheduleSettings {
   taskQueue: string;
@@ -33,14 +34,41 @@ function slaWatchSchedule({ taskQueue, everyMs }: SlaWatchScheduleSettings): Sch
  * calls this at startup, so several may race: the losers update). Answers which it did.
  */
 export async function ensureSlaWatchSchedule(client: Client, settings: SlaWatchScheduleSettings): Promise<'created' | 'updated'> {
-  const wanted = slaWatchSchedule(settings);
+  return keepSchedule(client, slaWatchSchedule(settings));
+}
+
+export interface UnseenWatchScheduleSettings {
+  taskQueue: string;
+  /** How often the watch runs (UNSEEN_WATCH_EVERY, an hour by default). */
+  everyMs: number;
+}
+
+/** Creates the unseen watch's schedule (missing candidates), or brings the existing one up to these settings; as the SLA watch's. */
+export async function ensureUnseenWatchSchedule(client: Client, { taskQueue, everyMs }: UnseenWatchScheduleSettings): Promise<'created' | 'updated'> {
+  return keepSchedule(client, {
+    scheduleId: UNSEEN_WATCH_SCHEDULE_ID,
+    spec: { intervals: [{ every: everyMs }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'unseenWatchWorkflow',
+      workflowId: UNSEEN_WATCH_SCHEDULE_ID,
+      taskQueue,
+      args: [{}],
+      // Its batches may signal thousands of lifecycle workflows after a feed's outage.
+      workflowRunTimeout: '30 minutes',
+    },
+    policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+  });
+}
+
+async function keepSchedule(client: Client, wanted: ScheduleOptions): Promise<'created' | 'updated'> {
   try {
     await client.schedule.create(wanted);
     return 'created';
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(SLA_WATCH_SCHEDULE_ID).update((current) => ({
+  await client.schedule.getHandle(wanted.scheduleId).update((current) => ({
     ...current,
     spec: wanted.spec,
     action: wanted.action,

@@ -1,4 +1,5 @@
 import { createApp } from '../api/app';
+import { watchInventoryDropFolder } from '../api/inventory-intake';
 import { stopServing } from '../api/serve';
 import { loadConfig } from '../platform/config';
 import { ProcessStateWatcher } from '../platform/process-state-watcher';
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
     timeZone: config.TIME_ZONE,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
+  const dropFolder = config.inventoryDrop
+    && await watchInventoryDropFolder({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }, config.inventoryDrop);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
     logger.warn(`not stopped within ${SHUTDOWN_LIMIT_MS} ms; exiting`);
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
-  await stopServing(server, processStates);
+  await Promise.all([stopServing(server, processStates), dropFolder?.stop()]);
   await temporal.connection.close();
   await db.destroy();
 }

@@ -11,7 +11,7 @@ import { createMailer } from '../platform/mailer';
 import { createMetricsRegistry, serveMetrics, type MetricsServer } from '../platform/metrics';
 import { required } from '../platform/settings';
 import { connectWorker, describeFailure, retryTransient } from '../platform/temporal';
-import { ensureSlaWatchSchedule } from '../platform/schedules';
+import { ensureSlaWatchSchedule, ensureUnseenWatchSchedule } from '../platform/schedules';
 import { createWorker } from '../workers/worker';
 
 const SDK_LOG_LEVELS: Record<string, LogLevel> = {
@@ -83,11 +83,18 @@ async function main(): Promise<void> {
     )).catch((error: unknown) => {
       logger.warn({ err: error }, `the SLA watch schedule could not be kept, so SLA breaches are not told until a worker keeps it: ${describeFailure(error)}`);
     });
+    const unseenSchedule = retryTransient('keeping the unseen watch schedule', () => ensureUnseenWatchSchedule(
+      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      { taskQueue: config.TEMPORAL_TASK_QUEUE, everyMs: config.UNSEEN_WATCH_EVERY },
+    )).catch((error: unknown) => {
+      logger.warn({ err: error }, `the unseen watch schedule could not be kept, so records the feeds stopped seeing are not told until a worker keeps it: ${describeFailure(error)}`);
+    });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
     emails.start();
     await worker.run();
     // Its calls end before the connection closes below.
     await schedule;
+    await unseenSchedule;
     logger.info('worker stopped');
   } finally {
     await emails.stop();

@@ -77,6 +77,24 @@ async function anImport(page: Page): Promise<string> {
   return staged.body.id as string;
 }
 
+/** An inventory batch to show: a dry run of one discovered server, with its report. */
+async function anInventoryBatch(): Promise<string> {
+  const row = { ciClass: 'server', hostname: 'a11y-discovered.corp.example', serialNumber: 'A11Y-DISCOVERED-1', location: 'Rack 7' };
+  const staged = await send(stack, everyone.apiKey, 'POST', '/inventory/batches?source=discovery&format=jsonl&dryRun=true', {
+    body: `${JSON.stringify(row)}\n`, headers: { 'content-type': 'application/x-ndjson' },
+  });
+  if (staged.status !== 202) throw new Error(`staging an inventory batch answered ${staged.status}: ${staged.text}`);
+  return staged.body.id as string;
+}
+
+/** A data steward case to show: two of the demo's servers held as maybe one thing. */
+async function aStewardCase(): Promise<string> {
+  const db = stack.database.db;
+  const ids: string[] = (await db('configuration_items').where({ ci_class: 'server' }).orderBy('number').limit(2).pluck('id')).sort();
+  const [row] = await db('reconciliation_cases').insert({ ci_ids: ids, pair_key: ids.join(':'), reason: 'the row\'s serial names one record and its host name another' }).returning('number');
+  return row.number as string;
+}
+
 /**
  * The value of each route parameter, from the demo's data, by the route it appears in. A route this
  * table cannot fill fails the test by name: add a line for it.
@@ -90,6 +108,8 @@ async function paramValues(page: Page): Promise<(route: string, name: string) =>
     [/^\/people\//, 'id', async () => everyone.id],
     [/^\/groups\//, 'id', () => firstId('groups')],
     [/^\/imports\//, 'id', () => anImport(page)],
+    [/^\/inventory\/batches\//, 'id', () => anInventoryBatch()],
+    [/^\/reconciliation\/cases\//, 'number', () => aStewardCase()],
     [/^\/configuration\/approval-rules\//, 'id', () => firstId('approval_rules')],
     [/^\/configuration\/process-settings\/change-models\//, 'id', () => firstId('change_models')],
     [/^\/configuration\/process-settings\/windows\//, 'id', () => firstId('schedule_windows')],

@@ -153,7 +153,12 @@ function paramValue(route: string, name: string, caller: Caller): string {
   if (name === 'code' && route.startsWith('/cost-centres/')) return 'CC-MATRIX';
   // Master data and settings: no such record, so an allowed caller reaches the lookup (404) or is
   // refused by the body or the missing If-Match (400, 428), and nothing is written.
-  const byParam: Record<string, string> = { ref: 'NO-SUCH-REF', kind: 'cost-centres', process: 'change', state: 'assess' };
+  const byParam: Record<string, string> = { ref: 'NO-SUCH-REF', kind: 'cost-centres', process: 'change', state: 'assess', number: 'RCN9999999' };
+  // The inventory rule and source pages: a real class and source, so an allowed caller reaches the form's check (400, no version).
+  if (route.startsWith('/ui/inventory/') && (name === 'ciClass' || name === 'name')) return name === 'ciClass' ? 'server' : 'discovery';
+  // The inventory API's rules and sources: real ones, so an allowed caller reaches the body's check or the missing If-Match (400, 428).
+  const inventoryParams: Record<string, string> = { ciClass: 'server', attribute: 'location', name: 'discovery' };
+  if (route.startsWith('/inventory/') && inventoryParams[name]) return inventoryParams[name];
   if (byParam[name]) return byParam[name];
   if (name === 'id') {
     const byPrefix: [string, string][] = [
@@ -180,7 +185,7 @@ function paramValue(route: string, name: string, caller: Caller): string {
       // Read-only: a nonexistent id, which an allowed caller gets 404 for.
       ['/vendors/', '00000000-0000-4000-8000-000000000000'],
       ['/catalogue/', '00000000-0000-4000-8000-000000000000'],
-      ...['/imports/', '/ui/imports/', '/approval-rules/', '/ui/configuration/', '/change-models/', '/schedule-windows/']
+      ...['/imports/', '/ui/imports/', '/ui/inventory/', '/inventory/', '/approval-rules/', '/ui/configuration/', '/change-models/', '/schedule-windows/']
         .map((prefix): [string, string] => [prefix, '00000000-0000-4000-8000-000000000000']),
     ];
     const match = byPrefix.find(([prefix]) => route.startsWith(prefix));

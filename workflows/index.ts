@@ -4,3 +4,5 @@ export { purchaseRequestWorkflow } from './purchase-request/workflow';
 export { personDeactivationWorkflow } from './person-deactivation/workflow';
 export { masterDataImportWorkflow } from './master-data-import/workflow';
 export { slaWatchWorkflow } from './sla-watch/workflow';
+export { unseenWatchWorkflow } from './unseen-watch/workflow';
+export { stewardCaseWorkflow } from './steward-case/workflow';

@@ -6,7 +6,7 @@ import { describeApprovalSubject } from '../../model/approval-subjects';
 import { viewerTimeZone } from '../../domain/time-zones';
 import { isActivePerson } from '../../model/directory';
 import type { Database } from '../../platform/database';
-import { approverFromLink, decideApproval, refuseLinkOfMovedApproval } from '../approval-decisions';
+import { approverFromLink, caseResolutionFields, decideApproval, refuseLinkOfMovedApproval, withDecisionOfResolution } from '../approval-decisions';
 import { OVERSEERS, hasAnyRole } from '../auth';
 import { HttpError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { pageQuery } from '../pagination';
@@ -36,7 +36,7 @@ async function approvalPage(db: Database, organisationZone: string | undefined, 
   const timeZone = viewerTimeZone(approver?.time_zone, organisationZone);
   const subject = (await describeApprovalSubject(db, approval.subject_type, approval.subject_id, timeZone))!;
   const approvals = (await approvalsOf(db, approval.subject_id)).filter((a) => a.revision === approval.revision);
-  return approvalLinkPage({ approvalId, token, subject, approvals, notice, timeZone });
+  return approvalLinkPage({ approvalId, token, subject, approvals, notice, timeZone, stewardCase: approval.subject_type === 'reconciliation_case' });
 }
 
 function sendError(res: Response, error: unknown): void {
@@ -76,10 +76,11 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
     },
     async ({ params, req, res }) => {
       try {
-        const form = z.object({ token: z.string().max(2000), ...decisionFields }).safeParse(req.body ?? {});
+        const form = z.object({ token: z.string().max(2000), ...decisionFields, ...caseResolutionFields }).safeParse(withDecisionOfResolution(req.body));
         if (!form.success) throw badRequest('choose Approve or Reject');
         const approverId = approverFromLink(approvalLinkSecret, params.approvalId, form.data.token);
-        const outcome = await decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision: form.data.decision, comment: form.data.comment, via: 'link' });
+        const { decision, comment, resolution, survivorCiId } = form.data;
+        const outcome = await decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision, comment, resolution, survivorCiId, via: 'link' });
         const text = `Thank you: you ${outcome.decision} this request. The step is ${outcome.stepOutcome === 'pending' ? 'waiting for other approvers' : outcome.stepOutcome}.`;
         sendHtml(res, 200, await approvalPage(db, timeZone, params.approvalId, form.data.token, { kind: 'ok', text }));
       } catch (error) {
@@ -93,12 +94,14 @@ export function registerApprovalRoutes(routes: RouteRegistry, { db, temporal, ap
       method: 'post', path: '/approvals/:approvalId/decision', tag: 'approvals', access: 'public', rateLimit: 'linkDecisions',
       summary: 'Decide with an approval link\'s token (JSON); the token stands for the approver',
       params: approvalParams,
-      body: z.strictObject({ token: z.string().max(2000), ...decisionFields }),
+      body: z.strictObject({ token: z.string().max(2000), ...decisionFields, ...caseResolutionFields }),
       responses: { 200: 'the decision', 403: 'forged, altered or another approval\'s link', 409: 'already decided', 410: 'expired link' },
     },
     async ({ params, body }) => {
       const approverId = approverFromLink(approvalLinkSecret, params.approvalId, body.token);
-      return decideApproval(db, temporal, { approvalId: params.approvalId, actorId: approverId, decision: body.decision, comment: body.comment, via: 'link' });
+      return decideApproval(db, temporal, {
+        approvalId: params.approvalId, actorId: approverId, decision: body.decision, comment: body.comment, resolution: body.resolution, survivorCiId: body.survivorCiId, via: 'link',
+      });
     },
   );
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ASSET_STATES, IN_STOCK_SUBSTATES, RETIREMENT_REASONS, checkTransitionRequest, isFinal } from '../../domain/asset-lifecycle';
 import { answersForAsset, assetDetail, assetRecordVersion, findAsset, listAssets, type Asset } from '../../model/assets';
 import { isActivePerson } from '../../model/directory';
+import { missingCandidacyOf } from '../../model/reconciliation/unseen';
 import { effectiveReminderLeadTimes } from '../../model/process-settings';
 import type { Database } from '../../platform/database';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
@@ -90,7 +91,7 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
   routes.add(
     {
       method: 'get', path: '/assets/:id', tag: 'assets', access: 'authenticated',
-      summary: 'An asset with its model, assignee, the CIs it backs, its licences and its history; ETag is the version of its record (If-Match of PATCH /assets/:ref)',
+      summary: 'An asset with its model, assignee, the CIs it backs, its licences, its history and its missing candidacy (missingCandidate: since when, and when each feed last saw it; null when none is open); ETag is the version of its record (If-Match of PATCH /assets/:ref)',
       params: assetParams,
       responses: { 200: 'the asset', 403: 'not assigned to you, managed by you or charged to your cost centre', 404: 'no such asset' },
     },
@@ -101,7 +102,8 @@ export function registerAssetRoutes(routes: RouteRegistry, { db, temporal, taskQ
       if (!asset || version === undefined) throw notFound(`no asset ${params.id}`);
       if (!(await canSeeAsset(db, principal, asset))) throw forbidden('you can see the assets assigned to you, managed by you or charged to a cost centre you own');
       setETag(res, version);
-      return { ...(await assetDetail(db, asset)), version };
+      const [detail, missingCandidate] = await Promise.all([assetDetail(db, asset), missingCandidacyOf(db, asset.id)]);
+      return { ...detail, missingCandidate, version };
     },
   );
 

@@ -13,6 +13,7 @@ import type { AppDeps } from '../app';
 import { hasAnyRole, type Principal } from '../auth';
 import { HttpError, forbidden, notFound } from '../errors';
 import { MAX_IMPORT_BYTES, receiveImport } from '../imports';
+import { INVENTORY_READERS } from '../inventory-intake';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { liveStatusWithinDeadline } from '../workflow-calls';
@@ -25,7 +26,7 @@ export const IMPORTERS: readonly Role[] = [...new Set([...MASTER_DATA.values()].
 /** Who reads imports (their own, or every one): the importers and the overseers. */
 export const IMPORT_READERS: readonly Role[] = [...new Set([...IMPORTERS, ...IMPORT_OVERSEERS])];
 
-const IMPORT_STATES = ['receiving', 'checking', 'applying', 'previewed', 'completed', 'refused', 'failed'] as const satisfies readonly ImportState[];
+export const IMPORT_STATES = ['receiving', 'checking', 'applying', 'previewed', 'completed', 'refused', 'failed'] as const satisfies readonly ImportState[];
 /** The states of an import whose workflow still works on it. */
 export const RUNNING_IMPORT_STATES: readonly ImportState[] = ['receiving', 'checking', 'applying'];
 const VERDICTS = Object.keys(OUTCOME_OF_VERDICT) as [RowVerdict, ...RowVerdict[]];
@@ -44,7 +45,20 @@ const unsupportedFile = (contentType: string | undefined) => new HttpError(415, 
   `send the file as the body, CSV (Content-Type: text/csv) or JSON lines (application/x-ndjson), not ${contentType ?? 'without a Content-Type'}`);
 
 function mayRead(principal: Principal, summary: ImportSummary): boolean {
-  return summary.requestedById === principal.id || hasAnyRole(principal, IMPORT_OVERSEERS);
+  return summary.requestedById === principal.id || hasAnyRole(principal, IMPORT_OVERSEERS)
+    || (summary.kind === 'inventory' && hasAnyRole(principal, INVENTORY_READERS));
+}
+
+/**
+ * The file an upload sends as its body, and its format: the query's, else the Content-Type's (415
+ * when neither says); 413 when its Content-Length is past the limit.
+ */
+export function uploadedFile(req: Readable & { get(name: string): string | undefined; is(types: string[]): string | false | null }, format: ImportFormat | undefined): { format: ImportFormat; file: Readable } {
+  const sentAs = (Object.keys(MEDIA_TYPES) as ImportFormat[]).find((candidate) => req.is(MEDIA_TYPES[candidate]));
+  const taken = format ?? sentAs;
+  if (!taken) throw unsupportedFile(req.get('content-type'));
+  if (Number(req.get('content-length') ?? 0) > MAX_IMPORT_BYTES) throw new HttpError(413, 'payload_too_large', `the file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB; split it`);
+  return { format: taken, file: bodyOf(req) };
 }
 
 /** The request body as sent: gzip undone when it says Content-Encoding: gzip (the size limit counts what it unpacks to). */
@@ -124,13 +138,10 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
     async ({ query, principal, req, res }) => {
       const kind = MASTER_DATA.get(query.kind)!;
       if (!hasAnyRole(principal, kind.writers)) throw forbidden(`importing ${kind.title.toLowerCase()} needs one of the roles: ${kind.writers.join(', ')}`);
-      const sentAs = (Object.keys(MEDIA_TYPES) as ImportFormat[]).find((format) => req.is(MEDIA_TYPES[format]));
-      const format = query.format ?? sentAs;
-      if (!format) throw unsupportedFile(req.get('content-type'));
-      if (Number(req.get('content-length') ?? 0) > MAX_IMPORT_BYTES) throw new HttpError(413, 'payload_too_large', `the file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB; split it`);
+      const { format, file } = uploadedFile(req, query.format);
       const summary = await receiveImport(deps, {
         kind: kind.name, format, dryRun: query.dryRun, onInvalidRows: query.onInvalidRows, fileName: query.fileName ?? null,
-        requestedBy: { id: principal.id, email: principal.email }, file: bodyOf(req),
+        requestedBy: { id: principal.id, email: principal.email }, file,
       });
       res.status(202).location(`/imports/${summary.id}`);
       return summary;
@@ -142,7 +153,7 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
       method: 'get', path: '/imports', tag, access: IMPORT_READERS,
       summary: 'Imports, newest first: process owners and admins see all, others their own',
       query: pageQuery.extend({
-        kind: z.enum(kindNames).optional(),
+        kind: z.enum([...kindNames, 'inventory']).optional(),
         state: z.enum(IMPORT_STATES).optional(),
       }),
       responses: { 200: 'a page of imports', 400: 'bad filter', 401: 'no or bad API key', 403: 'not one who imports' },
@@ -157,7 +168,7 @@ export function registerImportRoutes(routes: RouteRegistry, deps: AppDeps): void
       method: 'get', path: '/imports/:id', tag, access: IMPORT_READERS,
       summary: 'An import and its progress: rows checked and applied, counts by verdict and outcome; while it runs, the live status of its workflow',
       params: idParams,
-      responses: { 200: 'the import', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin', 404: 'no such import' },
+      responses: { 200: 'the import', 401: 'no or bad API key', 403: 'not its requester, a process owner or an admin (or, for an inventory batch, an asset manager)', 404: 'no such import' },
     },
     async ({ params, principal }) => {
       const summary = await readable(principal, params.id);

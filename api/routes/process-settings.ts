@@ -74,7 +74,7 @@ async function answered<T>(write: () => Promise<T>): Promise<T> {
  * The versions If-Match names, or undefined without one (a PUT that creates). "0" names a setting
  * nobody has saved yet, whose GET answers the defaults with ETag "0".
  */
-function ifMatchVersions(req: Request): number[] | undefined {
+export function ifMatchVersions(req: Request): number[] | undefined {
   const ifMatch = req.get('if-match')?.trim();
   if (!ifMatch) return undefined;
   if (ifMatch === '*') throw preconditionRequired('If-Match: * would overwrite any version: send the ETag you read');

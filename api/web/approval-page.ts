@@ -20,10 +20,12 @@ export interface ApprovalLinkPageInput {
   notice?: Notice;
   /** The approver's time zone, in which the page shows its times (the subject's were written in it already). */
   timeZone: string;
+  /** A data steward case: the choices are merge (approve), keep both or ignore (reject). */
+  stewardCase?: boolean;
 }
 
 export function approvalLinkPage(input: ApprovalLinkPageInput): SafeHtml {
-  const { approvalId, token, subject, approvals, notice, timeZone } = input;
+  const { approvalId, token, subject, approvals, notice, timeZone, stewardCase } = input;
   const mine = approvals.find((a) => a.id === approvalId);
   if (!mine) throw new Error(`approval ${approvalId} is not among the approvals given for its page`);
   const rows = approvals.map(
@@ -34,10 +36,17 @@ export function approvalLinkPage(input: ApprovalLinkPageInput): SafeHtml {
   <input type="hidden" name="token" value="${token}">
   <label for="comment">Comment</label>
   <textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
-  <div class="actions">
+  ${stewardCase
+    ? html`<fieldset><legend>Your decision</legend>
+    <label><input type="radio" name="resolution" value="merge" required> Merge: one thing (the record that stays is the one proposed; choose another on the case page)</label>
+    <label><input type="radio" name="resolution" value="keep_both"> Keep both: different things, not asked again</label>
+    <label><input type="radio" name="resolution" value="ignore"> Ignore: the row was noise, not asked again</label>
+  </fieldset>
+  <div class="actions"><button type="submit">Decide</button></div>`
+    : html`<div class="actions">
     <button type="submit" name="decision" value="approved">Approve</button>
     <button type="submit" name="decision" value="rejected" class="reject">Reject</button>
-  </div>
+  </div>`}
   <p class="meta">This link is yours alone and works once; it expires ${mine.dueAt ? html`at ${time(mine.dueAt, timeZone)}` : 'with its step'}.</p>
 </form>`
     : html`<p class="decided" role="status">Your decision: <strong>${label(mine.state)}</strong>${mine.decidedAt && html` at ${time(mine.decidedAt, timeZone)}`}.</p>`;

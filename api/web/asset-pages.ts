@@ -39,13 +39,15 @@ import {
 } from '../../model/assets';
 import { listCostCentres } from '../../model/directory';
 import { isUuid } from '../../model/keys';
-import { assetLifecycleWorkflowId } from '../../workflows/asset-lifecycle/contract';
+import { missingCandidacyOf } from '../../model/reconciliation/unseen';
+import { assetLifecycleWorkflowId, type MissingCandidate } from '../../workflows/asset-lifecycle/contract';
 import { hasAnyRole, type Role } from '../auth';
 import { toHttpError, type HttpError } from '../errors';
 import { commandRequestId } from '../idempotency';
 import { assetVisibility, transitionAsset, transitionBody } from '../routes/assets';
 import { errorSummary, fieldError, requestKeyField, requestKeyOf, str, zodProblems, type FieldErrors } from './forms';
 import { html, join, sendHtml, type SafeHtml } from './html';
+import { dataSourcesOf, dataSourcesSection, type DataSources } from './inventory-pages';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, isOverseer, label, layout, notice, pager, processHref, time, type Notice, type ViewContext } from './views';
 
@@ -201,7 +203,11 @@ interface AssetView {
   detail: Awaited<ReturnType<typeof assetDetail>>;
   provenance: Awaited<ReturnType<typeof assetProvenance>>;
   names: Map<string, string>;
+  /** Where the data of the CIs it backs comes from, attribute by attribute (the asset's attributes are kept on its CI). */
+  dataSources?: DataSources[];
   options?: TransitionOption[];
+  /** The feeds stopped seeing it: shown beside the moves that settle it. */
+  missingCandidate?: MissingCandidate | null;
   people?: { id: string; name: string; email: string }[];
   notice?: Notice;
   posted?: PostedMove;
@@ -281,9 +287,16 @@ ${fieldError(id('form'), errors, 'form')}
 </form></article>`;
 }
 
+/** "Candidate for missing since … — not seen by discovery since …": the unseen watch's candidacy, until a move or a feed settles it. */
+function missingCandidateLine(ctx: ViewContext, candidacy: MissingCandidate | null | undefined): SafeHtml {
+  if (!candidacy) return html``;
+  const lastSeen = join(candidacy.lastSeen.map((s) => html`${s.source} since ${time(s.lastSeenAt, ctx.timeZone)}`), ', nor by ');
+  return html`<p id="missing-candidate" class="notice">Candidate for missing since ${time(candidacy.since, ctx.timeZone)} — not seen by ${lastSeen}. Move it to missing to confirm it, or record where it is; a feed that sees it again ends this.</p>`;
+}
+
 function movesSection(ctx: ViewContext, view: AssetView): SafeHtml {
   const { asset } = view;
-  const intro = html`<h2 id="moves-heading">Lifecycle moves</h2>`;
+  const intro = html`<h2 id="moves-heading">Lifecycle moves</h2>${missingCandidateLine(ctx, view.missingCandidate)}`;
   const summary = view.posted && errorSummary(`move-${view.posted.toState}`, view.posted.errors, MOVE_FIELDS);
   if (isFinal(asset.state)) {
     return html`<section aria-labelledby="moves-heading">${intro}${summary}<p>This asset is ${stateText(asset.state, asset.substate)}: its lifecycle has ended, and nothing moves it any more.</p></section>`;
@@ -413,7 +426,8 @@ ${movesSection(ctx, view)}
 ${all && html`<section aria-labelledby="costs-heading"><h2 id="costs-heading">Costs</h2>
 <dl class="summary"><dt>Purchase cost</dt><dd>${money(asset.purchaseCost.amountMinor)}</dd><dt>Book value</dt><dd id="book-value">${book || '–'}</dd></dl>
 ${costTable}</section>`}
-<section aria-labelledby="cis-heading"><h2 id="cis-heading">Configuration items it backs</h2>${ciTable}</section>`);
+<section aria-labelledby="cis-heading"><h2 id="cis-heading">Configuration items it backs</h2>${ciTable}</section>
+${join((view.dataSources ?? []).map((d) => dataSourcesSection(ctx, d)), '\n')}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,17 +486,19 @@ export function registerAssetPages(router: Router, kit: WebKit): void {
 
   async function show(res: Response, ctx: ViewContext, status: number, { asset, visibility }: { asset: Asset; visibility: AssetView['visibility'] }, extra: Pick<AssetView, 'notice' | 'posted'> = {}) {
     const mover = hasAnyRole(ctx.user, MOVERS) && !isFinal(asset.state);
-    const [detail, provenance, facts, people] = await Promise.all([
+    const [detail, provenance, facts, people, missingCandidate] = await Promise.all([
       assetDetail(db, asset),
       assetProvenance(db, asset),
       mover ? loadTransitionFacts(db, asset.id) : undefined,
       mover ? assigneeSuggestions(db) : undefined,
+      missingCandidacyOf(db, asset.id),
     ]);
     const assignees = (detail.history as { details: { assignedToId?: unknown } | null }[])
       .map((h) => h.details?.assignedToId).filter((id): id is string => typeof id === 'string' && isUuid(id));
     const view: AssetView = {
-      visibility, asset, detail, provenance, names: await personNames(db, assignees), people, ...extra,
+      visibility, asset, detail, provenance, names: await personNames(db, assignees), people, missingCandidate, ...extra,
       options: facts && transitionOptions(asset, facts),
+      dataSources: await Promise.all((detail.backedCis as { id: string; number: string }[]).map((ci) => dataSourcesOf(db, ci))),
     };
     sendHtml(res, status, assetPage(ctx, view));
   }

@@ -28,6 +28,8 @@ import {
 } from '../../model/service-map';
 import { maySeeRequest } from '../auth';
 import { html, join, sendHtml, type SafeHtml } from './html';
+import { dataSourcesOf, dataSourcesSection, discoveryBadge } from './inventory-pages';
+import { mergesOf } from '../../model/reconciliation/cases';
 import { str } from './forms';
 import type { WebKit, WebRoute } from './router';
 import { classLabel, criticalityText, renderServiceMap, serviceMapLegend, type MapGraph } from './service-map';
@@ -228,9 +230,10 @@ ${pager(result.page, '/ui/cis', values)}`));
     const found = await ciOf(req, res, ctx);
     if (!found) return;
     const overseer = isOverseer(ctx.user);
-    const [detail, near] = await Promise.all([ciDetail(db, found.id, { personId: ctx.user.id, overseer }), ciNeighbourhood(db, found.id, 1)]);
+    const [detail, near, dataSources] = await Promise.all([ciDetail(db, found.id, { personId: ctx.user.id, overseer }), ciNeighbourhood(db, found.id, 1), dataSourcesOf(db, found)]);
     if (!detail) throw new Error(`CI ${found.id} vanished`);
     const { ci } = detail;
+    const merges = await mergesOf(db, ci.id);
     const relationshipRows = (list: typeof detail.outgoing, outgoing: boolean) => list.map((r) => html`<tr>
 <td>${outgoing ? html`<strong>${ci.name}</strong>` : ciCell(r.other)}</td><td>${label(r.type)}</td><td>${outgoing ? ciCell(r.other) : html`<strong>${ci.name}</strong>`}</td><td>${classLabel(r.other.ciClass)}</td><td>${label(r.other.operationalStatus)}</td></tr>`);
     const relationshipTable = (list: typeof detail.outgoing, count: number, outgoing: boolean, caption: string) => (list.length
@@ -250,6 +253,10 @@ ${pager(result.page, '/ui/cis', values)}`));
 <dt>Support group</dt><dd>${ci.supportGroup ?? html`<span class="meta">none</span>`}</dd>
 <dt>Cost centre</dt><dd>${ci.costCentreCode ? `${ci.costCentreCode} — ${ci.costCentreName}` : html`<span class="meta">none</span>`}</dd>
 </dl>
+${merges.into && html`<p class="notice" id="ci-merged-into">A data steward merged this record into <a href="${ciHref(merges.into)}">${merges.into.number} ${merges.into.name}</a>; it is kept for its history.</p>`}
+${merges.from.length > 0 && html`<p id="ci-merged-from">Merged from ${join(merges.from.map((m) => html`<a href="${ciHref(m)}">${m.number} ${m.name}</a>`), ', ')}.</p>`}
+${str(req.query.verified) === '1' && html`<p class="notice ok" role="status">Marked verified.</p>`}
+${discoveryBadge(ctx, dataSources, { verifyButton: true })}
 <section aria-labelledby="rel-heading"><h2 id="rel-heading">Relationships</h2>
 ${relationshipTable(detail.outgoing, detail.outgoingCount, true, `What ${ci.name} depends on`)}
 ${relationshipTable(detail.incoming, detail.incomingCount, false, `What depends on ${ci.name}`)}
@@ -257,6 +264,7 @@ ${relationshipTable(detail.incoming, detail.incomingCount, false, `What depends 
 <section aria-labelledby="assets-heading"><h2 id="assets-heading">Assets behind it</h2>
 ${ci.assetId ? html`<ul><li><a href="${`/ui/assets/${encodeURIComponent(ci.assetTag)}`}">${ci.assetTag}</a> — ${label(ci.assetState)}${ci.assetSubstate && ` (${label(ci.assetSubstate)})`}</li></ul>` : html`<p>No asset backs this CI.</p>`}
 </section>
+${dataSourcesSection(ctx, dataSources)}
 <section aria-labelledby="changes-heading"><h2 id="changes-heading">Changes that name it</h2>
 ${!overseer && html`<p class="meta" id="changes-scope">Only the changes you requested or are asked to approve are listed.</p>`}
 ${changeRows.length ? html`<table class="changes"><caption class="sr-only">Open changes first, then the latest closed ones</caption>

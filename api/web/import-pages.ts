@@ -260,7 +260,7 @@ ${report}`);
 // The upload
 // ---------------------------------------------------------------------------------------------
 
-type Upload =
+export type Upload =
   | { outcome: 'file'; fields: Record<string, string>; file: Readable; fileName: string }
   | { outcome: 'no_file'; fields: Record<string, string> }
   | { outcome: 'not_from_this_session' };
@@ -270,7 +270,7 @@ type Upload =
  * or nothing more is read; the fields before the file are collected, and the file is handed over
  * unread. Whatever follows the file is read and dropped.
  */
-function readUpload(req: Request, csrf: string): Promise<Upload> {
+export function readUpload(req: Request, csrf: string): Promise<Upload> {
   return new Promise((resolve, reject) => {
     const form = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
     const fields: Record<string, string> = {};
@@ -313,7 +313,7 @@ function readUpload(req: Request, csrf: string): Promise<Upload> {
 
 const FORMAT_OF_EXTENSION: Record<string, ImportFormat> = { csv: 'csv', jsonl: 'jsonl', ndjson: 'jsonl', json: 'jsonl' };
 
-function formatOf(chosen: string | undefined, fileName: string): ImportFormat | undefined {
+export function formatOf(chosen: string | undefined, fileName: string): ImportFormat | undefined {
   if ((IMPORT_FORMATS as readonly string[]).includes(chosen ?? '')) return chosen as ImportFormat;
   return FORMAT_OF_EXTENSION[/\.([a-z]+)$/i.exec(fileName)?.[1]?.toLowerCase() ?? ''];
 }

@@ -68,8 +68,9 @@ import { CI_PAGE_ROUTES, registerCiPages } from './ci-pages';
 import { PROCESS_OWNER_PAGE_ROUTES, processOwnerControls, registerProcessOwnerPages } from './process-owner-pages';
 import { processPageInput } from './process-page';
 import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
-import { INVENTORY_PAGE_ROUTES, registerInventoryPages } from './inventory-pages';
+import { INVENTORY_PAGE_ROUTES, inventoryChecksOwnCsrf, registerInventoryPages } from './inventory-pages';
 import { STEWARD_PAGE_ROUTES, registerStewardPages } from './steward-pages';
+import { LICENCE_PAGE_ROUTES, registerLicencePages } from './licence-pages';
 
 export interface WebUiDeps {
   db: Database;
@@ -167,6 +168,7 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   ...PROFILE_PAGE_ROUTES,
   ...INVENTORY_PAGE_ROUTES,
   ...STEWARD_PAGE_ROUTES,
+  ...LICENCE_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -307,7 +309,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   // Every POST carries the session's CSRF token, or it changes nothing.
   router.use(async (req, res, next) => {
     // A multipart upload's token is a field of its stream: its page checks it before it reads the file.
-    if (req.method !== 'POST' || checksOwnCsrf(req)) {
+    if (req.method !== 'POST' || checksOwnCsrf(req) || inventoryChecksOwnCsrf(req)) {
       next();
       return;
     }
@@ -491,6 +493,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   registerProfilePages(router, kit);
   registerInventoryPages(router, kit);
   registerStewardPages(router, kit);
+  registerLicencePages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

@@ -14,7 +14,7 @@ import { duration } from '../../domain/durations';
 import { formatInstant } from '../../domain/time-zones';
 
 export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys'
-  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'new-request' | 'assets' | 'cis' | 'profile' | 'none';
+  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'new-request' | 'assets' | 'cis' | 'profile' | 'licences' | 'inventory' | 'steward-cases' | 'none';
 
 /** What every signed-in page needs for its header. */
 export interface ViewContext {
@@ -81,11 +81,13 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ['inbox', '/ui/inbox', `Inbox${ctx.inboxCount ? ` (${ctx.inboxCount})` : ''}`],
     ['my-requests', '/ui/my-requests', 'My requests'],
     ['new-request', '/ui/requests/new', 'New request'],
-    ...(isOverseer(ctx.user) ? ([['assets', '/ui/assets', 'Assets']] as [NavItem, string, string][]) : []),
+    ...(isOverseer(ctx.user) ? ([['assets', '/ui/assets', 'Assets'], ['licences', '/ui/licences', 'Licences']] as [NavItem, string, string][]) : []),
     ['cis', '/ui/cis', 'CIs and services'],
     ...(hasAnyRole(ctx.user, ['admin']) ? ([['people', '/ui/people', 'People'], ['groups', '/ui/groups', 'Groups']] as [NavItem, string, string][]) : []),
     ['master-data', '/ui/master-data', 'Master data'],
     ...(hasAnyRole(ctx.user, IMPORT_READERS) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
+    ...(isOverseer(ctx.user) ? ([['inventory', '/ui/inventory', 'Inventory']] as [NavItem, string, string][]) : []),
+    ...(isOverseer(ctx.user) ? ([['steward-cases', '/ui/reconciliation/cases', 'Steward cases']] as [NavItem, string, string][]) : []),
     ...(hasAnyRole(ctx.user, ['process_owner', 'admin']) ? ([['configuration', '/ui/configuration', 'Configuration'], ['audit', '/ui/audit', 'Audit']] as [NavItem, string, string][]) : []),
     ['api-keys', '/ui/api-keys', 'API keys'],
     ...(ctx.mailbox ? ([['mail', '/dev/mail', 'Mail (dev sink)']] as [NavItem | 'mail', string, string][]) : []),

@@ -130,6 +130,9 @@ export const DELL_LEASED_LAPTOPS = ['claire.dubois', 'pieter.jansen', 'oliver.br
 /** Bought so that their warranty ends 30 to 60 days from now (leased Dell laptops do too). */
 export const WARRANTY_ENDING_SOON: Record<string, number> = { 'laptop:hugo.lambert': 38, 'ams-esx-03': 52 };
 
+/** The DNS domain the data centre's hosts (servers, VMs, network and storage) are named in. */
+export const HOST_DOMAIN = 'corp.northwind.example';
+
 /** How a disposed unit's data was destroyed. */
 export const DISPOSAL_METHODS = {
   server: 'Physical destruction of drives (shredding)',

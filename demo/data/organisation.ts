@@ -97,6 +97,9 @@ export const GROUPS: GroupSeed[] = [
     members: ['jan.kowalski', 'oliver.brown', 'mehmet.yilmaz', 'sara.lindqvist'] },
 ];
 
+/** The asset managers settle what discovery cannot decide: members of the "Data stewards" group the schema seeds. */
+export const DATA_STEWARDS = ['pieter.jansen', 'ana.ferreira'];
+
 /** Monthly budgets leave room for a laptop or a server beyond the running costs, not for several servers. */
 export const COST_CENTRES: { code: CostCentreCode; name: string; owner: string; monthlyBudgetMinor: number }[] = [
   { code: 'CC-1000', name: 'IT Operations', owner: 'marco.rossi', monthlyBudgetMinor: 3_500_000 },

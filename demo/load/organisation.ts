@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { apiKeyPrefix, hashApiKey } from '../../platform/api-keys';
-import { BUDGET_MONTHS, COST_CENTRES, CURRENCY, EXTRA_ROLES, GROUPS, PEOPLE, TIME_ZONE_OF_CITY, type Role } from '../data/organisation';
+import { BUDGET_MONTHS, COST_CENTRES, CURRENCY, DATA_STEWARDS, EXTRA_ROLES, GROUPS, PEOPLE, TIME_ZONE_OF_CITY, type Role } from '../data/organisation';
 import { emailOf, insertRows, isoDate, monthStart, percentOf, required, type Context, type Random } from './support';
 
 export type DemoPerson = { name: string; email: string; roles: string[]; apiKey: string };
@@ -52,6 +52,9 @@ export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, pe
   })));
   await insertRows(trx, 'group_members', GROUPS.flatMap((g) =>
     g.members.map((login) => ({ group_id: required(ctx.group, g.name), person_id: required(ctx.person, login) }))));
+  // The schema seeds the group (the reconciliation approval rule names it); the demo gives it its members.
+  const stewards = await trx('groups').where({ name: 'Data stewards' }).first('id');
+  if (stewards) await insertRows(trx, 'group_members', DATA_STEWARDS.map((login) => ({ group_id: stewards.id, person_id: required(ctx.person, login) })));
 }
 
 export async function insertCostCentres(trx: Knex.Transaction, ctx: Context, random: Random): Promise<void> {

@@ -2,10 +2,10 @@
  * Loads the service map: the physical layer (network, storage, servers), the infrastructure VMs,
  * then each business service with its applications, databases and cloud resources.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AWS_ACCOUNT, AWS_REGION, AZURE_SUBSCRIPTION, CLOUD_HOURLY_LIST_MICRO, CLOUD_KINDS, type CloudKind } from '../data/cloud';
-import { INFRASTRUCTURE_COST_CENTRE, NETWORK_GROUPS, SERVER_GROUPS, STORAGE_ARRAYS } from '../data/estate';
+import { HOST_DOMAIN, INFRASTRUCTURE_COST_CENTRE, NETWORK_GROUPS, SERVER_GROUPS, STORAGE_ARRAYS } from '../data/estate';
 import type { CostCentreCode } from '../data/organisation';
 import {
   CI_STATUS, HYPERVISORS, INFRASTRUCTURE_GROUP, INFRASTRUCTURE_OWNERS, INFRASTRUCTURE_VMS, PHYSICAL_HOSTS, SERVER_STORAGE,
@@ -65,6 +65,15 @@ function cloudInstanceNames(workload: Workload, kind: CloudKind): string[] {
   }
 }
 
+/** Classes discovery finds on the network: their CIs carry a host name, the domain and a MAC address. */
+const NETWORKED_CLASSES = ['server', 'virtual_machine', 'network_device', 'storage'];
+
+/**
+ * A host's MAC address, from its name rather than the PRNG (so no other demo value moves): a
+ * locally administered address (02:…), stored as discovery compares it, twelve lower-case hex digits.
+ */
+const macOf = (name: string) => `02${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+
 /** The data centre and office a hostname belongs to, for the hypervisors and switches it uses. */
 const siteOf = (name: string): 'ams' | 'ber' => (name.startsWith('ber-') ? 'ber' : 'ams');
 
@@ -100,6 +109,7 @@ export async function insertServiceMap(
       asset_id: fields.assetKey ? required(assets, fields.assetKey).id : null,
       cost_centre_id: required(ctx.costCentre, fields.costCentre),
       environment: fields.environment ?? 'production',
+      ...(NETWORKED_CLASSES.includes(fields.ciClass) ? { hostname: fields.name, dns_domain: HOST_DOMAIN, mac_address: macOf(fields.name) } : {}),
     });
     return id;
   };
@@ -162,8 +172,10 @@ export async function insertServiceMap(
 
     const addCloud = (name: string, kind: CloudKind, pricing: { hourlyListMicro?: number; dailyListMicro?: number }) => {
       const ciId = addCi({ name, ciClass: CLOUD_KINDS[kind].ciClass, owner: owners.cloud, supportGroup: infra, costCentre: service.costCentre });
+      const resourceId = cloudResourceId(kind, name, service.slug, random);
+      cis[cis.length - 1].cloud_resource_id = resourceId;
       cloud.push({
-        ciId, name, kind, resourceId: cloudResourceId(kind, name, service.slug, random),
+        ciId, name, kind, resourceId,
         hourlyListMicro: pricing.hourlyListMicro ?? null, dailyListMicro: pricing.dailyListMicro ?? null,
         serviceName: service.name, costCentre: service.costCentre,
       });

@@ -7,6 +7,7 @@ import { cells, type ColumnProblem } from '../../domain/master-data';
 import { serialKey } from '../../domain/procurement';
 import { recordVersionSql } from '../assets';
 import { byIdOrKey } from '../keys';
+import { ASSET_COLUMN_ATTRIBUTES, attributesWritten, recordManualAssetProvenance } from '../reconciliation/manual-provenance';
 import { type Lookups, type MasterDataKind, type Row, type Stored } from './kind';
 import { activePersonId, contractByNumber, costCentreByCode, hardwareModelByName, streamedInOrder, listPage } from './shared';
 
@@ -216,9 +217,12 @@ export const assets: MasterDataKind = {
   },
 
   // assets.version is the lifecycle's: its workflow compare-and-sets it on every transition, so an
-  // edit moves the record version through details_version instead.
+  // edit moves the record version through details_version instead. A person's edit of what a feed
+  // also reports (serial, model, location) is theirs in the provenance of the CI the asset backs.
   async update(trx, id, values) {
+    const before = await trx('assets').where({ id }).first(Object.keys(ASSET_COLUMN_ATTRIBUTES));
     await trx('assets').where({ id }).update({ ...values, details_version: trx.raw('details_version + 1'), updated_at: trx.fn.now() });
+    await recordManualAssetProvenance(trx, id, attributesWritten(ASSET_COLUMN_ATTRIBUTES, before ?? null, values), new Date());
   },
 
   async retire(_trx, stored) {

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { CRITICALITIES } from '../../domain/change-impact';
 import { cells, type ColumnProblem } from '../../domain/master-data';
+import { normaliseIdentifier, type IdentifyingAttribute } from '../../domain/reconciliation';
+import { attributesWritten, CI_COLUMN_ATTRIBUTES, recordManualProvenance } from '../reconciliation/manual-provenance';
 import { isUuid } from '../keys';
 import type { Lookups, MasterDataKind, Row, Stored } from './kind';
 import { activePersonId, costCentreByCode, streamedInOrder, listPage, nextVersion, type Reference } from './shared';
@@ -31,6 +33,10 @@ interface CiRecord {
   support_group: string | null;
   cost_centre: string | null;
   asset_tag: string | null;
+  hostname: string | null;
+  dns_domain: string | null;
+  mac_address: string | null;
+  cloud_resource_id: string | null;
   version: number;
   retired_at: Date | null;
 }
@@ -41,11 +47,13 @@ const select = (db: Knex) => db('configuration_items as ci')
   .leftJoin('cost_centres as cc', 'cc.id', 'ci.cost_centre_id')
   .leftJoin('assets as a', 'a.id', 'ci.asset_id')
   .select('ci.id', 'ci.number', 'ci.name', 'ci.ci_class', 'ci.operational_status', 'ci.criticality', 'ci.environment',
-    'o.email as owner_email', 'g.name as support_group', 'cc.code as cost_centre', 'a.asset_tag', 'ci.version', 'ci.retired_at');
+    'o.email as owner_email', 'g.name as support_group', 'cc.code as cost_centre', 'a.asset_tag',
+    'ci.hostname', 'ci.dns_domain', 'ci.mac_address', 'ci.cloud_resource_id', 'ci.version', 'ci.retired_at');
 
 const toRow = (r: CiRecord): Row => ({
   name: r.name, ciClass: r.ci_class, operationalStatus: r.operational_status, criticality: r.criticality, environment: r.environment,
   ownerEmail: r.owner_email, supportGroup: r.support_group, costCentre: r.cost_centre, assetTag: r.asset_tag,
+  hostname: r.hostname, domain: r.dns_domain, macAddress: r.mac_address, cloudResourceId: r.cloud_resource_id,
 });
 const toStored = (r: CiRecord): Stored => ({
   id: r.id, ref: r.number, version: r.version, retiredAt: r.retired_at?.toISOString() ?? null, row: toRow(r),
@@ -122,6 +130,47 @@ function criticalityProblem(row: Row): ColumnProblem | null {
   return null;
 }
 
+/**
+ * An identifier cell: stored in the one form feeds are compared in (normaliseIdentifier), so a
+ * person's "00:1A:2B:3C:4D:5E" and discovery's "001a.2b3c.4d5e" are one MAC address.
+ */
+const identifier = (attribute: IdentifyingAttribute, max: number, refusal: string) => cells.optional.text(max)
+  .refine((value) => value === null || normaliseIdentifier(attribute, value) !== undefined, { message: refusal })
+  .transform((value) => (value === null ? null : normaliseIdentifier(attribute, value) ?? null));
+
+/** The columns a CI's identifiers are stored in. */
+const IDENTIFIER_COLUMNS = { hostname: 'hostname', domain: 'dns_domain', macAddress: 'mac_address', cloudResourceId: 'cloud_resource_id' } as const;
+
+/**
+ * Identifiers are unique where held (the database's indexes say so too): another CI holding the
+ * row's host name and domain, MAC address or cloud resource id is named, column by column.
+ */
+async function identifierProblems(db: Knex, row: Row, existing: Stored | null): Promise<ColumnProblem[]> {
+  const hostname = row.hostname as string | null;
+  const mac = row.macAddress as string | null;
+  const cloudId = row.cloudResourceId as string | null;
+  if (!hostname && !mac && !cloudId) return [];
+  const holders = await db('configuration_items')
+    .where((w) => {
+      if (hostname) w.orWhere((h) => h.whereRaw('lower(hostname) = ?', [hostname]).whereRaw(`lower(coalesce(dns_domain, '')) = ?`, [(row.domain as string | null) ?? '']));
+      if (mac) w.orWhere('mac_address', mac);
+      if (cloudId) w.orWhere('cloud_resource_id', cloudId);
+    })
+    .modify((q) => (existing ? q.whereNot('id', existing.id) : q))
+    .select('number', 'name', 'hostname', 'dns_domain', 'mac_address', 'cloud_resource_id') as { number: string; name: string; hostname: string | null; dns_domain: string | null; mac_address: string | null; cloud_resource_id: string | null }[];
+  const problems: ColumnProblem[] = [];
+  const heldBy = (column: string, value: unknown, other: { number: string; name: string }, what: string) =>
+    problems.push({ column, value, reason: `${other.number} ${other.name} has this ${what}; an identifier names one CI` });
+  for (const other of holders) {
+    if (hostname && other.hostname?.toLowerCase() === hostname && (other.dns_domain ?? '').toLowerCase() === ((row.domain as string | null) ?? '')) {
+      heldBy('hostname', hostname, other, row.domain ? `host name in ${row.domain as string}` : 'host name (without a domain)');
+    }
+    if (mac && other.mac_address === mac) heldBy('macAddress', mac, other, 'MAC address');
+    if (cloudId && other.cloud_resource_id === cloudId) heldBy('cloudResourceId', cloudId, other, 'cloud resource id');
+  }
+  return problems;
+}
+
 /** The open changes (not closed) that name the CI as affected, by number. */
 export async function openChangesNaming(db: Knex, ciId: string): Promise<string[]> {
   return db('change_affected_cis as a').join('change_requests as c', 'c.id', 'a.change_request_id')
@@ -135,7 +184,10 @@ export const configurationItems: MasterDataKind = {
   path: '/cis',
   readsElsewhere: true,
   writers: ['asset_manager', 'admin'],
-  columns: ['name', 'ciClass', 'operationalStatus', 'criticality', 'environment', 'ownerEmail', 'supportGroup', 'costCentre', 'assetTag'],
+  columns: [
+    'name', 'ciClass', 'operationalStatus', 'criticality', 'environment', 'ownerEmail', 'supportGroup', 'costCentre', 'assetTag',
+    'hostname', 'domain', 'macAddress', 'cloudResourceId',
+  ],
   keyColumns: ['name', 'ciClass'],
   sortColumns: ['number', 'name', 'ciClass'],
   schema: z.object({
@@ -148,6 +200,12 @@ export const configurationItems: MasterDataKind = {
     supportGroup: cells.optional.text(200),
     costCentre: cells.optional.text(32).transform((code) => code?.toUpperCase() ?? null),
     assetTag: cells.optional.text(64).transform((tag) => tag?.toUpperCase() ?? null),
+    hostname: identifier('hostname', 63, 'not a host name').refine((name) => name === null || !name.includes('.'), {
+      message: 'a host name without its domain: put the domain (corp.example) in domain',
+    }),
+    domain: identifier('domain', 253, 'not a domain'),
+    macAddress: identifier('macAddress', 64, 'not a MAC address: twelve hex digits, as 00:1a:2b:3c:4d:5e'),
+    cloudResourceId: identifier('cloudResourceId', 500, 'not a cloud resource id'),
   }),
 
   async findByKey(lookups, key, lock) {
@@ -165,23 +223,30 @@ export const configurationItems: MasterDataKind = {
   async resolve(lookups, row, existing) {
     const criticality = criticalityProblem(row);
     const resolved = await references(lookups, row, existing);
-    const problems = [...(criticality ? [criticality] : []), ...('problems' in resolved ? resolved.problems : [])];
+    const identifiers = await identifierProblems(lookups.db, row, existing);
+    const problems = [...(criticality ? [criticality] : []), ...('problems' in resolved ? resolved.problems : []), ...identifiers];
     if (problems.length > 0 || 'problems' in resolved) return { problems };
     return {
       values: {
         name: row.name, ci_class: row.ciClass, operational_status: row.operationalStatus, criticality: row.criticality,
         environment: row.environment, ...resolved.ids,
+        ...Object.fromEntries(Object.entries(IDENTIFIER_COLUMNS).map(([column, tableColumn]) => [tableColumn, row[column] ?? null])),
       },
     };
   },
 
+  // A person wrote it (the API, a form, a master-data import): the attributes they set are theirs
+  // in the provenance, so a weaker feed leaves them alone.
   async insert(trx, values) {
     const [{ id }] = await trx('configuration_items').insert(values).returning('id');
+    await recordManualProvenance(trx, id, attributesWritten(CI_COLUMN_ATTRIBUTES, null, values), new Date());
     return id;
   },
 
   async update(trx, id, values) {
+    const before = await trx('configuration_items').where({ id }).first(Object.keys(CI_COLUMN_ATTRIBUTES));
     await trx('configuration_items').where({ id }).update({ ...values, ...nextVersion(trx) });
+    await recordManualProvenance(trx, id, attributesWritten(CI_COLUMN_ATTRIBUTES, before ?? null, values), new Date());
   },
 
   async retire(trx, stored) {

@@ -45,6 +45,10 @@ export interface DecisionCommand {
   decision: Decision;
   comment?: string;
   via: 'link' | 'api';
+  /** Steward cases only: what the decision does (approve merges; reject keeps both, or ignores the row). */
+  resolution?: 'merge' | 'keep_both' | 'ignore';
+  /** Steward cases only, with a merge: the record that stays. */
+  survivorCiId?: string;
 }
 
 export interface DecisionOutcome {

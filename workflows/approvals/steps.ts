@@ -17,6 +17,7 @@ import {
   type ApprovalSubjectType,
   type ApprovalTimings,
   type ApprovalView,
+  type DecisionCommand,
   type StepView,
 } from './contract';
 
@@ -80,6 +81,8 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     }
   }
   const known = (approvalId: string) => step?.approvals.find((a) => a.approvalId === approvalId);
+  // The decision that ended the last step run (not every decision does: an "all" step needs several).
+  let deciding: DecisionCommand | null = null;
 
   /** Keeps the AssetflowWaitingFor search attribute on the approvers still to decide. */
   let waitingShown = '';
@@ -121,7 +124,9 @@ export function approvalSteps(options: ApprovalStepsOptions) {
         approval.state = recorded.state as ApprovalView['state'];
         throw refuse(decisionRefusal(command.actorId, options.requesterId, approval)!);
       }
+      const wasPending = outcomeOf(active) === 'pending';
       active.decisions.push(command.decision);
+      if (wasPending && outcomeOf(active) !== 'pending') deciding = command;
       showWaitingFor();
       return { approvalId: command.approvalId, decision: command.decision, stepOutcome: outcomeOf(active), state: options.state() };
     },
@@ -303,6 +308,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
   return {
     /** Runs the plan's steps in order until one does not approve. */
     async run(plan: PlannedStep[], revision: number): Promise<Authorization> {
+      deciding = null;
       try {
         for (const planned of plan) {
           const result = await runStep(planned, revision);
@@ -319,5 +325,7 @@ export function approvalSteps(options: ApprovalStepsOptions) {
     },
     currentStep: (): StepView | null => (step ? view(step) : null),
     waitingFor: (): string[] => (step ? step.approvals.filter((a) => a.state === 'requested').map((a) => a.approverId) : []),
+    /** The decision that ended the last step of the last run, as its approver sent it; null when time ended it. */
+    decidedBy: (): DecisionCommand | null => deciding,
   };
 }

@@ -40,6 +40,8 @@ export interface AssetLifecycleInput {
   remindersSent?: string[];
   /** The record version of the end-of-term dates an earlier run was told, carried over continue-as-new. */
   endOfTermDatesVersion?: number;
+  /** A missing candidacy an earlier run was told and has not ended, carried over continue-as-new. */
+  missingCandidate?: MissingCandidate;
 }
 
 export interface TransitionCommand extends TransitionRequest {
@@ -66,6 +68,8 @@ export interface AssetLifecycleStatus {
   transitionInProgress: boolean;
   remindersSent: string[];
   nextReminder: { kind: string; remindAt: string; endDate: string } | null;
+  /** The feeds stopped seeing the asset: a candidate for the missing state until someone decides or a feed sees it again. */
+  missingCandidate: MissingCandidate | null;
 }
 
 export interface AssetLifecycleResult {
@@ -84,10 +88,26 @@ export interface EndOfTermDatesChange {
   recordVersion: number;
 }
 
+/** The sources that watch a record stopped seeing it (the unseen watch): when each last did, newest first. */
+export interface MissingCandidate {
+  since: string;
+  lastSeen: { source: string; lastSeenAt: string }[];
+}
+
+/** A source sees a missing candidate again. */
+export interface SeenAgain {
+  seenAt: string;
+  source: string;
+}
+
 export const transitionUpdate = defineUpdate<TransitionOutcome, [TransitionCommand]>('transition');
 export const lifecycleStatusQuery = defineQuery<AssetLifecycleStatus>('status');
 /** The record's warranty or lease end was edited (API, web form, import): the reminders follow the new dates. */
 export const endOfTermDatesChangedSignal = defineSignal<[EndOfTermDatesChange]>('endOfTermDatesChanged');
+/** Every feed that watches the asset stopped seeing it: it becomes a candidate for the missing state, told once; its state does not change. */
+export const missingCandidateSignal = defineSignal<[MissingCandidate]>('missingCandidate');
+/** A feed sees the asset again: its missing candidacy, if any, ends. */
+export const seenAgainSignal = defineSignal<[SeenAgain]>('seenAgain');
 
 /** Failure types shared by workflow, activities and API (which maps them to HTTP answers). */
 export const LifecycleFailure = {

@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AssetLifecycleActivities } from '../../activities/asset-lifecycle';
+import type { UnseenRecordActivities } from '../../activities/unseen-records';
 import {
   checkTransitionRequest,
   evaluateTransition,
@@ -18,6 +19,7 @@ import {
   type TransitionRefusal,
 } from '../../domain/asset-lifecycle';
 import { endOfTermReminders, nextReminder } from '../../domain/end-of-term-reminders';
+import { isWatchedState, settlesCandidacy } from '../../domain/unseen-records';
 import { DATABASE_STEP } from '../activity-options';
 import { StepInterrupted, StepRefused, attentionGuard } from '../attention/guard';
 import { oneAtATime } from '../one-at-a-time';
@@ -26,13 +28,18 @@ import {
   LifecycleFailure,
   endOfTermDatesChangedSignal,
   lifecycleStatusQuery,
+  missingCandidateSignal,
+  seenAgainSignal,
   transitionUpdate,
   type AssetLifecycleInput,
   type AssetLifecycleResult,
+  type MissingCandidate,
   type TransitionOutcome,
 } from './contract';
+import type { MissingCandidacyEnd } from '../unseen-watch/contract';
 
 const activities = proxyActivities<AssetLifecycleActivities>(DATABASE_STEP);
+const unseenActivities = proxyActivities<UnseenRecordActivities>(DATABASE_STEP);
 
 function refuse(refusal: TransitionRefusal): ApplicationFailure {
   return ApplicationFailure.create({
@@ -55,6 +62,8 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   // A run begun before the dates could change keeps them: its recorded history waited on the old ones.
   const followsDateChanges = patched('end-of-term-dates-follow-edits');
   let endOfTermDatesVersion = input.endOfTermDatesVersion ?? 0;
+  // Told by the unseen watch; only a person's move or a feed seeing it again ends it, never this workflow alone.
+  let missingCandidate: MissingCandidate | null = input.missingCandidate ?? null;
   // One transition at a time per asset.
   const transitions = oneAtATime();
   const exclusively = transitions.run;
@@ -72,12 +81,49 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
     transitionInProgress: transitions.busy(),
     remindersSent,
     nextReminder: isFinal(asset.state) ? null : nextReminder(reminders(), remindersSent, Date.now()),
+    missingCandidate,
   }));
 
   setHandler(endOfTermDatesChangedSignal, (change) => {
     if (!followsDateChanges || change.recordVersion <= endOfTermDatesVersion) return;
     endOfTermDatesVersion = change.recordVersion;
     asset = { ...asset, warrantyEnd: change.warrantyEnd, leaseEnd: change.leaseEnd };
+  });
+
+  /** Ends the candidacy told (audited once); callers hold the transition queue. */
+  async function endMissingCandidacy(endedBy: MissingCandidacyEnd): Promise<void> {
+    const ended = missingCandidate;
+    if (!ended) return;
+    await unseenActivities.endMissingCandidacy({ idempotencyKey: `${workflowId}:missing-candidate:${ended.since}:ended`, workflowId, assetId, since: ended.since, endedBy });
+    if (missingCandidate === ended) missingCandidate = null;
+  }
+
+  /** A step of a candidacy, in the transition queue (so its audit rows follow the moves in order); a stalled one waits outside it. */
+  async function candidacyStep(step: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await guard.run(step, () => exclusively(work));
+    } catch (error) {
+      if (error instanceof StepInterrupted) return;
+      if (!(error instanceof StepRefused)) throw error;
+      await guard.reportRefusal(error, `${step}: not recorded`);
+    }
+  }
+
+  setHandler(missingCandidateSignal, async (candidacy) => {
+    // The watch may tell a candidacy twice (a crash between its signal and its mark): taken once.
+    // Histories from before candidacies existed (a signal buffered there) replay as they ran.
+    if (missingCandidate || !isWatchedState(asset.state) || !patched('missing-candidates')) return;
+    missingCandidate = candidacy;
+    await candidacyStep('missing candidate notice', async () => {
+      // A move or a sighting ended it while the notice waited for its turn.
+      if (missingCandidate !== candidacy) return;
+      await unseenActivities.noticeMissingCandidate({ idempotencyKey: `${workflowId}:missing-candidate:${candidacy.since}`, workflowId, assetId, candidacy });
+    });
+  });
+
+  setHandler(seenAgainSignal, async (seen) => {
+    if (!missingCandidate) return;
+    await candidacyStep('missing candidacy ended', () => endMissingCandidacy({ seenAgain: seen }));
   });
 
   setHandler(
@@ -107,6 +153,8 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
         });
         asset = { ...asset, ...to, assignedToId: effects.assignedToId, version: recorded.version };
         upsertSearchAttributes([{ key: processStateKey, value: asset.state }]);
+        // Confirmed missing, retired, or found and put in stock: the candidacy is settled.
+        if (missingCandidate && settlesCandidacy(to.state)) await endMissingCandidacy({ movedTo: asset.state, by: command.requestedBy });
 
         const outcome: TransitionOutcome = { assetId, from, to, assignedToId: effects.assignedToId };
         if (effects.reclaimLicences) {
@@ -133,7 +181,7 @@ export async function assetLifecycleWorkflow(input: AssetLifecycleInput): Promis
   while (!isFinal(asset.state)) {
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof assetLifecycleWorkflow>({ ...input, asset, remindersSent, endOfTermDatesVersion });
+      await continueAsNew<typeof assetLifecycleWorkflow>({ ...input, asset, remindersSent, endOfTermDatesVersion, missingCandidate: missingCandidate ?? undefined });
     }
     const due = nextReminder(reminders(), remindersSent, Date.now());
     const waitMs = due ? Math.max(0, Date.parse(due.remindAt) - Date.now()) : undefined;

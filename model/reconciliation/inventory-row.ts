@@ -1,0 +1,126 @@
+/**
+ * An inventory row as a feed sends it (a JSON line or a CSV row, staged as a Row) turned into what
+ * the engine compares: identifiers in the one form they are compared in, the software list as
+ * names. A CSV cell and a JSON value parse alike (the master-data cells).
+ */
+import { z } from 'zod';
+import { cells, problemsOf, type ColumnProblem } from '../../domain/master-data';
+import { DISCOVERABLE_CLASSES, normaliseIdentifier, type DiscoverableClass } from '../../domain/reconciliation';
+import type { Row } from '../master-data/kind';
+
+/** The operational statuses a feed may report; retired is what retiring a record sets. */
+export const DISCOVERED_STATUSES = ['operational', 'non_operational', 'repair_in_progress'] as const;
+
+const MAX_SOFTWARE_ITEMS = 500;
+const MAX_NAME = 200;
+
+export interface InventoryRow {
+  ciClass: DiscoverableClass;
+  /** The name the row gives, as given; null when it gives none. */
+  name: string | null;
+  /** As given (an asset keeps its serial as written); compared by its normalised form. */
+  serialNumber: string | null;
+  /** Upper case, as asset tags are stored. */
+  assetTag: string | null;
+  cloudResourceId: string | null;
+  /** Lower case, without the domain. */
+  hostname: string | null;
+  /** Lower case, without a trailing dot; null when the host is in no domain. */
+  domain: string | null;
+  /** Twelve lower-case hex digits. */
+  macAddress: string | null;
+  /** "Manufacturer Name" or Name, as given. */
+  model: string | null;
+  location: string | null;
+  /** Lower case. */
+  assignedTo: string | null;
+  operationalStatus: (typeof DISCOVERED_STATUSES)[number] | null;
+  environment: string | null;
+  /** The products the source found installed, whole; null when the row does not report software. */
+  software: string[] | null;
+}
+
+/** A JSON array of names, or a CSV cell of names separated by semicolons; empty names dropped, each name once. */
+const softwareList = z.preprocess((value) => {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (text.startsWith('[')) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return value;
+      }
+    }
+    return text.split(';');
+  }
+  return value;
+}, z.array(z.string({ message: 'a product name is text' }).trim().max(MAX_NAME), { message: 'a list of product names (JSON array, or names separated by ;)' })
+  .transform((names) => [...new Map(names.filter((name) => name !== '').map((name) => [name.toLowerCase(), name])).values()])
+  .refine((names) => names.length <= MAX_SOFTWARE_ITEMS, { message: `at most ${MAX_SOFTWARE_ITEMS} products` })
+  .nullable());
+
+const identifier = (attribute: 'serialNumber' | 'hostname' | 'domain' | 'macAddress' | 'cloudResourceId', message: string) =>
+  cells.optional.text(MAX_NAME).superRefine((value, context) => {
+    if (value !== null && normaliseIdentifier(attribute, value) === undefined) context.addIssue({ code: 'custom', message });
+  });
+
+const schema = z.object({
+  ciClass: cells.oneOf(DISCOVERABLE_CLASSES),
+  name: cells.optional.text(MAX_NAME),
+  serialNumber: identifier('serialNumber', 'not a serial number'),
+  assetTag: cells.optional.text(64).transform((tag) => tag?.toUpperCase() ?? null),
+  cloudResourceId: identifier('cloudResourceId', 'not a cloud resource id'),
+  hostname: identifier('hostname', 'not a host name'),
+  domain: identifier('domain', 'not a domain'),
+  macAddress: identifier('macAddress', 'not a MAC address (twelve hex digits)'),
+  model: cells.optional.text(MAX_NAME),
+  location: cells.optional.text(MAX_NAME),
+  assignedTo: cells.optional.email,
+  operationalStatus: cells.optional.oneOf(DISCOVERED_STATUSES),
+  environment: cells.optional.text(64),
+  software: softwareList,
+});
+
+/** A host name given as a fully qualified name is split at its first dot, unless the row names the domain itself. */
+function splitHost(hostname: string | null, domain: string | null): { hostname: string | null; domain: string | null } {
+  const host = normaliseIdentifier('hostname', hostname) ?? null;
+  const named = normaliseIdentifier('domain', domain) ?? null;
+  if (host === null || named !== null) return { hostname: host, domain: named };
+  const dot = host.indexOf('.');
+  if (dot <= 0) return { hostname: host, domain: null };
+  return { hostname: host.slice(0, dot), domain: normaliseIdentifier('domain', host.slice(dot + 1)) ?? null };
+}
+
+/** The row parsed, or its problems (column, value, reason). */
+export function parseInventoryRow(record: Row): { row: InventoryRow } | { problems: ColumnProblem[] } {
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) return { problems: problemsOf(parsed.error, record) };
+  const given = parsed.data;
+  const host = splitHost(given.hostname, given.domain);
+  const row: InventoryRow = {
+    ciClass: given.ciClass,
+    name: given.name,
+    serialNumber: given.serialNumber,
+    assetTag: given.assetTag,
+    cloudResourceId: normaliseIdentifier('cloudResourceId', given.cloudResourceId) ?? null,
+    hostname: host.hostname,
+    domain: host.domain,
+    macAddress: normaliseIdentifier('macAddress', given.macAddress) ?? null,
+    model: given.model,
+    location: given.location,
+    assignedTo: given.assignedTo,
+    operationalStatus: given.operationalStatus,
+    environment: given.environment,
+    software: given.software,
+  };
+  if (!row.serialNumber && !row.assetTag && !row.cloudResourceId && !row.hostname && !row.macAddress) {
+    return { problems: [{ column: '(row)', value: null, reason: 'no identifier: give a serialNumber, assetTag, cloudResourceId, hostname or macAddress' }] };
+  }
+  return { row };
+}
+
+/** The name a new record gets when the row gives none: its host name, else its serial, else its cloud id. */
+export function nameForNewRecord(row: InventoryRow): string {
+  return row.name ?? row.hostname ?? row.serialNumber ?? row.cloudResourceId ?? row.assetTag ?? row.macAddress!;
+}
