@@ -34,6 +34,7 @@ import {
   type ImportOutcome,
 } from '../workflows/master-data-import/contract';
 import { applyInventoryChunk, checkInventoryChunk } from '../model/reconciliation/batch';
+import type { ApprovalTimings } from '../workflows/approvals/contract';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { tellEndOfTermDates } from './lifecycle-transitions';
 import { recordOnce } from './audit';
@@ -44,6 +45,8 @@ export interface ImportActivityDeps {
   temporal: Client;
   /** Inventory batches create assets, whose lifecycle workflows start on this queue. */
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
+  /** The approval clock of the steward cases held rows open. */
+  approvalTimings: ApprovalTimings;
 }
 
 /** An inventory batch's rows name records by their identifiers, not by one key column. */
@@ -138,7 +141,7 @@ async function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: S
 }
 
 /** The activities of a bulk import: check a chunk, close the check, apply a chunk, finish. */
-export function createImportActivities({ db, temporal, lifecycle }: ImportActivityDeps) {
+export function createImportActivities({ db, temporal, lifecycle, approvalTimings }: ImportActivityDeps) {
   async function applyChunk(input: ImportChunkInput, kind: MasterDataKind, source: WriteSource, rowAlone: boolean): Promise<ImportChunkResult> {
     return db.transaction(async (trx) => {
       // Rows applied already (by an earlier attempt, or a run of this chunk that got here first and
@@ -203,7 +206,7 @@ export function createImportActivities({ db, temporal, lifecycle }: ImportActivi
      * the database refuses a row, the chunk runs again a row at a time so that only that row is refused.
      */
     async applyImportChunk(input: ImportChunkInput): Promise<ImportChunkResult> {
-      if (input.kind === 'inventory') return { rowsDone: await applyInventoryChunk({ db, temporal, lifecycle }, input.importId, input.from, input.to) };
+      if (input.kind === 'inventory') return { rowsDone: await applyInventoryChunk({ db, temporal, lifecycle, approvalTimings }, input.importId, input.from, input.to) };
       const kind = masterDataKind(input.kind);
       const actor = await requesterEmailOf(db, input.importId);
       if (!actor) throw noSuchImport(input.importId);

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import type { ApprovalTimings } from '../workflows/approvals/contract';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { createApprovalActivities } from './approvals';
 import { createAttentionActivities } from './attention';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   /** For activities that drive other workflows, e.g. a change running its asset transitions. */
   temporal: Client;
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
+  /** The normal approval clock (APPROVAL_*), for the steward cases inventory batches start. */
+  approvalTimings: ApprovalTimings;
   /** How long a step that ran out of retries waits before it is tried again on its own (default 5 minutes). */
   stalledStepRetryMs?: number;
 }

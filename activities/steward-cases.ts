@@ -1,11 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { planApprovalSteps, type ApprovalProcess, type PlannedStep } from '../domain/approval-routing';
+import { planApprovalSteps, type PlannedStep } from '../domain/approval-routing';
 import { planFromRules } from '../model/approval-rules';
 import { activeDelegations } from '../model/approvals';
 import { caseRecords, proposedSurvivor } from '../model/reconciliation/cases';
 import { MergeRefused, mergeRecords } from '../model/reconciliation/merge';
 import type {
+  CaseCancelInput,
   CaseRefusalInput,
   PlannedCaseStep,
   SettleCaseInput,
@@ -13,6 +15,7 @@ import type {
   StewardCaseActivityBase,
   StewardCaseState,
 } from '../workflows/steward-case/contract';
+import { stewardCaseClosedSignal } from '../workflows/steward-case/contract';
 import { recordOnce } from './audit';
 
 const SUBJECT = 'reconciliation_case';
@@ -34,10 +37,59 @@ async function caseRow(trx: Knex, caseId: string, lock = false): Promise<Record<
 }
 
 /**
+ * Locks the case a merge settles and every other open case naming one of its records, in one
+ * order (by id), before the merge locks the records: two merges of cases that share a record
+ * wait for each other instead of deadlocking, and the cancelling below finds its cases held.
+ */
+async function lockCasesOfMerge(trx: Knex, caseId: string): Promise<Record<string, any>> {
+  const { ci_ids: ciIds } = await caseRow(trx, caseId);
+  const locked: Record<string, any>[] = (await trx.raw(
+    `SELECT * FROM reconciliation_cases WHERE id = ? OR (state = 'open' AND ci_ids && ?::uuid[]) ORDER BY id FOR UPDATE`,
+    [caseId, ciIds],
+  )).rows;
+  return locked.find((c) => c.id === caseId)!;
+}
+
+/**
+ * Cancels, with the merge, every other open case that names a record merged away: what it asks is
+ * moot (the record is retired into the survivor). Each is audited; its workflow is told after the commit.
+ */
+async function cancelCasesOfMerged(
+  trx: Knex, input: SettleCaseInput, caseNumber: string, survivorCiId: string, loserIds: string[], records: { id: string; number: string }[],
+): Promise<SettledCase['cancelledCases']> {
+  const numberOf = (id: string) => records.find((r) => r.id === id)?.number ?? id;
+  const reason = `${loserIds.map(numberOf).join(' and ')} merged into ${numberOf(survivorCiId)} by ${caseNumber}: nothing is left to decide`;
+  const cancelled: { id: string; number: string; workflow_id: string | null }[] = await trx('reconciliation_cases')
+    .where({ state: 'open' }).whereNot({ id: input.caseId }).whereRaw('ci_ids && ?::uuid[]', [loserIds])
+    .update({ state: 'cancelled', decided_at: trx.fn.now(), comment: reason })
+    .returning(['id', 'number', 'workflow_id']);
+  if (cancelled.length > 0) {
+    await trx('audit_log').insert(cancelled.map((other) => ({
+      idempotency_key: `${input.idempotencyKey}:cancelled:${other.id}`, actor: input.actorEmail, subject_type: SUBJECT, subject_id: other.id,
+      action: 'cancelled', from_state: 'open', to_state: 'cancelled', workflow_id: input.workflowId,
+      details: { reason, byCase: caseNumber, survivorCiId, mergedCiIds: loserIds },
+    })));
+  }
+  return cancelled.map((other) => ({ caseId: other.id, number: other.number, workflowId: other.workflow_id }));
+}
+
+/**
  * The steward case activities: who is asked (the data stewards by the approval rules of process
  * reconciliation; the asset managers when no steward is active), and the settling of a decision.
  */
-export function createStewardCaseActivities({ db }: { db: Knex }) {
+export function createStewardCaseActivities({ db, temporal }: { db: Knex; temporal: Client }) {
+  /** Ends the open steps of cases a merge cancelled; again harmlessly on a retry, and a finished workflow needs nothing. */
+  async function tellCancelledCases(cases: SettledCase['cancelledCases']): Promise<void> {
+    for (const c of cases) {
+      if (!c.workflowId) continue;
+      try {
+        await temporal.workflow.getHandle(c.workflowId).signal(stewardCaseClosedSignal);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+  }
+
   return {
     /** Plans the case's approval step from the reconciliation rules; a rule whose group has nobody active asks the asset managers. */
     async planStewardCaseApprovals(input: StewardCaseActivityBase): Promise<PlannedCaseStep> {
@@ -50,8 +102,7 @@ export function createStewardCaseActivities({ db }: { db: Knex }) {
           // Nobody asked a case's question: a feed raised it, so no requester is kept out.
           const approvers = { requesterId: '', managerId: null, costCentreOwnerId: null, assetOwnerIds: [], serviceOwnerIds: [] };
           const subject = { costMinor: 0 };
-          // The reconciliation rules are seeded data planned like the others; the rules API does not edit them yet (APPROVAL_PROCESSES).
-          const { rules, plan } = await planFromRules(trx, 'reconciliation' as ApprovalProcess, subject, approvers);
+          const { rules, plan } = await planFromRules(trx, 'reconciliation', subject, approvers);
           const staffed = new Set<string>(await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id').join('groups as g', 'g.id', 'gm.group_id')
             .whereIn('gm.group_id', rules.map((r) => r.groupId).filter((id): id is string => id !== null)).where({ 'p.active': true, 'g.active': true })
             .distinct('gm.group_id').pluck('gm.group_id'));
@@ -87,11 +138,11 @@ export function createStewardCaseActivities({ db }: { db: Knex }) {
      */
     async settleStewardCase(input: SettleCaseInput): Promise<SettledCase> {
       const state = STATE_OF[input.resolution];
-      return recordOnce(
+      const settled = await recordOnce(
         db,
         { ...input, actor: input.actorEmail, subjectType: SUBJECT, subjectId: input.caseId, action: 'settled', fromState: 'open', toState: state },
         async (trx) => {
-          const c = await caseRow(trx, input.caseId, true);
+          const c = input.resolution === 'merge' ? await lockCasesOfMerge(trx, input.caseId) : await caseRow(trx, input.caseId, true);
           if (c.state !== 'open') {
             throw ApplicationFailure.nonRetryable(`the case is ${c.state} already`, StewardCaseFailure.mergeRefused);
           }
@@ -99,6 +150,7 @@ export function createStewardCaseActivities({ db }: { db: Knex }) {
           let survivorCiId: string | null = null;
           const merges: Record<string, unknown>[] = [];
           let moved: Record<string, number> | null = null;
+          let cancelledCases: SettledCase['cancelledCases'] = [];
           if (input.resolution === 'merge') {
             const records = await caseRecords(trx, ciIds);
             survivorCiId = input.survivorCiId ?? proposedSurvivor(records);
@@ -106,8 +158,9 @@ export function createStewardCaseActivities({ db }: { db: Knex }) {
               throw ApplicationFailure.nonRetryable('the record chosen to stay is not one of the case\'s records', StewardCaseFailure.mergeRefused);
             }
             moved = {};
+            const loserIds = ciIds.filter((id) => id !== survivorCiId);
             try {
-              for (const loserId of ciIds.filter((id) => id !== survivorCiId)) {
+              for (const loserId of loserIds) {
                 const merged = await mergeRecords(trx, survivorCiId, loserId, input.idempotencyKey);
                 merges.push({ loserId, loserNumber: records.find((r) => r.id === loserId)?.number ?? null, counts: merged.counts, loserIdentifiers: merged.loserIdentifiers });
                 for (const [what, n] of Object.entries(merged.counts)) moved[what] = (moved[what] ?? 0) + n;
@@ -129,14 +182,35 @@ export function createStewardCaseActivities({ db }: { db: Knex }) {
                 },
               ]);
             }
+            cancelledCases = await cancelCasesOfMerged(trx, input, c.number as string, survivorCiId, loserIds, records);
           }
           await trx('reconciliation_cases').where({ id: input.caseId }).update({
             state, survivor_ci_id: survivorCiId, decided_by_id: input.actorId, decided_at: trx.fn.now(), comment: input.comment,
           });
           return {
-            result: { state, survivorCiId, moved },
+            result: { state, survivorCiId, moved, cancelledCases },
             details: { caseNumber: c.number, resolution: input.resolution, survivorCiId, records: ciIds, comment: input.comment, merges },
           };
+        },
+      );
+      await tellCancelledCases(settled.cancelledCases);
+      return settled;
+    },
+
+    /**
+     * Ends a case the stewards were asked about too often without a decision that could be carried
+     * out: cancelled, the records left as they are, the pair free again (a feed reporting it again
+     * opens a new case). A case settled meanwhile stays as it was.
+     */
+    async cancelStewardCase(input: CaseCancelInput): Promise<{ state: StewardCaseState }> {
+      return recordOnce(
+        db,
+        { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.caseId, action: 'cancelled', fromState: 'open', toState: 'cancelled', details: { rounds: input.rounds, reason: input.reason } },
+        async (trx) => {
+          const c = await caseRow(trx, input.caseId, true);
+          if (c.state !== 'open') return { result: { state: c.state } };
+          await trx('reconciliation_cases').where({ id: input.caseId }).update({ state: 'cancelled', decided_at: trx.fn.now(), comment: input.reason });
+          return { result: { state: 'cancelled' as const } };
         },
       );
     },

@@ -9,7 +9,7 @@ import { findApprovalWithApprover } from '../model/approvals';
 import { requesterOf } from '../model/approval-subjects';
 import { emailOf, isActivePerson } from '../model/directory';
 import { decideUpdate, type DecisionOutcome } from '../workflows/approvals/contract';
-import { caseRecordIds } from '../model/reconciliation/cases';
+import { caseRecordIds, proposedSurvivorOf } from '../model/reconciliation/cases';
 import { HttpError, approvalRefused, badRequest, notFound } from './errors';
 import { commandWithinDeadline } from './workflow-calls';
 
@@ -76,6 +76,9 @@ export async function decideApproval(db: Database, temporal: Client, request: De
   });
   if (refusal) throw approvalRefused(refusal);
   await checkResolution(db, approval, request);
+  // A merge approved without a choice keeps the record the steward was shown as staying, not one chosen later.
+  const survivorCiId = request.survivorCiId
+    ?? (approval.subject_type === 'reconciliation_case' && request.decision === 'approved' ? await proposedSurvivorOf(db, approval.subject_id) : undefined);
   // Keys and sessions of an inactive person fail already; a link is the one credential left to refuse.
   if (!(await isActivePerson(db, request.actorId))) throw approverInactive(approval.approver_name);
   const actorEmail = (await emailOf(db, request.actorId))!;
@@ -84,7 +87,7 @@ export async function decideApproval(db: Database, temporal: Client, request: De
       args: [{
         approvalId: request.approvalId, actorId: request.actorId, actorEmail, decision: request.decision, comment: request.comment, via: request.via,
         ...(request.resolution ? { resolution: request.resolution } : {}),
-        ...(request.survivorCiId ? { survivorCiId: request.survivorCiId } : {}),
+        ...(survivorCiId ? { survivorCiId } : {}),
       }],
       // A fresh id each time: a repeated click must be refused, not answered with the first result.
       updateId: randomUUID(),

@@ -6,7 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { Role } from '../domain/directory';
-import { batchKeyInput, inventoryHeaderRefusal, inventorySourceName, observedAtRefusal } from '../domain/inventory-intake';
+import {
+  ADMIN_ONLY_SOURCES, batchKeyInput, droppedFileBatchKey, inventoryHeaderRefusal, inventorySourceName, observedAtRefusal, sourceSenderRefusal,
+} from '../domain/inventory-intake';
 import type { ImportFormat, OnInvalidRows } from '../domain/master-data';
 import { INVENTORY_SOURCES, type InventorySource } from '../domain/reconciliation';
 import { findImport, type ImportSummary } from '../model/imports';
@@ -35,8 +37,16 @@ export interface InventoryBatchRequest {
   /** When the source saw what the file reports (ISO instant); now when absent. */
   observedAt?: string | null;
   fileName: string | null;
-  requestedBy: { id: string; email: string };
+  /** The sender, whose roles say which sources they may send as. */
+  requestedBy: Sender;
   file: Readable;
+}
+
+/** A person sending or applying a batch. */
+export interface Sender {
+  id: string;
+  email: string;
+  roles: readonly Role[];
 }
 
 /** A batch as received; `replayed` when the request named a batch received before, which is answered as it stands. */
@@ -52,10 +62,17 @@ function checkHeader(header: string[]): string[] {
   return header.map((column) => column.trim());
 }
 
-/** The request's source, batch key and observation time, checked: 400 with the field and why. */
+/** 403 when the sender may not send as this source (manual and hr are for admins). */
+function checkSender(source: InventorySource, sender: Sender): void {
+  const refusal = sourceSenderRefusal(source, sender.roles);
+  if (refusal) throw new HttpError(403, 'forbidden', refusal, [{ path: 'source', message: refusal }]);
+}
+
+/** The request's source, batch key and observation time, checked: 400 with the field and why, 403 for a source the sender may not send as. */
 function batchOf(request: InventoryBatchRequest, now: Date): { source: InventorySource; batchKey: string | null; observedAt: string } {
   const source = inventorySourceName.safeParse(request.source);
   if (!source.success) throw badRequest(`source: ${source.error.issues[0].message}`, [{ path: 'source', message: source.error.issues[0].message }]);
+  checkSender(source.data, request.requestedBy);
   let batchKey: string | null = null;
   if (request.batchKey !== undefined && request.batchKey !== null) {
     const key = batchKeyInput.safeParse(request.batchKey);
@@ -90,7 +107,7 @@ export async function receiveInventoryBatch(deps: IntakeDeps, request: Inventory
   try {
     const summary = await receiveFile(deps, { kind: 'inventory', checkHeader, inventory: batch }, {
       format: request.format, dryRun: request.dryRun, onInvalidRows: request.onInvalidRows ?? 'skip_rows', fileName: request.fileName,
-      requestedBy: request.requestedBy, file: request.file,
+      requestedBy: { id: request.requestedBy.id, email: request.requestedBy.email }, file: request.file,
     });
     return { ...summary, replayed: false };
   } catch (error) {
@@ -106,9 +123,13 @@ export async function receiveInventoryBatch(deps: IntakeDeps, request: Inventory
  * Applies a previewed dry run: the same rows become a real batch with the dry run's source,
  * observation time and batch key, and its workflow starts ("dry run first, then apply the same
  * file"). Applied once: again, it answers the batch it became (replayed), as does a batch key a
- * live batch holds already. 404 no such batch; 409 not_previewed when it is not a previewed dry run.
+ * live batch holds already. 404 no such batch; 403 when the one applying may not send as its
+ * source; 409 not_previewed when it is not a previewed dry run.
  */
-export async function applyPreviewedBatch(deps: IntakeDeps, dryRunId: string, requestedBy: { id: string; email: string }): Promise<ReceivedBatch> {
+export async function applyPreviewedBatch(deps: IntakeDeps, dryRunId: string, sender: Sender): Promise<ReceivedBatch> {
+  const requestedBy = { id: sender.id, email: sender.email };
+  const source = (await findImport(deps.db, dryRunId))?.inventory?.source;
+  if (source) checkSender(source, sender);
   const replay = async (importId: string): Promise<ReceivedBatch> => ({ ...(await findImport(deps.db, importId))!, replayed: true });
   let copied;
   try {
@@ -147,9 +168,10 @@ export interface DropFolderSettings {
 
 /**
  * Starts watching the inventory drop folder (platform/inventory-drop-folder.ts), each file received
- * as a batch of its folder's source with its name as the batch key, recorded as `settings.as`. That
- * person is checked first: when they are not an active asset manager or admin, it says so in the log
- * and the folder stays unwatched (answers undefined); should they lose the role later, files wait.
+ * as a batch of its folder's source, keyed by its name, size and modification time, recorded as
+ * `settings.as`. That person is checked first: when they are not an active asset manager or admin,
+ * it says so in the log and the folder stays unwatched (answers undefined); should they lose the
+ * role later, files wait. Files in the folder of a source they may not send as are refused.
  */
 export async function watchInventoryDropFolder(deps: IntakeDeps & { logger: Logger }, settings: DropFolderSettings): Promise<InventoryDropFolder | undefined> {
   const { db, logger } = deps;
@@ -166,12 +188,20 @@ export async function watchInventoryDropFolder(deps: IntakeDeps & { logger: Logg
     return undefined;
   }
   const sender = (await personWithRoles(db, settings.as))!;
+  const refused = ADMIN_ONLY_SOURCES.filter((source) => sourceSenderRefusal(source, sender.roles as Role[]));
+  if (refused.length > 0) {
+    logger.warn({ dir: settings.dir, sources: refused }, `inventory drop folder: files in ${refused.map((s) => `${s}/`).join(' and ')} will be refused: ${sender.email} is not an admin`);
+  }
   const folder = new InventoryDropFolder({
     dir: settings.dir, sources: INVENTORY_SOURCES, everyMs: settings.everyMs, logger, whyNot,
-    receive: (file) => receiveInventoryBatch(deps, {
-      source: file.source, format: file.format, dryRun: false, batchKey: file.name, fileName: file.name,
-      requestedBy: { id: sender.id, email: sender.email }, file: file.stream,
-    }),
+    receive: async (file) => {
+      // The roles as they are now: whyNot has just found the person active.
+      const roles = ((await personWithRoles(db, settings.as))?.roles ?? []) as Role[];
+      return receiveInventoryBatch(deps, {
+        source: file.source, format: file.format, dryRun: false, batchKey: droppedFileBatchKey(file.name, file.size, file.modifiedAt), fileName: file.name,
+        requestedBy: { id: sender.id, email: sender.email, roles }, file: file.stream,
+      });
+    },
   });
   await folder.start();
   return folder;

@@ -8,8 +8,16 @@
  * hundred lists software. Reported: rows per second of the check and of the apply pass, and the
  * peak RSS above the start of the bench process (it holds the API that stages the file and the
  * worker that checks and applies it), sampled every 100 ms, while staging and while each pass
- * runs, and the RSS and live heap after a full collection at the end. The target: the peak bounded
- * (BENCH_INVENTORY_BOUND_MB) whatever the batch size, as every pass goes a chunk at a time.
+ * runs; the peak live heap of each pass (what survived a full collection: V8 lets garbage pile up
+ * in the old generation until one, so the heap in use between them says how lazily it collects,
+ * not what a pass holds); and the RSS and live heap after a full collection at the end. The
+ * target: the peak bounded (BENCH_INVENTORY_BOUND_MB) whatever the batch size, as every pass goes
+ * a chunk at a time.
+ *
+ * Every new server starts its asset's lifecycle workflow, which the worker keeps in its cache of
+ * WORKER_MAX_CACHED_WORKFLOWS: a long-running worker's cache is full, so the warm-up fills it
+ * with as many new servers first, so no batch is charged for filling the cache, which costs what
+ * it costs whatever the batch (the warm-up reports the RSS it kept).
  *
  * The baseline, measured in the same run, is the master-data import of as many configuration items
  * (POST /imports?kind=configuration-items, the same staging, workflow and chunks, judged row by
@@ -17,6 +25,7 @@
  * reconciliation, provenance and sightings cost over it. Plain INSERTs would say only what Postgres
  * costs, which bench/imports.ts reports already.
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { insertApiKey } from '../model/api-keys';
@@ -29,6 +38,8 @@ export interface InventoryBenchSettings {
   sizes: number[];
   /** The peak RSS above the start (MB) that no size may pass. */
   boundMb: number;
+  /** The worker's workflow cache (WORKER_MAX_CACHED_WORKFLOWS), filled by the warm-up. */
+  cachedWorkflows: number;
 }
 
 export interface PassTimes {
@@ -46,6 +57,11 @@ export interface PassTimes {
   workflowPeakAboveStartMb: number;
   checkPeakAboveStartMb: number;
   applyPeakAboveStartMb: number;
+  /** The heap in use at its highest in either pass, garbage not yet collected included. */
+  heapUsedPeakAboveStartMb: number;
+  /** What survived the full collections of each pass (and one at its end), at its highest. */
+  checkLiveHeapAboveStartMb: number;
+  applyLiveHeapAboveStartMb: number;
   /**
    * After the end and a full garbage collection: the RSS (which seldom gives pages back) and the
    * live heap above the start, what the run left behind.
@@ -68,10 +84,15 @@ export interface InventoryRun extends PassTimes {
 export interface InventoryReport {
   cis: number;
   estateSeconds: number;
+  /** Lifecycle workflows the warm-up started to fill the worker's cache, and the RSS that kept. */
+  cacheFilledWith: number;
+  cacheFillRetainedMb: number;
   boundMb: number;
   boundHeld: boolean;
   /** The largest size's peak over the smallest's (workflow side): about 1 when memory is bounded. */
   peakRatio: number;
+  /** The highest live heap above the start of any pass at any size: what the batches hold. */
+  liveHeapPeakMb: number;
   runs: InventoryRun[];
 }
 
@@ -151,6 +172,18 @@ function discoveryBatch(run: number, rows: number): ReadableStream<Uint8Array> {
   return Readable.toWeb(Readable.from(lines())) as ReadableStream<Uint8Array>;
 }
 
+/** New servers only, each with an asset whose lifecycle workflow the worker then holds in its cache. */
+function newServers(rows: number): ReadableStream<Uint8Array> {
+  async function* lines() {
+    for (let n = 1; n <= rows; n += 1) {
+      yield `${JSON.stringify({
+        ciClass: 'server', hostname: `bench-w${n}`, domain: DOMAIN, macAddress: macOf('0e', n), serialNumber: `BWARM${n}`, model: `${MODEL.manufacturer} ${MODEL.name}`, location: 'Bench hall',
+      })}\n`;
+    }
+  }
+  return Readable.toWeb(Readable.from(lines())) as ReadableStream<Uint8Array>;
+}
+
 /** As many configuration items as master data, as CSV: new virtual machines with their identifiers. */
 function masterDataFile(run: number, rows: number): ReadableStream<Uint8Array> {
   async function* lines() {
@@ -169,16 +202,45 @@ function masterDataFile(run: number, rows: number): ReadableStream<Uint8Array> {
 }
 
 /**
+ * The heap that survived each full (mark-compact) collection, noted as it ends: what is live, as
+ * far as the process can tell without collecting on its own. `take` collects once more and answers
+ * the highest since the last take, so what a pass still holds at its end counts too.
+ */
+function liveHeapWatch() {
+  let peak = 0;
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    take(): number {
+      global.gc?.();
+      const highest = Math.max(peak, process.memoryUsage().heapUsed);
+      peak = 0;
+      return highest;
+    },
+    stop: () => observer.disconnect(),
+  };
+}
+
+/**
  * Sends a file and waits for its batch or import to end, polling its state: when the POST answered
- * (staged), when the apply pass began, when it ended; the RSS sampled every 100 ms on either side.
+ * (staged), when the apply pass began, when it ended; the RSS and the heap in use sampled every
+ * 100 ms on either side, the live heap at each full collection.
  */
 async function runOnce(db: Knex, baseUrl: string, apiKey: string, send: { path: string; contentType: string; body: ReadableStream<Uint8Array> }, rows: number, progress: (text: string) => void): Promise<PassTimes & { id: string }> {
   global.gc?.();
   const { rss: start, heapUsed: heapAtStart } = process.memoryUsage();
   let peak = start;
+  let heapPeak = heapAtStart;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const { rss, heapUsed } = process.memoryUsage();
+    peak = Math.max(peak, rss);
+    heapPeak = Math.max(heapPeak, heapUsed);
   }, 100);
+  const live = liveHeapWatch();
   const began = Date.now();
   try {
     const res = await fetch(`${baseUrl}${send.path}`, {
@@ -189,32 +251,34 @@ async function runOnce(db: Knex, baseUrl: string, apiKey: string, send: { path: 
     const answeredAt = Date.now();
     const stagingPeak = Math.max(peak, process.memoryUsage().rss);
     peak = start;
+    live.take();
+    heapPeak = heapAtStart;
     let applyingAt: number | undefined;
     let checkPeak = start;
+    let checkLive = heapAtStart;
     for (;;) {
       const row = await db('imports').where({ id: answer.id }).first('state', 'rows_checked', 'rows_applied');
       progress(`${row.state}: ${row.rows_checked} checked, ${row.rows_applied} applied of ${rows}`);
-      if (row.state === 'applying' && applyingAt === undefined) {
+      const ended = FINAL.includes(row.state);
+      if ((row.state === 'applying' || ended) && applyingAt === undefined) {
         applyingAt = Date.now();
-        checkPeak = peak;
+        checkPeak = Math.max(peak, process.memoryUsage().rss);
+        checkLive = live.take();
         peak = start;
       }
-      if (FINAL.includes(row.state)) {
+      if (ended) {
         const endedAt = Date.now();
-        if (applyingAt === undefined) {
-          applyingAt = endedAt;
-          checkPeak = peak;
-          peak = start;
-        }
         const applyPeak = Math.max(peak, process.memoryUsage().rss);
-        global.gc?.();
+        const applyLive = live.take();
         const { rss: retained, heapUsed: liveHeap } = process.memoryUsage();
         return {
           id: answer.id, rows, state: row.state, seconds: round((endedAt - began) / 1000), uploadSeconds: round((answeredAt - began) / 1000),
-          checkSeconds: round((applyingAt - answeredAt) / 1000, 2), applySeconds: round((endedAt - applyingAt) / 1000, 2),
+          checkSeconds: round((applyingAt! - answeredAt) / 1000, 2), applySeconds: round((endedAt - applyingAt!) / 1000, 2),
           rssStartMb: megabytes(start), stagingPeakAboveStartMb: megabytes(stagingPeak - start),
           workflowPeakAboveStartMb: megabytes(Math.max(checkPeak, applyPeak) - start),
           checkPeakAboveStartMb: megabytes(checkPeak - start), applyPeakAboveStartMb: megabytes(applyPeak - start),
+          heapUsedPeakAboveStartMb: megabytes(heapPeak - heapAtStart),
+          checkLiveHeapAboveStartMb: megabytes(checkLive - heapAtStart), applyLiveHeapAboveStartMb: megabytes(applyLive - heapAtStart),
           retainedAboveStartMb: megabytes(retained - start), liveHeapAboveStartMb: megabytes(liveHeap - heapAtStart),
         };
       }
@@ -222,6 +286,7 @@ async function runOnce(db: Knex, baseUrl: string, apiKey: string, send: { path: 
     }
   } finally {
     clearInterval(sampler);
+    live.stop();
   }
 }
 
@@ -250,7 +315,11 @@ export async function measureInventory(db: Knex, baseUrl: string, settings: Inve
   const show = (text: string) => process.stdout.write(`\r  ${text}   `);
 
   // Once, unmeasured: what the first batch sets up for good (the workflow sandbox, compiled code, plans) is no cost of a batch's size.
-  step('inventory: a warm-up batch of 1,000 rows, and a master-data import of 1,000 CIs ...');
+  step(`inventory: a warm-up batch of ${settings.cachedWorkflows.toLocaleString('en')} new servers (their lifecycle workflows fill the worker's cache), one of 1,000 rows, and a master-data import of 1,000 CIs ...`);
+  const cacheFill = await runOnce(db, baseUrl, apiKey, {
+    path: `/inventory/batches?source=discovery&format=jsonl&batchKey=bench-cache-fill&fileName=bench-cache-fill.jsonl`, contentType: 'application/x-ndjson', body: newServers(settings.cachedWorkflows),
+  }, settings.cachedWorkflows, () => undefined);
+  if (cacheFill.state !== 'completed') throw new Error(`the warm-up batch of new servers ended ${cacheFill.state}`);
   const warmUp = Math.min(1_000, settings.cis);
   await runOnce(db, baseUrl, apiKey, inventory(0, warmUp), warmUp, () => undefined);
   await runOnce(db, baseUrl, apiKey, masterData(0, warmUp), warmUp, () => undefined);
@@ -277,9 +346,10 @@ export async function measureInventory(db: Knex, baseUrl: string, settings: Inve
   }
   const peaks = runs.map((run) => Math.max(run.workflowPeakAboveStartMb, 1));
   return {
-    cis: settings.cis, estateSeconds, boundMb: settings.boundMb,
+    cis: settings.cis, estateSeconds, cacheFilledWith: settings.cachedWorkflows, cacheFillRetainedMb: cacheFill.retainedAboveStartMb, boundMb: settings.boundMb,
     boundHeld: runs.every((run) => run.stagingPeakAboveStartMb < settings.boundMb && run.workflowPeakAboveStartMb < settings.boundMb),
     peakRatio: round(peaks[peaks.length - 1] / peaks[0], 2),
+    liveHeapPeakMb: Math.max(...runs.map((run) => Math.max(run.checkLiveHeapAboveStartMb, run.applyLiveHeapAboveStartMb))),
     runs,
   };
 }
@@ -301,10 +371,15 @@ export function reportInventory(report: InventoryReport): void {
     'peak RSS staging MB': run.stagingPeakAboveStartMb,
     'peak RSS check MB': run.checkPeakAboveStartMb,
     'peak RSS apply MB': run.applyPeakAboveStartMb,
+    'peak live heap check MB': run.checkLiveHeapAboveStartMb,
+    'peak live heap apply MB': run.applyLiveHeapAboveStartMb,
+    'peak heap used MB': run.heapUsedPeakAboveStartMb,
     'RSS after GC MB': run.retainedAboveStartMb,
     'live heap after GC MB': run.liveHeapAboveStartMb,
     'baseline peak MB': run.baseline.workflowPeakAboveStartMb,
   })));
   for (const run of report.runs) console.log(`  ${run.rows} rows: ${Object.entries(run.outcomes).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}`);
-  console.log(`peak RSS bound of ${report.boundMb} MB ${report.boundHeld ? 'held' : 'NOT held'} at every size; largest batch's peak / smallest's: ${report.peakRatio}`);
+  console.log(`warm-up: ${report.cacheFilledWith} new servers filled the worker's workflow cache with their lifecycle workflows, keeping ${report.cacheFillRetainedMb} MB of RSS`);
+  console.log(`peak RSS bound of ${report.boundMb} MB ${report.boundHeld ? 'held' : 'NOT held'} at every size; largest batch's peak / smallest's: ${report.peakRatio}; `
+    + `live heap at most ${report.liveHeapPeakMb} MB above the start in any pass (the rest of the peak is garbage V8 had not collected yet)`);
 }

@@ -233,8 +233,8 @@ const measureImportPart = ({ db, baseUrl }: Bench) => measureImports(db, baseUrl
 const measureServiceMapPart = ({ db, baseUrl, requester }: Bench) => measureServiceMap(db, baseUrl, requester, { cis: SETTINGS.mapCis, runs: SETTINGS.mapRuns }, step);
 
 /** 7. Discovered inventory: batches of each size against the estate, rows per second and peak memory, against master data (bench/inventory.ts). */
-const measureInventoryPart = ({ db, baseUrl }: Bench) =>
-  measureInventory(db, baseUrl, { cis: SETTINGS.inventoryCis, sizes: SETTINGS.inventorySizes, boundMb: SETTINGS.inventoryBoundMb }, step);
+const measureInventoryPart = ({ db, baseUrl, maxCachedWorkflows }: Bench) =>
+  measureInventory(db, baseUrl, { cis: SETTINGS.inventoryCis, sizes: SETTINGS.inventorySizes, boundMb: SETTINGS.inventoryBoundMb, cachedWorkflows: maxCachedWorkflows }, step);
 
 const PARTS = {
   throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory, imports: measureImportPart, 'service-map': measureServiceMapPart,
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue,
       activities: Object.assign(
-        createActivities({ db, publicUrl: baseUrl, securityNoticeEmail: 'security@bench.example', temporal, lifecycle: { taskQueue, reminders } }),
+        createActivities({ db, publicUrl: baseUrl, securityNoticeEmail: 'security@bench.example', temporal, lifecycle: { taskQueue, reminders }, approvalTimings: loadConfig().approvalTimings.normal }),
         { doNothing: async () => undefined },
       ),
       workflows: { workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') }) },

@@ -2,12 +2,18 @@ import { CHANGE_TYPES, CRITICALITIES, type ChangeType, type Criticality } from '
 import { RISK_LEVELS, isRiskAtLeast, type RiskLevel } from './change-risk';
 import { MAX_AMOUNT_MINOR } from './money';
 
-/** The processes whose requests approval rules route. */
-export const APPROVAL_PROCESSES = ['change', 'procurement'] as const;
+/** The processes whose requests approval rules route; a reconciliation rule says who decides a data steward case. */
+export const APPROVAL_PROCESSES = ['change', 'procurement', 'reconciliation'] as const;
 export type ApprovalProcess = (typeof APPROVAL_PROCESSES)[number];
 
 export const APPROVER_KINDS = ['manager', 'cost_centre_owner', 'asset_owner', 'service_owner', 'group'] as const;
 export type ApproverKind = (typeof APPROVER_KINDS)[number];
+
+/**
+ * The approver kinds a process's rules may use: a steward case is raised by a feed, so it has no
+ * requester, manager, cost centre or owners, only a group that decides.
+ */
+export const approverKindsFor = (process: ApprovalProcess): readonly ApproverKind[] => (process === 'reconciliation' ? ['group'] : APPROVER_KINDS);
 export const APPROVAL_POLICIES = ['any', 'all', 'quorum'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 export const EXPIRY_ACTIONS = ['reject', 'escalate'] as const;
@@ -270,7 +276,10 @@ export interface ConditionCheck {
  * refused with the keys allowed, a bad value with the values allowed.
  */
 export function ruleConditionFor(process: ApprovalProcess): ConditionCheck {
-  const keys = [...Object.entries(CONDITION_KEYS).filter(([, spec]) => spec.processes.includes(process)).map(([key]) => key), 'anyOf'];
+  const asked = Object.entries(CONDITION_KEYS).filter(([, spec]) => spec.processes.includes(process)).map(([key]) => key);
+  // A subject nothing can be asked of (a steward case: no cost, risk or type) takes only {}; anyOf would choose between nothings.
+  const keys = asked.length ? [...asked, 'anyOf'] : [];
+  const allowed = keys.length ? `a ${process} rule may use ${keys.join(', ')}` : `a ${process} rule takes no condition: {} always applies`;
   const problemsAt = (condition: unknown, path: (string | number)[], depth: number): ConditionProblem[] => {
     if (!isConditionObject(condition)) {
       return [{ path, message: 'a condition is an object of keys that must all hold, e.g. {"minCostMinor": 100000}; {} always applies' }];
@@ -279,7 +288,7 @@ export function ruleConditionFor(process: ApprovalProcess): ConditionCheck {
       const at = [...path, key];
       if (!keys.includes(key)) {
         const known = Object.hasOwn(CONDITION_KEYS, key) ? `${key} is not known of a ${process} request` : `unknown condition key "${key}"`;
-        return [{ path: at, message: `${known}: a ${process} rule may use ${keys.join(', ')}` }];
+        return [{ path: at, message: `${known}: ${allowed}` }];
       }
       if (key === 'anyOf') {
         if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ALTERNATIVES) {

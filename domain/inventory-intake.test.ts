@@ -1,10 +1,16 @@
 import {
+  BATCH_KEY_MAX,
+  RECONCILIATION_ATTRIBUTES,
+  droppedFileBatchKey,
   identificationRulesInput,
   inventoryHeaderRefusal,
   inventorySourceInput,
   observedAtRefusal,
+  reconciliationAttribute,
   reconciliationRuleInput,
+  sourceSenderRefusal,
 } from './inventory-intake';
+import { RECONCILED_ATTRIBUTES } from './reconciliation';
 
 const messages = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
   (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -82,5 +88,45 @@ describe('a reconciliation rule and a source', () => {
   it('takes an unseen period of 1 to 3650 days, or none', () => {
     expect(inventorySourceInput.parse({ unseenAfterDays: null })).toEqual({ unseenAfterDays: null });
     expect(messages(inventorySourceInput.safeParse({ unseenAfterDays: 0 }))).toEqual(['unseenAfterDays: at least 1']);
+  });
+});
+
+describe('the attribute of a reconciliation rule', () => {
+  it('is a reconciled attribute other than assignedTo and software, or *', () => {
+    expect(RECONCILIATION_ATTRIBUTES).toEqual(['*', ...RECONCILED_ATTRIBUTES.filter((a) => a !== 'assignedTo' && a !== 'software')]);
+    expect(reconciliationAttribute.parse('location')).toBe('location');
+  });
+
+  it('refuses assignedTo and software saying why, and anything else naming those allowed', () => {
+    expect(messages(reconciliationAttribute.safeParse('assignedTo'))).toEqual([
+      ': assignedTo takes no reconciliation rule: an existing record\'s assignee changes through its lifecycle workflow (an assignment), never by a feed; '
+        + 'a new record takes the row\'s; rules are for one of: *, name, hostname, domain, macAddress, cloudResourceId, serialNumber, model, location, operationalStatus, environment',
+    ]);
+    expect(messages(reconciliationAttribute.safeParse('software'))[0]).toMatch(/^: software takes no reconciliation rule: each source's list is whole/);
+    expect(messages(reconciliationAttribute.safeParse('colour'))).toEqual([': one of: *, name, hostname, domain, macAddress, cloudResourceId, serialNumber, model, location, operationalStatus, environment']);
+  });
+});
+
+describe('who sends as a source', () => {
+  it('lets admins send as any source and asset managers as the feeds only', () => {
+    for (const source of ['discovery', 'mdm', 'cloud_inventory', 'hr', 'manual'] as const) expect(sourceSenderRefusal(source, ['admin'])).toBeUndefined();
+    for (const source of ['discovery', 'mdm', 'cloud_inventory'] as const) expect(sourceSenderRefusal(source, ['asset_manager'])).toBeUndefined();
+    expect(sourceSenderRefusal('manual', ['asset_manager'])).toBe('only admins send batches as manual: manual and hr outrank the feeds; asset managers send discovery, mdm, cloud_inventory');
+    expect(sourceSenderRefusal('hr', ['asset_manager', 'process_owner'])).toMatch(/^only admins send batches as hr/);
+  });
+});
+
+describe('the batch key of a dropped file', () => {
+  const at = new Date('2026-11-29T06:00:00.123Z');
+  it('names the file with its size and modification time: another export under the same name is another key', () => {
+    expect(droppedFileBatchKey('inventory.csv', 2048, at)).toBe('inventory.csv (2048 bytes, modified 2026-11-29T06:00:00.123Z)');
+    expect(droppedFileBatchKey('inventory.csv', 2048, new Date('2026-11-30T06:00:00.123Z'))).not.toBe(droppedFileBatchKey('inventory.csv', 2048, at));
+    expect(droppedFileBatchKey('inventory.csv', 2049, at)).not.toBe(droppedFileBatchKey('inventory.csv', 2048, at));
+  });
+
+  it('stays within a batch key\'s length for the longest file name', () => {
+    const key = droppedFileBatchKey(`${'x'.repeat(251)}.csv`, Number.MAX_SAFE_INTEGER, at);
+    expect(key.length).toBeLessThanOrEqual(BATCH_KEY_MAX);
+    expect(key).toMatch(/^x+… \(9007199254740991 bytes, modified 2026-11-29T06:00:00.123Z\)$/);
   });
 });

@@ -5,7 +5,10 @@
  * JSON API, the web pages and the watched folder, so each refuses the same input with the same words.
  */
 import { z } from 'zod';
-import { DISCOVERABLE_CLASSES, IDENTIFYING_ATTRIBUTES, INVENTORY_COLUMNS, INVENTORY_SOURCES, RECONCILED_ATTRIBUTES } from './reconciliation';
+import type { Role } from './directory';
+import {
+  DISCOVERABLE_CLASSES, IDENTIFYING_ATTRIBUTES, INVENTORY_COLUMNS, INVENTORY_SOURCES, RECONCILED_ATTRIBUTES, type InventorySource, type ReconciledAttribute,
+} from './reconciliation';
 
 /** Columns that name a record by themselves; a domain only narrows a host name. */
 export const IDENTIFIER_COLUMNS = ['serialNumber', 'assetTag', 'cloudResourceId', 'hostname', 'macAddress'] as const;
@@ -55,7 +58,8 @@ export function observedAtRefusal(observedAt: string, now: Date): string | undef
 }
 
 /** A sender's name for a batch (a scan id, a file name): the same name again is the same batch. */
-export const batchKeyInput = z.string().trim().min(1, { message: 'required' }).max(255, { message: 'at most 255 characters' });
+export const BATCH_KEY_MAX = 255;
+export const batchKeyInput = z.string().trim().min(1, { message: 'required' }).max(BATCH_KEY_MAX, { message: `at most ${BATCH_KEY_MAX} characters` });
 
 export const inventorySourceName = z.enum(INVENTORY_SOURCES, { message: `one of: ${INVENTORY_SOURCES.join(', ')}` });
 export const discoverableClass = z.enum(DISCOVERABLE_CLASSES, { message: `one of: ${DISCOVERABLE_CLASSES.join(', ')}` });
@@ -95,9 +99,26 @@ export const identificationRulesInput = z.strictObject({
 });
 export type IdentificationRulesInput = z.output<typeof identificationRulesInput>;
 
-/** '*' is the rule for every attribute without one of its own. */
-export const RECONCILIATION_ATTRIBUTES = ['*', ...RECONCILED_ATTRIBUTES] as const;
-export const reconciliationAttribute = z.enum(RECONCILIATION_ATTRIBUTES, { message: `one of: ${RECONCILIATION_ATTRIBUTES.join(', ')}` });
+/**
+ * Reconciled attributes no rule decides, and why: a rule for one would be accepted and then
+ * ignored by every batch, so it is refused instead.
+ */
+export const UNRULED_ATTRIBUTES = {
+  assignedTo: 'an existing record\'s assignee changes through its lifecycle workflow (an assignment), never by a feed; a new record takes the row\'s',
+  software: 'each source\'s list is whole for the installations it found, which are kept per source rather than reconciled between sources',
+} as const satisfies Partial<Record<ReconciledAttribute, string>>;
+type RuledAttribute = Exclude<ReconciledAttribute, keyof typeof UNRULED_ATTRIBUTES>;
+const isRuled = (attribute: ReconciledAttribute): attribute is RuledAttribute => !(attribute in UNRULED_ATTRIBUTES);
+
+/** The attributes a reconciliation rule may name; '*' is the rule for every one without a rule of its own. */
+export const RECONCILIATION_ATTRIBUTES: readonly ['*', ...RuledAttribute[]] = ['*', ...RECONCILED_ATTRIBUTES.filter(isRuled)];
+export const reconciliationAttribute = z.enum(RECONCILIATION_ATTRIBUTES, {
+  error: (issue) => {
+    const why = (UNRULED_ATTRIBUTES as Record<string, string | undefined>)[String(issue.input)];
+    const allowed = `one of: ${RECONCILIATION_ATTRIBUTES.join(', ')}`;
+    return why ? `${String(issue.input)} takes no reconciliation rule: ${why}; rules are for ${allowed}` : allowed;
+  },
+});
 
 /** Ten years: a longer staleness period is "never". */
 export const MAX_STALENESS_DAYS = 3650;
@@ -119,3 +140,32 @@ export const inventorySourceInput = z.strictObject({
   unseenAfterDays: days(1, MAX_STALENESS_DAYS).nullable(),
 });
 export type InventorySourceInput = z.output<typeof inventorySourceInput>;
+
+/**
+ * Sources only admins send as: manual is a person's own word and the strongest source for every
+ * attribute without a rule of its own, and hr speaks for the people's register. Asset managers
+ * send what the feeds found.
+ */
+export const ADMIN_ONLY_SOURCES: readonly InventorySource[] = ['manual', 'hr'];
+
+/** Why a person with these roles may not send a batch as `source`, or undefined when they may. */
+export function sourceSenderRefusal(source: InventorySource, roles: readonly Role[]): string | undefined {
+  if (roles.includes('admin') || !ADMIN_ONLY_SOURCES.includes(source)) return undefined;
+  const open = INVENTORY_SOURCES.filter((name) => !ADMIN_ONLY_SOURCES.includes(name));
+  return `only admins send batches as ${source}: ${ADMIN_ONLY_SOURCES.join(' and ')} outrank the feeds; asset managers send ${open.join(', ')}`;
+}
+
+/** Room kept in a dropped file's batch key for its size and modification time. */
+const DROPPED_KEY_SUFFIX_ROOM = 64;
+
+/**
+ * The batch key of a file dropped in the watched folder: its name with its size and modification
+ * time, so the same file dropped again is the same batch while a new export under the same name
+ * (a tool that writes inventory.csv every day) is a new one. A name too long for the key keeps its
+ * start, which with the size and the time to the millisecond still tells files apart.
+ */
+export function droppedFileBatchKey(name: string, size: number, modifiedAt: Date): string {
+  const room = BATCH_KEY_MAX - DROPPED_KEY_SUFFIX_ROOM;
+  const shown = name.length > room ? `${name.slice(0, room - 1)}…` : name;
+  return `${shown} (${size} bytes, modified ${modifiedAt.toISOString()})`;
+}

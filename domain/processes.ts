@@ -5,14 +5,16 @@
 import { ASSET_FINAL_STATES } from './asset-lifecycle';
 import { CHANGE_FINAL_STATES } from './change-request';
 import { PURCHASE_FINAL_STATES } from './procurement';
+import { CASE_FINAL_STATES } from './reconciliation';
 
-export const PROCESS_KINDS = ['change', 'procurement', 'asset_lifecycle'] as const;
+export const PROCESS_KINDS = ['change', 'procurement', 'asset_lifecycle', 'reconciliation'] as const;
 export type ProcessKind = (typeof PROCESS_KINDS)[number];
 
 export const FINAL_STATES: Record<ProcessKind, readonly string[]> = {
   change: CHANGE_FINAL_STATES,
   procurement: PURCHASE_FINAL_STATES,
   asset_lifecycle: ASSET_FINAL_STATES,
+  reconciliation: CASE_FINAL_STATES,
 };
 
 export function isFinalState(process: ProcessKind, state: string): boolean {

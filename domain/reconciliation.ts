@@ -205,7 +205,13 @@ export interface AttributeChange {
   from: unknown;
   to: unknown;
   source: InventorySource;
-  reason: Extract<AttributeVerdict, { apply: true }>['reason'];
+  reason:
+    | Extract<AttributeVerdict, { apply: true }>['reason']
+    /**
+     * Software: not decided by authority; each source reports its own list, so a product one lists is
+     * installed and one no source still lists is reclaimed.
+     */
+    | 'listed_by_sources';
   /** Who had set the value it replaces, and when they last confirmed it; absent when nobody recorded it. */
   replaced?: Provenance;
 }
@@ -256,3 +262,8 @@ export function isUnseenTooLong(lastSeenAt: string, periodDays: number | undefin
   if (periodDays === undefined) return false;
   return Date.parse(now) - Date.parse(lastSeenAt) > periodDays * DAY_MS;
 }
+
+/** The states of a data steward case: asked while open, then settled by a steward or cancelled. */
+export const CASE_STATES = ['open', 'merged', 'kept_both', 'ignored', 'cancelled'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+export const CASE_FINAL_STATES = ['merged', 'kept_both', 'ignored', 'cancelled'] as const satisfies readonly CaseState[];

@@ -1,4 +1,4 @@
-import { missingCandidacy, seenAgain, type UnseenPeriods } from './unseen-records';
+import { daysUnseenPastPeriod, missingCandidacy, seenAgain, type UnseenPeriods } from './unseen-records';
 
 const PERIODS: UnseenPeriods = { discovery: 14, mdm: 30, cloud_inventory: 3, hr: null, manual: null };
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -59,5 +59,15 @@ describe('seen again', () => {
   it('is nothing while it is still a candidate, or when only sources without a period see it', () => {
     expect(seenAgain([{ source: 'discovery', lastSeenAt: daysAgo(20) }], PERIODS, NOW)).toBeUndefined();
     expect(seenAgain([{ source: 'hr', lastSeenAt: daysAgo(0) }], { ...PERIODS, discovery: null }, NOW)).toBeUndefined();
+  });
+});
+
+describe('days unseen past the period', () => {
+  it('counts whole days of 24 hours once the period has passed, and nothing within it or without a period', () => {
+    expect(daysUnseenPastPeriod(daysAgo(40), 14, NOW)).toBe(40);
+    expect(daysUnseenPastPeriod(new Date(Date.parse(daysAgo(15)) - 3_600_000).toISOString(), 14, NOW)).toBe(15);
+    expect(daysUnseenPastPeriod(daysAgo(14), 14, NOW)).toBeUndefined();
+    expect(daysUnseenPastPeriod(daysAgo(400), null, NOW)).toBeUndefined();
+    expect(daysUnseenPastPeriod(daysAgo(400), undefined, NOW)).toBeUndefined();
   });
 });

@@ -5,6 +5,8 @@
  */
 import { isUnseenTooLong } from './reconciliation';
 
+const DAY_MS = 86_400_000;
+
 /** When one source last reported a record. */
 export interface Sighting {
   source: string;
@@ -47,6 +49,16 @@ export function missingCandidacy(sightings: readonly Sighting[], periods: Unseen
 export function seenAgain(sightings: readonly Sighting[], periods: UnseenPeriods, now: string): Sighting | undefined {
   const verdict = missingCandidacy(sightings, periods, now);
   return !verdict.candidate && verdict.reason === 'still_seen' ? verdict.seenBy : undefined;
+}
+
+/**
+ * Whole days (of 24 hours) a source has not seen a record, when that is past the source's period;
+ * undefined while within it, or when the source has no period. For records the watch never makes
+ * candidates (no asset backs them), so their page can say they were lost.
+ */
+export function daysUnseenPastPeriod(lastSeenAt: string, periodDays: number | null | undefined, now: string): number | undefined {
+  if (!isUnseenTooLong(lastSeenAt, periodDays ?? undefined, now)) return undefined;
+  return Math.floor((Date.parse(now) - Date.parse(lastSeenAt)) / DAY_MS);
 }
 
 /**

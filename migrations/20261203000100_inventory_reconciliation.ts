@@ -66,7 +66,6 @@ export async function up(knex: Knex): Promise<void> {
   });
   const authorities: [string, string[], number][] = [
     ['*', ['manual', 'discovery', 'cloud_inventory', 'mdm', 'hr'], 30],
-    ['assignedTo', ['hr', 'mdm', 'manual', 'discovery'], 14],
     ['location', ['manual', 'mdm', 'discovery'], 60],
     ['model', ['mdm', 'discovery', 'manual'], 90],
     ['hostname', ['discovery', 'cloud_inventory', 'mdm', 'manual'], 7],
@@ -87,11 +86,12 @@ export async function up(knex: Knex): Promise<void> {
     t.text('discovery_state').notNullable().defaultTo('verified').comment('discovered: created from a feed and not yet verified by a person');
     t.check(`discovery_state IN ('verified', 'discovered')`, [], 'configuration_items_discovery_state_check');
   });
-  // Identifiers are unique where they are held, so two batches racing to create one host meet here.
-  await knex.raw(`CREATE UNIQUE INDEX configuration_items_fqdn_unique ON configuration_items (lower(hostname), lower(coalesce(dns_domain, ''))) WHERE hostname IS NOT NULL`);
-  await knex.raw(`CREATE INDEX configuration_items_hostname_index ON configuration_items (lower(hostname)) WHERE hostname IS NOT NULL`);
-  await knex.raw(`CREATE UNIQUE INDEX configuration_items_mac_unique ON configuration_items (mac_address) WHERE mac_address IS NOT NULL`);
-  await knex.raw(`CREATE UNIQUE INDEX configuration_items_cloud_resource_unique ON configuration_items (cloud_resource_id) WHERE cloud_resource_id IS NOT NULL`);
+  // Identifiers are unique among live records, so two batches racing to create one host meet here; a
+  // retired record keeps its identifiers for history, and a new device may reuse them.
+  await knex.raw(`CREATE UNIQUE INDEX configuration_items_fqdn_unique ON configuration_items (lower(hostname), lower(coalesce(dns_domain, ''))) WHERE hostname IS NOT NULL AND retired_at IS NULL`);
+  await knex.raw(`CREATE INDEX configuration_items_hostname_index ON configuration_items (lower(hostname)) WHERE hostname IS NOT NULL AND retired_at IS NULL`);
+  await knex.raw(`CREATE UNIQUE INDEX configuration_items_mac_unique ON configuration_items (mac_address) WHERE mac_address IS NOT NULL AND retired_at IS NULL`);
+  await knex.raw(`CREATE UNIQUE INDEX configuration_items_cloud_resource_unique ON configuration_items (cloud_resource_id) WHERE cloud_resource_id IS NOT NULL AND retired_at IS NULL`);
 
   await knex.schema.createTable('attribute_provenance', (t) => {
     t.comment('Which source set each attribute of a record (a CI and the asset behind it), when, and when it last confirmed it.');
@@ -138,8 +138,11 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('ci_id').references('configuration_items.id').withKeyName('software_consumptions_ci_fk')
       .comment('the record it was discovered on (a virtual machine has no asset)');
     t.text('discovered_by').references('inventory_sources.name').withKeyName('software_consumptions_source_fk')
-      .comment('the feed that last reported the installation; null when a person or a workflow recorded it');
-    t.timestamp('last_seen_at', { useTz: true });
+      .comment('the feed that found the installation; null when a person or a workflow recorded it');
+    t.timestamp('last_seen_at', { useTz: true }).comment('when a feed last listed it');
+    t.jsonb('reported_by').notNullable().defaultTo('{}')
+      .comment('per feed that reported it: when it last did and whether it listed it; reclaimed when no feed still lists it');
+    t.check(`jsonb_typeof(reported_by) = 'object'`, [], 'software_consumptions_reported_by_check');
   });
   await knex.raw(`ALTER TABLE software_consumptions DROP CONSTRAINT software_consumptions_target_check`);
   await knex.raw(`ALTER TABLE software_consumptions ADD CONSTRAINT software_consumptions_target_check
@@ -221,6 +224,7 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('ci_id');
     t.dropColumn('discovered_by');
     t.dropColumn('last_seen_at');
+    t.dropColumn('reported_by');
   });
   await knex.schema.alterTable('import_rows', (t) => {
     t.dropColumn('identification');

@@ -11,6 +11,7 @@
  */
 import type { Knex } from 'knex';
 import {
+  approverKindsFor,
   changeRoutingSubject,
   planApprovalSteps,
   ruleConditionFor,
@@ -226,6 +227,10 @@ async function checkedRule(
     problems.push({ path: [path('appliesWhen'), ...problem.path].join('.'), message: problem.message });
   }
   const approverKind = fields.approverKind ?? base?.approverKind ?? 'manager';
+  const kinds = approverKindsFor(process);
+  if (!kinds.includes(approverKind)) {
+    problems.push({ path: path('approverKind'), message: `a ${process} rule may use the approver kinds ${kinds.join(', ')}: its subject has no requester, cost centre or owners` });
+  }
   const policy = fields.policy ?? base?.policy ?? 'any';
   let group = fields.group === undefined ? (approverKind === 'group' ? (base?.group ?? null) : null) : fields.group;
   let groupId: string | null = null;

@@ -17,6 +17,7 @@ import { RISK_LEVELS, type RiskLevel } from '../domain/change-risk';
 import type { ReminderLeadTimes } from '../domain/end-of-term-reminders';
 import { PROCESS_KINDS, isFinalState, type ProcessKind } from '../domain/processes';
 import { PURCHASE_STATES } from '../domain/procurement';
+import { CASE_STATES } from '../domain/reconciliation';
 import { insertAuditRow } from './audit-rows';
 import { paginate, type Page } from './page';
 
@@ -187,6 +188,7 @@ export const PROCESS_STATES: Record<ProcessKind, readonly string[]> = {
   change: CHANGE_STATES,
   procurement: PURCHASE_STATES,
   asset_lifecycle: ASSET_STATES,
+  reconciliation: CASE_STATES,
 };
 
 /** The states a target may be set for: those a process can wait in (a final state never breaches). */

@@ -20,9 +20,12 @@ export interface UnlicensedInstallation {
   /** Of its units, those beyond the entitlement (fewer than `units` only for the one that crosses it). */
   unlicensedUnits: number;
   installedAt: string;
-  /** The feed that last reported it; null when a person or a workflow recorded it. */
+  /** The feed that found it; null when a person or a workflow recorded it. */
   reportedBy: string | null;
+  /** When a feed last listed it. */
   lastSeenAt: string | null;
+  /** The feeds whose latest report on the record lists it, and when they reported, newest first. */
+  listedBy: { source: string; at: string }[];
   /** The record it is installed on (discovered on it, or the CI of the asset it was recorded on). */
   ci: { id: string; number: string; name: string } | null;
   asset: { id: string; assetTag: string } | null;
@@ -44,6 +47,7 @@ interface Row {
   installedAt: Date;
   reportedBy: string | null;
   lastSeenAt: Date | null;
+  listedBy: { source: string; at: string }[];
   ciId: string | null;
   ciNumber: string | null;
   ciName: string | null;
@@ -71,6 +75,8 @@ const UNLICENSED_SQL = `
   SELECT r.id AS "consumptionId", o.id AS "productId", o.publisher, o.name AS product, o.licence_metric AS metric,
          r.kind, r.units, least(r.units, r.through - o.entitled)::int AS "unlicensedUnits",
          r.installed_at AS "installedAt", r.discovered_by AS "reportedBy", r.last_seen_at AS "lastSeenAt",
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('source', f.source, 'at', f.report ->> 'at') ORDER BY (f.report ->> 'at')::timestamptz DESC, f.source), '[]')
+            FROM jsonb_each(r.reported_by) AS f (source, report) WHERE (f.report ->> 'listed')::boolean) AS "listedBy",
          ci.id AS "ciId", ci.number AS "ciNumber", ci.name AS "ciName", a.id AS "assetId", a.asset_tag AS "assetTag",
          pe.id AS "personId", pe.name AS "personName", pe.email AS "personEmail",
          o.unit_price_minor AS "unitPriceMinor", o.currency
@@ -102,6 +108,7 @@ export async function listUnlicensedInstallations(
     installedAt: r.installedAt.toISOString(),
     reportedBy: r.reportedBy,
     lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
+    listedBy: r.listedBy,
     ci: r.ciId ? { id: r.ciId, number: r.ciNumber!, name: r.ciName! } : null,
     asset: r.assetId ? { id: r.assetId, assetTag: r.assetTag! } : null,
     person: r.personId ? { id: r.personId, name: r.personName!, email: r.personEmail! } : null,

@@ -3,10 +3,12 @@
  * in `<dir>/<source>/` (name.csv or name.jsonl, gzipped as name.csv.gz), and the API process that
  * sees it first takes it. A file is taken once its size and modification time held still across
  * two looks (it is not being written any more), by renaming it into `processing/`: a rename is
- * atomic, so of several API processes watching one folder exactly one gets it. It is received with
- * its name as the batch key (the same name again is the same batch), then moved to `done/`, or to
- * `failed/` beside `<name>.error.txt` saying in words why it was refused. One file at a time per
- * process: the next look waits for the file in hand.
+ * atomic, so of several API processes watching one folder exactly one gets it. It is received
+ * (its name, size and modification time make the batch key: the same file again is the same batch,
+ * a new export under the same name a new one), then moved to `done/` (beside `<name>.replayed.txt`
+ * naming the batch when it repeats one received before), or to `failed/` beside `<name>.error.txt`
+ * saying in words why it was refused. One file at a time per process: the next look waits for the
+ * file in hand.
  */
 import { createReadStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -19,8 +21,11 @@ export type DroppedFormat = 'csv' | 'jsonl';
 
 export interface DroppedFile {
   source: string;
-  /** The file's name as dropped: the batch key. */
+  /** The file's name as dropped. */
   name: string;
+  /** Its size in bytes and modification time as taken: with the name, they tell one export from the next. */
+  size: number;
+  modifiedAt: Date;
   format: DroppedFormat;
   /** Its bytes, gzip undone. */
   stream: Readable;
@@ -33,9 +38,17 @@ export interface DropFolderOptions {
   everyMs: number;
   logger: Logger;
   /** Receives a file as a batch; an error with a 4xx `status` is a refusal of the file, anything else is tried again. */
-  receive(file: DroppedFile): Promise<{ id: string; state: string; replayed: boolean }>;
+  receive(file: DroppedFile): Promise<ReceivedFile>;
   /** Why files may not be received now (the person batches are recorded as lost the role), or undefined when they may. */
   whyNot?(): Promise<string | undefined>;
+}
+
+/** The batch a file became; `replayed` when it repeats one received before, which is answered as it stands. */
+export interface ReceivedFile {
+  id: string;
+  state: string;
+  createdAt: string;
+  replayed: boolean;
 }
 
 /** A file that failed for a reason other than a refusal (the database or Temporal away) is tried this often before it is failed. */
@@ -60,8 +73,17 @@ function refusalText(name: string, error: unknown): string {
   const lines = [`${name} was not taken: ${message ?? String(error)}`, '', `Refused at ${new Date().toISOString()}.`];
   const columns = (details as { columns?: unknown } | undefined)?.columns;
   if (Array.isArray(columns)) lines.push(`The columns an inventory file may have: ${columns.join(', ')}.`);
-  lines.push('Correct the file and drop it again under a new name; a name taken before is the same batch.');
+  lines.push('Correct it and drop it again.');
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a file was answered by a batch received before, for `<name>.replayed.txt`: a replay is never silent. */
+function replayText(name: string, batch: ReceivedFile): string {
+  return `${[
+    `${name} repeats batch ${batch.id}, received at ${batch.createdAt} (now ${batch.state}): the same file (the same name, size and modification time) was received then, so nothing of it was staged again.`,
+    '',
+    'A new export is a new batch even under the same name. To send this very file again as a new batch, drop it under a new name.',
+  ].join('\n')}\n`;
 }
 
 export class InventoryDropFolder {
@@ -159,16 +181,19 @@ export class InventoryDropFolder {
       throw error;
     }
     this.seen.delete(waiting);
+    // The file as taken: a rename keeps its size and modification time.
+    const stat = await fs.stat(processing);
     const raw = createReadStream(processing);
     const stream = gzipped ? raw.pipe(createGunzip()) : raw;
     if (gzipped) raw.once('error', (error) => stream.destroy(error));
     this.inHand = stream;
     try {
-      const batch = await this.options.receive({ source, name, format, stream });
+      const batch = await this.options.receive({ source, name, size: stat.size, modifiedAt: stat.mtime, format, stream });
       this.attempts.delete(waiting);
-      await this.moveTo(folder, 'done', name);
+      const done = await this.moveTo(folder, 'done', name);
+      if (batch.replayed) await fs.writeFile(`${done}.replayed.txt`, replayText(name, batch));
       logger.info({ source, file: name, batchId: batch.id, state: batch.state, replayed: batch.replayed }, batch.replayed
-        ? 'inventory drop folder: a file of a batch received before (the same name); nothing new was staged'
+        ? 'inventory drop folder: the same file as a batch received before; nothing new was staged (see its .replayed.txt in done/)'
         : 'inventory drop folder: batch received');
     } catch (error) {
       stream.destroy();

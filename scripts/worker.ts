@@ -64,6 +64,7 @@ async function main(): Promise<void> {
           reminders: { warrantyDaysBefore: config.WARRANTY_REMINDER_DAYS, leaseDaysBefore: config.LEASE_REMINDER_DAYS },
         },
         stalledStepRetryMs: config.STALLED_STEP_RETRY_AFTER,
+        approvalTimings: config.approvalTimings.normal,
       }),
       workflows: { workflowBundle: { codePath: path.join(__dirname, '..', 'workflow-bundle.js') } },
       tuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },

@@ -8,10 +8,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_UI_ROUTES } from '../api/web/router';
 import { loadDemoData } from '../demo/seed';
 import { submitDemoRequests } from '../demo/requests';
+import { insertImport } from '../model/imports';
+import { openStewardCase, startStewardCaseWorkflows } from '../model/reconciliation/cases';
 import { accessibilityViolations, blocking, describeViolations, type Violation } from './support/accessibility';
 import { artifactPath, launchBrowser } from './support/browser';
 import { createPerson, eventually, type TestPerson } from './support/fixtures';
-import { send, startStack, type Stack } from './support/stack';
+import { RELAXED_APPROVAL_TIMINGS, send, startStack, type Stack } from './support/stack';
 
 let stack: Stack;
 let browser: Browser;
@@ -96,6 +98,26 @@ async function aStewardCase(): Promise<string> {
 }
 
 /**
+ * A case waiting for a steward's decision, `everyone` among the Data stewards, as a batch opens
+ * one: its page then shows the decision form.
+ */
+async function aStewardCaseToDecide(): Promise<string> {
+  const db = stack.database.db;
+  const stewards = await db('groups').where({ name: 'Data stewards' }).first('id');
+  await db('group_members').insert({ group_id: stewards.id, person_id: everyone.id });
+  const ciIds: string[] = await db('configuration_items').where({ ci_class: 'server' }).orderBy('number').offset(2).limit(2).pluck('id');
+  const importId = await insertImport(db, {
+    kind: 'inventory', format: 'jsonl', fileName: null, dryRun: false, onInvalidRows: 'skip_rows', requestedById: everyone.id,
+    inventory: { source: 'discovery', batchKey: null, observedAt: new Date().toISOString() },
+  });
+  const row = { ciClass: 'server', serialNumber: 'A11Y-CASE-1', hostname: 'a11y-case' };
+  const opened = await db.transaction((trx) => openStewardCase(trx, { ciIds, reason: 'the row\'s serial names one record and its host name another', importId, rowNumber: 1, row }));
+  await startStewardCaseWorkflows(db, stack.env.client, stack.taskQueue, RELAXED_APPROVAL_TIMINGS.normal, importId, 1, 1);
+  await eventually(() => db('approvals').where({ subject_type: 'reconciliation_case', subject_id: opened.caseId, approver_id: everyone.id, state: 'requested' }).first(), 60_000);
+  return opened.caseNumber;
+}
+
+/**
  * The value of each route parameter, from the demo's data, by the route it appears in. A route this
  * table cannot fill fails the test by name: add a line for it.
  */
@@ -174,6 +196,10 @@ it('finds no serious or critical violation on any page the router declares, sign
     visits.push(await check(signedIn, url + (QUERIES[route.path]?.() ?? ''), route.path));
   }
   visits.push(await check(signedIn, '/dev/mail'));
+  // The case page again, as the steward whose decision it waits for: with its decision form.
+  const toDecide = `/ui/reconciliation/cases/${await aStewardCaseToDecide()}`;
+  expect(await (await signedIn.request.get(`${stack.baseUrl}${toDecide}`)).text()).toContain('<h2 id="decide">Your decision</h2>');
+  visits.push(await check(signedIn, toDecide, '/reconciliation/cases/:number (its decision form)'));
   await helper.close();
   const all = visits.flatMap((v) => v.violations);
   console.log(`axe-core over ${visits.length} pages: ${all.length} violations (${blocking(all).length} serious or critical)\n${describeViolations(all)}`);

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createActivities } from '../activities';
 import { auditRows, createAsset, createPerson, installSoftware, type TestPerson } from './support/fixtures';
-import { call, startStack, type Stack } from './support/stack';
+import { RELAXED_APPROVAL_TIMINGS, call, startStack, type Stack } from './support/stack';
 import { buildDist, startWorkerProcess as startWorker } from './support/worker-process';
 
 let stack: Stack;
@@ -73,6 +73,7 @@ it('writes once when an activity runs again with the same idempotency key', asyn
     securityNoticeEmail: stack.securityNoticeEmail,
     temporal: stack.env.client,
     lifecycle: { taskQueue: stack.taskQueue, reminders: stack.reminders },
+    approvalTimings: RELAXED_APPROVAL_TIMINGS.normal,
   });
   const laptop = await createAsset(db, { state: 'in_use', assignedToId: assetManager.id });
   await installSoftware(db, laptop.id, 3, 1);

@@ -15,7 +15,7 @@ import { deactivationRefusal } from '../model/person-deactivation';
 import { generateApiKey } from '../platform/api-keys';
 import { deactivateUpdate, personDeactivationWorkflowId, type HandoverSummary } from '../workflows/person-deactivation/contract';
 import { createApprovalRule, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
-import { call, startStack, workflowBundle, type Stack } from './support/stack';
+import { RELAXED_APPROVAL_TIMINGS, call, startStack, workflowBundle, type Stack } from './support/stack';
 import { browse, signInWithKey, webAgent } from './support/web-agent';
 
 let stack: Stack;
@@ -232,7 +232,7 @@ describe('a handover that cannot go as planned', () => {
     // A worker of its own for the deactivation, whose search for open approvals fails until the test lets it through.
     const real = createActivities({
       db, publicUrl: stack.baseUrl, securityNoticeEmail: stack.securityNoticeEmail, temporal: stack.env.client,
-      lifecycle: { taskQueue: stack.taskQueue, reminders: stack.reminders },
+      lifecycle: { taskQueue: stack.taskQueue, reminders: stack.reminders }, approvalTimings: RELAXED_APPROVAL_TIMINGS.normal,
     });
     let failing = true;
     let searches = 0;

@@ -3,8 +3,10 @@
  * gzipped CSV batches run to completed; a header without the columns an inventory row needs is
  * refused naming the columns taken; a dry run previews and /apply then runs the same rows with the
  * outcomes the preview said (and is applied once); the same batch key twice, or at once, is one
- * batch; who sends and who reads. The rules and sources as data: read with a version, written with
- * If-Match (428 without, 412 stale), refused with the values allowed, each write audited.
+ * batch; who sends and who reads, and which sources only admins send as. The rules and sources as
+ * data: read with a version, written with If-Match (428 without, 412 stale), refused with the values
+ * allowed (and assignedTo and software, which no rule decides, saying why), each write audited. A
+ * CI's provenance and sightings read, and a discovered CI marked verified, once.
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -100,6 +102,60 @@ describe('sending batches', () => {
     expect((await sendBatch('source=discovery', jsonl([vm(unique())]), 'application/x-ndjson', {}, requester.apiKey)).status).toBe(403);
     expect((await sendBatch('source=discovery', jsonl([vm(unique())]), 'application/x-ndjson', {}, processOwner.apiKey)).status).toBe(403);
     expect(Number((await stack.database.db('imports').where({ kind: 'inventory' }).count({ n: '*' }))[0].n)).toBe(before);
+  });
+});
+
+describe('who sends as which source', () => {
+  it('lets asset managers send the feeds, and only admins send as manual and hr', async () => {
+    const s = unique();
+    const before = await stack.database.db('imports').where({ kind: 'inventory', requested_by_id: assetManager.id }).whereIn('source', ['manual', 'hr']).count({ n: '*' });
+    for (const source of ['manual', 'hr']) {
+      const refused = await sendBatch(`source=${source}`, jsonl([vm(`${s}${source}`)]));
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toMatchObject({
+        code: 'forbidden',
+        message: `only admins send batches as ${source}: manual and hr outrank the feeds; asset managers send discovery, mdm, cloud_inventory`,
+        details: [{ path: 'source' }],
+      });
+    }
+    expect(await stack.database.db('imports').where({ kind: 'inventory', requested_by_id: assetManager.id }).whereIn('source', ['manual', 'hr']).count({ n: '*' })).toEqual(before);
+    const manual = await sendBatch(`source=manual&dryRun=true`, jsonl([vm(`${s}m`)]), 'application/x-ndjson', {}, admin.apiKey);
+    expect(manual.status).toBe(202);
+    await finished(manual.body.id, admin.apiKey);
+    // Applying an admin's dry run of manual is sending as manual.
+    const apply = await send(stack, assetManager.apiKey, 'POST', `/inventory/batches/${manual.body.id}/apply`);
+    expect(apply.status).toBe(403);
+    expect(apply.body.error.message).toMatch(/^only admins send batches as manual/);
+    const applied = await send(stack, admin.apiKey, 'POST', `/inventory/batches/${manual.body.id}/apply`);
+    expect(applied.status).toBe(202);
+    expect(await finished(applied.body.id, admin.apiKey)).toMatchObject({ state: 'completed', counts: { created: 1 } });
+  });
+});
+
+describe('a CI\'s sources', () => {
+  it('answers a discovered CI\'s provenance and sightings to overseers only, and marks it verified once, audited', async () => {
+    const s = unique();
+    const sent = await sendBatch('source=cloud_inventory', jsonl([{ ...vm(s), environment: 'production' }]));
+    await finished(sent.body.id);
+    const ci = await stack.database.db('configuration_items').where({ cloud_resource_id: `i-${s}` }).first('id', 'number');
+    const provenance = await send(stack, processOwner.apiKey, 'GET', `/cis/${ci.number}/provenance`);
+    expect(provenance.status).toBe(200);
+    expect(provenance.body).toMatchObject({ id: ci.id, number: ci.number, discoveryState: 'discovered', sightings: [{ source: 'cloud_inventory', lastImportId: sent.body.id, missingCandidateSince: null }] });
+    const byAttribute = Object.fromEntries(provenance.body.attributes.map((a: any) => [a.attribute, a]));
+    expect(byAttribute.cloudResourceId).toMatchObject({ value: `i-${s}`, source: { name: 'cloud_inventory' }, importId: sent.body.id });
+    expect(byAttribute.environment).toMatchObject({ value: 'production', source: { name: 'cloud_inventory' } });
+    expect((await send(stack, requester.apiKey, 'GET', `/cis/${ci.number}/provenance`)).status).toBe(403);
+    expect((await send(stack, processOwner.apiKey, 'GET', '/cis/CI9999999999/provenance')).status).toBe(404);
+
+    expect((await send(stack, requester.apiKey, 'POST', `/cis/${ci.number}/verified`)).status).toBe(403);
+    expect((await send(stack, processOwner.apiKey, 'POST', `/cis/${ci.number}/verified`)).status).toBe(403);
+    const verified = await send(stack, assetManager.apiKey, 'POST', `/cis/${ci.id}/verified`);
+    expect(verified).toMatchObject({ status: 200, body: { id: ci.id, number: ci.number, discoveryState: 'verified', changed: true } });
+    const again = await send(stack, admin.apiKey, 'POST', `/cis/${ci.number}/verified`);
+    expect(again).toMatchObject({ status: 200, body: { discoveryState: 'verified', changed: false } });
+    expect((await send(stack, processOwner.apiKey, 'GET', `/cis/${ci.number}/provenance`)).body.discoveryState).toBe('verified');
+    expect(await stack.database.db('audit_log').where({ subject_type: 'configuration_item', subject_id: ci.id, action: 'verified' }).select('actor', 'from_state', 'to_state'))
+      .toEqual([{ actor: assetManager.email, from_state: 'discovered', to_state: 'verified' }]);
   });
 });
 
@@ -203,6 +259,12 @@ describe('rules and sources as data', () => {
     expect((await put({ sources: ['hr', 'colour'], stalenessDays: 3 })).body.error.message).toMatch(/sources\.1: one of: discovery, mdm, cloud_inventory, hr, manual/);
     expect((await send(stack, admin.apiKey, 'PUT', '/inventory/reconciliation-rules/colour', { body: { sources: ['hr'], stalenessDays: 3 } })).body.error.message)
       .toMatch(/one of: \*, name, hostname/);
+    for (const attribute of ['assignedTo', 'software']) {
+      const never = await send(stack, admin.apiKey, 'PUT', `/inventory/reconciliation-rules/${attribute}`, { body: { sources: ['hr'], stalenessDays: 3 } });
+      expect(never.status).toBe(400);
+      expect(never.body.error.message).toMatch(new RegExp(`${attribute} takes no reconciliation rule: .+; rules are for one of: \\*, name, hostname, domain, macAddress, cloudResourceId, serialNumber, model, location, operationalStatus, environment$`));
+    }
+    expect(await stack.database.db('reconciliation_rules').whereIn('attribute', ['assignedTo', 'software']).select('attribute')).toEqual([]);
     const created = await put({ sources: ['cloud_inventory', 'manual'], stalenessDays: 10 });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ attribute: 'environment', sources: ['cloud_inventory', 'manual'], stalenessDays: 10, version: 1 });

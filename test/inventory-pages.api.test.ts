@@ -4,9 +4,9 @@
  * reason and what was left alone and who holds it; "Apply this batch" runs the same rows for real;
  * a header the intake refuses is shown next to the file field; the rules and sources are edited with
  * the version the form was made on, and a stale version shows the conflict and saves nothing; the CI
- * and asset pages show where each attribute comes from and which feeds see the record; a record a
- * feed created is "not yet verified" until an asset manager marks it verified; none of it is for a
- * requester.
+ * and asset pages show where each attribute comes from and which feeds see the record, to those who
+ * may see the asset behind it (its assignee's email is among them); a record a feed created is "not
+ * yet verified" until an asset manager marks it verified; none of it is for a requester.
  */
 import { randomBytes } from 'node:crypto';
 import { createAsset, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
@@ -198,6 +198,34 @@ it('sends a dry run through the form, shows old -> new with the rule\'s reason a
   }
 });
 
+it('shows where a record\'s data comes from only to those who may see the asset behind it', async () => {
+  const db = stack.database.db;
+  const holder = await createPerson(db, ['requester'], 'Hana Holder');
+  const asset = await createAsset(db, { state: 'in_use', assignedToId: holder.id });
+  const ci = await createCi(db, { name: `laptop-${unique()}`, ciClass: 'computer', assetId: asset.id });
+  const seenAt = new Date().toISOString();
+  await db('ci_sightings').insert({ ci_id: ci.id, source: 'mdm', first_seen_at: seenAt, last_seen_at: seenAt });
+
+  // The asset manager and the person it is assigned to see its provenance: serial, location, assignee.
+  for (const agent of [managerAgent, await signedIn(holder)]) {
+    const shown = await browse(agent, 'GET', `/ui/cis/${ci.number}`);
+    const provenance = /<table class="provenance"[\s\S]*?<\/table>/.exec(shown.html)?.[0] ?? '';
+    expect(provenance).toContain(holder.email);
+    expect(provenance).toContain(asset.serialNumber!);
+    expect(shown.html).toContain(`id="sightings-${ci.number}"`);
+    expect(shown.html).not.toContain('id="sources-hidden"');
+  }
+  // Anyone else signed in sees the CI, but not whose laptop it is, nor where it is, nor who reports it.
+  const forRequester = await browse(requesterAgent, 'GET', `/ui/cis/${ci.number}`);
+  expect(forRequester.status).toBe(200);
+  expect(forRequester.html).toContain(ci.name);
+  expect(forRequester.html).not.toContain(holder.email);
+  expect(forRequester.html).not.toContain(asset.serialNumber!);
+  expect(forRequester.html).not.toContain('Amsterdam HQ');
+  expect(forRequester.html).not.toContain(`id="sightings-${ci.number}"`);
+  expect(forRequester.html).toContain('id="sources-hidden"');
+});
+
 it('shows a refused upload next to its field, and writes nothing', async () => {
   const before = Number((await stack.database.db('imports').where({ kind: 'inventory' }).count({ n: '*' }))[0].n);
   const header = await upload({ content: 'ciClass,colour\nserver,blue\n', fileName: 'bad.csv' });
@@ -224,67 +252,72 @@ function versionIn(html: string, action: string, attribute?: string): string {
 
 it('saves a rule with the version its form was made on, shows a stale one as a conflict, and audits each write', async () => {
   const db = stack.database.db;
-  // A rule of its own for cloudResourceId, as the * rule says, so batches elsewhere are judged alike.
-  await db('reconciliation_rules').where({ attribute: 'cloudResourceId' }).delete();
+  // A rule of its own for name, which none is seeded for (assignedTo and software take none): the
+  // * rule's sources, so batches of other test files running now are judged alike, and removed
+  // whatever happens here.
   const star = await db('reconciliation_rules').where({ attribute: '*' }).first('sources', 'staleness_days');
   const sourcesOf = (list: string[]) => list.map((source, at) => [`source-${at}`, source] as [string, string]);
+  expect(await db('reconciliation_rules').where({ attribute: 'name' }).first()).toBeUndefined();
+  try {
+    const created = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
+      ['csrf', csrf], ['version', ''], ['attribute', 'name'], ...sourcesOf(star.sources), ['stalenessDays', String(star.staleness_days)],
+    ]);
+    expect(created.status).toBe(303);
+    let page = await browse(managerAgent, 'GET', created.location!);
+    expect(page.html).toContain('The reconciliation rule is saved.');
+    const version = versionIn(page.html, '/ui/inventory/rules/reconciliation', 'name');
+    expect(version).toBe('1');
 
-  const created = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
-    ['csrf', csrf], ['version', ''], ['attribute', 'cloudResourceId'], ...sourcesOf(star.sources), ['stalenessDays', String(star.staleness_days)],
-  ]);
-  expect(created.status).toBe(303);
-  let page = await browse(managerAgent, 'GET', created.location!);
-  expect(page.html).toContain('The reconciliation rule is saved.');
-  const version = versionIn(page.html, '/ui/inventory/rules/reconciliation', 'cloudResourceId');
-  expect(version).toBe('1');
+    const changed = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
+      ['csrf', csrf], ['version', version], ['attribute', 'name'], ...sourcesOf(star.sources), ['stalenessDays', String(star.staleness_days + 1)],
+    ]);
+    expect(changed.status).toBe(303);
+    expect((await db('reconciliation_rules').where({ attribute: 'name' }).first('staleness_days', 'version'))).toEqual({ staleness_days: star.staleness_days + 1, version: 2 });
 
-  const changed = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
-    ['csrf', csrf], ['version', version], ['attribute', 'cloudResourceId'], ...sourcesOf(star.sources), ['stalenessDays', String(star.staleness_days + 1)],
-  ]);
-  expect(changed.status).toBe(303);
-  expect((await db('reconciliation_rules').where({ attribute: 'cloudResourceId' }).first('staleness_days', 'version'))).toEqual({ staleness_days: star.staleness_days + 1, version: 2 });
+    // Made on version 1, which is no longer there: nothing is saved, and the page says why.
+    const stale = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
+      ['csrf', csrf], ['version', version], ['attribute', 'name'], ...sourcesOf(star.sources), ['stalenessDays', '99'],
+    ]);
+    expect(stale.status).toBe(412);
+    expect(stale.html).toContain('Someone changed this since you opened the page, so nothing was saved.');
+    expect((await db('reconciliation_rules').where({ attribute: 'name' }).first('staleness_days')).staleness_days).toBe(star.staleness_days + 1);
 
-  // Made on version 1, which is no longer there: nothing is saved, and the page says why.
-  const stale = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
-    ['csrf', csrf], ['version', version], ['attribute', 'cloudResourceId'], ...sourcesOf(star.sources), ['stalenessDays', '99'],
-  ]);
-  expect(stale.status).toBe(412);
-  expect(stale.html).toContain('Someone changed this since you opened the page, so nothing was saved.');
-  expect((await db('reconciliation_rules').where({ attribute: 'cloudResourceId' }).first('staleness_days')).staleness_days).toBe(star.staleness_days + 1);
+    // A refusal of the rule's own schema shows next to its field.
+    const invalid = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
+      ['csrf', csrf], ['version', '2'], ['attribute', 'name'], ['source-0', 'mdm'], ['source-1', 'mdm'], ['stalenessDays', '5000'],
+    ]);
+    expect(invalid.status).toBe(400);
+    expect(invalid.html).toMatch(/id="recon-name-sources-error" class="notice error">a source is named twice/);
+    expect(invalid.html).toMatch(/id="recon-name-days-error" class="notice error">at most 3650/);
 
-  // A refusal of the rule's own schema shows next to its field.
-  const invalid = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation', [
-    ['csrf', csrf], ['version', '2'], ['attribute', 'cloudResourceId'], ['source-0', 'mdm'], ['source-1', 'mdm'], ['stalenessDays', '5000'],
-  ]);
-  expect(invalid.status).toBe(400);
-  expect(invalid.html).toMatch(/id="recon-cloudResourceId-sources-error" class="notice error">a source is named twice/);
-  expect(invalid.html).toMatch(/id="recon-cloudResourceId-days-error" class="notice error">at most 3650/);
+    page = await browse(managerAgent, 'GET', '/ui/inventory/rules');
+    const removed = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation/remove', [
+      ['csrf', csrf], ['attribute', 'name'], ['version', versionIn(page.html, '/ui/inventory/rules/reconciliation/remove', 'name')],
+    ]);
+    expect(removed.status).toBe(303);
+    expect(await db('reconciliation_rules').where({ attribute: 'name' }).first()).toBeUndefined();
+    const audit = await db('audit_log').where({ subject_type: 'reconciliation_rule', actor: manager.email }).orderBy('id').pluck('action');
+    expect(audit).toEqual(['created', 'updated', 'removed']);
 
-  page = await browse(managerAgent, 'GET', '/ui/inventory/rules');
-  const removed = await postPairs(managerAgent, '/ui/inventory/rules/reconciliation/remove', [
-    ['csrf', csrf], ['attribute', 'cloudResourceId'], ['version', versionIn(page.html, '/ui/inventory/rules/reconciliation/remove', 'cloudResourceId')],
-  ]);
-  expect(removed.status).toBe(303);
-  expect(await db('reconciliation_rules').where({ attribute: 'cloudResourceId' }).first()).toBeUndefined();
-  const audit = await db('audit_log').where({ subject_type: 'reconciliation_rule', actor: manager.email }).orderBy('id').pluck('action');
-  expect(audit).toEqual(['created', 'updated', 'removed']);
-
-  // Identification rules and sources: a stale version writes nothing either.
-  const ruleVersion = Number(versionIn(page.html, '/ui/inventory/rules/identification/mobile_device'));
-  const staleRules = await postPairs(managerAgent, '/ui/inventory/rules/identification/mobile_device', [
-    ['csrf', csrf], ['version', String(ruleVersion + 7)], ['lines', '1'], ['order-0', '1'], ['attributes-0', 'serialNumber'], ['active-0', 'yes'],
-  ]);
-  expect(staleRules.status).toBe(412);
-  expect(staleRules.html).toContain('Someone changed this since you opened the page');
-  expect(staleRules.html).toMatch(/name="attributes-0" type="checkbox" value="serialNumber" checked/);
-  const emptyRules = await postPairs(managerAgent, '/ui/inventory/rules/identification/mobile_device', [
-    ['csrf', csrf], ['version', String(ruleVersion)], ['lines', '1'], ['order-0', '1'], ['active-0', 'yes'],
-  ]);
-  expect(emptyRules.status).toBe(400);
-  expect(emptyRules.html).toContain('a class needs at least one rule');
-  const staleSource = await postPairs(managerAgent, '/ui/inventory/sources/hr', [['csrf', csrf], ['version', '999'], ['unseenAfterDays', '10']]);
-  expect(staleSource.status).toBe(412);
-  expect((await db('inventory_sources').where({ name: 'hr' }).first('unseen_after_days')).unseen_after_days).toBeNull();
+    // Identification rules and sources: a stale version writes nothing either.
+    const ruleVersion = Number(versionIn(page.html, '/ui/inventory/rules/identification/mobile_device'));
+    const staleRules = await postPairs(managerAgent, '/ui/inventory/rules/identification/mobile_device', [
+      ['csrf', csrf], ['version', String(ruleVersion + 7)], ['lines', '1'], ['order-0', '1'], ['attributes-0', 'serialNumber'], ['active-0', 'yes'],
+    ]);
+    expect(staleRules.status).toBe(412);
+    expect(staleRules.html).toContain('Someone changed this since you opened the page');
+    expect(staleRules.html).toMatch(/name="attributes-0" type="checkbox" value="serialNumber" checked/);
+    const emptyRules = await postPairs(managerAgent, '/ui/inventory/rules/identification/mobile_device', [
+      ['csrf', csrf], ['version', String(ruleVersion)], ['lines', '1'], ['order-0', '1'], ['active-0', 'yes'],
+    ]);
+    expect(emptyRules.status).toBe(400);
+    expect(emptyRules.html).toContain('a class needs at least one rule');
+    const staleSource = await postPairs(managerAgent, '/ui/inventory/sources/hr', [['csrf', csrf], ['version', '999'], ['unseenAfterDays', '10']]);
+    expect(staleSource.status).toBe(412);
+    expect((await db('inventory_sources').where({ name: 'hr' }).first('unseen_after_days')).unseen_after_days).toBeNull();
+  } finally {
+    await db('reconciliation_rules').where({ attribute: 'name' }).delete();
+  }
 });
 
 it('marks a record a feed created verified, for asset managers only, audited', async () => {
@@ -348,7 +381,7 @@ it('reports a held row with the records it names and its steward case, and softw
   expect(caseNumber).toMatch(/^RCN\d+$/);
   expect(page.html).toContain(`href="/ui/reconciliation/cases/${caseNumber}"`);
   const software = reportLine(page.html, 2);
-  expect(software).toContain(`software : installed: Acme ${product} (discovery; the record had no software yet)`);
+  expect(software).toContain(`software : installed: Acme ${product} (discovery; software is not decided by source authority: what discovery lists is installed`);
   expect(software).toContain('unknown products: No Such Product 9 (not in the software catalogue)');
   const filtered = await browse(ownerAgent, 'GET', `/ui/inventory/batches/${batch.importId}?filter=hold`);
   expect(filtered.html).toContain('id="row-1"');

@@ -1,9 +1,11 @@
 /**
  * People are a source too (issue 16): a CI's identifiers (host name, domain, MAC address, cloud
- * resource id) are master data, stored in the form feeds are compared in and unique where held; a
- * person's write of a reconciled attribute, through the API or a master-data import, records
- * 'manual' provenance on the CI (and, for an asset's attributes, on the CI the asset backs), so a
- * weaker feed leaves it alone within the staleness period.
+ * resource id) are master data, stored in the form feeds are compared in and unique among live CIs;
+ * a person's write of a reconciled attribute, through the API or a master-data import, records
+ * 'manual' provenance on the CI (only what they gave, not what a create defaults; and, for an
+ * asset's attributes, on the CI the asset backs, from when a person links the two), so a weaker feed
+ * leaves it alone within the staleness period. A feed's host name is stored as a person's would be
+ * (one label, its domain apart), so a person still edits the record a feed made.
  */
 import { randomBytes } from 'node:crypto';
 import { createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
@@ -43,9 +45,8 @@ it('stores a CI\'s identifiers normalised, and records the attributes a person s
   expect(created.body).toMatchObject({ hostname: host.toLowerCase(), domain: 'corp.northwind.example', macAddress: expect.stringMatching(/^[0-9a-f]{12}$/), cloudResourceId: null });
   expect(await db()('configuration_items').where({ id: created.body.id }).first('hostname', 'dns_domain', 'discovery_state'))
     .toEqual({ hostname: host.toLowerCase(), dns_domain: 'corp.northwind.example', discovery_state: 'verified' });
-  expect(await provenanceOf(created.body.id)).toEqual({
-    name: 'manual', hostname: 'manual', domain: 'manual', macAddress: 'manual', operationalStatus: 'manual', environment: 'manual',
-  });
+  // The status and environment the create defaulted are nobody's word: a feed may set them.
+  expect(await provenanceOf(created.body.id)).toEqual({ name: 'manual', hostname: 'manual', domain: 'manual', macAddress: 'manual' });
 
   // Discovery set the name since; a person's edit of the environment leaves the name discovery's.
   await db()('attribute_provenance').where({ ci_id: created.body.id, attribute: 'name' }).update({ source: 'discovery' });
@@ -100,8 +101,11 @@ it('records a person\'s edit of an asset\'s location on the CI the asset backs, 
   const host = `app${unique()}`;
   const ci = await postCi({ name: `app ${host}`, ciClass: 'server', assetTag: asset.body.ref, hostname: host, domain: 'corp.northwind.example' });
   expect(ci.status).toBe(201);
-  // Discovery had reported the location before the person moved it.
-  await db()('attribute_provenance').insert({ ci_id: ci.body.id, attribute: 'location', source: 'discovery', set_at: '2026-01-01T00:00:00Z', confirmed_at: '2026-01-01T00:00:00Z' });
+  // Linking the asset made its serial, model and location the person's on the CI.
+  expect(await provenanceOf(ci.body.id)).toMatchObject({ serialNumber: 'manual', model: 'manual', location: 'manual' });
+  // Discovery had reported the location since.
+  await db()('attribute_provenance').where({ ci_id: ci.body.id, attribute: 'location' })
+    .update({ source: 'discovery', set_at: '2026-01-01T00:00:00Z', confirmed_at: '2026-01-01T00:00:00Z' });
 
   const unrelated = await send(stack, manager.apiKey, 'PATCH', `/assets/${asset.body.ref}`, { body: { warrantyEnd: '2030-01-31' }, headers: ifMatch(1) });
   expect(unrelated.status).toBe(200);
@@ -135,4 +139,72 @@ it('records manual provenance for CIs written by a master-data import', async ()
   const ci = await db()('configuration_items').where({ hostname: host }).first('id', 'mac_address');
   expect(ci.mac_address).toMatch(/^aabbcc[0-9a-f]{6}$/);
   expect(await provenanceOf(ci.id)).toMatchObject({ name: 'manual', hostname: 'manual', domain: 'manual', macAddress: 'manual' });
+});
+
+it('records only the attributes a person gave when creating a CI, and an asset\'s when a person links it', async () => {
+  const serial = `SN-LINK-${unique()}`;
+  const asset = await send(stack, manager.apiKey, 'POST', '/assets', {
+    body: { serialNumber: serial, manufacturer: 'Dell', model: modelName, state: 'in_stock', substate: 'available', location: 'Shelf 3', currency: 'EUR' },
+  });
+  expect(asset.status).toBe(201);
+  // Given as the default is, the status is the person's word; the environment they left out is not.
+  const ci = await postCi({ name: `linked ${unique()}`, ciClass: 'server', operationalStatus: 'operational', assetTag: asset.body.ref });
+  expect(ci.status).toBe(201);
+  expect(await provenanceOf(ci.body.id)).toEqual({ name: 'manual', operationalStatus: 'manual', serialNumber: 'manual', model: 'manual', location: 'manual' });
+
+  // Discovery, weaker than a person for the location within 60 days, leaves the shelf alone.
+  const batch = await runInventoryBatch(stack, {
+    source: 'discovery', requestedById: manager.id, rows: [{ ciClass: 'server', serialNumber: serial, location: 'Rack 12', environment: 'staging' }],
+  });
+  expect(batch.outcome).toMatchObject({ state: 'completed' });
+  expect(batch.rows[0]).toMatchObject({ outcome: 'updated', leftAlone: { location: expect.objectContaining({ reason: 'weaker_source' }) } });
+  expect(await db()('assets').where({ id: asset.body.id }).first('location')).toEqual({ location: 'Shelf 3' });
+  // The environment nobody gave is discovery's to set.
+  expect(await db()('configuration_items').where({ id: ci.body.id }).first('environment')).toEqual({ environment: 'staging' });
+});
+
+it('stores a feed\'s fully qualified host name apart from its domain, refuses one it cannot place, and a person still edits the record', async () => {
+  const host = `web${unique()}`;
+  const domain = 'corp.northwind.example';
+  const batch = await runInventoryBatch(stack, {
+    source: 'discovery', requestedById: manager.id,
+    rows: [
+      { ciClass: 'server', name: `feed ${host}`, hostname: `${host.toUpperCase()}.${domain}.`, domain },
+      { ciClass: 'server', hostname: `${host}.lab.northwind.example`, domain },
+      { ciClass: 'server', hostname: `${host}${'x'.repeat(64)}` },
+      { ciClass: 'server', hostname: host, domain: Array.from({ length: 5 }, () => 'd'.repeat(49)).join('.') },
+      { ciClass: 'server', hostname: `${host}..example` },
+    ],
+  });
+  expect(batch.rows.map((row) => row.outcome)).toEqual(['created', 'refused', 'refused', 'refused', 'refused']);
+  expect(batch.rows[1].problems).toEqual([expect.objectContaining({ column: 'hostname', reason: expect.stringMatching(/not in the domain corp\.northwind\.example/) })]);
+  expect(batch.rows[2].problems).toEqual([expect.objectContaining({ column: 'hostname', reason: expect.stringMatching(/at most 63 characters/) })]);
+  expect(batch.rows[3].problems).toEqual([expect.objectContaining({ column: 'hostname', reason: expect.stringMatching(/at most 253 characters/) })]);
+  expect(batch.rows[4].problems).toEqual([expect.objectContaining({ column: 'hostname', reason: expect.stringMatching(/empty label/) })]);
+  const ciId = batch.rows[0].recordId!;
+  const stored = await db()('configuration_items').where({ id: ciId }).first('number', 'hostname', 'dns_domain');
+  expect(stored).toMatchObject({ hostname: host, dns_domain: domain });
+
+  // A person edits the record the feed made; its identifiers, unchanged, are not checked again.
+  const edited = await send(stack, manager.apiKey, 'PATCH', `/cis/${stored.number}`, { body: { environment: 'staging' }, headers: ifMatch(1) });
+  expect(edited.status).toBe(200);
+  expect(edited.body).toMatchObject({ hostname: host, domain, environment: 'staging' });
+});
+
+it('lets a live CI hold the identifiers of a retired one, and checks an identifier only when a write changes it', async () => {
+  const host = `old${unique()}`;
+  const mac = randomBytes(6).toString('hex');
+  const retired = await postCi({ name: `retired ${host}`, ciClass: 'server', hostname: host, domain: 'corp.northwind.example', macAddress: mac });
+  expect(retired.status).toBe(201);
+  expect((await send(stack, manager.apiKey, 'POST', `/cis/${retired.body.ref}/retire`, { headers: ifMatch(1) })).status).toBe(200);
+
+  const successor = await postCi({ name: `successor ${host}`, ciClass: 'server', hostname: host, domain: 'corp.northwind.example', macAddress: mac });
+  expect(successor.status).toBe(201);
+  // A record stored before these rules held a dotted or overlong host name: an edit of its other columns still saves.
+  const legacy = await postCi({ name: `legacy ${host}`, ciClass: 'server' });
+  await db()('configuration_items').where({ id: legacy.body.id }).update({ hostname: `${host}.lab`, dns_domain: null });
+  const renamed = await send(stack, manager.apiKey, 'PATCH', `/cis/${legacy.body.ref}`, { body: { environment: 'test' }, headers: ifMatch(1) });
+  expect(renamed.status).toBe(200);
+  const moved = await send(stack, manager.apiKey, 'PATCH', `/cis/${legacy.body.ref}`, { body: { hostname: `${host}x.lab` }, headers: ifMatch(renamed.body.version) });
+  expect(moved.body.error.details.problems).toEqual([expect.objectContaining({ column: 'hostname', reason: expect.stringMatching(/put the domain .* in domain/) })]);
 });

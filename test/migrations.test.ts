@@ -73,7 +73,7 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
     tables: ['inventory_sources', 'identification_rules', 'reconciliation_rules', 'attribute_provenance', 'ci_sightings', 'reconciliation_cases'],
     sequences: ['reconciliation_case_number_seq'],
   },
-  '20261203000200_merged_configuration_items': { tables: [] },
+  '20261203000200_merged_configuration_items': { tables: [], functions: ['processes_from_reconciliation_case'] },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */

@@ -1,9 +1,10 @@
 /**
  * Software discovery becomes installations (issue 16): a feed's list for a device is whole, so
- * what it lists is installed or confirmed and what it listed before and no longer does is
- * reclaimed (kept as history); an installation a person or a workflow recorded, or another feed
- * reported, is never taken away by this feed; a late batch takes nothing away. Licence positions
- * move with it, and the installations beyond the entitlement are listed with their true-up cost.
+ * what it lists is installed or confirmed and what it listed before and no longer does it takes
+ * back; an installation no feed still lists is reclaimed (kept as history), so two feeds that
+ * disagree do not reclaim and reinstall it in turn; an installation a person or a workflow
+ * recorded is never taken away by a feed; a late batch changes nothing. Licence positions move
+ * with it, and the installations beyond the entitlement are listed with their true-up cost.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { applyInstallations, planInstallations, type DiscoveredSoftware, type InstallationPlan } from '../model/reconciliation/installations';
@@ -66,15 +67,18 @@ describe('planning and applying a feed', () => {
     const first = (await discover('discovery', seenAt, [row])).get(1)!;
     expect(first).toEqual({
       rowNumber: 1,
-      change: { from: [], to: [a.title, b.title].sort(), source: 'discovery', reason: 'no_value_yet' },
+      change: { from: [], to: [a.title, b.title].sort(), source: 'discovery', reason: 'listed_by_sources' },
       unknownProducts: [unknown],
       addProductIds: [a.id, b.id],
       reclaimConsumptionIds: [],
+      withdrawConsumptionIds: [],
       confirmConsumptionIds: [],
     });
     const installed = await installationsOf(a.id);
     expect(installed).toHaveLength(1);
-    expect(installed[0]).toMatchObject({ ci_id: ci.id, asset_id: null, units: 1, discovered_by: 'discovery', reclaimed_at: null });
+    expect(installed[0]).toMatchObject({
+      ci_id: ci.id, asset_id: null, units: 1, discovered_by: 'discovery', reclaimed_at: null, reported_by: { discovery: { at: seenAt, listed: true } },
+    });
     expect(installed[0].installed_at.toISOString()).toBe(seenAt);
     expect(installed[0].last_seen_at.toISOString()).toBe(seenAt);
 
@@ -101,31 +105,94 @@ describe('planning and applying a feed', () => {
 
     const importId = randomUUID();
     const later = (await discover('discovery', '2026-11-22T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [a.name] }], importId)).get(1)!;
-    expect(later).toMatchObject({ change: { from: [a.title, b.title].sort(), to: [a.title], reason: 'same_or_stronger_source' }, reclaimConsumptionIds: [installedB.id], addProductIds: [] });
+    expect(later).toMatchObject({
+      change: { from: [a.title, b.title].sort(), to: [a.title], reason: 'listed_by_sources' }, reclaimConsumptionIds: [installedB.id], withdrawConsumptionIds: [], addProductIds: [],
+    });
     const [reclaimedB] = await installationsOf(b.id);
-    expect(reclaimedB).toMatchObject({ id: installedB.id, reclaimed_by_key: `inventory:${importId}` });
+    expect(reclaimedB).toMatchObject({
+      id: installedB.id, reclaimed_by_key: `inventory:${importId}`, reported_by: { discovery: { at: '2026-11-22T10:00:00.000Z', listed: false } },
+    });
     expect(reclaimedB.reclaimed_at.toISOString()).toBe('2026-11-22T10:00:00.000Z');
 
     // Seen on the 21st, before the report that reclaimed b and confirmed a: the clock is not turned back.
     const late = (await discover('discovery', '2026-11-21T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [b.name] }])).get(1)!;
-    expect(late).toMatchObject({ change: null, addProductIds: [], reclaimConsumptionIds: [] });
+    expect(late).toMatchObject({ change: null, addProductIds: [], reclaimConsumptionIds: [], withdrawConsumptionIds: [] });
     expect((await installationsOf(a.id)).map((c) => c.reclaimed_at)).toEqual([null]);
     expect(await installationsOf(b.id)).toHaveLength(1);
   });
 
-  it('never reclaims what another source reported, and the newest report owns a discovered installation', async () => {
+  it('never reclaims what only another source reported, and keeps an installation while another source still lists it', async () => {
     const ci = await createCi(db(), { ciClass: 'virtual_machine' });
     const a = await product(5);
     await discover('discovery', '2026-11-20T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [a.name] }]);
 
     const mdmSilent = (await discover('mdm', '2026-11-21T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [] }])).get(1)!;
-    expect(mdmSilent).toMatchObject({ change: null, reclaimConsumptionIds: [] });
+    expect(mdmSilent).toMatchObject({ change: null, reclaimConsumptionIds: [], withdrawConsumptionIds: [] });
+    expect(await installationsOf(a.id)).toMatchObject([{ reported_by: { discovery: { at: '2026-11-20T10:00:00.000Z', listed: true } } }]);
 
     await discover('mdm', '2026-11-22T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [a.name] }]);
-    expect(await installationsOf(a.id)).toMatchObject([{ discovered_by: 'mdm', reclaimed_at: null }]);
+    const [installed] = await installationsOf(a.id);
+    expect(installed).toMatchObject({ discovered_by: 'discovery', reclaimed_at: null });
     const discoverySilent = (await discover('discovery', '2026-11-23T10:00:00.000Z', [{ rowNumber: 1, ciId: ci.id, software: [] }])).get(1)!;
-    expect(discoverySilent).toMatchObject({ change: null, reclaimConsumptionIds: [] });
+    expect(discoverySilent).toMatchObject({ change: null, reclaimConsumptionIds: [], withdrawConsumptionIds: [installed.id] });
+    expect(await installationsOf(a.id)).toMatchObject([{
+      id: installed.id, reclaimed_at: null,
+      reported_by: { discovery: { at: '2026-11-23T10:00:00.000Z', listed: false }, mdm: { at: '2026-11-22T10:00:00.000Z', listed: true } },
+    }]);
     expect((await installationsOf(a.id))[0].last_seen_at.toISOString()).toBe('2026-11-22T10:00:00.000Z');
+  });
+
+  it('does not flip an installation between two feeds that disagree: it is reclaimed once no feed still lists it', async () => {
+    const ci = await createCi(db(), { ciClass: 'computer' });
+    const a = await product(5);
+    const silent = { rowNumber: 1, ciId: ci.id, software: [] };
+    const listing = { rowNumber: 1, ciId: ci.id, software: [a.name] };
+    await discover('discovery', '2026-11-20T10:00:00.000Z', [listing]);
+    await discover('mdm', '2026-11-21T10:00:00.000Z', [listing]);
+    const [installed] = await installationsOf(a.id);
+
+    // Device management stops listing it; discovery still does: it stays, as it was.
+    const mdmStops = (await discover('mdm', '2026-11-22T10:00:00.000Z', [silent])).get(1)!;
+    expect(mdmStops).toMatchObject({ change: null, reclaimConsumptionIds: [], withdrawConsumptionIds: [installed.id] });
+    const discoveryAgain = (await discover('discovery', '2026-11-23T10:00:00.000Z', [listing])).get(1)!;
+    expect(discoveryAgain).toMatchObject({ change: null, addProductIds: [], confirmConsumptionIds: [installed.id] });
+    const mdmStillSilent = (await discover('mdm', '2026-11-24T10:00:00.000Z', [silent])).get(1)!;
+    expect(mdmStillSilent).toMatchObject({ change: null, reclaimConsumptionIds: [], withdrawConsumptionIds: [] });
+    expect(await installationsOf(a.id)).toMatchObject([{ id: installed.id, installed_at: installed.installed_at, reclaimed_at: null }]);
+
+    // A late device management batch that listed it does not make it list it again.
+    await discover('mdm', '2026-11-21T12:00:00.000Z', [listing]);
+    expect((await installationsOf(a.id))[0].reported_by.mdm).toEqual({ at: '2026-11-22T10:00:00.000Z', listed: false });
+
+    // Now discovery stops listing it too: nobody does, so it is reclaimed, once.
+    const importId = randomUUID();
+    const discoveryStops = (await discover('discovery', '2026-11-25T10:00:00.000Z', [silent], importId)).get(1)!;
+    expect(discoveryStops).toMatchObject({ change: { from: [a.title], to: [], source: 'discovery', reason: 'listed_by_sources' }, reclaimConsumptionIds: [installed.id] });
+    expect(await installationsOf(a.id)).toMatchObject([{ id: installed.id, reclaimed_by_key: `inventory:${importId}` }]);
+    expect((await installationsOf(a.id))[0].reclaimed_at.toISOString()).toBe('2026-11-25T10:00:00.000Z');
+    expect((await discover('mdm', '2026-11-26T10:00:00.000Z', [silent])).get(1)).toMatchObject({ change: null, reclaimConsumptionIds: [], withdrawConsumptionIds: [] });
+    expect(await positionOf(a.id)).toMatchObject({ consumedUnits: 0 });
+  });
+
+  it('counts a feed as still listing an installation until its unseen period has passed, and a feed without a period always', async () => {
+    const a = await product(5);
+    const [staleCi, hrCi] = [await createCi(db(), { ciClass: 'computer' }), await createCi(db(), { ciClass: 'computer' })];
+    // Discovery (unseen after 14 days) listed it on the 1st and has not seen the device since.
+    await discover('discovery', '2026-11-01T10:00:00.000Z', [{ rowNumber: 1, ciId: staleCi.id, software: [a.name] }]);
+    await discover('mdm', '2026-11-10T10:00:00.000Z', [{ rowNumber: 1, ciId: staleCi.id, software: [a.name] }]);
+    const within = await planInstallations(db(), 'mdm', '2026-11-15T10:00:00.000Z', [{ rowNumber: 1, ciId: staleCi.id, software: [] }]);
+    expect(within.get(1)).toMatchObject({ change: null, reclaimConsumptionIds: [] });
+    const after = (await discover('mdm', '2026-11-15T10:00:01.000Z', [{ rowNumber: 1, ciId: staleCi.id, software: [] }])).get(1)!;
+    expect(after).toMatchObject({ change: { from: [a.title], to: [] }, withdrawConsumptionIds: [] });
+    expect(after.reclaimConsumptionIds).toHaveLength(1);
+
+    // The HR feed has no unseen period: what it listed stays listed until it says otherwise.
+    await discover('hr', '2026-01-01T10:00:00.000Z', [{ rowNumber: 1, ciId: hrCi.id, software: [a.name] }]);
+    await discover('mdm', '2026-11-10T10:00:00.000Z', [{ rowNumber: 1, ciId: hrCi.id, software: [a.name] }]);
+    const kept = (await discover('mdm', '2026-11-20T10:00:00.000Z', [{ rowNumber: 1, ciId: hrCi.id, software: [] }])).get(1)!;
+    expect(kept).toMatchObject({ change: null, reclaimConsumptionIds: [] });
+    expect(kept.withdrawConsumptionIds).toHaveLength(1);
+    expect(await installationsOf(a.id)).toMatchObject([{ ci_id: hrCi.id, reclaimed_at: null }, { ci_id: staleCi.id }]);
   });
 
   it('confirms an installation a workflow recorded on the asset behind the record instead of counting the device twice, and never reclaims it', async () => {
@@ -159,7 +226,9 @@ describe('planning and applying a feed', () => {
       db().transaction((trx) => applyInstallations(trx, 'mdm', seenAt, randomUUID(), [{ ...mdm.get(1)!, ciId: ci.id, assetId: null }])),
     ]);
     // The asset comes from the record when the engine does not name it.
-    expect(await installationsOf(a.id)).toMatchObject([{ ci_id: ci.id, asset_id: asset.id, units: 1 }]);
+    expect(await installationsOf(a.id)).toMatchObject([{
+      ci_id: ci.id, asset_id: asset.id, units: 1, reported_by: { discovery: { at: seenAt, listed: true }, mdm: { at: seenAt, listed: true } },
+    }]);
     expect(await positionOf(a.id)).toMatchObject({ consumedUnits: 1 });
   });
 
@@ -278,6 +347,39 @@ describe('inventory batches end to end', () => {
     expect(history).toHaveLength(2);
     expect(history.filter((c) => c.reclaimed_at !== null)).toMatchObject([{ ci_id: later.rows[1].recordId, reclaimed_by_key: `inventory:${later.importId}` }]);
     expect((await listUnlicensedInstallations(db(), { productId: a.id }, { limit: 50, offset: 0 })).items).toEqual([]);
+  });
+
+  it('keeps an installation while one of two feeds still lists it: the position and the unlicensed list hold still', async () => {
+    const a = await product(0);
+    const model = await createHardwareModel(db());
+    const { manufacturer, name } = await db()('hardware_models').where({ id: model }).first('manufacturer', 'name');
+    const serial = `SF-${unique()}`;
+    const report = (source: InventorySource, software: string[], observedAt: string) => runInventoryBatch(stack, {
+      source, rows: [{ ...computer(serial, software), model: `${manufacturer} ${name}` }], observedAt, requestedById: manager.id,
+    });
+    const unlicensed = async () => (await listUnlicensedInstallations(db(), { productId: a.id }, { limit: 50, offset: 0 })).items;
+
+    const found = await report('discovery', [a.name], '2026-11-24T08:00:00.000Z');
+    expect(found.rows[0].changes?.software).toMatchObject({ from: [], to: [a.title], reason: 'listed_by_sources' });
+    await report('mdm', [a.name], '2026-11-24T09:00:00.000Z');
+    const [before] = await unlicensed();
+    expect(before).toMatchObject({
+      ci: { id: found.rows[0].recordId }, reportedBy: 'discovery', lastSeenAt: '2026-11-24T09:00:00.000Z',
+      listedBy: [{ source: 'mdm', at: '2026-11-24T09:00:00.000Z' }, { source: 'discovery', at: '2026-11-24T08:00:00.000Z' }],
+    });
+
+    const mdmStops = await report('mdm', [], '2026-11-25T09:00:00.000Z');
+    expect(mdmStops.rows[0]).toMatchObject({ recordId: found.rows[0].recordId });
+    expect(mdmStops.rows[0].changes?.software).toBeUndefined();
+    const discoveryAgain = await report('discovery', [a.name], '2026-11-26T08:00:00.000Z');
+    expect(discoveryAgain.rows[0].changes?.software).toBeUndefined();
+    expect(await unlicensed()).toEqual([{ ...before, lastSeenAt: '2026-11-26T08:00:00.000Z', listedBy: [{ source: 'discovery', at: '2026-11-26T08:00:00.000Z' }] }]);
+    expect(await installationsOf(a.id)).toHaveLength(1);
+    expect(await positionOf(a.id)).toMatchObject({ consumedUnits: 1, position: 'over_deployed' });
+
+    const discoveryStops = await report('discovery', [], '2026-11-27T08:00:00.000Z');
+    expect(discoveryStops.rows[0].changes?.software).toMatchObject({ from: [a.title], to: [], source: 'discovery', reason: 'listed_by_sources' });
+    expect(await unlicensed()).toEqual([]);
   });
 
   it('does not reclaim an installation a workflow recorded when the device stops reporting it, nor count it twice', async () => {

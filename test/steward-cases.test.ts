@@ -5,13 +5,18 @@
  * reason and asked again; nobody but a steward decides, and every decision is audited.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Knex } from 'knex';
 import { identify, pairKeyOf, type IdentificationRule } from '../domain/reconciliation';
 import { insertImport } from '../model/imports';
 import { openStewardCase, settledPairKeys, startStewardCaseWorkflows } from '../model/reconciliation/cases';
-import { createAsset, createPerson, eventually, relate, type TestPerson } from './support/fixtures';
+import { mergeRecords } from '../model/reconciliation/merge';
+import type { ApprovalTimings } from '../workflows/approvals/contract';
+import { createApprovalRule, createAsset, createGroup, createPerson, eventually, relate, type TestPerson } from './support/fixtures';
 import { runInventoryBatch } from './support/inventory';
-import { call, send, startStack, type Stack } from './support/stack';
+import { RELAXED_APPROVAL_TIMINGS, call, send, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent } from './support/web-agent';
 
 jest.setTimeout(120_000);
@@ -46,17 +51,32 @@ async function server(fields: Record<string, unknown> = {}): Promise<{ id: strin
 }
 
 /** Opens a case on these records as the batch engine does (in a transaction, then the workflow after the commit). */
-async function openCase(ciIds: string[]): Promise<{ caseId: string; caseNumber: string; state: string; importId: string }> {
+async function openCase(ciIds: string[], timings: ApprovalTimings = RELAXED_APPROVAL_TIMINGS.normal): Promise<{ caseId: string; caseNumber: string; state: string; importId: string }> {
   const importId = await insertImport(db, {
     kind: 'inventory', format: 'jsonl', fileName: null, dryRun: false, onInvalidRows: 'skip_rows', requestedById: overseer.id,
     inventory: { source: 'discovery', batchKey: null, observedAt: new Date().toISOString() },
   });
   const opened = await db.transaction((trx) => openStewardCase(trx, { ciIds, reason: 'the row\'s serialNumber names one record and its hostname + domain another', importId, rowNumber: 1, row: { ciClass: 'server' } }));
-  await startStewardCaseWorkflows(db, stack.env.client, stack.taskQueue, importId, 1, 1);
+  await startStewardCaseWorkflows(db, stack.env.client, stack.taskQueue, timings, importId, 1, 1);
   return { ...opened, importId };
 }
 
 const caseRow = (id: string) => db('reconciliation_cases').where({ id }).first();
+const product = async () => (await db('software_products').insert({ publisher: 'Test', name: `Tool ${unique()}`, licence_metric: 'per_device', unit_price_minor: 1000, currency: 'EUR' }).returning('id'))[0].id as string;
+/** The live installations of a product on a record: on it, or on the asset behind it with no record named. */
+const liveInstallationsOn = async (ciId: string, productId: string) => {
+  const ci = await db('configuration_items').where({ id: ciId }).first('asset_id');
+  return db('software_consumptions').where({ product_id: productId, kind: 'installation' }).whereNull('reclaimed_at')
+    .where((w) => w.where({ ci_id: ciId }).orWhere((a) => a.whereNull('ci_id').where({ asset_id: ci.asset_id ?? null })));
+};
+
+/** With RECORD_HISTORIES set, keeps the finished workflow's history for test/workflow-replay.test.ts. */
+async function recordHistory(workflowId: string, file: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const handle = stack.env.client.workflow.getHandle(workflowId);
+  await handle.result();
+  fs.writeFileSync(path.join(__dirname, 'histories', file), historyToJSON(await handle.fetchHistory()));
+}
 const settledAs = (id: string, state: string) => eventually(async () => ((await caseRow(id))?.state === state ? caseRow(id) : undefined));
 const openApprovalOf = (caseId: string, personId: string) =>
   eventually(() => db('approvals').where({ subject_type: 'reconciliation_case', subject_id: caseId, approver_id: personId, state: 'requested' }).first());
@@ -78,7 +98,7 @@ it('a duplicate reaches the steward\'s inbox with the task email, once per pair'
   expect(again.caseId).toBe(opened.caseId);
   const row = await caseRow(opened.caseId);
   expect(row).toMatchObject({ ci_ids: [a.id, b.id].sort(), pair_key: pairKeyOf([a.id, b.id]), workflow_id: `steward-case:${opened.caseNumber}` });
-  await startStewardCaseWorkflows(db, stack.env.client, stack.taskQueue, opened.importId, 1, 1);
+  await startStewardCaseWorkflows(db, stack.env.client, stack.taskQueue, RELAXED_APPROVAL_TIMINGS.normal, opened.importId, 1, 1);
   expect(await db('approvals').where({ subject_id: opened.caseId })).toHaveLength(1);
 
   const detail = await call(stack, steward.apiKey, 'GET', `/reconciliation/cases/${opened.caseNumber}`);
@@ -102,13 +122,21 @@ it('a merge keeps every relationship, history row, installation and cost record 
   for (const [ci, action] of [[survivor, 'created'], [loser, 'created']] as const) {
     await db('audit_log').insert({ idempotency_key: `test:${unique()}`, actor: 'system:test', subject_type: 'configuration_item', subject_id: ci.id, action });
   }
-  const product = async () => (await db('software_products').insert({ publisher: 'Test', name: `Tool ${unique()}`, licence_metric: 'per_device', unit_price_minor: 1000, currency: 'EUR' }).returning('id'))[0].id as string;
-  const [both, onlyLoser] = [await product(), await product()];
+  const [both, onlyLoser, onLoserAsset] = [await product(), await product(), await product()];
   await db('software_consumptions').insert([
     { product_id: both, kind: 'installation', ci_id: survivor.id },
     { product_id: both, kind: 'installation', ci_id: loser.id },
     { product_id: onlyLoser, kind: 'installation', ci_id: loser.id },
+    // Found on the survivor, and recorded by a person on the asset that moves to it: one installation after the merge.
+    { product_id: onLoserAsset, kind: 'installation', ci_id: survivor.id },
+    { product_id: onLoserAsset, kind: 'installation', asset_id: asset.id },
   ]);
+  const requester = await createPerson(db, ['requester'], `Requester ${unique()}`);
+  const [change] = await db('change_requests').insert({ type: 'normal', requester_id: requester.id, title: `Patch ${loser.name}` }).returning('id');
+  await db('change_affected_cis').insert({ change_request_id: change.id, ci_id: loser.id });
+  const [window] = await db('schedule_windows')
+    .insert({ kind: 'maintenance', name: `Window ${unique()}`, starts_at: new Date(Date.now() + 86_400_000), ends_at: new Date(Date.now() + 90_000_000), ci_id: loser.id })
+    .returning('id');
   await db('cost_records').insert({
     source_key: `test:${unique()}`, billing_period_start: '2026-11-01', billing_period_end: '2026-12-01', charge_period_start: '2026-11-01', charge_period_end: '2026-12-01',
     charge_category: 'Usage', provider_name: 'Test', service_name: 'Hosting', billed_cost: 10, effective_cost: 10, billing_currency: 'EUR', ci_id: loser.id,
@@ -116,14 +144,24 @@ it('a merge keeps every relationship, history row, installation and cost record 
   const old = new Date(Date.now() - 20 * 86_400_000);
   const recent = new Date(Date.now() - 86_400_000);
   await db('attribute_provenance').insert([
-    { ci_id: survivor.id, attribute: 'location', source: 'manual', set_at: old, confirmed_at: old },
-    { ci_id: loser.id, attribute: 'location', source: 'discovery', set_at: recent, confirmed_at: recent },
+    // The survivor keeps its name and host name: its word on them stays, however recently the loser's was confirmed.
+    { ci_id: survivor.id, attribute: 'name', source: 'manual', set_at: old, confirmed_at: old },
+    { ci_id: loser.id, attribute: 'name', source: 'discovery', set_at: recent, confirmed_at: recent },
+    { ci_id: survivor.id, attribute: 'hostname', source: 'manual', set_at: old, confirmed_at: old },
+    { ci_id: loser.id, attribute: 'hostname', source: 'discovery', set_at: recent, confirmed_at: recent },
+    // The asset's location moves with the asset, and the MAC the survivor lacked with the loser's word on them.
+    { ci_id: survivor.id, attribute: 'location', source: 'manual', set_at: recent, confirmed_at: recent },
+    { ci_id: loser.id, attribute: 'location', source: 'mdm', set_at: old, confirmed_at: old },
     { ci_id: loser.id, attribute: 'macAddress', source: 'discovery', set_at: recent, confirmed_at: recent },
   ]);
   await db('ci_sightings').insert([
     { ci_id: survivor.id, source: 'discovery', first_seen_at: new Date(Date.now() - 10 * 86_400_000), last_seen_at: new Date(Date.now() - 5 * 86_400_000) },
     { ci_id: loser.id, source: 'discovery', first_seen_at: old, last_seen_at: recent },
   ]);
+
+  // Another open case names the loser: the merge leaves it nothing to decide.
+  const other = await openCase([loser.id, (await server()).id]);
+  await openApprovalOf(other.caseId, steward.id);
 
   const opened = await openCase([survivor.id, loser.id]);
   await openApprovalOf(opened.caseId, steward.id);
@@ -154,12 +192,17 @@ it('a merge keeps every relationship, history row, installation and cost record 
   expect(installations.every((i) => i.ci_id === survivor.id)).toBe(true);
   expect(installations.filter((i) => i.reclaimed_at === null).map((i) => i.product_id).sort()).toEqual([both, onlyLoser].sort());
   expect(installations.filter((i) => i.reclaimed_at !== null)).toEqual([expect.objectContaining({ product_id: both, reclaimed_by_key: expect.stringContaining(':settle:') })]);
+  expect(await liveInstallationsOn(survivor.id, onLoserAsset)).toEqual([expect.objectContaining({ ci_id: survivor.id })]);
   expect(await db('cost_records').where({ ci_id: survivor.id })).toHaveLength(1);
+  expect(await db('change_affected_cis').where({ change_request_id: change.id }).pluck('ci_id')).toEqual([survivor.id]);
+  expect(await db('schedule_windows').where({ id: window.id }).first('ci_id')).toEqual({ ci_id: survivor.id });
 
   const provenance = await db('attribute_provenance').whereIn('ci_id', [survivor.id, loser.id]).orderBy('attribute').select('ci_id', 'attribute', 'source');
   expect(provenance).toEqual([
-    { ci_id: survivor.id, attribute: 'location', source: 'discovery' },
+    { ci_id: survivor.id, attribute: 'hostname', source: 'manual' },
+    { ci_id: survivor.id, attribute: 'location', source: 'mdm' },
     { ci_id: survivor.id, attribute: 'macAddress', source: 'discovery' },
+    { ci_id: survivor.id, attribute: 'name', source: 'manual' },
   ]);
   const sighting = await db('ci_sightings').where({ ci_id: survivor.id, source: 'discovery' }).first();
   expect([new Date(sighting.first_seen_at).getTime(), new Date(sighting.last_seen_at).getTime()]).toEqual([old.getTime(), recent.getTime()]);
@@ -173,8 +216,21 @@ it('a merge keeps every relationship, history row, installation and cost record 
   expect(decision).toMatchObject({ actor: steward.email, from_state: 'open', to_state: 'merged' });
   expect(decision.details).toMatchObject({
     resolution: 'merge', survivorCiId: survivor.id,
-    result: { moved: { relationshipsMoved: 2, relationshipsDropped: 2, installationsMoved: 2, installationsReclaimed: 1, costRecordsMoved: 1, assetMoved: 1 } },
+    result: {
+      moved: {
+        relationshipsMoved: 2, relationshipsDropped: 2, installationsMoved: 2, installationsReclaimed: 2, costRecordsMoved: 1, assetMoved: 1,
+        changesMoved: 1, windowsMoved: 1, provenanceMoved: 2, identifiersMoved: 1,
+      },
+      cancelledCases: [{ caseId: other.caseId, number: other.caseNumber, workflowId: `steward-case:${other.caseNumber}` }],
+    },
   });
+
+  // The other case is cancelled with the merge, audited, and its workflow ends with its approval cancelled.
+  expect(await caseRow(other.caseId)).toMatchObject({ state: 'cancelled', comment: expect.stringContaining(`by ${opened.caseNumber}`) });
+  expect(await db('audit_log').where({ subject_type: 'reconciliation_case', subject_id: other.caseId, action: 'cancelled' }).first())
+    .toMatchObject({ actor: steward.email, from_state: 'open', to_state: 'cancelled', details: expect.objectContaining({ byCase: opened.caseNumber }) });
+  expect(await stack.env.client.workflow.getHandle(`steward-case:${other.caseNumber}`).result()).toEqual({ caseId: other.caseId, state: 'cancelled' });
+  expect(await db('approvals').where({ subject_id: other.caseId }).pluck('state')).toEqual(['cancelled']);
 
   const page = await call(stack, overseer.apiKey, 'GET', `/reconciliation/cases/${opened.caseNumber}`);
   expect(page.body).toMatchObject({ state: 'merged', survivorCiId: survivor.id, decidedBy: { email: steward.email } });
@@ -182,6 +238,85 @@ it('a merge keeps every relationship, history row, installation and cost record 
   await signInWithKey(agent, overseer.apiKey);
   expect((await browse(agent, 'GET', `/ui/cis/${survivor.number}`)).html).toContain(`Merged from <a href="/ui/cis/${loser.number}">${loser.number}`);
   expect((await browse(agent, 'GET', `/ui/cis/${loser.number}`)).html).toContain(`merged this record into <a href="/ui/cis/${survivor.number}">`);
+  await recordHistory(`steward-case:${opened.caseNumber}`, 'steward-case-merged.json');
+  await recordHistory(`steward-case:${other.caseNumber}`, 'steward-case-cancelled-by-merge.json');
+});
+
+it('a merge approved without a choice keeps the record the steward was shown, and a product on the survivor\'s asset is not counted twice', async () => {
+  const asset = await createAsset(db);
+  const shown = await server({ asset_id: asset.id, created_at: new Date(Date.now() - 86_400_000) });
+  const other = await server({ discovery_state: 'discovered' });
+  const tool = await product();
+  await db('software_consumptions').insert([
+    { product_id: tool, kind: 'installation', asset_id: asset.id },
+    { product_id: tool, kind: 'installation', ci_id: other.id },
+  ]);
+  const opened = await openCase([other.id, shown.id]);
+  await openApprovalOf(opened.caseId, steward.id);
+  const mail = await stack.sink.waitFor((m) => m.to.includes(steward.email) && m.subject.includes(opened.caseNumber));
+  expect(mail.text).toContain(`Approve merges them into ${shown.number}`);
+
+  expect((await call(stack, steward.apiKey, 'POST', `/reconciliation/cases/${opened.caseNumber}/decision`, { resolution: 'merge' })).status).toBe(200);
+  await settledAs(opened.caseId, 'merged');
+  // The decision carried the record shown: the settling step merges into it, whatever the records look like by then.
+  const history = await stack.env.client.workflow.getHandle(`steward-case:${opened.caseNumber}`).fetchHistory();
+  const settling = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'settleStewardCase')!;
+  const [input] = settling.activityTaskScheduledEventAttributes!.input!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString()));
+  expect(input).toMatchObject({ resolution: 'merge', survivorCiId: shown.id });
+  expect(await caseRow(opened.caseId)).toMatchObject({ survivor_ci_id: shown.id });
+
+  expect(await liveInstallationsOn(shown.id, tool)).toEqual([expect.objectContaining({ asset_id: asset.id, ci_id: null })]);
+  expect(await db('software_consumptions').where({ product_id: tool, ci_id: shown.id }).first())
+    .toMatchObject({ reclaimed_by_key: expect.stringContaining(':settle:'), reclaimed_at: expect.any(Date) });
+});
+
+it('a merge counts the installations of both records and of the asset behind each once, before and after the asset moves', async () => {
+  const asset = await createAsset(db);
+  const [tool, another] = [await product(), await product()];
+  // The survivor has the asset: a product recorded on it and found on the loser is one installation.
+  const keeper = await server({ asset_id: asset.id });
+  const found = await server();
+  // The loser has the asset: a product recorded on it and found on the survivor is one installation.
+  const otherAsset = await createAsset(db);
+  const bare = await server();
+  const backed = await server({ asset_id: otherAsset.id });
+  await db('software_consumptions').insert([
+    { product_id: tool, kind: 'installation', asset_id: asset.id },
+    { product_id: tool, kind: 'installation', ci_id: found.id },
+    { product_id: another, kind: 'installation', ci_id: bare.id },
+    { product_id: another, kind: 'installation', asset_id: otherAsset.id },
+  ]);
+  const merged = await db.transaction(async (trx) => [
+    await mergeRecords(trx, keeper.id, found.id, `test:${unique()}`),
+    await mergeRecords(trx, bare.id, backed.id, `test:${unique()}`),
+  ]);
+  expect(merged.map((m) => m.counts.installationsReclaimed)).toEqual([1, 1]);
+  expect(await liveInstallationsOn(keeper.id, tool)).toHaveLength(1);
+  expect(await liveInstallationsOn(bare.id, another)).toEqual([expect.objectContaining({ ci_id: bare.id })]);
+  expect(await db('configuration_items').where({ id: bare.id }).first('asset_id')).toEqual({ asset_id: otherAsset.id });
+});
+
+it('only an approved plan merges: a second step that expires after the stewards approved asks again', async () => {
+  const reviewer = await createPerson(db, ['approver'], `Reviewer ${unique()}`);
+  const rule = await createApprovalRule(db, {
+    process: 'reconciliation', stepOrder: 2, name: `Second look ${unique()}`, approverKind: 'group', groupId: await createGroup(db, [reviewer.id]), onExpiry: 'reject',
+  });
+  try {
+    const [m, n] = [await server(), await server()];
+    // Step 2 expires unanswered a few seconds after it opens; step 1 is answered at once.
+    const opened = await openCase([m.id, n.id], { reminderAfterMs: 2_000, escalationAfterMs: 4_000, deadlineMs: 6_000 });
+    await openApprovalOf(opened.caseId, steward.id);
+    expect((await call(stack, steward.apiKey, 'POST', `/reconciliation/cases/${opened.caseNumber}/decision`, { resolution: 'merge' })).status).toBe(200);
+    await eventually(() => db('approvals').where({ subject_id: opened.caseId, approver_id: reviewer.id, state: 'expired' }).first());
+    // Asked again from step 1, nothing merged.
+    await eventually(() => db('approvals').where({ subject_id: opened.caseId, approver_id: steward.id, state: 'requested', revision: 1 }).first());
+    expect(await caseRow(opened.caseId)).toMatchObject({ state: 'open' });
+    expect(await db('configuration_items').whereIn('id', [m.id, n.id]).whereNotNull('merged_into_id')).toHaveLength(0);
+    expect((await call(stack, steward.apiKey, 'POST', `/reconciliation/cases/${opened.caseNumber}/decision`, { resolution: 'keep_both' })).status).toBe(200);
+    await settledAs(opened.caseId, 'kept_both');
+  } finally {
+    await db('approval_rules').where({ id: rule }).update({ active: false });
+  }
 });
 
 it('keep both is remembered: the pair is not asked again, and identification matches past it', async () => {
@@ -256,6 +391,7 @@ it('a decision by someone who is not a steward is refused; a merge the data forb
   const decisions = await db('audit_log').where({ subject_type: 'reconciliation_case', subject_id: opened.caseId }).whereIn('action', ['approval_approved', 'approval_rejected', 'settled']).orderBy('id');
   expect(decisions.map((d) => [d.action, d.actor])).toEqual([['approval_approved', steward.email], ['approval_rejected', steward.email], ['settled', steward.email]]);
   expect((await call(stack, steward.apiKey, 'POST', `/reconciliation/cases/${opened.caseNumber}/decision`, { resolution: 'keep_both' })).status).toBe(409);
+  await recordHistory(`steward-case:${opened.caseNumber}`, 'steward-case-merge-refused-then-kept-both.json');
 });
 
 it('end to end: a row whose serial names one record and whose host name another is held, and its case reaches the steward', async () => {

@@ -4,18 +4,23 @@
  * SMTP sink. The watch is started directly here (the schedule starts the same workflow). The
  * candidacy is told once (audit row, the manager's email), never moves the asset, and ends when a
  * feed sees it again or the asset manager settles it; a record a watching feed still sees, or one
- * only sources without a period report, is never a candidate. Sightings are set far in the past
- * rather than changing the shared sources' periods.
+ * only sources without a period report, is never a candidate, nor one a data steward has an open
+ * case about. One test goes the real way, from batches observed long ago and now; the others set
+ * sightings far in the past rather than changing the shared sources' periods.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { pairKeyOf } from '../domain/reconciliation';
+import { unseenPeriods, untoldCandidates } from '../model/reconciliation/unseen';
 import { ensureUnseenWatchSchedule } from '../platform/schedules';
 import { assetLifecycleWorkflowId, lifecycleStatusQuery } from '../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../workflows/asset-lifecycle/start';
 import { UNSEEN_WATCH_SCHEDULE_ID, type UnseenWatchOutcome } from '../workflows/unseen-watch/contract';
-import { auditRows, createAsset, createCi, createPerson, eventually, type TestPerson } from './support/fixtures';
+import { auditRows, createAsset, createCi, createHardwareModel, createPerson, eventually, type TestPerson } from './support/fixtures';
 import { call, startStack, type Stack } from './support/stack';
+import { runInventoryBatch } from './support/inventory';
 import { browse, signInWithKey, webAgent } from './support/web-agent';
 
 let stack: Stack;
@@ -169,4 +174,109 @@ it('runs from a schedule that startup creates once and a second startup updates'
   expect(described.policies.overlap).toBe('SKIP');
   expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'unseenWatchWorkflow', taskQueue: stack.taskQueue });
   await handle.delete();
+});
+
+const unique = () => randomBytes(4).toString('hex');
+
+it('goes the real way: a batch observed long ago makes the server a candidate, a fresh batch and the next run end it', async () => {
+  const db = stack.database.db;
+  // A known model: a new hardware record gets an asset only then.
+  const modelName = `PowerEdge U${unique()}`;
+  await createHardwareModel(db, { manufacturer: 'Dell', name: modelName, category: 'server' });
+  const row = { ciClass: 'server', serialNumber: `SN-UNSEEN-${unique()}`, hostname: `unseen-${unique()}.corp.example`, model: `Dell ${modelName}` };
+  const observedAt = daysAgo(40).toISOString();
+  const old = await runInventoryBatch(stack, { source: 'discovery', rows: [row], observedAt, requestedById: manager.id });
+  expect(old.rows[0]).toMatchObject({ outcome: 'created' });
+  const ciId = old.rows[0].recordId!;
+  const { asset_tag: assetTag, asset_id: assetId } = await db('configuration_items as ci').join('assets as a', 'a.id', 'ci.asset_id')
+    .where('ci.id', ciId).first('a.asset_tag', 'ci.asset_id');
+  const handle = stack.env.client.workflow.getHandle(assetLifecycleWorkflowId(assetTag));
+  await eventually(async () => (await handle.describe()).status.name === 'RUNNING');
+  const status = () => handle.query(lifecycleStatusQuery);
+
+  await watchOnce();
+  const told = await eventually(async () => (await status()).missingCandidate ?? undefined);
+  expect(told.lastSeen).toEqual([{ source: 'discovery', lastSeenAt: observedAt }]);
+  expect((await candidateSince(ciId)).every((since) => since !== null)).toBe(true);
+  // Nobody manages the new asset: the asset managers are told.
+  await stack.sink.waitFor((m) => m.subject.startsWith(`${assetTag} not seen by discovery since`) && m.to.includes(manager.email));
+  await eventually(async () => (await actionsOf(assetId)).includes('missing_candidate'));
+
+  // The feed sees it now: the batch records the sighting, the next run ends the candidacy.
+  const fresh = await runInventoryBatch(stack, { source: 'discovery', rows: [row], requestedById: manager.id });
+  expect(fresh.rows[0].recordId).toBe(ciId);
+  const [sighting] = await db('ci_sightings').where({ ci_id: ciId, source: 'discovery' }).select('last_seen_at', 'last_import_id');
+  expect(sighting).toMatchObject({ last_import_id: fresh.importId });
+  expect(fresh.summary.inventory!.observedAt).toBe(sighting.last_seen_at.toISOString());
+  const again = await watchOnce();
+  expect(again.outcome.seenAgain).toBeGreaterThanOrEqual(1);
+  await eventually(async () => (await status()).missingCandidate === null);
+  const ended = await eventually(async () => (await auditRows(db, assetId)).find((r) => r.action === 'missing_candidate_ended'));
+  expect(ended.details).toMatchObject({ since: told.since, seenAgain: { source: 'discovery', seenAt: sighting.last_seen_at.toISOString() } });
+  expect(await candidateSince(ciId)).toEqual([null]);
+  expect((await status()).asset.state).toBe('in_use');
+});
+
+it('leaves a record a data steward has an open case about alone while the case waits', async () => {
+  const db = stack.database.db;
+  const server = await watchedServer('held', [{ source: 'discovery', lastSeenAt: daysAgo(40) }]);
+  const other = await createCi(db, { name: `srv-held-other-${unique()}`, ciClass: 'server' });
+  const ciIds = [server.ci.id, other.id].sort();
+  const [{ id: caseId }] = await db('reconciliation_cases')
+    .insert({ ci_ids: ciIds, pair_key: pairKeyOf(ciIds), reason: 'serial and host name name two records', state: 'open' })
+    .returning('id');
+
+  await watchOnce();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await server.status()).missingCandidate).toBeNull();
+  expect(await actionsOf(server.asset.id)).not.toContain('missing_candidate');
+  expect(await candidateSince(server.ci.id)).toEqual([null]);
+
+  // Once the case is over, the record is watched like any other.
+  await db('reconciliation_cases').where({ id: caseId }).update({ state: 'cancelled' });
+  await watchOnce();
+  await eventually(async () => (await server.status()).missingCandidate ?? undefined);
+});
+
+it('counts a period in days of 24 hours, as the rule does, whatever the time zone of the session', async () => {
+  // Summer time ends in Amsterdam at 01:00 UTC on 25 October 2026: calendar days counted back
+  // from noon that day span one hour more than days of 24 hours.
+  const now = '2026-10-25T12:00:00.000Z';
+  const trx = await stack.database.db.transaction();
+  try {
+    await trx.raw("SET LOCAL TIME ZONE 'Europe/Amsterdam'");
+    const period = (await unseenPeriods(trx)).discovery!;
+    // Half an hour past the period: a candidate by the rule, still seen by calendar days.
+    const lastSeenAt = new Date(Date.parse(now) - period * DAY_MS - 1_800_000);
+    const asset = await createAsset(trx, { state: 'in_use' });
+    const ci = await createCi(trx, { name: `srv-dst-${unique()}`, ciClass: 'server', assetId: asset.id });
+    await trx('ci_sightings').insert({ ci_id: ci.id, source: 'discovery', first_seen_at: lastSeenAt, last_seen_at: lastSeenAt });
+    const found = await untoldCandidates(trx, { now, after: null, limit: 1_000_000 });
+    expect(found.map((r) => r.ciId)).toContain(ci.id);
+  } finally {
+    await trx.rollback();
+  }
+});
+
+it('says on the page of a record no asset backs that a feed lost it, and makes no candidate of it', async () => {
+  const db = stack.database.db;
+  const s = unique();
+  const run = await runInventoryBatch(stack, {
+    source: 'discovery', rows: [{ ciClass: 'virtual_machine', hostname: `vm-unseen-${s}`, cloudResourceId: `vm-unseen-${s}` }],
+    observedAt: daysAgo(40).toISOString(), requestedById: manager.id,
+  });
+  expect(run.rows[0]).toMatchObject({ outcome: 'created' });
+  const ci = await db('configuration_items').where({ id: run.rows[0].recordId }).first('id', 'number', 'asset_id');
+  expect(ci.asset_id).toBeNull();
+
+  await watchOnce();
+  expect(await candidateSince(ci.id)).toEqual([null]);
+
+  const period = (await unseenPeriods(db)).discovery!;
+  const agent = webAgent(stack.baseUrl);
+  expect((await signInWithKey(agent, manager.apiKey)).status).toBe(303);
+  const page = (await browse(agent, 'GET', `/ui/cis/${ci.number}`)).html;
+  const line = new RegExp(`<p id="lapsed-${ci.number}"[^>]*>([\\s\\S]*?)</p>`).exec(page)?.[1];
+  expect(line).toBe(`Not seen by Network discovery for 40 days, past its ${period} days. No asset backs this record, so it is never made a candidate for the missing state: retire it if it is gone.`);
+  expect(page).toContain('not seen for 40 days');
 });

@@ -29,8 +29,8 @@ const ruleFields = {
   stepOrder: z.number().int().min(1).max(100).describe('steps run in this order; rules of one step in name order'),
   name: z.string().trim().min(1).max(100),
   appliesWhen: z.unknown().describe('the condition, as JSON: keys that must all hold, e.g. {"minRiskLevel": "high"} or {"anyOf": [{"minCostMinor": 1000000}, {"overBudget": true}]}; {} always applies. '
-    + 'change: minRiskLevel, minCriticality, minCostMinor, changeType, overBudget, anyOf; procurement: minCostMinor, newVendor, offCatalogue, overBudget, anyOf'),
-  approverKind: z.enum(APPROVER_KINDS),
+    + 'change: minRiskLevel, minCriticality, minCostMinor, changeType, overBudget, anyOf; procurement: minCostMinor, newVendor, offCatalogue, overBudget, anyOf; reconciliation: none ({})'),
+  approverKind: z.enum(APPROVER_KINDS).describe('a reconciliation rule (who decides a data steward case) is a group rule'),
   group: z.string().trim().min(1).max(100).nullable().describe('the name of the group whose members approve, for approverKind group'),
   policy: z.enum(APPROVAL_POLICIES).describe('any: one approval; all: every approver; quorum: `quorum` approvals'),
   quorum: z.number().int().min(1).max(100).nullable(),
@@ -84,6 +84,7 @@ const hypotheticalSubject = z.strictObject({
 const SUBJECT_FIELDS_OF: Record<ApprovalProcess, readonly string[]> = {
   change: ['changeType', 'riskLevel', 'highestCriticality', 'affectedCis'],
   procurement: ['newVendor', 'offCatalogue'],
+  reconciliation: [],
 };
 
 const processOfNumber = (number: string): ApprovalProcess => (number.startsWith('CHG') ? 'change' : 'procurement');
@@ -106,12 +107,17 @@ export const approvalPreviewBody = z.strictObject({
       ctx.addIssue({ code: 'custom', path: ['process'], message: 'say which process the subject is a request of: change or procurement' });
       return;
     }
-    const other = APPROVAL_PROCESSES.find((p) => p !== body.process)!;
-    for (const field of SUBJECT_FIELDS_OF[other]) {
-      if (field in body.subject && (body.subject as Record<string, unknown>)[field] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['subject', field], message: `only a ${other} request has ${field}` });
+    for (const other of APPROVAL_PROCESSES.filter((p) => p !== body.process)) {
+      for (const field of SUBJECT_FIELDS_OF[other]) {
+        if (field in body.subject && (body.subject as Record<string, unknown>)[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['subject', field], message: `only a ${other} request has ${field}` });
+        }
       }
     }
+  }
+  if (body.process === 'reconciliation') {
+    // A case is raised by a feed and asks its group (or, with nobody active there, the asset managers): there is no requester to imagine.
+    ctx.addIssue({ code: 'custom', path: ['process'], message: 'a steward case is decided by the group its rule names, or the asset managers when nobody there is active: there is nothing to preview' });
   }
 }).transform((body): PreviewRequest => ({
   process: body.number ? processOfNumber(body.number) : body.process!,

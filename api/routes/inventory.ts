@@ -2,7 +2,8 @@
  * Inventory feeds (issue 16): batches uploaded by a named source, the list of them, a previewed dry
  * run applied, and the identification rules, reconciliation rules and sources, edited as data with
  * the version read (If-Match). A batch's detail, progress and row report are /imports/:id and
- * /imports/:id/rows.
+ * /imports/:id/rows. A CI's provenance and sightings, and a person's word that a discovered CI is
+ * real and right.
  */
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -17,6 +18,8 @@ import {
 } from '../../domain/inventory-intake';
 import { IMPORT_FORMATS, ON_INVALID_ROWS } from '../../domain/master-data';
 import { listImports } from '../../model/imports';
+import { masterDataKind } from '../../model/master-data';
+import { discoveryStateOf, provenanceOf, sightingsOf } from '../../model/reconciliation/provenance';
 import {
   findInventorySource,
   findReconciliationRule,
@@ -29,6 +32,8 @@ import {
   saveReconciliationRule,
   updateInventorySource,
 } from '../../model/reconciliation/rule-settings';
+import { markCiVerified } from '../../model/reconciliation/verification';
+import { OVERSEERS } from '../auth';
 import type { AppDeps } from '../app';
 import { expectedVersions, setETag } from '../concurrency';
 import { notFound } from '../errors';
@@ -47,6 +52,7 @@ const idParams = z.object({ id: z.uuid().describe('batch (import) id') });
 const classParams = z.object({ ciClass: discoverableClass });
 const attributeParams = z.object({ attribute: reconciliationAttribute });
 const sourceParams = z.object({ name: inventorySourceName });
+const ciParams = z.object({ ref: z.string().trim().min(1).max(200).describe('the CI\'s number (CI…) or id') });
 
 const VERSIONED_WRITE = {
   400: 'bad input (details name each field and why, and the values allowed)',
@@ -95,7 +101,7 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: AppDeps): v
         202: 'the batch, staged and started (Location: /imports/:id)',
         400: 'bad parameters (an unknown source, an observation time out of bounds), a header with an unknown column, without ciClass or without an identifier column (details name the columns), an empty or unreadable file',
         401: 'no or bad API key',
-        403: 'not an asset manager or admin',
+        403: 'not an asset manager or admin, or a source only admins send as (manual, hr)',
         413: 'the file is too large (bytes or rows): nothing was kept',
         415: 'the body is not CSV or JSON lines',
         503: 'the workflow service is down: the batch is recorded as failed and nothing of it is written',
@@ -106,7 +112,7 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: AppDeps): v
       const { format, file } = uploadedFile(req, query.format);
       const batch = await receiveInventoryBatch(deps, {
         source: query.source, format, dryRun: query.dryRun, onInvalidRows: query.onInvalidRows, batchKey: query.batchKey ?? null,
-        observedAt: query.observedAt ?? null, fileName: query.fileName ?? null, requestedBy: { id: principal.id, email: principal.email }, file,
+        observedAt: query.observedAt ?? null, fileName: query.fileName ?? null, requestedBy: principal, file,
       });
       return answerBatch(res, batch);
     },
@@ -134,12 +140,12 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: AppDeps): v
       responses: {
         200: 'the batch it became before (replayed: true), or the live batch its batch key names',
         202: 'the new batch, started (Location: /imports/:id)',
-        400: 'the id is not a uuid', 401: 'no or bad API key', 403: 'not an asset manager or admin', 404: 'no such inventory batch',
+        400: 'the id is not a uuid', 401: 'no or bad API key', 403: 'not an asset manager or admin, or the batch\'s source is one only admins send as', 404: 'no such inventory batch',
         409: 'not_previewed: not a dry run, or its preview has not finished',
         503: 'the workflow service is down: the new batch is recorded as failed; apply again later',
       },
     },
-    async ({ params, principal, res }) => answerBatch(res, await applyPreviewedBatch(deps, params.id, { id: principal.id, email: principal.email })),
+    async ({ params, principal, res }) => answerBatch(res, await applyPreviewedBatch(deps, params.id, principal)),
   );
 
   // --- identification rules ------------------------------------------------------------------------
@@ -279,6 +285,45 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: AppDeps): v
       const { source } = await settled(() => updateInventorySource(db, params.name, body, versions, principal.email));
       setETag(res, source.version);
       return source;
+    },
+  );
+
+  // --- a CI's sources ------------------------------------------------------------------------------
+
+  /** The CI a reference names (its number or id, as GET /cis/:ref takes it); 404 otherwise. */
+  const ciOf = async (ref: string) => {
+    const ci = await masterDataKind('configuration-items').findByRef(db, ref, false);
+    if (!ci) throw notFound(`no configuration item ${ref}`);
+    return { id: ci.id, number: ci.ref };
+  };
+
+  routes.add(
+    {
+      method: 'get', path: '/cis/:ref/provenance', tag, access: OVERSEERS,
+      summary: 'Where a CI\'s data comes from: per attribute of the CI and the asset behind it, the value, the source that set it, when, and when it last confirmed it; '
+        + 'and which sources report the CI, since when and until when',
+      params: ciParams,
+      responses: { 200: 'the provenance and sightings', 401: 'no or bad API key', 403: 'not an asset manager, process owner or admin', 404: 'no such CI' },
+    },
+    async ({ params }) => {
+      const ci = await ciOf(params.ref);
+      const [discoveryState, attributes, sightings] = await Promise.all([discoveryStateOf(db, ci.id), provenanceOf(db, ci.id), sightingsOf(db, ci.id)]);
+      return { ...ci, discoveryState, attributes, sightings };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/cis/:ref/verified', tag, access: INVENTORY_SENDERS,
+      summary: 'Mark a CI a feed created (discovered) verified: a person has looked at it and says it is real and right. Audited; '
+        + 'a CI verified already stays as it is (changed: false)',
+      params: ciParams,
+      responses: { 200: 'the CI, verified (changed: whether this call verified it)', 401: 'no or bad API key', 403: 'not an asset manager or admin', 404: 'no such CI' },
+    },
+    async ({ params, principal }) => {
+      const ci = await ciOf(params.ref);
+      const changed = await markCiVerified(db, ci.id, principal);
+      return { ...ci, discoveryState: 'verified', changed };
     },
   );
 }

@@ -17,6 +17,7 @@ import type { ProcessStateWatcher } from '../../platform/process-state-watcher';
 import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
 import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
+import { stewardCaseStatusQuery } from '../../workflows/steward-case/contract';
 import { retryStalledStepUpdate } from '../../workflows/attention/contract';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, serviceUnavailable } from '../errors';
@@ -47,6 +48,7 @@ const STATUS_QUERIES = {
   change: changeStatusQuery,
   procurement: purchaseStatusQuery,
   asset_lifecycle: lifecycleStatusQuery,
+  reconciliation: stewardCaseStatusQuery,
 } as const;
 
 /** The filters a person may use: process owners and asset managers see all, others what they asked for or must decide. */

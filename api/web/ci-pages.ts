@@ -26,7 +26,9 @@ import {
   type PlacedCi,
   type PlacedEdge,
 } from '../../model/service-map';
+import { findAsset } from '../../model/assets';
 import { maySeeRequest } from '../auth';
+import { canSeeAsset } from '../routes/assets';
 import { html, join, sendHtml, type SafeHtml } from './html';
 import { dataSourcesOf, dataSourcesSection, discoveryBadge } from './inventory-pages';
 import { mergesOf } from '../../model/reconciliation/cases';
@@ -233,6 +235,9 @@ ${pager(result.page, '/ui/cis', values)}`));
     const [detail, near, dataSources] = await Promise.all([ciDetail(db, found.id, { personId: ctx.user.id, overseer }), ciNeighbourhood(db, found.id, 1), dataSourcesOf(db, found)]);
     if (!detail) throw new Error(`CI ${found.id} vanished`);
     const { ci } = detail;
+    // Provenance and sightings carry the asset's serial, location and assignee: only for those who may see the asset.
+    const asset = ci.assetId ? await findAsset(db, ci.assetId) : undefined;
+    const sourcesShown = !asset || await canSeeAsset(db, ctx.user, asset);
     const merges = await mergesOf(db, ci.id);
     const relationshipRows = (list: typeof detail.outgoing, outgoing: boolean) => list.map((r) => html`<tr>
 <td>${outgoing ? html`<strong>${ci.name}</strong>` : ciCell(r.other)}</td><td>${label(r.type)}</td><td>${outgoing ? ciCell(r.other) : html`<strong>${ci.name}</strong>`}</td><td>${classLabel(r.other.ciClass)}</td><td>${label(r.other.operationalStatus)}</td></tr>`);
@@ -264,7 +269,7 @@ ${relationshipTable(detail.incoming, detail.incomingCount, false, `What depends 
 <section aria-labelledby="assets-heading"><h2 id="assets-heading">Assets behind it</h2>
 ${ci.assetId ? html`<ul><li><a href="${`/ui/assets/${encodeURIComponent(ci.assetTag)}`}">${ci.assetTag}</a> — ${label(ci.assetState)}${ci.assetSubstate && ` (${label(ci.assetSubstate)})`}</li></ul>` : html`<p>No asset backs this CI.</p>`}
 </section>
-${dataSourcesSection(ctx, dataSources)}
+${sourcesShown ? dataSourcesSection(ctx, dataSources) : html`<p class="meta" id="sources-hidden">Where this record's data comes from, and which feeds see it, is shown to those who may see the asset behind it.</p>`}
 <section aria-labelledby="changes-heading"><h2 id="changes-heading">Changes that name it</h2>
 ${!overseer && html`<p class="meta" id="changes-scope">Only the changes you requested or are asked to approve are listed.</p>`}
 ${changeRows.length ? html`<table class="changes"><caption class="sr-only">Open changes first, then the latest closed ones</caption>

@@ -221,8 +221,11 @@ function ruleInputOf(values: RuleFormValues, problems: Problem[]) {
   };
 }
 
+const PROCESS_NAMES: Record<ApprovalProcess, string> = { change: 'Change', procurement: 'Purchase (procurement)', reconciliation: 'Steward case (reconciliation)' };
+
 function conditionHint(process: string): SafeHtml {
   const keys = APPROVAL_PROCESSES.includes(process as ApprovalProcess) ? ruleConditionFor(process as ApprovalProcess).keys : [];
+  if (keys.length === 0) return html`A ${process} rule takes no condition: its subject has no cost, risk or type to ask about. Leave <code>{}</code>, which always applies.`;
   return html`Keys that must all hold; <code>{}</code> always applies. A ${process} rule may use: ${keys.join(', ')}. For example <code>{"minRiskLevel": "high"}</code> or <code>{"anyOf": [{"minCostMinor": 1000000}, {"overBudget": true}]}</code>. Money is in minor units (cents).`;
 }
 
@@ -231,7 +234,7 @@ function ruleFields(values: RuleFormValues, problems: Problem[], groups: { name:
   if (values.group && !groupOptions.some(([name]) => name === values.group)) groupOptions.push([values.group, values.group]);
   return html`<div class="grid2"><div>
 ${creating
-    ? field('process', RULE_LABELS.process, problems, selectOf(APPROVAL_PROCESSES.map((p): [string, string] => [p, p === 'change' ? 'Change' : 'Purchase (procurement)']), values.process))
+    ? field('process', RULE_LABELS.process, problems, selectOf(APPROVAL_PROCESSES.map((p): [string, string] => [p, PROCESS_NAMES[p]]), values.process))
     : html`<input type="hidden" name="process" value="${values.process}">`}
 ${field('stepOrder', RULE_LABELS.stepOrder, problems, textInput(values.stepOrder, html` inputmode="numeric" required size="4"`), 'Steps run in this order, 1 first; rules of one step in name order.')}
 ${field('name', RULE_LABELS.name, problems, textInput(values.name, html` required maxlength="100" size="40"`))}
@@ -460,7 +463,7 @@ function rulesListPage(ctx: ViewContext, values: z.output<typeof listQuery>, res
 ${notice(message)}
 <p><a href="${RULES_HREF}/new">Add a rule</a> · <a href="${RULES_HREF}/preview">Who would approve?</a></p>
 <form class="filters" method="get" action="${RULES_HREF}" role="search" aria-label="Filter approval rules">
-<div><label for="q-process">Process</label><select id="q-process" name="process">${options([['', 'either'], ['change', 'change'], ['procurement', 'procurement']], values.process)}</select></div>
+<div><label for="q-process">Process</label><select id="q-process" name="process">${options([['', 'any'], ...APPROVAL_PROCESSES.map((p): [string, string] => [p, p])], values.process)}</select></div>
 <div><label for="q-active">Status</label><select id="q-active" name="active">${options([['', 'either'], ['true', 'active'], ['false', 'retired']], values.active)}</select></div>
 <div><button type="submit">Filter</button></div>
 </form>

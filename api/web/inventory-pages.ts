@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { OUTCOME_OF_VERDICT, type ImportState, type RowCounts, type RowOutcome, type RowVerdict } from '../../domain/master-data';
 import {
   MAX_IDENTIFICATION_RULES,
+  RECONCILIATION_ATTRIBUTES,
   discoverableClass,
   identificationRulesInput,
   inventorySourceInput,
@@ -27,7 +28,6 @@ import {
   IDENTIFYING_ATTRIBUTES,
   INVENTORY_COLUMNS,
   INVENTORY_SOURCES,
-  RECONCILED_ATTRIBUTES,
   type AttributeChange,
   type AttributeLeftAlone,
   type InventorySource,
@@ -50,6 +50,7 @@ import {
   type InventorySourceSetting,
   type ReconciliationRuleSetting,
 } from '../../model/reconciliation/rule-settings';
+import { lapsedSightings, type LapsedSighting } from '../../model/reconciliation/unseen';
 import { markCiVerified } from '../../model/reconciliation/verification';
 import { findCisByRef } from '../../model/service-map';
 import { importProgressQuery, type ImportProgress } from '../../workflows/master-data-import/contract';
@@ -253,6 +254,8 @@ function changeReason(attribute: string, change: AttributeChange, zone: string):
       return before
         ? `stronger source stale: ${before.source} last confirmed ${dateOf(before.seenAt, zone)}`
         : `stronger source stale: it has not confirmed the ${what} within the staleness period`;
+    case 'listed_by_sources':
+      return `${what} is not decided by source authority: what ${change.source} lists is installed, and a product is reclaimed once no source still lists it`;
     default:
       return label(String(change.reason));
   }
@@ -546,7 +549,7 @@ ${csrfField(ctx.csrf)}<input type="hidden" name="attribute" value="${rule.attrib
 </form>`}
 </article>`;
   });
-  const unruled = RECONCILED_ATTRIBUTES.filter((a) => !view.reconciliation.some((r) => r.attribute === a));
+  const unruled = RECONCILIATION_ATTRIBUTES.filter((a) => !view.reconciliation.some((r) => r.attribute === a));
   const posted = view.posted?.form === 'reconciliation-new' ? view.posted : undefined;
   const errors = posted?.errors ?? {};
   const add = view.writer && unruled.length > 0 && html`<article aria-labelledby="recon-new-heading"><h3 id="recon-new-heading">A rule for another attribute</h3>
@@ -615,12 +618,16 @@ export interface DataSources {
   discoveryState: 'verified' | 'discovered' | null;
   attributes: AttributeProvenance[];
   sightings: Sighting[];
+  /** Sources that lost a record no asset backs past their period: the watch makes no candidate of it, the page says it. */
+  lapsed: LapsedSighting[];
 }
 
 /** The provenance and sightings of a CI, for its page and its asset's. */
 export async function dataSourcesOf(db: WebKit['deps']['db'], ci: { id: string; number: string }): Promise<DataSources> {
-  const [attributes, sightings, discoveryState] = await Promise.all([provenanceOf(db, ci.id), sightingsOf(db, ci.id), discoveryStateOf(db, ci.id)]);
-  return { ciId: ci.id, number: ci.number, discoveryState, attributes, sightings };
+  const [attributes, sightings, discoveryState, lapsed] = await Promise.all([
+    provenanceOf(db, ci.id), sightingsOf(db, ci.id), discoveryStateOf(db, ci.id), lapsedSightings(db, ci.id, new Date().toISOString()),
+  ]);
+  return { ciId: ci.id, number: ci.number, discoveryState, attributes, sightings, lapsed };
 }
 
 /** "not yet verified", with the button that verifies it for those who may. */
@@ -644,7 +651,7 @@ export function dataSourcesSection(ctx: ViewContext, data: DataSources, level: 2
 <td>${time(a.confirmedAt, zone)}</td>
 <td>${a.importId ? html`<a href="${batchHref(a.importId)}">batch<span class="sr-only"> that set the ${attributeText(a.attribute)}</span></a>` : ''}</td>
 </tr>`);
-  const sightings = data.sightings.map((s) => html`<tr><th scope="row">${s.title}</th><td>${time(s.firstSeenAt, zone)}</td><td>${time(s.lastSeenAt, zone)}${s.lastImportId && html` <a href="${batchHref(s.lastImportId)}">batch<span class="sr-only"> of ${s.title} that last saw it</span></a>`}</td><td>${s.missingCandidateSince ? html`missing candidate since ${time(s.missingCandidateSince, zone)}` : html`<span class="meta">seen</span>`}</td></tr>`);
+  const sightings = data.sightings.map((s) => html`<tr><th scope="row">${s.title}</th><td>${time(s.firstSeenAt, zone)}</td><td>${time(s.lastSeenAt, zone)}${s.lastImportId && html` <a href="${batchHref(s.lastImportId)}">batch<span class="sr-only"> of ${s.title} that last saw it</span></a>`}</td><td>${s.missingCandidateSince ? html`missing candidate since ${time(s.missingCandidateSince, zone)}` : lapsedText(data, s.source) ?? html`<span class="meta">seen</span>`}</td></tr>`);
   return html`<section aria-labelledby="${id}-heading">${heading(`${id}-heading`, 'Where this data comes from', level)}
 ${rows.length ? html`<table class="provenance" id="${`provenance-${data.number}`}"><caption class="sr-only">Each attribute, its value, and the source that set it</caption>
 <thead><tr><th scope="col">Attribute</th><th scope="col">Value</th><th scope="col">Source</th><th scope="col">Set</th><th scope="col">Last confirmed</th><th scope="col">Batch</th></tr></thead>
@@ -653,7 +660,16 @@ ${heading(`${id}-seen`, 'Seen by', level === 2 ? 3 : 4)}
 ${sightings.length ? html`<table class="sightings" id="${`sightings-${data.number}`}"><caption class="sr-only">The sources that report this record</caption>
 <thead><tr><th scope="col">Source</th><th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col">Missing?</th></tr></thead>
 <tbody>${join(sightings, '\n')}</tbody></table>` : html`<p>No feed has reported it.</p>`}
+${data.lapsed.length > 0 && html`<p id="${`lapsed-${data.number}`}">${join(data.lapsed.map((l) => html`Not seen by ${l.title} for ${daysText(l.daysUnseen)}, past its ${daysText(l.periodDays)}.`), ' ')} No asset backs this record, so it is never made a candidate for the missing state: retire it if it is gone.</p>`}
 </section>`;
+}
+
+const daysText = (days: number) => `${days} ${days === 1 ? 'day' : 'days'}`;
+
+/** "not seen for 40 days" in the sightings table, for a source that lost a record no asset backs. */
+function lapsedText(data: DataSources, source: string): string | undefined {
+  const lapsed = data.lapsed.find((l) => l.source === source);
+  return lapsed && `not seen for ${daysText(lapsed.daysUnseen)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -764,7 +780,7 @@ export function registerInventoryPages(router: Router, kit: WebKit): void {
     try {
       const summary = await receiveInventoryBatch({ db, temporal, taskQueue }, {
         source: values.source as InventorySource, format, dryRun: values.dryRun, batchKey: values.batchKey.trim() || undefined, observedAt,
-        fileName: upload.fileName, requestedBy: { id: ctx.user.id, email: ctx.user.email }, file: upload.file,
+        fileName: upload.fileName, requestedBy: ctx.user, file: upload.file,
       });
       res.redirect(303, batchHref(summary.id));
     } catch (error) {
@@ -830,7 +846,7 @@ export function registerInventoryPages(router: Router, kit: WebKit): void {
     if (!summary) return;
     try {
       // Applied once: a second click answers the batch the first one made.
-      const batch = await applyPreviewedBatch({ db, temporal, taskQueue }, summary.id, { id: ctx.user.id, email: ctx.user.email });
+      const batch = await applyPreviewedBatch({ db, temporal, taskQueue }, summary.id, ctx.user);
       res.redirect(303, batchHref(batch.id));
     } catch (error) {
       const known = refusalOf(error);

@@ -65,8 +65,11 @@ function whereCell(item: UnlicensedInstallation): SafeHtml {
 
 function reportedCell(item: UnlicensedInstallation, zone: string): SafeHtml {
   const installed = html`installed ${time(item.installedAt, zone)}`;
-  if (!item.reportedBy) return html`recorded by a person or a workflow<br><span class="meta">${installed}</span>`;
-  return html`${label(item.reportedBy)} feed, last seen ${time(item.lastSeenAt, zone)}<br><span class="meta">${installed}</span>`;
+  const found = item.reportedBy ? html`found by the ${label(item.reportedBy)} feed` : html`recorded by a person or a workflow`;
+  const listed = item.listedBy.length
+    ? html`; listed by ${join(item.listedBy.map((l) => html`${label(l.source)} (${time(l.at, zone)})`), ', ')}`
+    : item.reportedBy && html`; no feed lists it now`;
+  return html`${found}${listed}<br><span class="meta">${installed}</span>`;
 }
 
 function unlicensedSection(ctx: ViewContext, report: LicenceReport, productId: string | undefined): SafeHtml {

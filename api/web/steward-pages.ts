@@ -8,7 +8,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { CASE_STATES, listStewardCases, openCaseApprovalOf, type CaseDetail, type CaseRecord, type CaseSummary } from '../../model/reconciliation/cases';
 import type { Page } from '../../model/page';
-import type { StewardCaseState } from '../../workflows/steward-case/contract';
+import { CASE_RESOLUTIONS, type StewardCaseState } from '../../workflows/steward-case/contract';
 import { OVERSEERS } from '../auth';
 import { toHttpError } from '../errors';
 import { caseDecisionBody, decideStewardCase, readableCase } from '../routes/reconciliation-cases';
@@ -123,7 +123,7 @@ ${c.routingNote ? html`<p class="notice">${c.routingNote}</p>` : ''}
 ${decided}
 ${recordsTable(ctx, c)}
 <h2>The row that found them</h2>
-${c.importId ? html`<p>Row ${c.rowNumber} of <a href="/ui/imports/${encodeURIComponent(c.importId)}">its batch</a>.</p>` : html`<p>Its batch is no longer kept.</p>`}
+${c.importId ? html`<p>Row ${c.rowNumber} of <a href="${`/ui/inventory/batches/${encodeURIComponent(c.importId)}?filter=hold#row-${c.rowNumber}`}">its batch</a>.</p>` : html`<p>Its batch is no longer kept.</p>`}
 ${rowCells.length
     ? html`<table><caption>The row as the feed sent it</caption><thead><tr><th scope="col">Column</th><th scope="col">Value</th></tr></thead>
 <tbody>${rowCells.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${typeof v === 'string' ? v : JSON.stringify(v)}</td></tr>`)}</tbody></table>`
@@ -173,7 +173,8 @@ export function registerStewardPages(router: Router, kit: WebKit): void {
   }
 
   router.get('/reconciliation/cases/:number', async (req: Request, res: Response) => {
-    const decided = str(req.query.decided);
+    // Only a resolution the form can send is echoed back: the notice never says what a link made up.
+    const decided = z.enum(CASE_RESOLUTIONS).optional().catch(undefined).parse(str(req.query.decided) || undefined);
     await renderCase(res, String(req.params.number), 200, decided ? { notice: { kind: 'ok', text: `You decided: ${label(decided)}. The case is settled as soon as its workflow has carried it out.` } } : {});
   });
 

@@ -182,6 +182,9 @@ function runApprovalSteps(
 }
 
 /** Who a request names as its approvers: the people behind its approver kinds. */
+/** The processes whose requests the demo history makes: a steward case comes from an inventory feed. */
+type DemoProcess = Exclude<ApprovalProcess, 'reconciliation'>;
+
 interface Approvers { requester: string; costCentreId: string | null; assetIds?: string[]; serviceOwnerIds?: string[] }
 
 /**
@@ -191,7 +194,7 @@ interface Approvers { requester: string; costCentreId: string | null; assetIds?:
  * nobody inactive.
  */
 async function approvalRouting(trx: Knex.Transaction, ctx: Context) {
-  const rules: Record<ApprovalProcess, ApprovalRule[]> = { change: await activeRulesOf(trx, 'change'), procurement: await activeRulesOf(trx, 'procurement') };
+  const rules: Record<DemoProcess, ApprovalRule[]> = { change: await activeRulesOf(trx, 'change'), procurement: await activeRulesOf(trx, 'procurement') };
   const groupIds = [...rules.change, ...rules.procurement].map((r) => r.groupId).filter((id): id is string => id !== null);
   const members: { group_id: string; id: string }[] = await trx('group_members as gm').join('people as p', 'p.id', 'gm.person_id')
     .whereIn('gm.group_id', groupIds).orderBy('p.name').select('gm.group_id', 'p.id');
@@ -201,7 +204,7 @@ async function approvalRouting(trx: Knex.Transaction, ctx: Context) {
   const managedBy = new Map<string, string>((await trx('assets').whereNotNull('managed_by_id').select('id', 'managed_by_id')).map((a) => [a.id, a.managed_by_id]));
   const managerOf = new Map(PEOPLE.map((p) => [required(ctx.person, p.login), p.manager ? required(ctx.person, p.manager) : null]));
   const ownerOf = new Map(COST_CENTRES.map((cc) => [required(ctx.costCentre, cc.code), required(ctx.person, cc.owner)]));
-  return (process: ApprovalProcess, subject: RoutingSubject, who: Approvers): PlannedStep[] => {
+  return (process: DemoProcess, subject: RoutingSubject, who: Approvers): PlannedStep[] => {
     const requesterId = required(ctx.person, who.requester);
     return planApprovalSteps(rules[process], subject, {
       requesterId,

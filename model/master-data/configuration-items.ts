@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CRITICALITIES } from '../../domain/change-impact';
 import { cells, type ColumnProblem } from '../../domain/master-data';
 import { normaliseIdentifier, type IdentifyingAttribute } from '../../domain/reconciliation';
-import { attributesWritten, CI_COLUMN_ATTRIBUTES, recordManualProvenance } from '../reconciliation/manual-provenance';
+import { attributesWritten, CI_COLUMN_ATTRIBUTES, givenIn, recordManualAssetLink, recordManualProvenance } from '../reconciliation/manual-provenance';
 import { isUuid } from '../keys';
 import type { Lookups, MasterDataKind, Row, Stored } from './kind';
 import { activePersonId, costCentreByCode, streamedInOrder, listPage, nextVersion, type Reference } from './shared';
@@ -141,16 +141,40 @@ const identifier = (attribute: IdentifyingAttribute, max: number, refusal: strin
 /** The columns a CI's identifiers are stored in. */
 const IDENTIFIER_COLUMNS = { hostname: 'hostname', domain: 'dns_domain', macAddress: 'mac_address', cloudResourceId: 'cloud_resource_id' } as const;
 
+/** DNS bounds (RFC 1035): a host name is one label of at most 63 characters. */
+const MAX_HOST_LABEL = 63;
+
+/** Whether the row gives `column` another value than the stored record holds (a new record: any value). */
+function changes(row: Row, existing: Stored | null, column: keyof typeof IDENTIFIER_COLUMNS): boolean {
+  const stored = existing ? normaliseIdentifier(column, existing.row[column] as string | null) ?? null : null;
+  return (row[column] ?? null) !== stored;
+}
+
 /**
- * Identifiers are unique where held (the database's indexes say so too): another CI holding the
- * row's host name and domain, MAC address or cloud resource id is named, column by column.
+ * A host name a person writes is one label, its domain apart. Checked only when the row changes it:
+ * a record a feed named before these rules held is still edited in its other columns.
+ */
+function hostnameProblems(row: Row, existing: Stored | null): ColumnProblem[] {
+  const hostname = row.hostname as string | null;
+  if (hostname === null || !changes(row, existing, 'hostname')) return [];
+  if (hostname.includes('.')) return [{ column: 'hostname', value: hostname, reason: 'a host name without its domain: put the domain (corp.example) in domain' }];
+  if (hostname.length > MAX_HOST_LABEL) return [{ column: 'hostname', value: hostname, reason: `a host name has at most ${MAX_HOST_LABEL} characters` }];
+  return [];
+}
+
+/**
+ * Identifiers are unique where held among live CIs (the database's indexes say so too): another
+ * live CI holding the row's host name and domain, MAC address or cloud resource id is named, column
+ * by column. Only the identifiers the row changes are checked, so an edit of a CI's other columns
+ * is never refused for what it already holds.
  */
 async function identifierProblems(db: Knex, row: Row, existing: Stored | null): Promise<ColumnProblem[]> {
-  const hostname = row.hostname as string | null;
-  const mac = row.macAddress as string | null;
-  const cloudId = row.cloudResourceId as string | null;
+  const hostname = changes(row, existing, 'hostname') || changes(row, existing, 'domain') ? row.hostname as string | null : null;
+  const mac = changes(row, existing, 'macAddress') ? row.macAddress as string | null : null;
+  const cloudId = changes(row, existing, 'cloudResourceId') ? row.cloudResourceId as string | null : null;
   if (!hostname && !mac && !cloudId) return [];
   const holders = await db('configuration_items')
+    .whereNull('retired_at')
     .where((w) => {
       if (hostname) w.orWhere((h) => h.whereRaw('lower(hostname) = ?', [hostname]).whereRaw(`lower(coalesce(dns_domain, '')) = ?`, [(row.domain as string | null) ?? '']));
       if (mac) w.orWhere('mac_address', mac);
@@ -200,9 +224,8 @@ export const configurationItems: MasterDataKind = {
     supportGroup: cells.optional.text(200),
     costCentre: cells.optional.text(32).transform((code) => code?.toUpperCase() ?? null),
     assetTag: cells.optional.text(64).transform((tag) => tag?.toUpperCase() ?? null),
-    hostname: identifier('hostname', 63, 'not a host name').refine((name) => name === null || !name.includes('.'), {
-      message: 'a host name without its domain: put the domain (corp.example) in domain',
-    }),
+    // One label of at most 63 characters, checked in resolve where the stored value is known (hostnameProblems).
+    hostname: identifier('hostname', 253, 'not a host name'),
     domain: identifier('domain', 253, 'not a domain'),
     macAddress: identifier('macAddress', 64, 'not a MAC address: twelve hex digits, as 00:1a:2b:3c:4d:5e'),
     cloudResourceId: identifier('cloudResourceId', 500, 'not a cloud resource id'),
@@ -223,8 +246,9 @@ export const configurationItems: MasterDataKind = {
   async resolve(lookups, row, existing) {
     const criticality = criticalityProblem(row);
     const resolved = await references(lookups, row, existing);
-    const identifiers = await identifierProblems(lookups.db, row, existing);
-    const problems = [...(criticality ? [criticality] : []), ...('problems' in resolved ? resolved.problems : []), ...identifiers];
+    const hostname = hostnameProblems(row, existing);
+    const identifiers = hostname.length > 0 ? [] : await identifierProblems(lookups.db, row, existing);
+    const problems = [...(criticality ? [criticality] : []), ...('problems' in resolved ? resolved.problems : []), ...hostname, ...identifiers];
     if (problems.length > 0 || 'problems' in resolved) return { problems };
     return {
       values: {
@@ -235,18 +259,22 @@ export const configurationItems: MasterDataKind = {
     };
   },
 
-  // A person wrote it (the API, a form, a master-data import): the attributes they set are theirs
-  // in the provenance, so a weaker feed leaves them alone.
-  async insert(trx, values) {
+  // A person wrote it (the API, a form, a master-data import): the attributes they gave are theirs
+  // in the provenance, so a weaker feed leaves them alone; so are those of an asset they link it to.
+  async insert(trx, values, given) {
     const [{ id }] = await trx('configuration_items').insert(values).returning('id');
-    await recordManualProvenance(trx, id, attributesWritten(CI_COLUMN_ATTRIBUTES, null, values), new Date());
+    const now = new Date();
+    await recordManualProvenance(trx, id, givenIn(given, attributesWritten(CI_COLUMN_ATTRIBUTES, null, values)), now);
+    if (values.asset_id) await recordManualAssetLink(trx, id, values.asset_id as string, now);
     return id;
   },
 
   async update(trx, id, values) {
-    const before = await trx('configuration_items').where({ id }).first(Object.keys(CI_COLUMN_ATTRIBUTES));
+    const before = await trx('configuration_items').where({ id }).first([...Object.keys(CI_COLUMN_ATTRIBUTES), 'asset_id']);
     await trx('configuration_items').where({ id }).update({ ...values, ...nextVersion(trx) });
-    await recordManualProvenance(trx, id, attributesWritten(CI_COLUMN_ATTRIBUTES, before ?? null, values), new Date());
+    const now = new Date();
+    await recordManualProvenance(trx, id, attributesWritten(CI_COLUMN_ATTRIBUTES, before ?? null, values), now);
+    if (values.asset_id && values.asset_id !== before?.asset_id) await recordManualAssetLink(trx, id, values.asset_id as string, now);
   },
 
   async retire(trx, stored) {

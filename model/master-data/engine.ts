@@ -20,6 +20,8 @@ export interface Judgement {
   values: Record<string, unknown> | null;
   /** The row as it will be stored. */
   row: Row | null;
+  /** A create's columns as given (a column its schema defaults is not among them), for the kind's insert. */
+  given?: Row;
 }
 
 const refused = (naturalKey: string | null, problems: ColumnProblem[], stored: Stored | null = null): Judgement =>
@@ -58,7 +60,7 @@ async function judgeAgainst(kind: MasterDataKind, lookups: Lookups, given: Row, 
   }
   const resolution = await kind.resolve(lookups, row, stored);
   if ('problems' in resolution) return refused(naturalKey, resolution.problems, stored);
-  if (!stored) return { verdict: 'create', naturalKey, problems: [], changes: null, stored: null, values: resolution.values, row };
+  if (!stored) return { verdict: 'create', naturalKey, problems: [], changes: null, stored: null, values: resolution.values, row, given };
   const storedRow = kind.schema.safeParse(stored.row);
   const changes = changedColumns(kind.columns, storedRow.success ? storedRow.data : stored.row, row);
   const verdict = Object.keys(changes).length === 0 ? 'unchanged' : 'update';
@@ -102,7 +104,7 @@ export async function writeJudgement(trx: Knex.Transaction, kind: MasterDataKind
   if (judgement.verdict !== 'create' && judgement.verdict !== 'update') return judgement.stored?.id ?? null;
   const values = judgement.values!;
   const id = judgement.verdict === 'create'
-    ? await kind.insert(trx, values)
+    ? await kind.insert(trx, values, judgement.given ?? {})
     : (await kind.update(trx, judgement.stored!.id, values), judgement.stored!.id);
   // A key the database assigned is known only now: the audit names the record as it was stored.
   const assigned = judgement.verdict === 'create' && kind.keyAssignedOnCreate && kind.keyColumns.some((column) => judgement.row![column] === null)

@@ -96,7 +96,8 @@ export interface MasterDataKind {
    * that need the database checked. `existing` is the stored record an update changes.
    */
   resolve(lookups: Lookups, row: Row, existing: Stored | null): Promise<Resolution>;
-  insert(trx: Knex.Transaction, values: Record<string, unknown>): Promise<string>;
+  /** Writes a new record; `given` is the row's columns as the person gave them, before the schema's defaults. */
+  insert(trx: Knex.Transaction, values: Record<string, unknown>, given: Row): Promise<string>;
   /** Writes the values and bumps the version. */
   update(trx: Knex.Transaction, id: string, values: Record<string, unknown>): Promise<void>;
   /** Retires it (kept for what refers to it); refuses with a ColumnProblem when it may not be retired yet. */

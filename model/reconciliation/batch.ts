@@ -11,6 +11,7 @@ import { isInvalidData, reasonOf } from '../../domain/failure-classes';
 import type { ColumnProblem } from '../../domain/master-data';
 import type { InventorySource } from '../../domain/reconciliation';
 import { isUniqueViolation } from '../../platform/database';
+import type { ApprovalTimings } from '../../workflows/approvals/contract';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
 import { toAsset, type AssetRow } from '../assets';
@@ -28,6 +29,8 @@ export interface InventoryApplyDeps {
   temporal: Client;
   /** New hardware records get an asset, whose lifecycle workflow starts on this queue. */
   lifecycle: { taskQueue: string; reminders: ReminderSettings };
+  /** Held rows open steward cases, whose stewards are asked on this clock. */
+  approvalTimings: ApprovalTimings;
 }
 
 /** The batch's source and the time its source saw what it reports. */
@@ -175,6 +178,6 @@ export async function applyInventoryChunk(deps: InventoryApplyDeps, importId: st
   });
   await startLifecycles(deps, importId, from, to);
   const held = await deps.db('import_rows').where({ import_id: importId, outcome: 'held' }).whereBetween('row_number', [from, to]).first('row_number');
-  if (held) await startStewardCaseWorkflows(deps.db, deps.temporal, deps.lifecycle.taskQueue, importId, from, to);
+  if (held) await startStewardCaseWorkflows(deps.db, deps.temporal, deps.lifecycle.taskQueue, deps.approvalTimings, importId, from, to);
   return rowsApplied;
 }

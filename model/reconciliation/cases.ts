@@ -10,6 +10,7 @@ import { pairKeyOf } from '../../domain/reconciliation';
 import { isUuid } from '../keys';
 import type { Row } from '../master-data/kind';
 import { paginate, type Page } from '../page';
+import type { ApprovalTimings } from '../../workflows/approvals/contract';
 import { businessNumberKey, processStateKey, processTypeKey } from '../../workflows/search-attributes';
 import { STEWARD_CASE_PROCESS, stewardCaseWorkflowId, type StewardCaseInput, type StewardCaseState } from '../../workflows/steward-case/contract';
 
@@ -47,17 +48,19 @@ export async function openStewardCase(trx: Knex.Transaction, values: NewStewardC
  * Starts the steward workflow of every open case rows `from` to `to` of an import opened; after
  * the chunk's commit, and again harmlessly on a retry (the workflow id is the case's).
  */
-export async function startStewardCaseWorkflows(db: Knex, temporal: Client, taskQueue: string, importId: string, from: number, to: number): Promise<void> {
+export async function startStewardCaseWorkflows(
+  db: Knex, temporal: Client, taskQueue: string, timings: ApprovalTimings, importId: string, from: number, to: number,
+): Promise<void> {
   const cases: { id: string; number: string }[] = await db('reconciliation_cases')
     .where({ import_id: importId, state: 'open' }).whereNull('workflow_id').whereBetween('row_number', [from, to])
     .orderBy('number').select('id', 'number');
-  for (const c of cases) await startStewardCaseWorkflow(db, temporal, taskQueue, c);
+  for (const c of cases) await startStewardCaseWorkflow(db, temporal, taskQueue, timings, c);
 }
 
 /** Starts one case's workflow (the running one wins) and records its id on the case. */
-export async function startStewardCaseWorkflow(db: Knex, temporal: Client, taskQueue: string, c: { id: string; number: string }): Promise<string> {
+export async function startStewardCaseWorkflow(db: Knex, temporal: Client, taskQueue: string, timings: ApprovalTimings, c: { id: string; number: string }): Promise<string> {
   const workflowId = stewardCaseWorkflowId(c.number);
-  const input: StewardCaseInput = { caseId: c.id, number: c.number };
+  const input: StewardCaseInput = { caseId: c.id, number: c.number, timings };
   await temporal.workflow.start('stewardCaseWorkflow', {
     workflowId,
     taskQueue,
@@ -89,7 +92,7 @@ export async function settledPairKeys(db: Knex, ciIds: readonly string[]): Promi
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-export const CASE_STATES: readonly StewardCaseState[] = ['open', 'merged', 'kept_both', 'ignored', 'cancelled'];
+export { CASE_STATES } from '../../domain/reconciliation';
 
 export interface CaseSummary {
   id: string;
@@ -260,6 +263,17 @@ export async function findStewardCase(db: Knex, ref: string): Promise<CaseDetail
 export async function openCaseApprovalOf(db: Knex, caseId: string, personId: string): Promise<string | undefined> {
   const row = await db('approvals').where({ subject_type: 'reconciliation_case', subject_id: caseId, approver_id: personId, state: 'requested' }).orderBy('created_at', 'desc').first('id');
   return row?.id;
+}
+
+/**
+ * The record a merge of the case keeps unless the steward chooses, as the case page and the task
+ * email show it: fixed when the steward approves, so the merge keeps exactly what they read.
+ */
+export async function proposedSurvivorOf(db: Knex, caseId: string): Promise<string | undefined> {
+  const records = await db('configuration_items').whereIn('id', db('reconciliation_cases').where({ id: caseId }).select(db.raw('unnest(ci_ids)')))
+    .select('id', 'number', 'discovery_state', 'created_at');
+  if (records.length === 0) return undefined;
+  return proposedSurvivor(records.map((r) => ({ id: r.id, number: r.number, discoveryState: r.discovery_state, createdAt: iso(r.created_at)! })));
 }
 
 /** The records a merge may keep, for checking a steward's choice. */

@@ -13,6 +13,9 @@ export const DISCOVERED_STATUSES = ['operational', 'non_operational', 'repair_in
 
 const MAX_SOFTWARE_ITEMS = 500;
 const MAX_NAME = 200;
+/** DNS bounds (RFC 1035): a label at most 63 characters, a whole name at most 253. */
+const MAX_LABEL = 63;
+const MAX_FQDN = 253;
 
 export interface InventoryRow {
   ciClass: DiscoverableClass;
@@ -60,8 +63,8 @@ const softwareList = z.preprocess((value) => {
   .refine((names) => names.length <= MAX_SOFTWARE_ITEMS, { message: `at most ${MAX_SOFTWARE_ITEMS} products` })
   .nullable());
 
-const identifier = (attribute: 'serialNumber' | 'hostname' | 'domain' | 'macAddress' | 'cloudResourceId', message: string) =>
-  cells.optional.text(MAX_NAME).superRefine((value, context) => {
+const identifier = (attribute: 'serialNumber' | 'hostname' | 'domain' | 'macAddress' | 'cloudResourceId', message: string, max = MAX_NAME) =>
+  cells.optional.text(max).superRefine((value, context) => {
     if (value !== null && normaliseIdentifier(attribute, value) === undefined) context.addIssue({ code: 'custom', message });
   });
 
@@ -71,8 +74,9 @@ const schema = z.object({
   serialNumber: identifier('serialNumber', 'not a serial number'),
   assetTag: cells.optional.text(64).transform((tag) => tag?.toUpperCase() ?? null),
   cloudResourceId: identifier('cloudResourceId', 'not a cloud resource id'),
-  hostname: identifier('hostname', 'not a host name'),
-  domain: identifier('domain', 'not a domain'),
+  // A fully qualified name with its trailing dot; splitHost holds it to the DNS bounds.
+  hostname: identifier('hostname', 'not a host name', MAX_FQDN + 1),
+  domain: identifier('domain', 'not a domain', MAX_FQDN + 1),
   macAddress: identifier('macAddress', 'not a MAC address (twelve hex digits)'),
   model: cells.optional.text(MAX_NAME),
   location: cells.optional.text(MAX_NAME),
@@ -82,14 +86,41 @@ const schema = z.object({
   software: softwareList,
 });
 
-/** A host name given as a fully qualified name is split at its first dot, unless the row names the domain itself. */
-function splitHost(hostname: string | null, domain: string | null): { hostname: string | null; domain: string | null } {
-  const host = normaliseIdentifier('hostname', hostname) ?? null;
-  const named = normaliseIdentifier('domain', domain) ?? null;
-  if (host === null || named !== null) return { hostname: host, domain: named };
-  const dot = host.indexOf('.');
-  if (dot <= 0) return { hostname: host, domain: null };
-  return { hostname: host.slice(0, dot), domain: normaliseIdentifier('domain', host.slice(dot + 1)) ?? null };
+/** The first problem of a name's labels, or null: none empty, none longer than a label may be. */
+function labelProblem(name: string, what: string): string | null {
+  const labels = name.split('.');
+  if (labels.some((label) => label === '')) return `${what} has an empty label (two dots together, or a dot at the start)`;
+  if (labels.some((label) => label.length > MAX_LABEL)) return `${what} has a label longer than ${MAX_LABEL} characters`;
+  return null;
+}
+
+/**
+ * The host name and domain as a CI stores them: the host one label, the domain apart. A host name
+ * given fully qualified is split at its first dot when the row names no domain; when it names one,
+ * the host name may end with that domain (dropped), and any other dot is refused, since the row
+ * would then say two things about where the host lives.
+ */
+function splitHost(given: { hostname: string | null; domain: string | null }): { hostname: string | null; domain: string | null } | { problem: ColumnProblem } {
+  let hostname = normaliseIdentifier('hostname', given.hostname) ?? null;
+  let domain = normaliseIdentifier('domain', given.domain) ?? null;
+  const refuse = (column: 'hostname' | 'domain', reason: string) => ({ problem: { column, value: given[column], reason } });
+  if (domain !== null) {
+    const problem = labelProblem(domain, 'the domain');
+    if (problem) return refuse('domain', problem);
+  }
+  if (hostname === null) return { hostname, domain };
+  if (domain !== null && hostname.endsWith(`.${domain}`)) hostname = hostname.slice(0, -(domain.length + 1));
+  if (hostname.includes('.')) {
+    if (domain !== null) return refuse('hostname', `the host name is not in the domain ${domain} the row gives: give the host name alone, or leave the domain empty`);
+    const problem = labelProblem(hostname, 'the host name');
+    if (problem) return refuse('hostname', problem);
+    const dot = hostname.indexOf('.');
+    [hostname, domain] = [hostname.slice(0, dot), hostname.slice(dot + 1)];
+  }
+  if (hostname === '') return refuse('hostname', 'the host name is only its domain: give the host name before it');
+  if (hostname.length > MAX_LABEL) return refuse('hostname', `a host name has at most ${MAX_LABEL} characters`);
+  if (domain !== null && hostname.length + 1 + domain.length > MAX_FQDN) return refuse('hostname', `the host name with its domain has at most ${MAX_FQDN} characters`);
+  return { hostname, domain };
 }
 
 /** The row parsed, or its problems (column, value, reason). */
@@ -97,7 +128,8 @@ export function parseInventoryRow(record: Row): { row: InventoryRow } | { proble
   const parsed = schema.safeParse(record);
   if (!parsed.success) return { problems: problemsOf(parsed.error, record) };
   const given = parsed.data;
-  const host = splitHost(given.hostname, given.domain);
+  const host = splitHost(given);
+  if ('problem' in host) return { problems: [host.problem] };
   const row: InventoryRow = {
     ciClass: given.ciClass,
     name: given.name,

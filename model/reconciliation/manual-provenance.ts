@@ -32,6 +32,14 @@ export function attributesWritten(columns: Readonly<Record<string, ReconciledAtt
 }
 
 /**
+ * Of `attributes`, those a row as given holds a value for (its columns are named as the attributes):
+ * a value the schema defaulted (a new CI's environment, say) is nobody's word.
+ */
+export function givenIn(given: Record<string, unknown>, attributes: readonly ReconciledAttribute[]): ReconciledAttribute[] {
+  return attributes.filter((attribute) => given[attribute] !== undefined && given[attribute] !== null && String(given[attribute]).trim() !== '');
+}
+
+/**
  * Records that a person set these attributes of a CI (or of the asset behind it) at `at`: the
  * provenance of each becomes 'manual', set and confirmed then.
  */
@@ -49,4 +57,14 @@ export async function recordManualAssetProvenance(trx: Knex, assetId: string, at
   if (attributes.length === 0) return;
   const ciIds = await trx('configuration_items').where({ asset_id: assetId }).pluck('id') as string[];
   for (const ciId of ciIds) await recordManualProvenance(trx, ciId, attributes, at);
+}
+
+/**
+ * Records a person's linking of a CI to an asset: the asset's serial, model and location become the
+ * CI's in a person's word, as an edit of them would (an asset is created, and often edited, before
+ * any CI names it, and provenance is kept per CI).
+ */
+export async function recordManualAssetLink(trx: Knex, ciId: string, assetId: string, at: Date | string): Promise<void> {
+  const asset = await trx('assets').where({ id: assetId }).first(Object.keys(ASSET_COLUMN_ATTRIBUTES)) as Record<string, unknown> | undefined;
+  if (asset) await recordManualProvenance(trx, ciId, attributesWritten(ASSET_COLUMN_ATTRIBUTES, null, asset), at);
 }

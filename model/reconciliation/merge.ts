@@ -1,11 +1,12 @@
 /**
  * Two records a data steward found to be one thing become one (issue 16): everything of the
  * loser moves to the survivor (relationships, changes that name it, cost records, installations,
- * maintenance windows, provenance, sightings, identifiers, its asset) and the loser stays, retired
- * and pointing at the survivor, for the history rows and audit rows that name it. One call runs
- * in the caller's transaction, so a merge is whole or not at all.
+ * maintenance windows, sightings, the identifiers the survivor lacks and its asset, with their
+ * provenance) and the loser stays, retired and pointing at the survivor, for the history rows and
+ * audit rows that name it. One call runs in the caller's transaction, so a merge is whole or not at all.
  */
 import type { Knex } from 'knex';
+import { ASSET_COLUMN_ATTRIBUTES } from './manual-provenance';
 
 /** A merge the data forbids (no retry mends it): the steward is told why and decides again. */
 export class MergeRefused extends Error {
@@ -41,6 +42,8 @@ export interface MergeResult {
 const IDENTIFIER_COLUMNS = ['hostname', 'dns_domain', 'mac_address', 'cloud_resource_id'] as const;
 /** Columns of the loser the survivor takes when it has none of its own. */
 const FILLED_COLUMNS = ['owner_id', 'support_group_id', 'cost_centre_id'] as const;
+/** The reconciled attributes the asset behind a record holds: they go where the asset goes. */
+const ASSET_ATTRIBUTES: readonly string[] = [...Object.values(ASSET_COLUMN_ATTRIBUTES), 'assignedTo'];
 
 const affected = (result: { rowCount?: number | null }) => result.rowCount ?? 0;
 
@@ -107,23 +110,18 @@ export async function mergeRecords(trx: Knex.Transaction, survivorId: string, lo
   counts.windowsMoved = await trx('schedule_windows').where({ ci_id: loserId }).update({ ci_id: survivorId });
 
   // A product installed on both is one installation: the loser's is reclaimed (history), then all of the loser's move.
+  // A record's installations are those on it and those recorded on the asset behind it (no record named),
+  // so both sides count the asset's too: the survivor's before the merge, the loser's that moves with it.
   counts.installationsReclaimed = affected(await trx.raw(
     `UPDATE software_consumptions l SET reclaimed_at = now(), reclaimed_by_key = :key
-      WHERE l.ci_id = :loser AND l.kind = 'installation' AND l.reclaimed_at IS NULL
-        AND EXISTS (SELECT 1 FROM software_consumptions s WHERE s.ci_id = :survivor AND s.product_id = l.product_id AND s.kind = 'installation' AND s.reclaimed_at IS NULL)`,
-    { ...ids, key: reclaimKey },
+      WHERE l.kind = 'installation' AND l.reclaimed_at IS NULL
+        AND (l.ci_id = :loser OR (l.ci_id IS NULL AND l.asset_id = CAST(:loserAsset AS uuid)))
+        AND EXISTS (SELECT 1 FROM software_consumptions s
+                     WHERE s.product_id = l.product_id AND s.kind = 'installation' AND s.reclaimed_at IS NULL
+                       AND (s.ci_id = :survivor OR (s.ci_id IS NULL AND s.asset_id = CAST(:survivorAsset AS uuid))))`,
+    { ...ids, key: reclaimKey, loserAsset: loser.asset_id, survivorAsset: survivor.asset_id },
   ));
   counts.installationsMoved = await trx('software_consumptions').where({ ci_id: loserId }).update({ ci_id: survivorId });
-
-  // Provenance: per attribute the newer confirmation wins; the loser keeps none (it reports nothing any more).
-  counts.provenanceMoved = affected(await trx.raw(
-    `INSERT INTO attribute_provenance AS p (ci_id, attribute, source, set_at, confirmed_at, import_id)
-     SELECT :survivor, attribute, source, set_at, confirmed_at, import_id FROM attribute_provenance WHERE ci_id = :loser
-     ON CONFLICT (ci_id, attribute) DO UPDATE SET source = EXCLUDED.source, set_at = EXCLUDED.set_at, confirmed_at = EXCLUDED.confirmed_at, import_id = EXCLUDED.import_id
-      WHERE EXCLUDED.confirmed_at > p.confirmed_at`,
-    ids,
-  ));
-  await trx('attribute_provenance').where({ ci_id: loserId }).delete();
 
   // Sightings: seen first when either was, last when either was; the loser is not watched for going missing.
   counts.sightingsMerged = affected(await trx.raw(
@@ -151,6 +149,25 @@ export async function mergeRecords(trx: Knex.Transaction, survivorId: string, lo
     taken.asset_id = loser.asset_id;
     counts.assetMoved = 1;
   }
+
+  // Provenance follows the values: the survivor takes the loser's word only for what it takes from the loser
+  // (identifiers it lacked, the asset's attributes with the asset), and keeps its own for everything else.
+  const takenAttributes = [
+    ...(taken.hostname ? ['hostname', 'domain'] : []),
+    ...(taken.mac_address ? ['macAddress'] : []),
+    ...(taken.cloud_resource_id ? ['cloudResourceId'] : []),
+    ...(loser.asset_id ? ASSET_ATTRIBUTES : []),
+  ];
+  if (takenAttributes.length > 0) {
+    await trx('attribute_provenance').where({ ci_id: survivorId }).whereIn('attribute', takenAttributes).delete();
+    counts.provenanceMoved = affected(await trx.raw(
+      `INSERT INTO attribute_provenance (ci_id, attribute, source, set_at, confirmed_at, import_id)
+       SELECT :survivor, attribute, source, set_at, confirmed_at, import_id FROM attribute_provenance WHERE ci_id = :loser AND attribute = ANY(CAST(:attributes AS text[]))`,
+      { ...ids, attributes: takenAttributes },
+    ));
+  }
+  // The loser reports nothing any more.
+  await trx('attribute_provenance').where({ ci_id: loserId }).delete();
 
   await trx('configuration_items').where({ id: loserId }).update({
     hostname: null, dns_domain: null, mac_address: null, cloud_resource_id: null, asset_id: null,

@@ -6,7 +6,7 @@
  * about it, so it reads the same as the workflow's status.
  */
 import type { Knex } from 'knex';
-import { UNWATCHED_ASSET_STATES, type Sighting, type UnseenPeriods } from '../../domain/unseen-records';
+import { UNWATCHED_ASSET_STATES, daysUnseenPastPeriod, type Sighting, type UnseenPeriods } from '../../domain/unseen-records';
 import type { MissingCandidate } from '../../workflows/asset-lifecycle/contract';
 import { toAsset, type Asset, type AssetRow } from '../assets';
 
@@ -28,12 +28,21 @@ export interface WatchedRecord {
   candidateSince: string | null;
 }
 
-/** A watching source (one with a period) that has seen the record within that period by `now`. */
+/**
+ * A watching source (one with a period) that has seen the record within that period by `now`. A
+ * period is days of 24 hours, as the rule counts them (isUnseenTooLong): calendar days would move
+ * by an hour across a daylight saving change in the session time zone.
+ */
 const STILL_SEEN = `EXISTS (SELECT 1 FROM ci_sightings s JOIN inventory_sources src ON src.name = s.source
-  WHERE s.ci_id = ci.id AND src.unseen_after_days IS NOT NULL AND s.last_seen_at >= ?::timestamptz - make_interval(days => src.unseen_after_days))`;
+  WHERE s.ci_id = ci.id AND src.unseen_after_days IS NOT NULL AND s.last_seen_at >= ?::timestamptz - src.unseen_after_days * interval '24 hours')`;
 const WATCHED = `EXISTS (SELECT 1 FROM ci_sightings s JOIN inventory_sources src ON src.name = s.source
   WHERE s.ci_id = ci.id AND src.unseen_after_days IS NOT NULL)`;
 const TOLD = `EXISTS (SELECT 1 FROM ci_sightings s WHERE s.ci_id = ci.id AND s.missing_candidate_since IS NOT NULL)`;
+/**
+ * A data steward has an open case about the record: the feed may be reporting it only through the
+ * held rows that wait for the case, so losing it says nothing until the case is settled.
+ */
+const AWAITING_STEWARD = `EXISTS (SELECT 1 FROM reconciliation_cases rc WHERE rc.state = 'open' AND ci.id = ANY (rc.ci_ids))`;
 
 async function withSightings(db: Knex, rows: (AssetRow & { ci_id: string })[]): Promise<WatchedRecord[]> {
   if (rows.length === 0) return [];
@@ -62,13 +71,15 @@ const recordsAfter = (db: Knex, after: string | null, limit: number) => db('conf
   .select('a.*', 'ci.id as ci_id');
 
 /**
- * Records backed by an asset the watch looks after, not told yet, that some source with a period
- * reported and none has seen within its period at `now`: at most `limit`, after the CI `after`.
+ * Records backed by an asset the watch looks after, not told yet and not waiting for a data
+ * steward, that some source with a period reported and none has seen within its period at `now`:
+ * at most `limit`, after the CI `after`.
  */
 export async function untoldCandidates(db: Knex, input: { now: string; after: string | null; limit: number }): Promise<WatchedRecord[]> {
   const rows = await recordsAfter(db, input.after, input.limit)
     .whereNotIn('a.state', [...UNWATCHED_ASSET_STATES])
     .whereRaw(`NOT ${TOLD}`)
+    .whereRaw(`NOT ${AWAITING_STEWARD}`)
     .whereRaw(WATCHED)
     .whereRaw(`NOT ${STILL_SEEN}`, [input.now]);
   return withSightings(db, rows);
@@ -92,6 +103,39 @@ export async function markMissingCandidate(db: Knex, ciId: string, since: string
 /** Ends the mark of a record told as a candidate; the next time every watching source loses it, it is told again. */
 export async function clearMissingCandidate(db: Knex, ciId: string): Promise<void> {
   await db('ci_sightings').where({ ci_id: ciId }).whereNotNull('missing_candidate_since').update({ missing_candidate_since: null });
+}
+
+/** A source with a period that has lost a record past it. */
+export interface LapsedSighting {
+  source: string;
+  title: string;
+  lastSeenAt: string;
+  periodDays: number;
+  /** Whole days since the source last saw it. */
+  daysUnseen: number;
+}
+
+/**
+ * The sources with a period that lost a live record no asset backs (a virtual machine, a cloud
+ * resource, an application), in the sources' order. The watch never makes such a record a missing
+ * candidate (there is no asset to move nor a lifecycle workflow to tell), so its page says it
+ * instead. Empty for a record an asset backs, whose losses the watch tells.
+ */
+export async function lapsedSightings(db: Knex, ciId: string, now: string): Promise<LapsedSighting[]> {
+  const rows: { source: string; title: string; last_seen_at: Date; unseen_after_days: number }[] = await db('ci_sightings as s')
+    .join('inventory_sources as src', 'src.name', 's.source')
+    .join('configuration_items as ci', 'ci.id', 's.ci_id')
+    .where('s.ci_id', ciId)
+    .whereNull('ci.asset_id')
+    .whereNull('ci.retired_at')
+    .whereNotNull('src.unseen_after_days')
+    .orderBy('src.position')
+    .select('s.source', 'src.title', 's.last_seen_at', 'src.unseen_after_days');
+  return rows.flatMap((r) => {
+    const lastSeenAt = r.last_seen_at.toISOString();
+    const daysUnseen = daysUnseenPastPeriod(lastSeenAt, r.unseen_after_days, now);
+    return daysUnseen === undefined ? [] : [{ source: r.source, title: r.title, lastSeenAt, periodDays: r.unseen_after_days, daysUnseen }];
+  });
 }
 
 /** Whom a missing candidate is told to: the asset's manager while active, else every active asset manager. */

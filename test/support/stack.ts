@@ -167,6 +167,7 @@ export async function startStack(
           temporal: env.client,
           lifecycle: { taskQueue, reminders },
           stalledStepRetryMs: options.stalledStepRetryMs,
+          approvalTimings: (options.approvalTimings ?? RELAXED_APPROVAL_TIMINGS).normal,
         }),
         workflows: { workflowBundle: code },
         metrics: workerMetrics,

@@ -3,8 +3,9 @@
  * stewards, through the shared approval steps, whether the case's records are one thing (merge),
  * two (keep both) or noise (ignore), and settles the case as they decide.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PlannedStep } from '../../domain/approval-routing';
+import type { CaseState } from '../../domain/reconciliation';
 import type { ApprovalTimings, StepView } from '../approvals/contract';
 import type { Attention } from '../attention/contract';
 
@@ -17,18 +18,20 @@ export const CASE_RESOLUTIONS = ['merge', 'keep_both', 'ignore'] as const;
 export type CaseResolution = (typeof CASE_RESOLUTIONS)[number];
 
 /**
- * The approval clock of a case when none is given: the API's defaults (APPROVAL_*); a batch
- * engine starting cases in a worker does not read the API's settings.
+ * How many times the stewards are asked (a step that expired unanswered, a merge the data refused,
+ * nobody to ask) before the case is cancelled and the process owners told: a pair nobody can
+ * settle does not ask forever. A feed reporting the pair again opens a new case.
  */
-export const DEFAULT_CASE_TIMINGS: ApprovalTimings = { reminderAfterMs: 86_400_000, escalationAfterMs: 172_800_000, deadlineMs: 259_200_000 };
+export const MAX_CASE_ROUNDS = 5;
 
 export interface StewardCaseInput {
   caseId: string;
   number: string;
-  timings?: ApprovalTimings;
+  /** The normal approval clock (APPROVAL_REMINDER_AFTER, APPROVAL_ESCALATION_AFTER, APPROVAL_DEADLINE), as purchases get it. */
+  timings: ApprovalTimings;
 }
 
-export type StewardCaseState = 'open' | 'merged' | 'kept_both' | 'ignored' | 'cancelled';
+export type StewardCaseState = CaseState;
 
 export interface StewardCaseStatus {
   caseId: string;
@@ -50,6 +53,12 @@ export interface StewardCaseResult {
 
 export const stewardCaseStatusQuery = defineQuery<StewardCaseStatus>('status');
 
+/**
+ * Sent after another case's merge cancelled this one (a record it names is merged away): the open
+ * step ends, its approvals cancelled, and the case's workflow ends with the state the case has.
+ */
+export const stewardCaseClosedSignal = defineSignal('caseClosed');
+
 // Activity inputs: each carries the idempotency key its writes are keyed by.
 
 export interface StewardCaseActivityBase {
@@ -68,7 +77,7 @@ export interface PlannedCaseStep {
 
 export interface SettleCaseInput extends StewardCaseActivityBase {
   resolution: CaseResolution;
-  /** For a merge: the record that stays; the older verified one when not chosen. */
+  /** For a merge: the record that stays, as the steward chose or was shown it when deciding (the API fixes it then). */
   survivorCiId: string | null;
   actorId: string;
   actorEmail: string;
@@ -79,6 +88,8 @@ export interface SettledCase {
   state: StewardCaseState;
   survivorCiId: string | null;
   moved: Record<string, number> | null;
+  /** The other open cases the merge cancelled (they named a record merged away); their workflows are told after the commit. */
+  cancelledCases: { caseId: string; number: string; workflowId: string | null }[];
 }
 
 export interface CaseRefusalInput extends StewardCaseActivityBase {
@@ -86,4 +97,9 @@ export interface CaseRefusalInput extends StewardCaseActivityBase {
   resolution: CaseResolution;
   reason: string;
   actorEmail: string;
+}
+
+export interface CaseCancelInput extends StewardCaseActivityBase {
+  rounds: number;
+  reason: string;
 }

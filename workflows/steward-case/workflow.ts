@@ -1,11 +1,13 @@
-import { allHandlersFinished, condition, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AttentionActivities } from '../../activities/attention';
 import type { StewardCaseActivities } from '../../activities/steward-cases';
-import { DATABASE_STEP } from '../activity-options';
+import { ATTENTION_STEP, DATABASE_STEP } from '../activity-options';
 import { approvalSteps } from '../approvals/steps';
 import { StepRefused, attentionGuard } from '../attention/guard';
 import { processStateKey } from '../search-attributes';
 import {
-  DEFAULT_CASE_TIMINGS,
+  MAX_CASE_ROUNDS,
+  stewardCaseClosedSignal,
   stewardCaseStatusQuery,
   type CaseResolution,
   type StewardCaseInput,
@@ -14,6 +16,9 @@ import {
 } from './contract';
 
 const activities = proxyActivities<StewardCaseActivities>(DATABASE_STEP);
+const attention = proxyActivities<AttentionActivities>(ATTENTION_STEP);
+
+const ASKING = 'ask the data stewards';
 
 /**
  * One run per data steward case: ask the data stewards through the shared approval steps (inbox,
@@ -21,18 +26,26 @@ const activities = proxyActivities<StewardCaseActivities>(DATABASE_STEP);
  * out their decision in one step: approve merges the records into the survivor, reject keeps both
  * or ignores the row. A merge the data forbids (both records have an asset) is recorded on the case
  * with its reason and the stewards are asked again, so the case stays open until a decision can be
- * carried out. A step that expires unanswered asks again too: a duplicate never settles by itself.
+ * carried out. A step that expires unanswered asks again too: a duplicate never settles by itself;
+ * only an approved plan merges, and only a rejection keeps both or ignores. Another case's merge
+ * that takes one of the records away cancels this case: the open step ends and so does the run.
+ * After MAX_CASE_ROUNDS rounds without a decision carried out, the case is cancelled (the records
+ * as they are, the pair free to be held again) and the process owners are told why.
  */
 export async function stewardCaseWorkflow(input: StewardCaseInput): Promise<StewardCaseResult> {
   const { workflowId } = workflowInfo();
   const { caseId } = input;
-  const timings = input.timings ?? DEFAULT_CASE_TIMINGS;
+  const { timings } = input;
   const base = (key: string) => ({ idempotencyKey: `${workflowId}:${key}`, workflowId, caseId });
 
   let state: StewardCaseState = 'open';
   let round = 0;
   let refusal: string | null = null;
-  // Nothing cancels a case from outside: its records are settled by a decision only.
+  // Set when another case's merge cancelled this one; it ends the open approval step, not a step waiting for attention.
+  let closedElsewhere = false;
+  setHandler(stewardCaseClosedSignal, () => {
+    closedElsewhere = true;
+  });
   const guard = attentionGuard({ subjectType: 'reconciliation_case', subjectId: caseId, interrupted: () => false });
   const approvals = approvalSteps({
     workflowId,
@@ -41,7 +54,7 @@ export async function stewardCaseWorkflow(input: StewardCaseInput): Promise<Stew
     // A feed raised the case, not a person: nobody is kept from deciding it.
     requesterId: '',
     timings,
-    interrupted: () => false,
+    interrupted: () => closedElsewhere,
     state: () => state,
     guard,
   });
@@ -65,16 +78,44 @@ export async function stewardCaseWorkflow(input: StewardCaseInput): Promise<Stew
   }
 
   for (;; round += 1) {
+    if (round >= MAX_CASE_ROUNDS) {
+      const reason = `the data stewards were asked ${MAX_CASE_ROUNDS} times without a decision that could be carried out${refusal ? ` (the last refused: ${refusal})` : ''}; `
+        + 'the case is cancelled and its records left as they are: a feed reporting them again opens a new case';
+      const cancelled = await guard.run('cancel the case', () => activities.cancelStewardCase({ ...base('cancel'), rounds: round, reason }));
+      if (cancelled.state === 'cancelled') {
+        await guard.run('tell the process owners', () => attention.reportRefusedStep({
+          workflowId, subjectType: 'reconciliation_case', subjectId: caseId, idempotencyKey: `${workflowId}:cancelled`, step: ASKING, reason, endedAs: 'cancelled',
+        }));
+      }
+      return end(cancelled.state);
+    }
+    // The signal follows the cancelling commit: a plan read after it sees the case closed.
+    closedElsewhere = false;
     const plan = await guard.run('plan approvals', () => activities.planStewardCaseApprovals(base(`plan:${round}`)));
     if (plan.caseState !== 'open') return end(plan.caseState);
-    await approvals.run(plan.steps, round);
-    const decision = approvals.decidedBy();
-    if (!decision) {
-      // Nobody could be asked (no rule, nobody active): wait a deadline's length for someone to join, then plan again.
-      if (plan.steps.every((s) => s.approvers.length === 0)) await sleep(timings.deadlineMs);
+    const startedAt = Date.now();
+    const authorization = closedElsewhere ? 'interrupted' : await approvals.run(plan.steps, round);
+    if (authorization === 'interrupted') {
+      const now = await guard.run('plan approvals', () => activities.planStewardCaseApprovals(base(`plan:${round}:closed`)));
+      if (now.caseState !== 'open') return end(now.caseState);
       continue;
     }
-    const resolution: CaseResolution = decision.decision === 'approved' ? 'merge' : decision.resolution === 'ignore' ? 'ignore' : 'keep_both';
+    // The plan's outcome decides, and the decision that ended it says how: a later step that
+    // expired after an earlier one approved is no merge.
+    const decision = approvals.decidedBy();
+    const resolution: CaseResolution | null = !decision
+      ? null
+      : authorization === 'approved' && decision.decision === 'approved'
+        ? 'merge'
+        : authorization === 'rejected' && decision.decision === 'rejected'
+          ? (decision.resolution === 'ignore' ? 'ignore' : 'keep_both')
+          : null;
+    if (!decision || !resolution) {
+      // Nothing to carry out. A round over before its deadline asked nobody (no rule, nobody active, no
+      // approval opened): wait a deadline's length for someone to join, then plan again.
+      if (Date.now() - startedAt < timings.deadlineMs) await condition(() => closedElsewhere, timings.deadlineMs);
+      continue;
+    }
     try {
       const settled = await guard.run('settle the case', () => activities.settleStewardCase({
         ...base(`settle:${round}`),
