@@ -1,15 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { afterCheck, OUTCOME_OF_VERDICT, type ColumnProblem, type OnInvalidRows, type RowCounts } from '../domain/master-data';
-import { isInvalidData, reasonOf } from '../domain/failure-classes';
+import { afterCheck, OUTCOME_OF_VERDICT, type OnInvalidRows, type RowCounts } from '../domain/master-data';
+import { isInvalidData } from '../domain/failure-classes';
 import {
+  applyInSavepoint,
   assetsWithMovedDates,
   chunkRows,
   countImportRows,
   findImport,
   finishImportRow,
   importStateOf,
+  refusedWhenApplied,
   refuseRepeatedKeys,
   requesterEmailOf,
   rowsRefusedWhenApplied,
@@ -23,7 +25,6 @@ import {
 import { masterDataKind } from '../model/master-data';
 import { judgeRow, Lookups, writeJudgement, type WriteSource } from '../model/master-data/engine';
 import type { MasterDataKind } from '../model/master-data/kind';
-import { isUniqueViolation } from '../platform/database';
 import {
   ImportFailure,
   type CloseCheckInput,
@@ -33,7 +34,7 @@ import {
   type ImportChunkResult,
   type ImportOutcome,
 } from '../workflows/master-data-import/contract';
-import { applyInventoryChunk, checkInventoryChunk } from '../model/reconciliation/batch';
+import { applyInventoryChunk, checkInventoryChunk, refuseRepeatedDevices } from '../model/reconciliation/batch';
 import type { ApprovalTimings } from '../workflows/approvals/contract';
 import type { ReminderSettings } from '../workflows/asset-lifecycle/contract';
 import { tellEndOfTermDates } from './lifecycle-transitions';
@@ -48,9 +49,6 @@ export interface ImportActivityDeps {
   /** The approval clock of the steward cases held rows open. */
   approvalTimings: ApprovalTimings;
 }
-
-/** An inventory batch's rows name records by their identifiers, not by one key column. */
-const INVENTORY_KEY = '(identifiers)';
 
 const SYSTEM = 'system:master-data-import';
 
@@ -70,9 +68,6 @@ async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return answers;
 }
-
-const refusedBy = (row: StagedRowRecord, problems: ColumnProblem[]): AppliedRow =>
-  ({ rowNumber: row.row_number, outcome: 'refused', recordId: null, problems, changes: null });
 
 const noSuchImport = (importId: string) =>
   ApplicationFailure.create({ type: ImportFailure.importNotFound, message: `no import ${importId}`, nonRetryable: true });
@@ -111,7 +106,7 @@ async function tellLifecyclesTheirDates(db: Knex, temporal: Client, input: Impor
 async function applyRow(trx: Knex.Transaction, kind: MasterDataKind, lookups: Lookups, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
   const judgement = await judgeRow(kind, lookups, row.record!, { lock: true });
   // Something changed since the check (a reference retired, another import took the key): reported, not written.
-  if (judgement.verdict === 'refuse') return refusedBy(row, judgement.problems);
+  if (judgement.verdict === 'refuse') return refusedWhenApplied(row, judgement.problems);
   const recordId = await writeJudgement(trx, kind, judgement, source);
   return {
     rowNumber: row.row_number,
@@ -128,16 +123,8 @@ async function applyRow(trx: Knex.Transaction, kind: MasterDataKind, lookups: Lo
  * it is most likely another import that wrote the same key meanwhile, whose record the second
  * judgement finds; if it happens again, the row's data is at fault.
  */
-async function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await trx.transaction((savepoint) => applyRow(savepoint, kind, new Lookups(savepoint), row, source));
-    } catch (error) {
-      if (!isInvalidData(error)) throw error;
-      if (isUniqueViolation(error) && attempt === 1) continue;
-      return refusedBy(row, [{ column: '(row)', value: null, reason: reasonOf(error) }]);
-    }
-  }
+function applyRowAlone(trx: Knex.Transaction, kind: MasterDataKind, row: StagedRowRecord, source: WriteSource): Promise<AppliedRow> {
+  return applyInSavepoint(trx, row, (savepoint) => applyRow(savepoint, kind, new Lookups(savepoint), row, source));
 }
 
 /** The activities of a bulk import: check a chunk, close the check, apply a chunk, finish. */
@@ -151,7 +138,7 @@ export function createImportActivities({ db, temporal, lifecycle, approvalTiming
       const applied: AppliedRow[] = [];
       for (const row of rows) {
         if (row.record === null || row.verdict !== 'create' && row.verdict !== 'update' && row.verdict !== 'unchanged') {
-          applied.push(refusedBy(row, row.problems));
+          applied.push(refusedWhenApplied(row, row.problems));
           continue;
         }
         const via = { ...source, via: { importId: input.importId, rowNumber: row.row_number } };
@@ -193,7 +180,8 @@ export function createImportActivities({ db, temporal, lifecycle, approvalTiming
     /** Once every row is checked: refuses keys the file names twice, counts the verdicts, and says what comes next. */
     async closeImportCheck(input: CloseCheckInput): Promise<CloseCheckResult> {
       await refuseAbandoned(db, input.importId);
-      await refuseRepeatedKeys(db, input.importId, input.kind === 'inventory' ? INVENTORY_KEY : masterDataKind(input.kind).keyColumns.join(' + '));
+      if (input.kind === 'inventory') await refuseRepeatedDevices(db, input.importId);
+      else await refuseRepeatedKeys(db, input.importId, masterDataKind(input.kind).keyColumns.join(' + '));
       const counts = await countImportRows(db, input.importId, 'verdict');
       await storeCounts(db, input.importId, counts);
       return { counts, next: afterCheck(input, counts) };

@@ -1,5 +1,6 @@
 import {
   decideAttribute,
+  holdsSameValue,
   identificationKey,
   identify,
   isUnseenTooLong,
@@ -7,6 +8,8 @@ import {
   pairKeyOf,
   type AttributeAuthority,
   type IdentificationRule,
+  type InventorySource,
+  type Provenance,
 } from './reconciliation';
 
 const SERVER_RULES: IdentificationRule[] = [
@@ -29,7 +32,11 @@ describe('identification', () => {
     expect(normaliseIdentifier('macAddress', '00:1A:2b-3C.4d:5e')).toBe('001a2b3c4d5e');
     expect(normaliseIdentifier('macAddress', '00:1A:2b')).toBeUndefined();
     expect(normaliseIdentifier('assetTag', '   ')).toBeUndefined();
-    expect(identificationKey({ priority: 1, attributes: ['hostname', 'domain'] }, { hostname: 'db-01' })).toBeUndefined();
+    // A host name without a domain is a host in no domain, as the database compares it; a domain alone names no host.
+    expect(identificationKey({ attributes: ['hostname', 'domain'] }, { hostname: 'db-01' })).toBe(identificationKey({ attributes: ['hostname', 'domain'] }, { hostname: 'DB-01', domain: ' ' }));
+    expect(identificationKey({ attributes: ['hostname', 'domain'] }, { hostname: 'db-01' })).not.toBe(identificationKey({ attributes: ['hostname', 'domain'] }, { hostname: 'db-01', domain: 'corp' }));
+    expect(identificationKey({ attributes: ['hostname', 'domain'] }, { domain: 'corp' })).toBeUndefined();
+    expect(identificationKey({ attributes: ['domain'] }, { hostname: 'db-01' })).toBeUndefined();
   });
 
   it('finds a renamed host by its serial before its name', () => {
@@ -57,6 +64,25 @@ describe('identification', () => {
     expect(identify(SERVER_RULES, row, lookup)).toMatchObject({ outcome: 'duplicate', recordIds: ['a', 'b'], rule: { priority: 10 } });
     const keptApart = (ids: readonly string[]) => pairKeyOf(ids) === pairKeyOf(['b', 'a']);
     expect(identify(SERVER_RULES, row, lookup, keptApart)).toEqual({ outcome: 'match', recordId: 'a', rule: SERVER_RULES[1] });
+  });
+
+  it('does not take a record a lower rule finds when it holds another value for a higher rule the row answers', () => {
+    const records = { old: { serialNumber: 'SN-OLD', hostname: 'web01', domain: 'corp' } };
+    const lookup = estate(records);
+    const identifiers = (id: string) => records[id as keyof typeof records];
+    // A replaced server that kept the host name, with a serial of its own: a person says whether it is a replacement.
+    const replaced = identify(SERVER_RULES, { serialNumber: 'SN-NEW', hostname: 'web01', domain: 'corp' }, lookup, undefined, identifiers);
+    expect(replaced).toMatchObject({ outcome: 'conflict', recordId: 'old', rule: { priority: 30 } });
+    expect((replaced as { reason: string }).reason).toContain('web01.corp');
+    expect((replaced as { reason: string }).reason).toContain('SN-OLD');
+    // The same serial in another spelling, a row without a serial, and a record without one are matches.
+    expect(identify(SERVER_RULES, { serialNumber: ' sn-OLD ', hostname: 'web01', domain: 'corp' }, lookup, undefined, identifiers)).toMatchObject({ outcome: 'match', recordId: 'old' });
+    expect(identify(SERVER_RULES, { hostname: 'web01', domain: 'corp' }, lookup, undefined, identifiers)).toMatchObject({ outcome: 'match', recordId: 'old' });
+    const bare = { bare: { hostname: 'web02', domain: 'corp' } };
+    expect(identify(SERVER_RULES, { serialNumber: 'SN-9', hostname: 'web02', domain: 'corp' }, estate(bare), undefined, (id) => bare[id as 'bare']))
+      .toMatchObject({ outcome: 'match', recordId: 'bare' });
+    // Without the record's values (an older caller) the match stands.
+    expect(identify(SERVER_RULES, { serialNumber: 'SN-NEW', hostname: 'web01', domain: 'corp' }, lookup)).toMatchObject({ outcome: 'match', recordId: 'old' });
   });
 
   it('tries the next rule when the records one rule finds were kept apart', () => {
@@ -95,6 +121,18 @@ describe('reconciliation by source authority', () => {
     expect(decide('os', { source: 'discovery', value: 'Ubuntu 24.10', seenAt: '2026-11-02T00:00:00Z' }, byDiscovery)).toEqual({ apply: true, reason: 'same_or_stronger_source' });
     expect(decide('os', { source: 'discovery', value: 'Ubuntu 24.10', seenAt: '2026-11-02T00:00:00Z' }, { ...byDiscovery, source: 'manual' }))
       .toEqual({ apply: true, reason: 'same_or_stronger_source' });
+  });
+
+  it('makes a source at least as strong as the holder the holder of the same value, but not a weaker or a late one', () => {
+    const held: Provenance = { source: 'discovery', seenAt: '2026-11-01T00:00:00Z' };
+    const holds = (source: InventorySource, seenAt: string, provenance: Provenance | null = held) =>
+      holdsSameValue({ authorities, attribute: 'os', incoming: { source, seenAt }, provenance });
+    expect(holds('manual', '2026-11-02T00:00:00Z', { source: 'mdm', seenAt: held.seenAt })).toBe(false);
+    expect(holds('mdm', '2026-11-02T00:00:00Z', { source: 'manual', seenAt: held.seenAt })).toBe(true);
+    expect(holds('discovery', '2026-11-02T00:00:00Z')).toBe(true);
+    expect(holds('mdm', '2026-11-02T00:00:00Z')).toBe(false);
+    expect(holds('discovery', '2026-10-01T00:00:00Z', { source: 'mdm', seenAt: held.seenAt })).toBe(false);
+    expect(holds('hr', '2026-11-02T00:00:00Z', null)).toBe(true);
   });
 
   it('uses the attribute\'s own rule before the general one, and ranks an unlisted source last', () => {

@@ -72,26 +72,44 @@ export function normaliseIdentifier(attribute: IdentifyingAttribute, value: stri
   }
 }
 
-/** The rule's key for a row: its normalised values joined, or undefined when the row lacks one of them. */
-export function identificationKey(rule: IdentificationRule, row: Partial<Record<IdentifyingAttribute, string | null>>): string | undefined {
+/**
+ * The values a row (or a record) has for a rule's attributes, in the form they are compared in, or
+ * undefined when it lacks one. A host name without a domain is a host in no domain: for a rule of
+ * host name and domain its domain is '', as the database compares it.
+ */
+export function identificationParts(attributes: readonly IdentifyingAttribute[], row: Partial<Record<IdentifyingAttribute, string | null>>): string[] | undefined {
   const parts: string[] = [];
-  for (const attribute of rule.attributes) {
-    const value = normaliseIdentifier(attribute, row[attribute]);
+  for (const attribute of attributes) {
+    let value = normaliseIdentifier(attribute, row[attribute]);
+    if (value === undefined && attribute === 'domain' && attributes.includes('hostname') && normaliseIdentifier('hostname', row.hostname) !== undefined) value = '';
     if (value === undefined) return undefined;
     parts.push(value);
   }
-  return parts.join('\u0000');
+  return parts;
+}
+
+/** The rule's key for a row: its compared values joined, or undefined when the row lacks one of them. */
+export function identificationKey(rule: Pick<IdentificationRule, 'attributes'>, row: Partial<Record<IdentifyingAttribute, string | null>>): string | undefined {
+  return identificationParts(rule.attributes, row)?.join('\u0000');
 }
 
 export type Identification =
   | { outcome: 'match'; recordId: string; rule: IdentificationRule }
   | { outcome: 'create' }
-  | { outcome: 'duplicate'; recordIds: string[]; rule: IdentificationRule; reason: string };
+  | { outcome: 'duplicate'; recordIds: string[]; rule: IdentificationRule; reason: string }
+  /** A lower rule found a record that holds another value for a higher rule the row answers: perhaps a replacement, for a person to say. */
+  | { outcome: 'conflict'; recordId: string; rule: IdentificationRule; reason: string };
 
 /** Sorted record ids joined: the key a steward's case about these records is remembered by. */
 export const pairKeyOf = (recordIds: readonly string[]): string => [...new Set(recordIds)].sort().join(':');
 
 const describeRule = (rule: IdentificationRule) => rule.attributes.join(' + ');
+
+/** A rule's values as a person reads them: a host name with its domain, other values side by side. */
+function shown(rule: IdentificationRule, values: Partial<Record<IdentifyingAttribute, string | null>>): string {
+  const parts = rule.attributes.map((attribute) => values[attribute]?.trim()).filter((value): value is string => !!value);
+  return parts.join(rule.attributes.includes('hostname') && rule.attributes.includes('domain') ? '.' : ' ');
+}
 
 /**
  * Which record a row is: the rules in priority order; the first rule the row has every attribute of
@@ -99,14 +117,19 @@ const describeRule = (rule: IdentificationRule) => rule.attributes.join(' + ');
  * still found by its serial); several are a duplicate for a person to settle; no rule finding any
  * means a new record. A match is a duplicate too when a later rule the row answers finds another
  * record (its serial names one host, its name another): two records then claim to be one thing.
+ * A match is a conflict when the record holds another value for a higher rule the row answers (a
+ * replaced server that kept the old one's host name, with a serial of its own): taking it would
+ * write one machine's serial onto another's record, so a person says whether it is a replacement.
  * Records a steward kept apart (or whose case they ignored) are not asked about again: `settled`
- * says so for a set of records. `matchesOf` gives the records the caller's lookup found for a rule's key.
+ * says so for a set of records. `matchesOf` gives the records the caller's lookup found for a rule's
+ * key; `identifiersOf` a found record's own identifying values.
  */
 export function identify(
   rules: readonly IdentificationRule[],
   row: Partial<Record<IdentifyingAttribute, string | null>>,
   matchesOf: (rule: IdentificationRule, key: string) => readonly string[],
   settled: (recordIds: readonly string[]) => boolean = () => false,
+  identifiersOf: (recordId: string) => Partial<Record<IdentifyingAttribute, string | null>> | undefined = () => undefined,
 ): Identification {
   const ordered = [...rules].sort((a, b) => a.priority - b.priority);
   for (const [at, rule] of ordered.entries()) {
@@ -119,6 +142,17 @@ export function identify(
     }
     if (found.length === 0) continue;
     const recordId = found[0];
+    const held = identifiersOf(recordId);
+    for (const higher of held ? ordered.slice(0, at) : []) {
+      const rowKey = identificationKey(higher, row);
+      const heldKey = identificationKey(higher, held!);
+      if (rowKey === undefined || heldKey === undefined || rowKey === heldKey) continue;
+      return {
+        outcome: 'conflict', recordId, rule,
+        reason: `the record with the ${describeRule(rule)} ${shown(rule, row)} has the ${describeRule(higher)} ${shown(higher, held!)}, the row ${shown(higher, row)}: `
+          + 'if this device replaced that one, retire the old record (or correct its identifiers) and send the row again',
+      };
+    }
     for (const later of ordered.slice(at + 1)) {
       const laterKey = identificationKey(later, row);
       if (laterKey === undefined) continue;
@@ -193,6 +227,25 @@ export function decideAttribute(input: {
   return { apply: false, reason: 'weaker_source' };
 }
 
+/**
+ * Whether a source reporting the value a record holds becomes its holder: when it is at least as
+ * strong as the source that set it (or nobody recorded one) and saw it no earlier than the value
+ * was last confirmed. A stronger source confirming a weaker one's value then holds it, so the
+ * weaker one cannot change it at once, and the two do not take turns each cycle.
+ */
+export function holdsSameValue(input: {
+  authorities: readonly AttributeAuthority[];
+  attribute: string;
+  incoming: { source: InventorySource; seenAt: string };
+  provenance: Provenance | null;
+}): boolean {
+  const { provenance, incoming } = input;
+  if (!provenance) return true;
+  if (Date.parse(incoming.seenAt) < Date.parse(provenance.seenAt)) return false;
+  const authority = authorityFor(input.authorities, input.attribute);
+  return rankOf(authority, incoming.source) <= rankOf(authority, provenance.source);
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === 'string' && typeof b === 'string' ? a.trim() === b.trim() : JSON.stringify(a) === JSON.stringify(b);
 }
@@ -236,7 +289,9 @@ export interface AttributeLeftAlone {
     /** The asset's assignee changes through its lifecycle workflow, which holds it: the asset manager moves it. */
     | 'lifecycle_owned'
     /** Another record of the class has this name. */
-    | 'name_taken';
+    | 'name_taken'
+    /** A host name and its domain are one name, written together: the other of the two is left alone. */
+    | 'host_and_domain_together';
   /** Who set the current value, and when they last confirmed it. */
   heldBy?: Provenance;
 }
@@ -252,6 +307,12 @@ export interface RowIdentification {
   reason?: string;
   /** The steward's case a held row opened (the real run only). */
   caseNumber?: string;
+  /**
+   * Every identifier the row gives (`attribute=value`, compared form) and, when it names a record,
+   * the name (`name=class|name`): a batch names each device once, so a later row claiming one of
+   * these is refused (the dry run and the real run then agree).
+   */
+  claims?: string[];
 }
 
 /**

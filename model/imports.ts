@@ -14,7 +14,9 @@ import type {
   RowOutcome,
   RowVerdict,
 } from '../domain/master-data';
+import { isInvalidData, reasonOf } from '../domain/failure-classes';
 import type { AttributeChange, AttributeLeftAlone, InventorySource, RowIdentification } from '../domain/reconciliation';
+import { isUniqueViolation } from '../platform/database';
 import { recordVersionSql } from './assets';
 import type { Row } from './master-data/kind';
 import { paginate, type Page } from './page';
@@ -351,6 +353,27 @@ export interface AppliedRow {
   changes: RowChanges | null;
   identification?: RowIdentification | null;
   leftAlone?: Record<string, AttributeLeftAlone> | null;
+}
+
+/** A staged row refused when applied, with these problems. */
+export const refusedWhenApplied = (row: StagedRowRecord, problems: ColumnProblem[]): AppliedRow =>
+  ({ rowNumber: row.row_number, outcome: 'refused', recordId: null, problems, changes: null });
+
+/**
+ * One row applied in a savepoint of its chunk's transaction, when the chunk as a whole was refused:
+ * a unique violation (another import wrote the record meanwhile) is applied once more, judged
+ * again; bad data then refuses the row with the database's reason, and the other rows go through.
+ */
+export async function applyInSavepoint(trx: Knex.Transaction, row: StagedRowRecord, apply: (savepoint: Knex.Transaction) => Promise<AppliedRow>): Promise<AppliedRow> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await trx.transaction(apply);
+    } catch (error) {
+      if (!isInvalidData(error)) throw error;
+      if (isUniqueViolation(error) && attempt === 1) continue;
+      return refusedWhenApplied(row, [{ column: '(row)', value: null, reason: reasonOf(error) }]);
+    }
+  }
 }
 
 /**

@@ -290,6 +290,8 @@ function leftAloneReason(attribute: string, left: AttributeLeftAlone, batchSourc
       return 'the assignee changes through the asset\u2019s lifecycle: an asset manager moves it there';
     case 'name_taken':
       return 'another record of the class has this name';
+    case 'host_and_domain_together':
+      return 'a host name and its domain change together, and the other part could not be written';
     default:
       return `${label(String(left.reason))}${held ? ` (held by ${held.source}, confirmed ${dateOf(held.seenAt, zone)})` : ''}`;
   }

@@ -7,15 +7,14 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { isInvalidData, reasonOf } from '../../domain/failure-classes';
-import type { ColumnProblem } from '../../domain/master-data';
+import { isInvalidData } from '../../domain/failure-classes';
 import type { InventorySource } from '../../domain/reconciliation';
 import { isUniqueViolation } from '../../platform/database';
 import type { ApprovalTimings } from '../../workflows/approvals/contract';
 import type { ReminderSettings } from '../../workflows/asset-lifecycle/contract';
 import { lifecycleStartOptions } from '../../workflows/asset-lifecycle/start';
 import { toAsset, type AssetRow } from '../assets';
-import { chunkRows, storeOutcomes, type AppliedRow, type CheckedRow, type StagedRowRecord } from '../imports';
+import { applyInSavepoint, chunkRows, refusedWhenApplied, storeOutcomes, type AppliedRow, type CheckedRow, type StagedRowRecord } from '../imports';
 import { settledPairKeys, startStewardCaseWorkflows } from './cases';
 import { candidatesOf, identifyRow, judgeRow, refused, type BatchContext, type Judgement } from './engine-judge';
 import { attributeSets, chunkLookups, currentRecords, provenanceOf, together, type ChunkLookups } from './engine-lookups';
@@ -97,9 +96,6 @@ export async function checkInventoryChunk(db: Knex, importId: string, from: numb
   return (await judgeRows(db, context, rules, staged, false)).map(toChecked);
 }
 
-const refusedRow = (row: StagedRowRecord, problems: ColumnProblem[]): AppliedRow =>
-  ({ rowNumber: row.row_number, outcome: 'refused', recordId: null, problems, changes: null });
-
 /** Rows the check let through: the rest are refused with the check's problems, not judged again. */
 const passed = (row: StagedRowRecord) => row.record !== null && row.verdict !== null && row.verdict !== 'refuse';
 
@@ -113,7 +109,7 @@ async function applyAttempt(db: Knex, importId: string, from: number, to: number
   return db.transaction(async (trx) => {
     // Rows applied already (an earlier attempt, or a run of this chunk that committed first) are not taken again.
     const staged = (await chunkRows(trx, importId, from, to).whereNull('outcome').forUpdate()) as StagedRowRecord[];
-    const applied: AppliedRow[] = staged.filter((row) => !passed(row)).map((row) => refusedRow(row, row.problems));
+    const applied: AppliedRow[] = staged.filter((row) => !passed(row)).map((row) => refusedWhenApplied(row, row.problems));
     const taken = staged.filter(passed);
     if (!alone) applied.push(...await writeJudgements(trx, context, importId, await judgeRows(trx, context, rules, taken, true)));
     else for (const row of taken) applied.push(await applyRowAlone(trx, context, rules, importId, row));
@@ -122,20 +118,39 @@ async function applyAttempt(db: Knex, importId: string, from: number, to: number
   });
 }
 
-/** A row in a savepoint: a unique violation is judged once more (another batch wrote the device), then the row is refused. */
-async function applyRowAlone(trx: Knex.Transaction, context: BatchContext, rules: ReconciliationRules, importId: string, row: StagedRowRecord): Promise<AppliedRow> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await trx.transaction(async (savepoint) => {
-        const [written] = await writeJudgements(savepoint, context, importId, await judgeRows(savepoint, context, rules, [row], true));
-        return written;
-      });
-    } catch (error) {
-      if (!isInvalidData(error)) throw error;
-      if (isUniqueViolation(error) && attempt === 1) continue;
-      return refusedRow(row, [{ column: '(row)', value: null, reason: reasonOf(error) }]);
-    }
-  }
+/** A row in a savepoint of its own, judged under its records' lock and written. */
+function applyRowAlone(trx: Knex.Transaction, context: BatchContext, rules: ReconciliationRules, importId: string, row: StagedRowRecord): Promise<AppliedRow> {
+  return applyInSavepoint(trx, row, async (savepoint) => {
+    const [written] = await writeJudgements(savepoint, context, importId, await judgeRows(savepoint, context, rules, [row], true));
+    return written;
+  });
+}
+
+/**
+ * Closes an inventory batch's check: a batch names each device once, so a row claiming an
+ * identifier (or a new name) an earlier row that passed the check claims is refused, whichever
+ * identifier the two share. Without it the dry run (each row judged against the data as it was)
+ * and the real run (the later row judged after the earlier one was written) would differ. Refused
+ * rows claim nothing, so running it again refuses nothing more.
+ */
+export async function refuseRepeatedDevices(db: Knex, importId: string): Promise<void> {
+  await db.raw(`
+    WITH claims AS (
+      SELECT r.row_number, c.claim FROM import_rows r CROSS JOIN LATERAL jsonb_array_elements_text(r.identification -> 'claims') AS c(claim)
+       WHERE r.import_id = ? AND r.verdict <> 'refuse' AND jsonb_typeof(r.identification -> 'claims') = 'array'
+    ), repeated AS (
+      SELECT DISTINCT ON (c.row_number) c.row_number, f.first_row, c.claim
+        FROM claims c JOIN (SELECT claim, min(row_number) AS first_row FROM claims GROUP BY claim) f ON f.claim = c.claim AND f.first_row < c.row_number
+       ORDER BY c.row_number, f.first_row
+    )
+    UPDATE import_rows r
+       SET verdict = 'refuse', changes = NULL, left_alone = NULL,
+           problems = jsonb_build_array(jsonb_build_object('column', '(row)', 'value', d.claim, 'reason',
+             CASE WHEN d.claim LIKE 'name=%' THEN 'row ' || d.first_row || ' gives a record this name already: a batch names each record once'
+                  ELSE 'row ' || d.first_row || ' names this device already (' || split_part(d.claim, '=', 1) || '): a batch names each device once' END))
+      FROM repeated d
+     WHERE r.import_id = ? AND r.row_number = d.row_number`,
+  [importId, importId]);
 }
 
 /** Lifecycle workflows started at once after a chunk. */

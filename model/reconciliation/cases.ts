@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import { together } from './engine-lookups';
 import { pairKeyOf } from '../../domain/reconciliation';
 import { isUuid } from '../keys';
 import type { Row } from '../master-data/kind';
@@ -175,19 +176,19 @@ export async function listStewardCases(db: Knex, filters: { state?: StewardCaseS
 
 /** The records of a case as a steward compares them. */
 export async function caseRecords(db: Knex, ciIds: string[]): Promise<CaseRecord[]> {
-  const [cis, provenance, sightings, relationships, installations, costs, changes] = await Promise.all([
-    db('configuration_items as ci').leftJoin('assets as a', 'a.id', 'ci.asset_id').whereIn('ci.id', ciIds)
+  const [cis, provenance, sightings, relationships, installations, costs, changes] = await together(db, [
+    () => db('configuration_items as ci').leftJoin('assets as a', 'a.id', 'ci.asset_id').whereIn('ci.id', ciIds)
       .select('ci.*', 'a.asset_tag', 'a.serial_number', 'a.state as asset_state'),
-    db('attribute_provenance').whereIn('ci_id', ciIds).orderBy('attribute').select('*'),
-    db('ci_sightings').whereIn('ci_id', ciIds).orderBy('source').select('*'),
-    db.raw(`SELECT c.id, count(r.id)::int AS n FROM unnest(?::uuid[]) AS c(id)
+    () => db('attribute_provenance').whereIn('ci_id', ciIds).orderBy('attribute').select('*'),
+    () => db('ci_sightings').whereIn('ci_id', ciIds).orderBy('source').select('*'),
+    () => db.raw(`SELECT c.id, count(r.id)::int AS n FROM unnest(?::uuid[]) AS c(id)
               JOIN ci_relationships r ON (r.from_ci_id = c.id OR r.to_ci_id = c.id) AND r.retired_at IS NULL GROUP BY c.id`, [ciIds]),
-    db('software_consumptions').whereIn('ci_id', ciIds).where({ kind: 'installation' }).whereNull('reclaimed_at').groupBy('ci_id').select('ci_id').count({ n: '*' }),
-    db('cost_records').whereIn('ci_id', ciIds).groupBy('ci_id').select('ci_id').count({ n: '*' }),
-    db('change_affected_cis').whereIn('ci_id', ciIds).groupBy('ci_id').select('ci_id').count({ n: '*' }),
-  ]);
+    () => db('software_consumptions').whereIn('ci_id', ciIds).where({ kind: 'installation' }).whereNull('reclaimed_at').groupBy('ci_id').select('ci_id').count({ n: '*' }),
+    () => db('cost_records').whereIn('ci_id', ciIds).groupBy('ci_id').select('ci_id').count({ n: '*' }),
+    () => db('change_affected_cis').whereIn('ci_id', ciIds).groupBy('ci_id').select('ci_id').count({ n: '*' }),
+  ] as const);
   const countOf = (rows: { ci_id?: string; id?: string; n: string | number }[], id: string) => Number(rows.find((r) => (r.ci_id ?? r.id) === id)?.n ?? 0);
-  const byId = new Map(cis.map((c: Record<string, any>) => [c.id as string, c]));
+  const byId = new Map<string, Record<string, any>>((cis as Record<string, any>[]).map((c) => [c.id as string, c]));
   return ciIds.filter((id) => byId.has(id)).map((id) => {
     const c = byId.get(id)!;
     return {

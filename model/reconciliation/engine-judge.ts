@@ -8,7 +8,10 @@ import { serialKey } from '../../domain/procurement';
 import {
   decideAttribute,
   HARDWARE_CLASSES,
+  holdsSameValue,
+  identificationParts,
   identify,
+  pairKeyOf,
   type AttributeAuthority,
   type AttributeChange,
   type AttributeLeftAlone,
@@ -20,7 +23,7 @@ import {
 } from '../../domain/reconciliation';
 import type { RowChanges } from '../imports';
 import {
-  identifyingValues, keyOf, nameKey, NO_DOMAIN, type AssetPart, type ChunkLookups, type CurrentRecord, type Holder,
+  classNameKey, HELD_SETS, identifyingValues, keyOf, type AssetPart, type ChunkLookups, type CurrentRecord, type Holder,
 } from './engine-lookups';
 import type { InstallationPlan } from './installations';
 import { nameForNewRecord, type InventoryRow } from './inventory-row';
@@ -48,7 +51,13 @@ export interface NewRecord {
 export type WritePlan =
   | { kind: 'none' }
   | { kind: 'create'; record: NewRecord; written: string[] }
-  | { kind: 'update' | 'unchanged'; ciId: string; assetId: string | null; ci: Record<string, unknown>; asset: Record<string, unknown>; written: string[]; confirmed: string[] }
+  | {
+    kind: 'update' | 'unchanged'; ciId: string; assetId: string | null; ci: Record<string, unknown>; asset: Record<string, unknown>; written: string[];
+    /** Values the same source reports again: their confirmation moves on. */
+    confirmed: string[];
+    /** Values a source at least as strong as their holder reports unchanged: it becomes their holder. */
+    takenOver: string[];
+  }
   | { kind: 'hold'; ciIds: string[]; reason: string };
 
 export interface Judgement {
@@ -82,14 +91,29 @@ function holdersOf(lookups: ChunkLookups, attributes: readonly IdentifyingAttrib
   return key === undefined ? [] : lookups.holders.get(attributes.join('+'))?.get(key) ?? [];
 }
 
-/** The row's first complete key by its class's rules, as `attr=value+attr=value`: a file names each device once. */
+/** The row's first complete key by its class's rules, as `attr=value+attr=value` in the compared form: a file names each device once. */
 export function naturalKeyOf(rules: readonly IdentificationRule[], row: InventoryRow): string | null {
   const values = identifyingValues(row);
   for (const rule of [...rules].sort((a, b) => a.priority - b.priority)) {
-    if (keyOf(rule.attributes, values) === undefined) continue;
-    return rule.attributes.map((attribute) => `${attribute}=${values[attribute] === NO_DOMAIN ? '' : values[attribute]}`).join('+');
+    const parts = identificationParts(rule.attributes, values);
+    if (parts !== undefined) return rule.attributes.map((attribute, at) => `${attribute}=${parts[at]}`).join('+');
   }
   return null;
+}
+
+/**
+ * What a row claims within its batch (RowIdentification.claims): each identifier it gives, in the
+ * compared form, and the name of the record it creates or renames; a host name with its domain.
+ */
+function claimsOf(row: InventoryRow, name: string | null): string[] {
+  const values = identifyingValues(row);
+  const claims = HELD_SETS.flatMap((attributes) => {
+    const parts = identificationParts(attributes, values);
+    if (parts === undefined) return [];
+    const [hostname, domain] = parts;
+    return [attributes.includes('hostname') ? `hostname=${domain ? `${hostname}.${domain}` : hostname}` : `${attributes.join('+')}=${parts.join(' ')}`];
+  });
+  return name === null ? claims : [...claims, `name=${classNameKey(row.ciClass, name)}`];
 }
 
 /** Every record any of the row's rules finds: when there are several, a steward may have settled some of them. */
@@ -98,11 +122,12 @@ export function candidatesOf(rules: readonly IdentificationRule[], row: Inventor
 }
 
 /** Which record the row is, by its class's rules and the chunk's lookups. */
-export function identifyRow(rules: readonly IdentificationRule[], row: InventoryRow, lookups: Pick<ChunkLookups, 'holders'>, settled: ReadonlySet<string>) {
+export function identifyRow(rules: readonly IdentificationRule[], row: InventoryRow, lookups: Pick<ChunkLookups, 'holders' | 'identifiers'>, settled: ReadonlySet<string>) {
   return identify(
     rules, identifyingValues(row),
     (rule) => ciIdsOf(holdersOf(lookups as ChunkLookups, rule.attributes, row)),
-    (ids) => settled.has([...new Set(ids)].sort().join(':')),
+    (ids) => settled.has(pairKeyOf(ids)),
+    (recordId) => lookups.identifiers.get(recordId),
   );
 }
 
@@ -112,6 +137,7 @@ class Decisions {
   readonly leftAlone: Record<string, AttributeLeftAlone> = {};
   readonly written: string[] = [];
   readonly confirmed: string[] = [];
+  readonly takenOver: string[] = [];
 
   constructor(private readonly context: BatchContext, private readonly provenance: ReadonlyMap<string, Provenance>) {}
 
@@ -128,9 +154,12 @@ class Decisions {
       this.written.push(attribute);
       return true;
     }
-    // The same value from the source that set it is confirmed; otherwise the same value is nothing to report.
+    // The same value is nothing to report: the source that set it confirms it, one at least as strong takes it over.
     if (verdict.reason === 'same_value') {
-      if (heldBy?.source === this.context.source) this.confirmed.push(attribute);
+      const incoming = { source: this.context.source, seenAt: this.context.observedAt };
+      if (holdsSameValue({ authorities: this.context.authorities, attribute, incoming, provenance: heldBy })) {
+        (heldBy?.source === this.context.source ? this.confirmed : this.takenOver).push(attribute);
+      }
       return false;
     }
     this.leave(attribute, offered, current, verdict.reason);
@@ -139,8 +168,10 @@ class Decisions {
 
   leave(attribute: string, offered: unknown, current: unknown, reason: AttributeLeftAlone['reason']): void {
     delete this.changes[attribute];
-    const at = this.written.indexOf(attribute);
-    if (at >= 0) this.written.splice(at, 1);
+    for (const list of [this.written, this.confirmed, this.takenOver]) {
+      const at = list.indexOf(attribute);
+      if (at >= 0) list.splice(at, 1);
+    }
     const heldBy = this.provenance.get(attribute);
     this.leftAlone[attribute] = { current: current ?? null, offered, reason, ...(heldBy ? { heldBy } : {}) };
   }
@@ -154,9 +185,25 @@ interface RowInput {
   software: InstallationPlan | null;
 }
 
+/**
+ * A host name and its domain are one name: decided together, so both are written or both left
+ * alone and no name is written that nobody checked. A row that gives a host name without a domain
+ * names a host in no domain, as identification reads it.
+ */
+function decideHost(decisions: Decisions, row: InventoryRow, current: { hostname: string | null; domain: string | null } | null): void {
+  if (row.hostname === null) return;
+  decisions.decide('hostname', row.hostname, current?.hostname ?? null);
+  if (row.domain !== null || (current?.domain ?? null) !== null) decisions.decide('domain', row.domain, current?.domain ?? null);
+  const written = (['hostname', 'domain'] as const).filter((attribute) => decisions.written.includes(attribute));
+  if (written.length !== 1) return;
+  const other = written[0] === 'hostname' ? 'domain' : 'hostname';
+  if (decisions.leftAlone[other]) decisions.leave(written[0], row[written[0]], current?.[written[0]] ?? null, 'host_and_domain_together');
+}
+
 /** The identifiers a record may take: those no other record holds (the database holds them unique). */
 function takeIdentifiers(decisions: Decisions, lookups: ChunkLookups, row: InventoryRow, self: CurrentRecord | null): void {
   const heldByOther = (attributes: IdentifyingAttribute[]) => ciIdsOf(holdersOf(lookups, attributes, row)).some((id) => id !== self?.id);
+  // Host name and domain are written together (decideHost): the name written is the row's.
   if ((decisions.written.includes('hostname') || decisions.written.includes('domain')) && heldByOther(['hostname', 'domain'])) {
     for (const attribute of ['hostname', 'domain'] as const) {
       if (decisions.written.includes(attribute)) decisions.leave(attribute, row[attribute], self?.[attribute] ?? null, 'identifier_held_elsewhere');
@@ -217,7 +264,7 @@ const report = (decisions: Decisions) => ({
 function judgeCreate(context: BatchContext, lookups: ChunkLookups, input: RowInput, naturalKey: string): Judgement {
   const { row } = input;
   const name = nameForNewRecord(row);
-  if (lookups.names.has(nameKey(row.ciClass, name))) {
+  if (lookups.names.has(classNameKey(row.ciClass, name))) {
     return refused(input.rowNumber, [{
       column: 'name', value: name,
       reason: `a ${row.ciClass} named ${name} exists without this row's identifiers: give that record its identifiers, or name this one otherwise`,
@@ -225,10 +272,10 @@ function judgeCreate(context: BatchContext, lookups: ChunkLookups, input: RowInp
   }
   const decisions = new Decisions(context, new Map());
   const offered: [string, unknown][] = [
-    ['name', name], ['hostname', row.hostname], ['domain', row.hostname ? row.domain : null], ['macAddress', row.macAddress],
-    ['cloudResourceId', row.cloudResourceId], ['operationalStatus', row.operationalStatus], ['environment', row.environment],
+    ['name', name], ['macAddress', row.macAddress], ['cloudResourceId', row.cloudResourceId], ['operationalStatus', row.operationalStatus], ['environment', row.environment],
   ];
   for (const [attribute, value] of offered) if (value !== null) decisions.decide(attribute, value, null);
+  decideHost(decisions, row, null);
   takeIdentifiers(decisions, lookups, row, null);
   const kept = (attribute: string, value: string | null) => (decisions.written.includes(attribute) ? value : null);
   const record: NewRecord = {
@@ -272,10 +319,28 @@ function judgeCreate(context: BatchContext, lookups: ChunkLookups, input: RowInp
     noAsset(decisions, row);
     if (row.model) decisions.leave('model', row.model, null, 'no_asset');
   }
+  // A record holding none of the row's identifiers could not be found again: the same row would then make another.
+  const asset = record.asset;
+  const findable = record.ci.hostname || record.ci.macAddress || record.ci.cloudResourceId || asset?.kind === 'taken_over'
+    || (asset?.kind === 'new' && (asset.serialNumber || asset.assetTag));
+  if (!findable) {
+    const noModel = HARDWARE_CLASSES.includes(row.ciClass) && asset === null;
+    return refused(input.rowNumber, [noModel
+      ? {
+        column: 'model', value: row.model,
+        reason: `model ${row.model ? 'unknown' : 'not given'}: the serial and asset tag of a new ${row.ciClass} are kept on its asset, which needs a model; `
+          + 'add the model to the catalogue (or give one), or give a host name, MAC address or cloud id',
+      }
+      : {
+        column: '(row)', value: null,
+        reason: `the new record would keep none of this row's identifiers (${HARDWARE_CLASSES.includes(row.ciClass) ? 'other records hold them' : `a ${row.ciClass} keeps no serial or asset tag`}): `
+          + 'give a host name, MAC address or cloud id it can be found by again',
+      }]);
+  }
   softwareDecisions(decisions, input.software);
   return {
     rowNumber: input.rowNumber, verdict: 'create', naturalKey, problems: [], ...report(decisions),
-    identification: { outcome: 'create', recordIds: [] },
+    identification: { outcome: 'create', recordIds: [], claims: claimsOf(row, name) },
     plan: { kind: 'create', record, written: decisions.written }, software: input.software, row,
   };
 }
@@ -285,15 +350,15 @@ function judgeMatch(context: BatchContext, lookups: ChunkLookups, input: RowInpu
   const decisions = new Decisions(context, lookups.provenance.get(record.id) ?? new Map());
   if (row.ciClass !== record.ciClass) decisions.leave('ciClass', row.ciClass, record.ciClass, 'class_differs');
   if (row.name && decisions.decide('name', row.name, record.name)) {
-    const holder = lookups.names.get(nameKey(record.ciClass, row.name));
+    const holder = lookups.names.get(classNameKey(record.ciClass, row.name));
     if (holder !== undefined && holder !== record.id) decisions.leave('name', row.name, record.name, 'name_taken');
   }
   const offered: [string, string | null, string | null][] = [
-    ['hostname', row.hostname, record.hostname], ['domain', row.hostname ? row.domain : null, record.domain], ['macAddress', row.macAddress, record.macAddress],
-    ['cloudResourceId', row.cloudResourceId, record.cloudResourceId], ['operationalStatus', row.operationalStatus, record.operationalStatus],
-    ['environment', row.environment, record.environment],
+    ['macAddress', row.macAddress, record.macAddress], ['cloudResourceId', row.cloudResourceId, record.cloudResourceId],
+    ['operationalStatus', row.operationalStatus, record.operationalStatus], ['environment', row.environment, record.environment],
   ];
   for (const [attribute, value, current] of offered) if (value !== null) decisions.decide(attribute, value, current);
+  decideHost(decisions, row, record);
   takeIdentifiers(decisions, lookups, row, record);
   const ci: Record<string, unknown> = {};
   for (const attribute of decisions.written) if (CI_COLUMN[attribute]) ci[CI_COLUMN[attribute]] = row[attribute as keyof InventoryRow];
@@ -307,10 +372,12 @@ function judgeMatch(context: BatchContext, lookups: ChunkLookups, input: RowInpu
   const changed = Object.keys(decisions.changes).length > 0;
   return {
     rowNumber: input.rowNumber, verdict: changed ? 'update' : 'unchanged', naturalKey, problems: [], ...report(decisions),
-    identification: { outcome: 'match', rule: [...rule.attributes], recordIds: [record.id] },
+    identification: {
+      outcome: 'match', rule: [...rule.attributes], recordIds: [record.id], claims: claimsOf(row, decisions.written.includes('name') ? row.name : null),
+    },
     plan: {
       kind: changed ? 'update' : 'unchanged', ciId: record.id, assetId: record.asset?.assetId ?? null, ci, asset,
-      written: decisions.written, confirmed: decisions.confirmed,
+      written: decisions.written, confirmed: decisions.confirmed, takenOver: decisions.takenOver,
     },
     software: input.software, row,
   };
@@ -324,10 +391,11 @@ export function judgeRow(context: BatchContext, lookups: ChunkLookups, input: Ro
     return refused(input.rowNumber, [{ column: '(row)', value: null, reason: `a ${input.row.ciClass} is identified by ${wanted || 'no rule'}: the row has none of them` }]);
   }
   const found = input.identification;
+  if (found.outcome === 'conflict') return refused(input.rowNumber, [{ column: '(row)', value: null, reason: found.reason }]);
   if (found.outcome === 'duplicate') {
     return {
       rowNumber: input.rowNumber, verdict: 'hold', naturalKey, problems: [], changes: null, leftAlone: null,
-      identification: { outcome: 'duplicate', rule: [...found.rule.attributes], recordIds: found.recordIds, reason: found.reason },
+      identification: { outcome: 'duplicate', rule: [...found.rule.attributes], recordIds: found.recordIds, reason: found.reason, claims: claimsOf(input.row, null) },
       plan: { kind: 'hold', ciIds: found.recordIds, reason: found.reason }, software: null, row: input.row,
     };
   }

@@ -6,34 +6,17 @@
  * trips whatever it holds.
  */
 import type { Knex } from 'knex';
-import { serialKey } from '../../domain/procurement';
-import type { IdentificationRule, IdentifyingAttribute, InventorySource, Provenance } from '../../domain/reconciliation';
+import { identificationKey, identificationParts, type IdentificationRule, type IdentifyingAttribute, type InventorySource, type Provenance } from '../../domain/reconciliation';
 import type { InventoryRow } from './inventory-row';
 
-/**
- * A host name without a domain is a name in no domain (the unique index compares
- * coalesce(dns_domain, '')), but the pure identification needs a value for every attribute of a
- * rule: this stands for "no domain" in the rows it is given, and never reaches the database.
- */
-export const NO_DOMAIN = '\u0001';
-
-/** The identifying values of a row as identify() reads them. */
+/** The identifying values of a row (or a record) as identify() reads them. */
 export type IdentifyingValues = Partial<Record<IdentifyingAttribute, string | null>>;
 
 export function identifyingValues(row: InventoryRow): IdentifyingValues {
   return {
     serialNumber: row.serialNumber, assetTag: row.assetTag, cloudResourceId: row.cloudResourceId,
-    hostname: row.hostname, domain: row.domain ?? (row.hostname ? NO_DOMAIN : null), macAddress: row.macAddress,
+    hostname: row.hostname, domain: row.domain, macAddress: row.macAddress,
   };
-}
-
-/** A value as compared in the database: serials by their key, "no domain" as the empty domain. */
-function comparedValue(attribute: IdentifyingAttribute, values: IdentifyingValues): string | undefined {
-  const value = values[attribute];
-  if (!value) return undefined;
-  if (attribute === 'serialNumber') return serialKey(value) || undefined;
-  if (attribute === 'domain' && value === NO_DOMAIN) return '';
-  return value;
 }
 
 /** The column each identifying attribute is compared with (configuration_items ci, assets a). */
@@ -52,15 +35,7 @@ export const HELD_SETS: readonly (readonly IdentifyingAttribute[])[] = [['serial
 export const setName = (attributes: readonly IdentifyingAttribute[]) => attributes.join('+');
 
 /** A record's key under an attribute set: the compared values joined (the same for a row and a record). */
-export function keyOf(attributes: readonly IdentifyingAttribute[], values: IdentifyingValues): string | undefined {
-  const parts: string[] = [];
-  for (const attribute of attributes) {
-    const value = comparedValue(attribute, values);
-    if (value === undefined) return undefined;
-    parts.push(value);
-  }
-  return parts.join('\u0000');
-}
+export const keyOf = (attributes: readonly IdentifyingAttribute[], values: IdentifyingValues): string | undefined => identificationKey({ attributes }, values);
 
 /** What an asset holds of the attributes a feed reports. */
 export interface AssetPart {
@@ -90,7 +65,7 @@ export interface CurrentRecord {
   asset: AssetPart | null;
 }
 
-/** Who holds a key: the CI (null for an asset that backs none) and its asset. */
+/** Who holds a key: the live CI (null for an asset that backs none, or only a retired one) and its asset. */
 export interface Holder {
   ciId: string | null;
   assetId: string | null;
@@ -105,8 +80,10 @@ export interface HardwareModel {
 export interface ChunkLookups {
   /** setName -> key -> holders. */
   holders: Map<string, Map<string, Holder[]>>;
-  /** Assets a serial or tag names that back no CI: a new record takes them over. */
+  /** Assets a serial or tag names that back no CI and are not retired: a new record takes them over. */
   freeAssets: Map<string, AssetPart>;
+  /** The identifying values of every live record found: a match by a lower rule is checked against them. */
+  identifiers: Map<string, IdentifyingValues>;
   records: Map<string, CurrentRecord>;
   provenance: Map<string, Map<string, Provenance>>;
   /** lower("Manufacturer Name") and lower(Name) when only one model has it. */
@@ -143,22 +120,38 @@ const assetPart = (r: AssetRecord): AssetPart | null => (r.asset_id === null ? n
   location: r.location, assignedTo: r.assigned_to, state: r.state,
 });
 
-/** Every record holding one of `keys` under an attribute set; values bound as one array per attribute. */
-async function holdersOf(db: Knex, attributes: readonly IdentifyingAttribute[], tuples: string[][]): Promise<{ values: string[]; holder: Holder; asset: AssetPart | null }[]> {
+/**
+ * Every holder of one of `keys` under an attribute set; values bound as one array per attribute.
+ * Only live records are found (retired ones keep their identifiers for history); an asset's serial
+ * or tag is held whatever becomes of it, so such an asset is a holder, free only when no CI ever
+ * ran on it and it is not retired.
+ */
+async function holdersOf(db: Knex, attributes: readonly IdentifyingAttribute[], tuples: string[][]): Promise<{
+  values: string[]; holder: Holder; asset: AssetPart | null; free: boolean; identifiers: IdentifyingValues | null;
+}[]> {
   const conditions = attributes.map((attribute, at) => ({ onAsset: COLUMN[attribute].startsWith('a.'), sql: `${COLUMN[attribute]} = k.v${at}` }));
   const onCi = conditions.filter((c) => !c.onAsset).map((c) => c.sql);
   const onAsset = conditions.filter((c) => c.onAsset).map((c) => c.sql);
   const unnest = `unnest(${attributes.map(() => '?::text[]').join(', ')}) AS k(${attributes.map((_, at) => `v${at}`).join(', ')})`;
-  // Serials and tags are the asset's: from the asset to the CI that it backs, if any; the rest from the CI.
+  // Serials and tags are the asset's: from the asset to the CI that it backs, if any; the rest from the live CI.
   const from = onCi.length === 0
     ? `${unnest} JOIN assets a ON ${onAsset.join(' AND ')} LEFT JOIN configuration_items ci ON ci.asset_id = a.id`
-    : `${unnest} JOIN configuration_items ci ON ${onCi.join(' AND ')} LEFT JOIN assets a ON a.id = ci.asset_id`;
-  const sql = `SELECT ${attributes.map((_, at) => `k.v${at}`).join(', ')}, ci.id AS ci_id, ${ASSET_COLUMNS}
+    : `${unnest} JOIN configuration_items ci ON ${onCi.join(' AND ')} AND ci.retired_at IS NULL LEFT JOIN assets a ON a.id = ci.asset_id`;
+  const sql = `SELECT ${attributes.map((_, at) => `k.v${at}`).join(', ')}, CASE WHEN ci.retired_at IS NULL THEN ci.id END AS ci_id,
+           ci.id IS NULL AND a.retired_at IS NULL AS free, ci.hostname, ci.dns_domain, ci.mac_address, ci.cloud_resource_id, ${ASSET_COLUMNS}
     FROM ${from} LEFT JOIN hardware_models m ON m.id = a.model_id LEFT JOIN people u ON u.id = a.assigned_to_id
     ${onCi.length > 0 && onAsset.length > 0 ? `WHERE ${onAsset.join(' AND ')}` : ''}`;
   const columns = attributes.map((_, at) => tuples.map((tuple) => tuple[at]));
-  const rows = (await db.raw(sql, columns)).rows as (AssetRecord & { ci_id: string | null } & Record<string, string>)[];
-  return rows.map((r) => ({ values: attributes.map((_, at) => r[`v${at}`]), holder: { ciId: r.ci_id, assetId: r.asset_id }, asset: assetPart(r) }));
+  const rows = (await db.raw(sql, columns)).rows as (AssetRecord & {
+    ci_id: string | null; free: boolean; hostname: string | null; dns_domain: string | null; mac_address: string | null; cloud_resource_id: string | null;
+  } & Record<string, string>)[];
+  return rows.map((r) => ({
+    values: attributes.map((_, at) => r[`v${at}`]), holder: { ciId: r.ci_id, assetId: r.asset_id }, asset: assetPart(r), free: r.free,
+    identifiers: r.ci_id === null ? null : {
+      serialNumber: r.serial_number, assetTag: r.asset_id === null ? null : r.asset_tag, hostname: r.hostname, domain: r.dns_domain,
+      macAddress: r.mac_address, cloudResourceId: r.cloud_resource_id,
+    },
+  }));
 }
 
 /** The records `ids` name, with their assets; locked FOR UPDATE (CI rows, in id order) when `lock`. */
@@ -169,7 +162,7 @@ export async function currentRecords(db: Knex, ids: readonly string[], lock: boo
            ${ASSET_COLUMNS}
       FROM configuration_items ci LEFT JOIN assets a ON a.id = ci.asset_id
       LEFT JOIN hardware_models m ON m.id = a.model_id LEFT JOIN people u ON u.id = a.assigned_to_id
-     WHERE ci.id = ANY(?::uuid[]) ORDER BY ci.id ${lock ? 'FOR UPDATE OF ci' : ''}`, [[...new Set(ids)]])).rows as (AssetRecord & {
+     WHERE ci.id = ANY(?::uuid[]) AND ci.retired_at IS NULL ORDER BY ci.id ${lock ? 'FOR UPDATE OF ci' : ''}`, [[...new Set(ids)]])).rows as (AssetRecord & {
     id: string; number: string; name: string; ci_class: string; hostname: string | null; dns_domain: string | null; mac_address: string | null;
     cloud_resource_id: string | null; operational_status: string; environment: string;
   })[];
@@ -218,6 +211,7 @@ async function activePeople(db: Knex, emails: string[]): Promise<Map<string, str
   return new Map(rows.map((r) => [r.email, r.id]));
 }
 
+/** The names the rows would give, taken by a record of the class; retired ones too, since names stay unique among them. */
 async function namesTaken(db: Knex, names: { ciClass: string; name: string }[]): Promise<Map<string, string>> {
   if (names.length === 0) return new Map();
   const rows = (await db.raw(`
@@ -235,7 +229,8 @@ export async function together<T extends readonly (() => Promise<unknown>)[]>(db
   return answers as never;
 }
 
-export const nameKey = (ciClass: string, name: string) => `${ciClass}|${name.toLowerCase()}`;
+/** A CI name as the names taken are keyed: per class, in any letter case. */
+export const classNameKey = (ciClass: string, name: string) => `${ciClass}|${name.toLowerCase()}`;
 
 /**
  * Everything but the records and their provenance (read once the rows are identified): who holds
@@ -249,26 +244,27 @@ export async function chunkLookups(
 ): Promise<Omit<ChunkLookups, 'records' | 'provenance'>> {
   const holders = new Map<string, Map<string, Holder[]>>();
   const freeAssets = new Map<string, AssetPart>();
+  const identifiers = new Map<string, IdentifyingValues>();
   const found = await together(db, sets.map((attributes) => async () => {
     const tuples = new Map<string, string[]>();
     for (const row of rows) {
-      const values = identifyingValues(row);
-      const key = keyOf(attributes, values);
-      if (key !== undefined) tuples.set(key, attributes.map((attribute) => comparedValue(attribute, values)!));
+      const parts = identificationParts(attributes, identifyingValues(row));
+      if (parts !== undefined) tuples.set(parts.join('\u0000'), parts);
     }
     return { attributes, rows: tuples.size === 0 ? [] : await holdersOf(db, attributes, [...tuples.values()]) };
   }));
   for (const { attributes, rows: held } of found) {
     const byKey = new Map<string, Holder[]>();
-    for (const { values, holder, asset } of held) {
+    for (const { values, holder, asset, free, identifiers: recordValues } of held) {
       const key = values.join('\u0000');
       byKey.set(key, [...(byKey.get(key) ?? []), holder]);
-      if (holder.ciId === null && asset) freeAssets.set(asset.assetId, asset);
+      if (free && asset) freeAssets.set(asset.assetId, asset);
+      if (holder.ciId !== null && recordValues) identifiers.set(holder.ciId, recordValues);
     }
     holders.set(setName(attributes), byKey);
   }
   const modelNames = [...new Set(rows.flatMap((row) => (row.model ? [row.model.toLowerCase()] : [])))];
   const emails = [...new Set(rows.flatMap((row) => (row.assignedTo ? [row.assignedTo] : [])))];
   const [models, people, taken] = await together(db, [() => modelsNamed(db, modelNames), () => activePeople(db, emails), () => namesTaken(db, names)] as const);
-  return { holders, freeAssets, models, people, names: taken };
+  return { holders, freeAssets, identifiers, models, people, names: taken };
 }

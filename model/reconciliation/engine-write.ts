@@ -37,7 +37,7 @@ export async function writeJudgements(trx: Knex.Transaction, context: BatchConte
     [json(newAssets)]);
   }
   const newAssetOf = new Map(newAssets.map((a) => [a.row_number, a.id]));
-  const takenOver = creates.flatMap(({ record }) => (record.asset?.kind === 'taken_over' ? [record.asset] : []));
+  const assetsTakenOver = creates.flatMap(({ record }) => (record.asset?.kind === 'taken_over' ? [record.asset] : []));
   if (creates.length > 0) {
     await trx.raw(`
       INSERT INTO configuration_items (id, name, ci_class, hostname, dns_domain, mac_address, cloud_resource_id, operational_status, environment, asset_id, discovery_state)
@@ -78,7 +78,7 @@ export async function writeJudgements(trx: Knex.Transaction, context: BatchConte
   // assets.version is the lifecycle's (its workflow compare-and-sets it): an edit moves details_version.
   const assetEdits = lastOf([
     ...updates.flatMap(({ plan }) => (plan.assetId && Object.keys(plan.asset).length > 0 ? [{ id: plan.assetId, edits: plan.asset }] : [])),
-    ...takenOver.flatMap((asset) => (Object.keys(asset.edits).length > 0 ? [{ id: asset.assetId, edits: asset.edits }] : [])),
+    ...assetsTakenOver.flatMap((asset) => (Object.keys(asset.edits).length > 0 ? [{ id: asset.assetId, edits: asset.edits }] : [])),
   ], (edit) => edit.id);
   if (assetEdits.length > 0) {
     await trx.raw(`
@@ -105,6 +105,15 @@ export async function writeJudgements(trx: Knex.Transaction, context: BatchConte
       ON CONFLICT (ci_id, attribute) DO UPDATE SET source = excluded.source, set_at = excluded.set_at, confirmed_at = excluded.confirmed_at, import_id = excluded.import_id`,
     [context.source, context.observedAt, context.observedAt, importId, json(written)]);
   }
+  // A source at least as strong as the holder reporting its value takes it over: the value stays as it was set, and when.
+  const takenOver = lastOf(updates.flatMap(({ plan }) => plan.takenOver.map((attribute) => ({ ci_id: plan.ciId, attribute }))), (p) => `${p.ci_id}|${p.attribute}`);
+  if (takenOver.length > 0) {
+    await trx.raw(`
+      INSERT INTO attribute_provenance (ci_id, attribute, source, set_at, confirmed_at, import_id)
+      SELECT v.ci_id, v.attribute, ?, ?::timestamptz, ?::timestamptz, ? FROM jsonb_to_recordset(?::jsonb) AS v(ci_id uuid, attribute text)
+      ON CONFLICT (ci_id, attribute) DO UPDATE SET source = excluded.source, confirmed_at = excluded.confirmed_at, import_id = excluded.import_id`,
+    [context.source, context.observedAt, context.observedAt, importId, json(takenOver)]);
+  }
   const confirmed = updates.flatMap(({ plan }) => plan.confirmed.map((attribute) => ({ ci_id: plan.ciId, attribute })));
   if (confirmed.length > 0) {
     await trx.raw(`
@@ -114,9 +123,10 @@ export async function writeJudgements(trx: Knex.Transaction, context: BatchConte
     [context.observedAt, json(confirmed), context.source]);
   }
 
-  // Sightings: the source saw these records; an earlier sighting changes nothing. A missing candidacy is
-  // left marked: the unseen watch tells the lifecycle workflow the record was seen again, then clears it.
-  const seen = [...new Set([...recordOf.values()].map((r) => r.ciId))];
+  // Sightings: the source saw these records (every record a held row names too: the device was seen, whichever
+  // it is); an earlier sighting changes nothing. A missing candidacy is left marked: the unseen watch tells the
+  // lifecycle workflow the record was seen again, then clears it.
+  const seen = [...new Set([...[...recordOf.values()].map((r) => r.ciId), ...judgements.flatMap((j) => (j.plan.kind === 'hold' ? j.plan.ciIds : []))])];
   if (seen.length > 0) {
     await trx.raw(`
       INSERT INTO ci_sightings (ci_id, source, first_seen_at, last_seen_at, last_import_id)

@@ -14,6 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { isUnseenTooLong, type AttributeChange, type InventorySource } from '../../domain/reconciliation';
+import { together } from './engine-lookups';
 
 export interface DiscoveredSoftware {
   rowNumber: number;
@@ -77,7 +78,7 @@ async function productsNamed(db: Knex, keys: string[]): Promise<CatalogueProduct
   const rows: { id: string; publisher: string; name: string; retired: boolean }[] = await db('software_products')
     .select('id', 'publisher', 'name', db.raw('retired_at IS NOT NULL AS retired'))
     .whereRaw(`lower(name) = ANY(?::text[]) OR lower(publisher || ' ' || name) = ANY(?::text[])`, [keys, keys]);
-  return rows.map((r) => ({ id: r.id, title: `${r.publisher} ${r.name}`, name: nameKey(r.name), fullName: nameKey(`${r.publisher} ${r.name}`), retired: r.retired }));
+  return rows.map((r) => ({ id: r.id, title: productTitle(r.publisher, r.name), name: nameKey(r.name), fullName: nameKey(`${r.publisher} ${r.name}`), retired: r.retired }));
 }
 
 /**
@@ -129,7 +130,8 @@ const sorted = (names: Iterable<string>) => [...new Set(names)].sort((a, b) => a
 export async function planInstallations(db: Knex, source: InventorySource, seenAt: string, rows: DiscoveredSoftware[]): Promise<Map<number, InstallationPlan>> {
   const keys = [...new Set(rows.flatMap((row) => row.software.map(nameKey)).filter((key) => key !== ''))];
   const recordIds = [...new Set(rows.map((row) => row.ciId).filter((id): id is string => id !== null))];
-  const [catalogue, installations, periods] = await Promise.all([productsNamed(db, keys), installationsOf(db, recordIds, seenAt), unseenPeriods(db)]);
+  // The apply plans on its transaction's one connection: the reads go one after the other there.
+  const [catalogue, installations, periods] = await together(db, [() => productsNamed(db, keys), () => installationsOf(db, recordIds, seenAt), () => unseenPeriods(db)] as const);
   const seen = Date.parse(seenAt);
   // Another feed still lists it while its last listing is within its unseen period of this report.
   const listedByAnother = (i: Installation) => Object.entries(i.reportedBy)
@@ -248,4 +250,9 @@ export async function applyInstallations(
       { at, source, unlisted: report(false), reclaimIds, ids: stoppedIds, key: `inventory:${importId}` },
     );
   }
+}
+
+/** A product as people read it: the publisher before the name, unless the name starts with it already ("Red Hat Enterprise Linux"). */
+function productTitle(publisher: string, name: string): string {
+  return name.toLowerCase().startsWith(publisher.toLowerCase()) ? name : `${publisher} ${name}`;
 }

@@ -152,7 +152,11 @@ export function parseInventoryRow(record: Row): { row: InventoryRow } | { proble
   return { row };
 }
 
-/** The name a new record gets when the row gives none: its host name, else its serial, else its cloud id. */
+/**
+ * The name a new record gets when the row gives none: its host name (with its domain, since one
+ * short name lives in many domains), else its serial, else its cloud id.
+ */
 export function nameForNewRecord(row: InventoryRow): string {
-  return row.name ?? row.hostname ?? row.serialNumber ?? row.cloudResourceId ?? row.assetTag ?? row.macAddress!;
+  const host = row.hostname && row.domain ? `${row.hostname}.${row.domain}` : row.hostname;
+  return row.name ?? host ?? row.serialNumber ?? row.cloudResourceId ?? row.assetTag ?? row.macAddress!;
 }

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { AttributeAuthority, IdentificationRule, IdentifyingAttribute, InventorySource } from '../../domain/reconciliation';
+import { together } from './engine-lookups';
 
 export interface ReconciliationRules {
   /** Active identification rules per CI class, in priority order. */
@@ -15,14 +16,14 @@ export interface ReconciliationRules {
 }
 
 export async function loadReconciliationRules(db: Knex): Promise<ReconciliationRules> {
-  const [rules, authorities, sources] = await Promise.all([
-    db('identification_rules').where({ active: true }).orderBy(['ci_class', 'priority']).select('ci_class', 'priority', 'attributes') as
+  const [rules, authorities, sources] = await together(db, [
+    () => db('identification_rules').where({ active: true }).orderBy(['ci_class', 'priority']).select('ci_class', 'priority', 'attributes') as
       Promise<{ ci_class: string; priority: number; attributes: IdentifyingAttribute[] }[]>,
-    db('reconciliation_rules').orderBy('attribute').select('attribute', 'sources', 'staleness_days') as
+    () => db('reconciliation_rules').orderBy('attribute').select('attribute', 'sources', 'staleness_days') as
       Promise<{ attribute: string; sources: InventorySource[]; staleness_days: number }[]>,
-    db('inventory_sources').whereNotNull('unseen_after_days').select('name', 'unseen_after_days') as
+    () => db('inventory_sources').whereNotNull('unseen_after_days').select('name', 'unseen_after_days') as
       Promise<{ name: InventorySource; unseen_after_days: number }[]>,
-  ]);
+  ] as const);
   const identification = new Map<string, IdentificationRule[]>();
   for (const rule of rules) {
     const list = identification.get(rule.ci_class) ?? [];
