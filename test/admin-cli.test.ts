@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 const db = () => database.db;
-const KEY = /\baf_[\w-]{32}\b/;
+const KEY = /\baf_[\w-]{32}(?![\w-])/;
 /** Every API key in the text. */
 const keysIn = (text: string): string[] => [...text.matchAll(new RegExp(KEY, 'g'))].map((m) => m[0]);
 

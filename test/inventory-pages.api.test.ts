@@ -190,7 +190,8 @@ it('sends a dry run through the form, shows old -> new with the rule\'s reason a
     const text = table.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
     expect(text).toContain(`host name ${host} Network discovery`);
     expect(text).toContain('location Amsterdam HQ Entered by people');
-    expect(text).toMatch(/serial number \S+ entered before reconciliation/);
+    // The serial a person typed before reconciliation, reported the same by discovery, is discovery's now.
+    expect(text).toMatch(/serial number \S+ Network discovery/);
     expect(table).toContain(`href="/ui/inventory/batches/${batchId}"`);
     const seen = (/<table class="sightings"[\s\S]*?<\/table>/.exec(shown.html)?.[0] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
     expect(seen).toContain('Network discovery');
