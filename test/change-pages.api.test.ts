@@ -66,14 +66,15 @@ async function serviceChain() {
 
 const changeCount = async () => Number((await stack.database.db('change_requests').count({ n: '*' }))[0].n);
 /**
- * Audit rows a preview would leave if it wrote anything: about this change, or (for a new one) by
- * its requester or about a change that does not exist. Not every row: the workflows of the
- * changes earlier tests submitted go on writing theirs meanwhile.
+ * Audit rows a preview would leave if it wrote anything: by the requester about this change (its
+ * own workflow goes on writing rows of its own, approvals opened, while the test runs), or (for a
+ * new one) by its requester or about a change that does not exist. Not every row: the workflows of
+ * the changes earlier tests submitted go on writing theirs meanwhile.
  */
 const auditCount = async (changeId?: string) => {
   const db = stack.database.db;
   const rows = changeId
-    ? db('audit_log').where({ subject_id: changeId })
+    ? db('audit_log').where({ subject_id: changeId, actor: requester.email })
     : db('audit_log').where((w) => w.where({ actor: requester.email })
       .orWhere((o) => o.where({ subject_type: 'change_request' }).whereNotIn('subject_id', db('change_requests').select('id'))));
   return Number((await rows.count({ n: '*' }))[0].n);
