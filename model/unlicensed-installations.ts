@@ -35,19 +35,10 @@ export interface UnlicensedInstallation {
   currency: string;
 }
 
-interface Row {
-  consumptionId: string;
-  productId: string;
-  publisher: string;
-  product: string;
-  metric: string;
-  kind: 'installation' | 'assignment';
-  units: number;
-  unlicensedUnits: number;
+/** A row as the query reads it: the entry's own fields with the nested ones flat and times as dates. */
+interface Row extends Omit<UnlicensedInstallation, 'installedAt' | 'lastSeenAt' | 'ci' | 'asset' | 'person' | 'trueUpCostMinor'> {
   installedAt: Date;
-  reportedBy: string | null;
   lastSeenAt: Date | null;
-  listedBy: { source: string; at: string }[];
   ciId: string | null;
   ciNumber: string | null;
   ciName: string | null;
@@ -57,7 +48,6 @@ interface Row {
   personName: string | null;
   personEmail: string | null;
   unitPriceMinor: number;
-  currency: string;
 }
 
 // Only products consuming more than they are entitled to are ranked; the rest are licensed whole.
