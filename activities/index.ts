@@ -14,6 +14,11 @@ import { createProcessOwnerActivities } from './process-owners';
 import { createSlaBreachActivities } from './sla-breaches';
 import { createUnseenRecordActivities } from './unseen-records';
 import { createStewardCaseActivities } from './steward-cases';
+import { createCostImportActivities } from './cost-imports';
+import { createCostAllocationActivities } from './cost-allocation';
+import { createBudgetWatchActivities } from './budget-watch';
+import { createFindingActivities } from './findings';
+import { createRenewalDecisionActivities } from './renewal-decisions';
 
 export interface ActivityDeps {
   db: Knex;
@@ -47,6 +52,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createSlaBreachActivities(deps),
     ...createUnseenRecordActivities(deps),
     ...createStewardCaseActivities(deps),
+    ...createCostImportActivities(deps),
+    ...createCostAllocationActivities(deps),
+    ...createBudgetWatchActivities(deps),
+    ...createFindingActivities(deps),
+    ...createRenewalDecisionActivities(deps),
   });
 }
 

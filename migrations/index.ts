@@ -38,6 +38,7 @@ import * as auditSearchIndexes from './20261201000400_audit_search_indexes';
 import * as webUiForEveryone from './20261202000100_web_ui_for_everyone';
 import * as inventoryReconciliation from './20261203000100_inventory_reconciliation';
 import * as mergedConfigurationItems from './20261203000200_merged_configuration_items';
+import * as finopsAndCobit from './20261204000100_finops_and_cobit';
 
 /**
  * The migrations in order, imported rather than found on disk: the same list works from
@@ -83,6 +84,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Knex.Migration]
   ['20261202000100_web_ui_for_everyone', webUiForEveryone],
   ['20261203000100_inventory_reconciliation', inventoryReconciliation],
   ['20261203000200_merged_configuration_items', mergedConfigurationItems],
+  ['20261204000100_finops_and_cobit', finopsAndCobit],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -70,6 +70,12 @@ const configSchema = z.object({
   SLA_WATCH_EVERY: duration.default(msToNumber('1m')),
   /** How often the unseen watch (a Temporal Schedule every worker keeps) looks for records every watching feed stopped seeing (inventory_sources.unseen_after_days) and tells their assets' lifecycle workflows. */
   UNSEEN_WATCH_EVERY: duration.default(msToNumber('1h')),
+  /** When the monthly cost allocation (a Temporal Schedule) runs for the month just ended: a cron expression in UTC. */
+  COST_ALLOCATION_CRON: z.string().trim().regex(/^\S+( \S+){4}$/, 'five cron fields').default('0 4 1 * *'),
+  /** How often the budget watch compares each cost centre's month with its budget and tells the owner at 80% and 100%. */
+  BUDGET_WATCH_EVERY: duration.default(msToNumber('1h')),
+  /** How often the optimisation findings are looked for (unused licences, idle stock, renewals due, ...). */
+  FINDINGS_SCAN_EVERY: duration.default(msToNumber('1d')),
 
   /** Failed credentials (API keys, sign-ins) one client address may send per window before every credential from it gets 429. */
   RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(20),

@@ -1,6 +1,9 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import { SLA_WATCH_SCHEDULE_ID } from '../workflows/sla-watch/contract';
 import { UNSEEN_WATCH_SCHEDULE_ID } from '../workflows/unseen-watch/contract';
+import { COST_ALLOCATION_SCHEDULE_ID } from '../workflows/cost-allocation/contract';
+import { BUDGET_WATCH_SCHEDULE_ID } from '../workflows/budget-watch/contract';
+import { FINDINGS_SCAN_SCHEDULE_ID } from '../workflows/findings-scan/contract';
 
 export interface SlaWatchScheduleSettings {
   taskQueue: string;
@@ -59,6 +62,45 @@ export async function ensureUnseenWatchSchedule(client: Client, { taskQueue, eve
     },
     policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
   });
+}
+
+export interface FinopsScheduleSettings {
+  taskQueue: string;
+  /** When the monthly allocation runs (COST_ALLOCATION_CRON, UTC). */
+  allocationCron: string;
+  /** How often the budget watch runs (BUDGET_WATCH_EVERY). */
+  budgetWatchEveryMs: number;
+  /** How often the findings scan runs (FINDINGS_SCAN_EVERY). */
+  findingsScanEveryMs: number;
+}
+
+/**
+ * Creates the FinOps schedules (the monthly allocation, the budget watch, the findings scan), or
+ * brings them up to these settings; as the SLA watch's. Answers what it did to each.
+ */
+export async function ensureFinopsSchedules(client: Client, settings: FinopsScheduleSettings): Promise<Record<string, 'created' | 'updated'>> {
+  const { taskQueue } = settings;
+  const allocation = await keepSchedule(client, {
+    scheduleId: COST_ALLOCATION_SCHEDULE_ID,
+    spec: { cronExpressions: [settings.allocationCron] },
+    // The workflow id names no month: the run works out the month before its start.
+    action: { type: 'startWorkflow', workflowType: 'costAllocationWorkflow', workflowId: COST_ALLOCATION_SCHEDULE_ID, taskQueue, args: [{}], workflowRunTimeout: '1 hour' },
+    // A month missed while the server was down is still allocated when it comes back within a day.
+    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+  });
+  const budgetWatch = await keepSchedule(client, {
+    scheduleId: BUDGET_WATCH_SCHEDULE_ID,
+    spec: { intervals: [{ every: settings.budgetWatchEveryMs }] },
+    action: { type: 'startWorkflow', workflowType: 'budgetWatchWorkflow', workflowId: BUDGET_WATCH_SCHEDULE_ID, taskQueue, args: [{}], workflowRunTimeout: RUN_TIMEOUT },
+    policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+  });
+  const findingsScan = await keepSchedule(client, {
+    scheduleId: FINDINGS_SCAN_SCHEDULE_ID,
+    spec: { intervals: [{ every: settings.findingsScanEveryMs }] },
+    action: { type: 'startWorkflow', workflowType: 'findingsScanWorkflow', workflowId: FINDINGS_SCAN_SCHEDULE_ID, taskQueue, args: [{}], workflowRunTimeout: '30 minutes' },
+    policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+  });
+  return { [COST_ALLOCATION_SCHEDULE_ID]: allocation, [BUDGET_WATCH_SCHEDULE_ID]: budgetWatch, [FINDINGS_SCAN_SCHEDULE_ID]: findingsScan };
 }
 
 async function keepSchedule(client: Client, wanted: ScheduleOptions): Promise<'created' | 'updated'> {

@@ -11,7 +11,7 @@ import { createMailer } from '../platform/mailer';
 import { createMetricsRegistry, serveMetrics, type MetricsServer } from '../platform/metrics';
 import { required } from '../platform/settings';
 import { connectWorker, describeFailure, retryTransient } from '../platform/temporal';
-import { ensureSlaWatchSchedule, ensureUnseenWatchSchedule } from '../platform/schedules';
+import { ensureFinopsSchedules, ensureSlaWatchSchedule, ensureUnseenWatchSchedule } from '../platform/schedules';
 import { createWorker } from '../workers/worker';
 
 const SDK_LOG_LEVELS: Record<string, LogLevel> = {
@@ -90,12 +90,24 @@ async function main(): Promise<void> {
     )).catch((error: unknown) => {
       logger.warn({ err: error }, `the unseen watch schedule could not be kept, so records the feeds stopped seeing are not told until a worker keeps it: ${describeFailure(error)}`);
     });
+    const finopsSchedules = retryTransient('keeping the FinOps schedules', () => ensureFinopsSchedules(
+      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        allocationCron: config.COST_ALLOCATION_CRON,
+        budgetWatchEveryMs: config.BUDGET_WATCH_EVERY,
+        findingsScanEveryMs: config.FINDINGS_SCAN_EVERY,
+      },
+    )).catch((error: unknown) => {
+      logger.warn({ err: error }, `the FinOps schedules could not be kept, so the monthly allocation, budget alerts and findings run only on demand until a worker keeps them: ${describeFailure(error)}`);
+    });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsServer && `http://${config.HOST}:${metricsServer.port}/metrics` }, 'worker started');
     emails.start();
     await worker.run();
     // Its calls end before the connection closes below.
     await schedule;
     await unseenSchedule;
+    await finopsSchedules;
     logger.info('worker stopped');
   } finally {
     await emails.stop();

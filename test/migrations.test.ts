@@ -74,6 +74,12 @@ const CREATED_BY: Record<string, { tables: string[]; sequences?: string[]; funct
     sequences: ['reconciliation_case_number_seq'],
   },
   '20261203000200_merged_configuration_items': { tables: [], functions: ['processes_from_reconciliation_case'] },
+  '20261204000100_finops_and_cobit': {
+    tables: ['cost_imports', 'cost_import_rows', 'cost_import_refusals', 'cost_import_scopes', 'cost_allocation_tag_keys', 'allocation_rules',
+      'allocation_runs', 'cost_allocations', 'budget_alerts', 'optimisation_findings', 'contract_renewals'],
+    sequences: ['cost_import_number_seq', 'cost_allocations_id_seq', 'finding_number_seq', 'contract_renewal_number_seq'],
+    functions: ['processes_from_contract_renewal'],
+  },
 };
 
 /** Every relation knex keeps for its own bookkeeping; they stay when all migrations are rolled back. */
@@ -254,6 +260,25 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('ci_sightings').insert({ ci_id: other.id, source: 'discovery', first_seen_at: '2026-11-20T09:00:00Z', last_seen_at: '2026-11-20T09:00:00Z', last_import_id: batch.id });
   const pair = [ci.id, other.id].sort();
   await db('reconciliation_cases').insert({ ci_ids: pair, pair_key: pair.join(':'), reason: 'serial and hostname name different records', import_id: batch.id, row_number: 1 });
+
+  const [bill] = await db('cost_imports').insert({ file_name: 'focus.csv', file_sha256: 'b'.repeat(64), file_bytes: 100, format: 'csv', requested_by_id: requester }).returning('id');
+  const period = { billing_period_start: '2026-11-01T00:00:00Z', billing_period_end: '2026-12-01T00:00:00Z' };
+  const billLine = {
+    ...period, charge_period_start: '2026-11-02T00:00:00Z', charge_period_end: '2026-11-03T00:00:00Z', charge_category: 'Usage',
+    provider_name: 'AWS', service_name: 'Amazon EC2', billed_cost: '0.0000012345678', effective_cost: '0.0000012345678', billing_currency: 'USD',
+  };
+  await db('cost_import_rows').insert({ import_id: bill.id, row_number: 1, ...billLine });
+  await db('cost_import_refusals').insert({ import_id: bill.id, row_number: 2, problems: JSON.stringify([{ column: 'BilledCost', reason: 'not a number' }]), line: { BilledCost: 'x' } });
+  await db('cost_import_scopes').insert({ provider_name: 'AWS', billing_account_id: '', billing_period_start: period.billing_period_start, import_id: bill.id });
+  await db('cost_records').insert({ ...billLine, source_key: 'focus-test', cost_import_id: bill.id, business_service_id: ci.id });
+  const [run] = await db('allocation_runs').insert({ period_start: '2026-11-01', idempotency_key: 'allocation-test' }).returning('id');
+  await db('allocation_rules').insert({ name: 'Shared IT', pool_cost_centre_id: costCentre.id, method: 'headcount' });
+  await db('cost_allocations').insert({ run_id: run.id, period_start: '2026-11-01', category: 'cloud', source_type: 'cost_record', cost_centre_id: costCentre.id, amount: '0.0000012345678', currency: 'USD' });
+  await db('budget_alerts').insert({ cost_centre_id: costCentre.id, period_start: '2026-11-01', threshold: 80, budget_minor: 100_000, spent_minor: 80_000, currency: 'EUR' });
+  const [finding] = await db('optimisation_findings').insert({
+    kind: 'contract_renewal_due', subject_type: 'contract', subject_id: contract.id, subject_ref: 'CNTR0009999', title: 'Renewal notice', effect: 'exposure', amount_minor: 100, currency: 'EUR',
+  }).returning('id');
+  await db('contract_renewals').insert({ contract_id: contract.id, finding_id: finding.id, title: 'Renew support', workflow_id: 'renewal:RNW0009999', requested_by_id: requester });
 }
 
 // ---------------------------------------------------------------------------------------------

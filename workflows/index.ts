@@ -6,3 +6,8 @@ export { masterDataImportWorkflow } from './master-data-import/workflow';
 export { slaWatchWorkflow } from './sla-watch/workflow';
 export { unseenWatchWorkflow } from './unseen-watch/workflow';
 export { stewardCaseWorkflow } from './steward-case/workflow';
+export { costImportWorkflow } from './cost-import/workflow';
+export { costAllocationWorkflow } from './cost-allocation/workflow';
+export { budgetWatchWorkflow } from './budget-watch/workflow';
+export { findingsScanWorkflow } from './findings-scan/workflow';
+export { renewalDecisionWorkflow } from './renewal-decision/workflow';

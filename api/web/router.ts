@@ -71,6 +71,11 @@ import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
 import { INVENTORY_PAGE_ROUTES, inventoryChecksOwnCsrf, registerInventoryPages } from './inventory-pages';
 import { STEWARD_PAGE_ROUTES, registerStewardPages } from './steward-pages';
 import { LICENCE_PAGE_ROUTES, registerLicencePages } from './licence-pages';
+import { COST_IMPORT_PAGE_ROUTES, registerCostImportPages } from './cost-import-pages';
+import { ALLOCATION_PAGE_ROUTES, registerAllocationPages } from './allocation-pages';
+import { FINOPS_PAGE_ROUTES, registerFinopsPages } from './finops-pages';
+import { FINDING_PAGE_ROUTES, registerFindingPages } from './findings-pages';
+import { COBIT_PAGE_ROUTES, registerCobitPages } from './cobit-pages';
 
 export interface WebUiDeps {
   db: Database;
@@ -169,6 +174,11 @@ export const WEB_UI_ROUTES: readonly WebRoute[] = [
   ...INVENTORY_PAGE_ROUTES,
   ...STEWARD_PAGE_ROUTES,
   ...LICENCE_PAGE_ROUTES,
+  ...COST_IMPORT_PAGE_ROUTES,
+  ...ALLOCATION_PAGE_ROUTES,
+  ...FINOPS_PAGE_ROUTES,
+  ...FINDING_PAGE_ROUTES,
+  ...COBIT_PAGE_ROUTES,
 ];
 
 /** The first string value of a query parameter (the "simple" query parser may give arrays). */
@@ -494,6 +504,11 @@ export function createWebUi(deps: WebUiDeps): Router {
   registerInventoryPages(router, kit);
   registerStewardPages(router, kit);
   registerLicencePages(router, kit);
+  registerCostImportPages(router, kit);
+  registerAllocationPages(router, kit);
+  registerFinopsPages(router, kit);
+  registerFindingPages(router, kit);
+  registerCobitPages(router, kit);
 
   router.use(async (req: Request, res: Response) => {
     html(res, 404, errorPage(res.locals.ctx ?? (res.locals.web ? await context(res, 'none') : undefined), 'Not found', `There is no page ${req.originalUrl}.`, [['/ui', 'Start page']]));

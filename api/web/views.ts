@@ -14,7 +14,7 @@ import { duration } from '../../domain/durations';
 import { formatInstant } from '../../domain/time-zones';
 
 export type NavItem = 'dashboard' | 'processes' | 'inbox' | 'my-requests' | 'people' | 'groups' | 'api-keys'
-  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'new-request' | 'assets' | 'cis' | 'profile' | 'licences' | 'inventory' | 'steward-cases' | 'none';
+  | 'master-data' | 'imports' | 'configuration' | 'audit' | 'new-request' | 'assets' | 'cis' | 'profile' | 'licences' | 'inventory' | 'steward-cases' | 'finops' | 'cobit' | 'none';
 
 /** What every signed-in page needs for its header. */
 export interface ViewContext {
@@ -88,6 +88,7 @@ function header(ctx: ViewContext | undefined): SafeHtml {
     ...(hasAnyRole(ctx.user, IMPORT_READERS) ? ([['imports', '/ui/imports', 'Imports']] as [NavItem, string, string][]) : []),
     ...(isOverseer(ctx.user) ? ([['inventory', '/ui/inventory', 'Inventory']] as [NavItem, string, string][]) : []),
     ...(isOverseer(ctx.user) ? ([['steward-cases', '/ui/reconciliation/cases', 'Steward cases']] as [NavItem, string, string][]) : []),
+    ...(isOverseer(ctx.user) ? ([['finops', '/ui/finops', 'FinOps'], ['cobit', '/ui/cobit', 'COBIT evidence']] as [NavItem, string, string][]) : []),
     ...(hasAnyRole(ctx.user, ['process_owner', 'admin']) ? ([['configuration', '/ui/configuration', 'Configuration'], ['audit', '/ui/audit', 'Audit']] as [NavItem, string, string][]) : []),
     ['api-keys', '/ui/api-keys', 'API keys'],
     ...(ctx.mailbox ? ([['mail', '/dev/mail', 'Mail (dev sink)']] as [NavItem | 'mail', string, string][]) : []),

@@ -46,10 +46,15 @@ export async function insertOrganisation(trx: Knex.Transaction, ctx: Context, pe
   await insertRows(trx, 'person_roles', people.flatMap((p, i) =>
     p.roles.map((role) => ({ person_id: required(ctx.person, PEOPLE[i].login), role }))));
 
-  for (const g of GROUPS) ctx.group.set(g.name, randomUUID());
-  await insertRows(trx, 'groups', GROUPS.map((g) => ({
+  // Groups the schema seeds (Finance approves contract renewals) are the demo's own, given their email and manager.
+  const seeded = new Map<string, string>((await trx('groups').whereIn('name', GROUPS.map((g) => g.name)).select('name', 'id')).map((g) => [g.name, g.id]));
+  for (const g of GROUPS) ctx.group.set(g.name, seeded.get(g.name) ?? randomUUID());
+  await insertRows(trx, 'groups', GROUPS.filter((g) => !seeded.has(g.name)).map((g) => ({
     id: required(ctx.group, g.name), name: g.name, email: g.email, manager_id: required(ctx.person, g.manager),
   })));
+  for (const g of GROUPS.filter((group) => seeded.has(group.name))) {
+    await trx('groups').where({ id: required(ctx.group, g.name) }).update({ email: g.email, manager_id: required(ctx.person, g.manager) });
+  }
   await insertRows(trx, 'group_members', GROUPS.flatMap((g) =>
     g.members.map((login) => ({ group_id: required(ctx.group, g.name), person_id: required(ctx.person, login) }))));
   // The schema seeds the group (the reconciliation approval rule names it); the demo gives it its members.

@@ -1,0 +1,7 @@
+import type { Router } from 'express';
+import type { WebKit, WebRoute } from './router';
+
+/** Scaffolding of issue 17: built next. */
+export const COST_IMPORT_PAGE_ROUTES: readonly WebRoute[] = [];
+
+export function registerCostImportPages(_router: Router, _kit: WebKit): void {}
