@@ -12,7 +12,7 @@ import { addresseeTimeZone, queueEmail } from './email';
 const ACTOR = 'system:sla-watch';
 
 /** The audit subject of each kind of process. */
-const SUBJECT_TYPES = { change: 'change_request', procurement: 'purchase_request', asset_lifecycle: 'asset', reconciliation: 'reconciliation_case' } as const;
+const SUBJECT_TYPES = { change: 'change_request', procurement: 'purchase_request', asset_lifecycle: 'asset', reconciliation: 'reconciliation_case', renewal: 'contract_renewal' } as const;
 
 class AlreadyNotified extends Error {}
 /** Nobody to tell: nothing is written, so that a later run tells the breach once someone can hear it. */

@@ -76,6 +76,8 @@ export interface AppDeps {
   oidc?: OidcSettings;
   /** The organisation's time zone (TIME_ZONE) for people without one of their own; UTC when not given. */
   timeZone?: string;
+  /** Most bytes a cloud cost file may have (COST_IMPORT_MAX_BYTES); api/cost-import-intake.ts's default when not given. */
+  costImportMaxBytes?: number;
 }
 
 /**

@@ -310,7 +310,7 @@ const NOT_STARTED = 'its workflow could not be started (the workflow service did
  * Whether the workflow is there, asked within the status deadline. False when Temporal says there
  * is none, and when it cannot be asked: the import is then failed in a way a late start respects.
  */
-async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
+export async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
   try {
     await temporal.connection.withDeadline(Date.now() + WORKFLOW_DEADLINES.statusMs, () => temporal.workflow.getHandle(workflowId).describe());
     return true;

@@ -32,6 +32,7 @@ import { generateProcesses } from './synthetic-processes';
 import { baselineThroughput, standardChangeThroughput, type ThroughputResult } from './throughput';
 import { measureImports, reportImports, type ImportReport } from './imports';
 import { measureInventory, reportInventory, type InventoryReport } from './inventory';
+import { measureFinops, reportFinops, type FinopsReport } from './finops';
 import { measureServiceMap, reportServiceMap, type ServiceMapReport } from './service-map';
 
 /**
@@ -44,6 +45,7 @@ import { measureServiceMap, reportServiceMap, type ServiceMapReport } from './se
  *   5. bulk import of assets from CSV through the API and the import workflow, at 10,000 and 100,000 rows.
  *   6. the impact map of a change on a hub of the 10,000-CI estate in Chromium, against the plain table of the same CIs.
  *   7. discovery batches through POST /inventory/batches against a generated estate of servers and VMs, at two sizes, against the master-data import of as many CIs.
+ *   8. cloud bills in FOCUS through POST /cost-imports at 100,000 and 1,000,000 rows against Postgres's COPY of the same file, and the monthly allocation of the largest.
  * Every figure is reported beside the baseline measured in the same run; JSON goes to bench-results/.
  */
 
@@ -64,7 +66,10 @@ const SETTINGS = {
   inventoryCis: env('BENCH_INVENTORY_CIS', 20_000),
   inventorySizes: (process.env.BENCH_INVENTORY_ROWS ?? '2000,20000').split(',').map(Number),
   inventoryBoundMb: env('BENCH_INVENTORY_BOUND_MB', 256),
-  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory,imports,service-map,inventory').split(',') as Part[],
+  focusSizes: (process.env.BENCH_FOCUS_ROWS ?? '100000,1000000').split(',').map(Number),
+  focusResources: env('BENCH_FOCUS_RESOURCES', 20_000),
+  focusBoundMb: env('BENCH_FOCUS_BOUND_MB', 512),
+  parts: (process.env.BENCH_PARTS ?? 'throughput,impact,api,memory,imports,service-map,inventory,finops').split(',') as Part[],
 };
 
 const step = (text: string) => process.stdout.write(`• ${text}\n`);
@@ -236,9 +241,13 @@ const measureServiceMapPart = ({ db, baseUrl, requester }: Bench) => measureServ
 const measureInventoryPart = ({ db, baseUrl, maxCachedWorkflows }: Bench) =>
   measureInventory(db, baseUrl, { cis: SETTINGS.inventoryCis, sizes: SETTINGS.inventorySizes, boundMb: SETTINGS.inventoryBoundMb, cachedWorkflows: maxCachedWorkflows }, step);
 
+/** 8. Cloud bills in FOCUS: rows per second and peak memory at each size against COPY, and the month's allocation (bench/finops.ts). */
+const measureFinopsPart = ({ db, baseUrl }: Bench) =>
+  measureFinops(db, baseUrl, { sizes: SETTINGS.focusSizes, resources: SETTINGS.focusResources, boundMb: SETTINGS.focusBoundMb }, step);
+
 const PARTS = {
   throughput: measureThroughput, impact: measureImpact, api: measureApiLoad, memory: measureWorkerMemory, imports: measureImportPart, 'service-map': measureServiceMapPart,
-  inventory: measureInventoryPart,
+  inventory: measureInventoryPart, finops: measureFinopsPart,
 } as const;
 type Part = keyof typeof PARTS;
 
@@ -369,6 +378,7 @@ interface Report {
   imports?: ImportReport;
   'service-map'?: ServiceMapReport;
   inventory?: InventoryReport;
+  finops?: FinopsReport;
 }
 
 function report(r: Report): void {
@@ -420,6 +430,7 @@ function report(r: Report): void {
   if (r.imports) reportImports(r.imports);
   if (r['service-map']) reportServiceMap(r['service-map']);
   if (r.inventory) reportInventory(r.inventory);
+  if (r.finops) reportFinops(r.finops);
 }
 
 main().then(

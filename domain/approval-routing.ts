@@ -2,8 +2,8 @@ import { CHANGE_TYPES, CRITICALITIES, type ChangeType, type Criticality } from '
 import { RISK_LEVELS, isRiskAtLeast, type RiskLevel } from './change-risk';
 import { MAX_AMOUNT_MINOR } from './money';
 
-/** The processes whose requests approval rules route; a reconciliation rule says who decides a data steward case. */
-export const APPROVAL_PROCESSES = ['change', 'procurement', 'reconciliation'] as const;
+/** The processes whose requests approval rules route; a reconciliation rule says who decides a data steward case, a renewal rule a contract renewal. */
+export const APPROVAL_PROCESSES = ['change', 'procurement', 'reconciliation', 'renewal'] as const;
 export type ApprovalProcess = (typeof APPROVAL_PROCESSES)[number];
 
 export const APPROVER_KINDS = ['manager', 'cost_centre_owner', 'asset_owner', 'service_owner', 'group'] as const;
@@ -11,9 +11,10 @@ export type ApproverKind = (typeof APPROVER_KINDS)[number];
 
 /**
  * The approver kinds a process's rules may use: a steward case is raised by a feed, so it has no
- * requester, manager, cost centre or owners, only a group that decides.
+ * requester, manager, cost centre or owners, only a group that decides; a renewal concerns a
+ * contract, which has no cost centre or owners either: its group (Finance) decides.
  */
-export const approverKindsFor = (process: ApprovalProcess): readonly ApproverKind[] => (process === 'reconciliation' ? ['group'] : APPROVER_KINDS);
+export const approverKindsFor = (process: ApprovalProcess): readonly ApproverKind[] => (process === 'reconciliation' || process === 'renewal' ? ['group'] : APPROVER_KINDS);
 export const APPROVAL_POLICIES = ['any', 'all', 'quorum'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 export const EXPIRY_ACTIONS = ['reject', 'escalate'] as const;

@@ -4,7 +4,7 @@
  * workflow's validator asks again against its own state, and both answer with the same refusal.
  */
 
-export const APPROVAL_SUBJECT_TYPES = ['change_request', 'purchase_request', 'reconciliation_case'] as const;
+export const APPROVAL_SUBJECT_TYPES = ['change_request', 'purchase_request', 'reconciliation_case', 'contract_renewal'] as const;
 export type ApprovalSubjectType = (typeof APPROVAL_SUBJECT_TYPES)[number];
 
 export interface DecisionRefusal {

@@ -5,6 +5,8 @@
  * owner is told at 80% and at 100% once each per month. Used by nothing yet.
  */
 
+import { minorDigits } from './money';
+
 /** An exact decimal: `units / 10^scale`. Never a float. */
 export interface ExactDecimal {
   units: bigint;
@@ -87,4 +89,233 @@ export function budgetAlertsDue(input: { budgetMinor: bigint; spentMinor: bigint
   if (input.budgetMinor <= 0n) return [];
   return BUDGET_ALERT_THRESHOLDS.filter((threshold) =>
     input.spentMinor * 100n >= input.budgetMinor * BigInt(threshold) && !input.sentThisMonth.includes(threshold));
+}
+
+/** A month of the allocation, as people name it (YYYY-MM): [its first day, the next month's first day) in UTC. */
+export interface AllocationPeriod {
+  period: string;
+  /** YYYY-MM-DD, the first day. */
+  start: string;
+  /** YYYY-MM-DD, the first day of the next month: the period ends before it. */
+  next: string;
+}
+
+const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+/** The month named YYYY-MM (years 2000 to 2199: an allocation of another century is a typing slip), or undefined. */
+export function allocationPeriod(period: string): AllocationPeriod | undefined {
+  const match = PERIOD.exec(period);
+  if (!match) return undefined;
+  const year = Number(match[1]);
+  if (year < 2000 || year > 2199) return undefined;
+  const month = Number(match[2]) - 1;
+  return { period, start: isoDay(new Date(Date.UTC(year, month, 1))), next: isoDay(new Date(Date.UTC(year, month + 1, 1))) };
+}
+
+/** The month before the one `instant` falls in (UTC): the month a run at the start of a month allocates. */
+export function previousPeriod(instant: Date): string {
+  const first = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() - 1, 1));
+  return first.toISOString().slice(0, 7);
+}
+
+/**
+ * A licence without an end date (perpetual) is amortised over 36 months from its start: the useful
+ * life the estate gives hardware by default, and the usual life of a perpetual licence before its
+ * version is out of support; spreading it over forever would charge no month anything.
+ */
+export const PERPETUAL_LICENCE_MONTHS = 36;
+
+/** The last day (inclusive) of a term that ends on `endsOn`, or runs PERPETUAL_LICENCE_MONTHS from `startsOn` when it has no end. */
+export function termLastDay(startsOn: string, endsOn: string | null): string {
+  if (endsOn) return endsOn;
+  const [year, month, day] = startsOn.split('-').map(Number);
+  return isoDay(new Date(Date.UTC(year, month - 1 + PERPETUAL_LICENCE_MONTHS, day - 1)));
+}
+
+const DAY_MS = 86_400_000;
+const dayNumber = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+
+/**
+ * The part of `amountMinor` that falls on the month `period` when it is spread over the term
+ * [startsOn, lastDay] by days: the amount is split by the days of each month of the term with
+ * splitByWeights, so the parts of all the term's months add up to the amount exactly, and a month
+ * gets the same part whichever month is asked first. Outside the term: 0.
+ */
+export function amortisedPart(amountMinor: bigint, term: { startsOn: string; lastDay: string }, period: AllocationPeriod): bigint {
+  const first = dayNumber(term.startsOn);
+  const last = dayNumber(term.lastDay);
+  if (last < first || last < dayNumber(period.start) || first >= dayNumber(period.next)) return 0n;
+  const days: bigint[] = [];
+  let at = -1;
+  let monthStart = first;
+  while (monthStart <= last) {
+    const date = new Date(monthStart * DAY_MS);
+    const nextMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY_MS;
+    if (isoDay(date).slice(0, 7) === period.period) at = days.length;
+    days.push(BigInt(Math.min(nextMonth, last + 1) - monthStart));
+    monthStart = nextMonth;
+  }
+  return at < 0 ? 0n : splitByWeights(amountMinor, days)[at];
+}
+
+/** The digits after the point that are zeros dropped: one value, one text ("1.500" and "1.5" are both "1.5"). */
+export function canonicalDecimal(value: ExactDecimal): ExactDecimal {
+  let { units, scale } = value;
+  while (scale > 0 && units % TEN === 0n) {
+    units /= TEN;
+    scale -= 1;
+  }
+  return { units, scale };
+}
+
+/** A minor-unit amount as the exact decimal of its currency's major unit (12345 EUR cents: 123.45). */
+export const minorAsDecimal = (amountMinor: bigint, minorDigits: number): ExactDecimal => ({ units: amountMinor, scale: minorDigits });
+
+export const ALLOCATION_METHODS = ['even', 'headcount', 'usage'] as const;
+export type AllocationMethod = (typeof ALLOCATION_METHODS)[number];
+
+/** A rule held as data: the pool cost centre's costs are split onto the targets (none named: every other cost centre). */
+export interface AllocationRuleSpec {
+  name: string;
+  poolCostCentreId: string;
+  method: AllocationMethod;
+  targetCostCentreIds: readonly string[];
+}
+
+/** One row of a month's allocation: exact, in the source's currency. */
+export interface AllocationRow {
+  category: string;
+  sourceType: string;
+  sourceId: string | null;
+  costCentreId: string | null;
+  businessServiceId: string | null;
+  sharedFromCostCentreId: string | null;
+  amount: ExactDecimal;
+  currency: string;
+}
+
+/** Rules whose pools feed each other round: no order can share them out, so the run is refused, naming them. */
+export class AllocationRuleCycle extends Error {
+  constructor(readonly rules: readonly string[]) {
+    super(`the allocation rules ${rules.join(', ')} share costs onto each other in a cycle: make one of them not target the other's pool`);
+    this.name = 'AllocationRuleCycle';
+  }
+}
+
+/**
+ * The cost centres a rule splits onto. None named means every other cost centre except the pools of
+ * the rules in force: a pool's own costs are shared out by its own rule, so giving it a share would
+ * only pass the money on (and two such rules would feed each other for ever).
+ */
+export function ruleTargets(rule: AllocationRuleSpec, everyCostCentreId: readonly string[], pools: ReadonlySet<string>): string[] {
+  if (rule.targetCostCentreIds.length > 0) return [...rule.targetCostCentreIds];
+  return everyCostCentreId.filter((id) => id !== rule.poolCostCentreId && !pools.has(id));
+}
+
+/**
+ * The order rules are applied in: a rule whose pool is another rule's target runs after it, so the
+ * costs shared onto a pool are passed on with its own (chained pools); otherwise by name, so the
+ * same rules always give the same rows. A cycle is refused (AllocationRuleCycle).
+ */
+export function orderAllocationRules<R extends AllocationRuleSpec>(rules: readonly R[], everyCostCentreId: readonly string[]): R[] {
+  const pools = new Set(rules.map((r) => r.poolCostCentreId));
+  const byPool = new Map(rules.map((r) => [r.poolCostCentreId, r]));
+  const feeders = new Map<string, Set<string>>(rules.map((r) => [r.name, new Set<string>()]));
+  for (const rule of rules) {
+    for (const target of ruleTargets(rule, everyCostCentreId, pools)) {
+      const fed = byPool.get(target);
+      if (fed && fed !== rule) feeders.get(fed.name)!.add(rule.name);
+    }
+  }
+  const ordered: R[] = [];
+  const left = [...rules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  while (left.length > 0) {
+    const at = left.findIndex((rule) => [...feeders.get(rule.name)!].every((name) => ordered.some((done) => done.name === name)));
+    if (at < 0) throw new AllocationRuleCycle(left.map((r) => r.name));
+    ordered.push(...left.splice(at, 1));
+  }
+  return ordered;
+}
+
+/** What the split by headcount and by usage weigh: active people per cost centre. */
+export interface SharingFacts {
+  everyCostCentreId: readonly string[];
+  headcount: ReadonlyMap<string, number>;
+}
+
+function atScale(value: ExactDecimal, scale: number): bigint {
+  return value.units * TEN ** BigInt(scale - value.scale);
+}
+
+/**
+ * The month's rows after the shared cost centres are split out: each rule, in orderAllocationRules'
+ * order, takes every row of its pool (its direct costs and what earlier rules shared onto it) and
+ * splits it onto its targets by the rule's method, the parts exact at the row's own scale, or its
+ * currency's minor unit when that is finer (ten dollars in three is 3.34, 3.33, 3.33, not 4, 3, 3)
+ * (splitByWeights: they add up to the row); the pool keeps nothing, and each part names the pool it
+ * was shared from. The weights:
+ * - even: one each;
+ * - headcount: the targets' active people; nobody anywhere: even (there is nothing else to go by);
+ * - usage: the targets' own direct costs of the row's category and currency (before any sharing, so
+ *   the order of the rules does not change them), a net credit weighing nothing; nothing: even.
+ * A rule with no target left keeps its pool's rows where they are: nothing is lost.
+ */
+export function shareOut(direct: readonly AllocationRow[], rules: readonly AllocationRuleSpec[], facts: SharingFacts): AllocationRow[] {
+  const ordered = orderAllocationRules(rules, facts.everyCostCentreId);
+  const pools = new Set(rules.map((r) => r.poolCostCentreId));
+  const usage = new Map<string, ExactDecimal>();
+  for (const row of direct) {
+    if (!row.costCentreId) continue;
+    const key = `${row.costCentreId}|${row.category}|${row.currency}`;
+    usage.set(key, addDecimals([usage.get(key) ?? { units: 0n, scale: 0 }, row.amount]));
+  }
+  let rows = [...direct];
+  for (const rule of ordered) {
+    const targets = ruleTargets(rule, facts.everyCostCentreId, pools);
+    if (targets.length === 0) continue;
+    const even = targets.map(() => 1n);
+    const weightsOf = (row: AllocationRow): bigint[] => {
+      if (rule.method === 'headcount') {
+        const weights = targets.map((id) => BigInt(facts.headcount.get(id) ?? 0));
+        return weights.some((w) => w > 0n) ? weights : even;
+      }
+      if (rule.method === 'usage') {
+        const amounts = targets.map((id) => usage.get(`${id}|${row.category}|${row.currency}`) ?? { units: 0n, scale: 0 });
+        const scale = Math.max(...amounts.map((a) => a.scale));
+        const weights = amounts.map((a) => (a.units > 0n ? atScale(a, scale) : 0n));
+        return weights.some((w) => w > 0n) ? weights : even;
+      }
+      return even;
+    };
+    const next: AllocationRow[] = [];
+    for (const row of rows) {
+      if (row.costCentreId !== rule.poolCostCentreId) {
+        next.push(row);
+        continue;
+      }
+      const scale = Math.max(row.amount.scale, minorDigits(row.currency));
+      const parts = splitByWeights(atScale(row.amount, scale), weightsOf(row));
+      parts.forEach((units, at) => {
+        if (units !== 0n) next.push({ ...row, costCentreId: targets[at], sharedFromCostCentreId: rule.poolCostCentreId, amount: { units, scale } });
+      });
+    }
+    rows = next;
+  }
+  return rows;
+}
+
+/** Sums per category and currency, as canonical decimal text, in a stable order: what a run's totals are compared by. */
+export function totalsByCategory(rows: Iterable<{ category: string; currency: string; amount: ExactDecimal }>): { category: string; currency: string; amount: string }[] {
+  const sums = new Map<string, ExactDecimal>();
+  for (const row of rows) {
+    const key = `${row.category}|${row.currency}`;
+    sums.set(key, addDecimals([sums.get(key) ?? { units: 0n, scale: 0 }, row.amount]));
+  }
+  return [...sums.entries()]
+    .map(([key, sum]) => {
+      const [category, currency] = key.split('|');
+      return { category, currency, amount: formatDecimal(canonicalDecimal(sum)) };
+    })
+    .sort((a, b) => (a.category === b.category ? (a.currency < b.currency ? -1 : 1) : a.category < b.category ? -1 : 1));
 }

@@ -6,7 +6,7 @@ import { formatMoney } from '../domain/money';
 import type { ApprovalSubjectType } from '../domain/approvals';
 import type { PurchaseAssessment } from '../domain/procurement';
 import { FALLBACK_TIME_ZONE, formatInstant } from '../domain/time-zones';
-import { subjectPagePath } from '../domain/web-links';
+import { PAGE_PATHS, subjectPagePath } from '../domain/web-links';
 import { proposedSurvivor } from './reconciliation/cases';
 
 /**
@@ -34,11 +34,13 @@ export const SUBJECT_TABLES: Record<ApprovalSubjectType, string> = {
   change_request: 'change_requests',
   purchase_request: 'purchase_requests',
   reconciliation_case: 'reconciliation_cases',
+  contract_renewal: 'contract_renewals',
 };
 
 export async function requesterOf(db: Knex, type: ApprovalSubjectType, id: string): Promise<string | undefined> {
   // A feed raised the case, not a person: nobody is kept from deciding it.
   if (type === 'reconciliation_case') return undefined;
+  if (type === 'contract_renewal') return (await db('contract_renewals').where({ id }).first('requested_by_id'))?.requested_by_id ?? undefined;
   const row = await db(SUBJECT_TABLES[type]).where({ id }).first('requester_id');
   return row?.requester_id;
 }
@@ -152,6 +154,33 @@ function describeCase(c: Record<string, any>, records: Record<string, any>[], im
   };
 }
 
+/** A renewal decision with its contract (number, title, term, value, notice) and vendor joined, and who asked. */
+function describeRenewal(r: Record<string, any>): ApprovalSubjectSummary {
+  return {
+    id: r.id,
+    number: r.number,
+    title: r.title,
+    state: r.state,
+    requesterId: r.requested_by_id ?? '',
+    requesterName: r.requester_name ?? 'a finding',
+    requesterEmail: r.requester_email ?? '',
+    workflowId: r.workflow_id,
+    page: PAGE_PATHS.process(r.workflow_id ?? ''),
+    meta: `contract renewal · ${r.contract_number} with ${r.vendor_name} · value ${formatMoney(Number(r.value_minor), r.currency)} · ends ${r.ends_on}`,
+    description: `${r.contract_title} (${r.contract_number}, ${String(r.kind).replace(/_/g, ' ')}) with ${r.vendor_name} runs from ${r.starts_on} to ${r.ends_on}; `
+      + `notice is due ${r.renewal_notice_days} days before it ends${r.auto_renew ? ', and it renews by itself unless told' : ''}.`,
+    sections: [
+      {
+        title: 'Your choices',
+        items: [
+          'Approve renews it: the contract runs on for one more term of the same length, from the day after it ends.',
+          'Reject lets it lapse: it no longer renews by itself and ends on its end date. Say why in the comment.',
+        ],
+      },
+    ],
+  };
+}
+
 /** `timeZone`: the reader's, in which the times of the account are written (a change's window). */
 export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectType, id: string, timeZone: string = FALLBACK_TIME_ZONE): Promise<ApprovalSubjectSummary | undefined> {
   const [summary] = await describeApprovalSubjects(db, [{ type, id }], timeZone);
@@ -159,8 +188,8 @@ export async function describeApprovalSubject(db: Knex, type: ApprovalSubjectTyp
 }
 
 /**
- * Many subjects at once, in at most five queries however many there are (changes, purchase
- * requests, their lines, steward cases, their records): a page of an inbox costs the same as one card. The answer is in the
+ * Many subjects at once, in at most six queries however many there are (changes, purchase
+ * requests, their lines, steward cases, their records, contract renewals): a page of an inbox costs the same as one card. The answer is in the
  * order asked, undefined where a subject does not exist.
  */
 export async function describeApprovalSubjects(
@@ -172,7 +201,8 @@ export async function describeApprovalSubjects(
   const changeIds = idsOf('change_request');
   const purchaseIds = idsOf('purchase_request');
   const caseIds = idsOf('reconciliation_case');
-  const [changes, purchases, lines, cases] = await Promise.all([
+  const renewalIds = idsOf('contract_renewal');
+  const [changes, purchases, lines, cases, renewals] = await Promise.all([
     changeIds.length
       ? db('change_requests as c').join('people as r', 'r.id', 'c.requester_id').whereIn('c.id', changeIds)
           .select('c.*', 'r.name as requester_name', 'r.email as requester_email')
@@ -188,6 +218,12 @@ export async function describeApprovalSubjects(
     caseIds.length
       ? db('reconciliation_cases as rc').leftJoin('imports as i', 'i.id', 'rc.import_id').whereIn('rc.id', caseIds).select('rc.*', 'i.source as import_source')
       : [],
+    renewalIds.length
+      ? db('contract_renewals as cr').join('contracts as k', 'k.id', 'cr.contract_id').join('vendors as v', 'v.id', 'k.vendor_id')
+          .leftJoin('people as r', 'r.id', 'cr.requested_by_id').whereIn('cr.id', renewalIds)
+          .select('cr.*', 'k.number as contract_number', 'k.title as contract_title', 'k.kind', 'k.starts_on', 'k.ends_on', 'k.value_minor', 'k.currency',
+            'k.auto_renew', 'k.renewal_notice_days', 'v.name as vendor_name', 'r.name as requester_name', 'r.email as requester_email')
+      : [],
   ]);
   const caseRecordIds = [...new Set(cases.flatMap((c: Record<string, any>) => c.ci_ids as string[]))];
   const caseRecords: Record<string, any>[] = caseRecordIds.length
@@ -200,6 +236,7 @@ export async function describeApprovalSubjects(
     ...changes.map((c): [string, ApprovalSubjectSummary] => [`change_request:${c.id}`, describeChange(c, timeZone)]),
     ...purchases.map((p): [string, ApprovalSubjectSummary] => [`purchase_request:${p.id}`, describePurchase(p, linesOf.get(p.id)!)]),
     ...cases.map((c: Record<string, any>): [string, ApprovalSubjectSummary] => [`reconciliation_case:${c.id}`, describeCase(c, caseRecords, c.import_source)]),
+    ...renewals.map((r: Record<string, any>): [string, ApprovalSubjectSummary] => [`contract_renewal:${r.id}`, describeRenewal(r)]),
   ]);
   return subjects.map((s) => summaries.get(`${s.type}:${s.id}`));
 }

@@ -66,12 +66,13 @@ export async function approvalInbox(db: Knex, personId: string, page: { limit: n
       .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
       .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
       .leftJoin('reconciliation_cases as rc', (j) => j.on('rc.id', 'a.subject_id').andOnVal('a.subject_type', 'reconciliation_case'))
+      .leftJoin('contract_renewals as cr', (j) => j.on('cr.id', 'a.subject_id').andOnVal('a.subject_type', 'contract_renewal'))
       .leftJoin('people as d', 'd.id', 'a.delegated_from_id')
       .orderBy('a.created_at')
       .orderBy('a.id')
       .select('a.id', 'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.step_order as step', 'a.step_name as stepName',
-        'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number, rc.number) AS number'),
-        db.raw('COALESCE(c.title, p.justification, rc.reason) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
+        'a.due_at as dueAt', 'd.name as delegatedFrom', db.raw('COALESCE(c.number, p.number, rc.number, cr.number) AS number'),
+        db.raw('COALESCE(c.title, p.justification, rc.reason, cr.title) AS title'), 'c.risk_level as riskLevel', 'p.total_minor as totalMinor'),
     countOpenApprovals(db, personId),
   ]);
   return { items, page: { limit: page.limit, offset: page.offset, total } };
@@ -118,9 +119,10 @@ export function findDecisionOf(db: Knex, approvalId: string, approverId: string)
     .leftJoin('change_requests as c', (j) => j.on('c.id', 'a.subject_id').andOnVal('a.subject_type', 'change_request'))
     .leftJoin('purchase_requests as p', (j) => j.on('p.id', 'a.subject_id').andOnVal('a.subject_type', 'purchase_request'))
     .leftJoin('reconciliation_cases as rc', (j) => j.on('rc.id', 'a.subject_id').andOnVal('a.subject_type', 'reconciliation_case'))
+    .leftJoin('contract_renewals as cr', (j) => j.on('cr.id', 'a.subject_id').andOnVal('a.subject_type', 'contract_renewal'))
     .where({ 'a.id': approvalId, 'a.approver_id': approverId })
     .whereNot('a.state', 'requested')
-    .first('a.state', 'a.comment', db.raw('COALESCE(c.number, p.number, rc.number) AS number'));
+    .first('a.state', 'a.comment', db.raw('COALESCE(c.number, p.number, rc.number, cr.number) AS number'));
 }
 
 /** Delegations in force now: who hands their approval tasks to whom. A delegate no longer active takes nothing. */

@@ -15,7 +15,7 @@ import { ASSET_STATES } from '../domain/asset-lifecycle';
 import { CHANGE_STATES } from '../domain/change-request';
 import { RISK_LEVELS, type RiskLevel } from '../domain/change-risk';
 import type { ReminderLeadTimes } from '../domain/end-of-term-reminders';
-import { PROCESS_KINDS, isFinalState, type ProcessKind } from '../domain/processes';
+import { PROCESS_KINDS, RENEWAL_STATES, isFinalState, type ProcessKind } from '../domain/processes';
 import { PURCHASE_STATES } from '../domain/procurement';
 import { CASE_STATES } from '../domain/reconciliation';
 import { insertAuditRow } from './audit-rows';
@@ -189,6 +189,7 @@ export const PROCESS_STATES: Record<ProcessKind, readonly string[]> = {
   procurement: PURCHASE_STATES,
   asset_lifecycle: ASSET_STATES,
   reconciliation: CASE_STATES,
+  renewal: RENEWAL_STATES,
 };
 
 /** The states a target may be set for: those a process can wait in (a final state never breaches). */

@@ -112,6 +112,14 @@ const configSchema = z.object({
   INVENTORY_DROP_AS: z.string().email().optional(),
   /** How often the folder is looked at; a file is taken once its size held still across two looks. */
   INVENTORY_DROP_EVERY: duration.default(msToNumber('30s')),
+  /** Most bytes a cloud cost file (FOCUS) may have as sent, gzip counted packed: 4 GiB by default. */
+  COST_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(4 * 1024 ** 3),
+  /** A folder of cloud cost files in FOCUS (*.csv, *.csv.gz, *.parquet) each API process takes files from; unset: none is watched. */
+  COST_DROP_DIR: z.string().min(1).optional(),
+  /** The email of the person the folder's cost imports are recorded as: an active asset manager or admin. */
+  COST_DROP_AS: z.string().email().optional(),
+  /** How often the cost folder is looked at; a file is taken once its size held still across two looks. */
+  COST_DROP_EVERY: duration.default(msToNumber('30s')),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -133,6 +141,8 @@ export interface Config extends RawConfig {
   oidc?: OidcSettings;
   /** The watched folder of inventory feeds; unset when INVENTORY_DROP_DIR is. */
   inventoryDrop?: { dir: string; as: string; everyMs: number };
+  /** The watched folder of cloud cost files; unset when COST_DROP_DIR is. */
+  costDrop?: { dir: string; as: string; everyMs: number };
 }
 
 /** The web UI's OpenID Connect client: authorization code flow with PKCE against one provider. */
@@ -216,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     oidc: oidcSettingsOf(raw, publicUrl),
     inventoryDrop: inventoryDropOf(raw),
+    costDrop: costDropOf(raw),
   };
 }
 
@@ -225,6 +236,14 @@ function inventoryDropOf(raw: RawConfig): Config['inventoryDrop'] {
   if (raw.INVENTORY_DROP_AS === undefined) throw new ConfigError('invalid configuration: INVENTORY_DROP_DIR needs INVENTORY_DROP_AS, the email of the asset manager or admin its batches are recorded as');
   if (raw.INVENTORY_DROP_EVERY < 1000) throw new ConfigError('invalid configuration: INVENTORY_DROP_EVERY must be at least 1s');
   return { dir: path.resolve(raw.INVENTORY_DROP_DIR), as: raw.INVENTORY_DROP_AS, everyMs: raw.INVENTORY_DROP_EVERY };
+}
+
+/** As the inventory folder: a cost folder without the person its imports are recorded as is a mistake. */
+function costDropOf(raw: RawConfig): Config['costDrop'] {
+  if (raw.COST_DROP_DIR === undefined) return undefined;
+  if (raw.COST_DROP_AS === undefined) throw new ConfigError('invalid configuration: COST_DROP_DIR needs COST_DROP_AS, the email of the asset manager or admin its imports are recorded as');
+  if (raw.COST_DROP_EVERY < 1000) throw new ConfigError('invalid configuration: COST_DROP_EVERY must be at least 1s');
+  return { dir: path.resolve(raw.COST_DROP_DIR), as: raw.COST_DROP_AS, everyMs: raw.COST_DROP_EVERY };
 }
 
 /** Single sign-on is configured by its issuer, client id and secret together; half a configuration is a mistake, not "off". */

@@ -62,7 +62,8 @@ const FORMATS: [RegExp, DroppedFormat, boolean][] = [
 ];
 const WORK_FOLDERS = ['processing', 'done', 'failed'];
 
-const isRefusal = (error: unknown) => {
+/** Whether a receive error refuses the file for good (a 4xx), rather than failing for now. */
+export const isRefusal = (error: unknown) => {
   const status = (error as { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500;
 };

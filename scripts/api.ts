@@ -1,4 +1,5 @@
 import { createApp } from '../api/app';
+import { watchCostDropFolder } from '../api/cost-import-intake';
 import { watchInventoryDropFolder } from '../api/inventory-intake';
 import { stopServing } from '../api/serve';
 import { loadConfig } from '../platform/config';
@@ -46,10 +47,13 @@ async function main(): Promise<void> {
     metricsToken: config.METRICS_TOKEN,
     oidc: config.oidc,
     timeZone: config.TIME_ZONE,
+    costImportMaxBytes: config.COST_IMPORT_MAX_BYTES,
   });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   const dropFolder = config.inventoryDrop
     && await watchInventoryDropFolder({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }, config.inventoryDrop);
+  const costDropFolder = config.costDrop
+    && await watchCostDropFolder({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, costImportMaxBytes: config.COST_IMPORT_MAX_BYTES }, config.costDrop);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
     logger.warn(`not stopped within ${SHUTDOWN_LIMIT_MS} ms; exiting`);
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
-  await Promise.all([stopServing(server, processStates), dropFolder?.stop()]);
+  await Promise.all([stopServing(server, processStates), dropFolder?.stop(), costDropFolder?.stop()]);
   await temporal.connection.close();
   await db.destroy();
 }

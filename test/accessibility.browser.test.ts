@@ -4,6 +4,8 @@
  * public approval page an approver opens from the email, /dev/mail, and the new-change and
  * new-purchase forms showing their errors. No serious or critical violation on any of them.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_UI_ROUTES } from '../api/web/router';
 import { loadDemoData } from '../demo/seed';
@@ -117,6 +119,14 @@ async function aStewardCaseToDecide(): Promise<string> {
   return opened.caseNumber;
 }
 
+/** The demo's sample AWS bill, imported: its page shows the totals, scopes and an empty refusal list. */
+async function aCostImport(): Promise<string> {
+  const sample = readFileSync(path.join(__dirname, '..', 'demo', 'finops', 'aws-focus-2026-10.csv'));
+  const sent = await send(stack, everyone.apiKey, 'POST', '/cost-imports?fileName=aws-focus-2026-10.csv', { body: new Uint8Array(sample), headers: { 'content-type': 'text/csv' } });
+  if (sent.status !== 202 && sent.status !== 200) throw new Error(`the sample bill was not imported: ${sent.status} ${sent.text}`);
+  return sent.body.number as string;
+}
+
 /**
  * The value of each route parameter, from the demo's data, by the route it appears in. A route this
  * table cannot fill fails the test by name: add a line for it.
@@ -139,6 +149,8 @@ async function paramValues(page: Page): Promise<(route: string, name: string) =>
     [/^(\/ui)?\/purchase-requests\//, 'id', async () => demo.purchaseNumber],
     [/^(\/ui)?\/assets\//, 'id', async () => asset.asset_tag as string],
     [/^(\/ui)?\/cis\//, 'ref', async () => 'insights-api-01'],
+    [/^\/cobit\//, 'objective', async () => 'apo05'],
+    [/^\/finops\/imports\//, 'number', () => aCostImport()],
   ];
   const known = new Map<string, string>();
   return async (route, name) => {

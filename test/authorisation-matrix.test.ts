@@ -153,13 +153,15 @@ function paramValue(route: string, name: string, caller: Caller): string {
   if (name === 'code' && route.startsWith('/cost-centres/')) return 'CC-MATRIX';
   // Master data and settings: no such record, so an allowed caller reaches the lookup (404) or is
   // refused by the body or the missing If-Match (400, 428), and nothing is written.
-  const byParam: Record<string, string> = { ref: 'NO-SUCH-REF', kind: 'cost-centres', process: 'change', state: 'assess', number: 'RCN9999999' };
+  const byParam: Record<string, string> = { ref: 'NO-SUCH-REF', kind: 'cost-centres', process: 'change', state: 'assess', number: 'RCN9999999', objective: 'apo05' };
   // The inventory rule and source pages: a real class and source, so an allowed caller reaches the form's check (400, no version).
   if (route.startsWith('/ui/inventory/') && (name === 'ciClass' || name === 'name')) return name === 'ciClass' ? 'server' : 'discovery';
   // The inventory API's rules and sources: real ones, so an allowed caller reaches the body's check or the missing If-Match (400, 428).
   const inventoryParams: Record<string, string> = { ciClass: 'server', attribute: 'location', name: 'discovery' };
   if (route.startsWith('/inventory/') && inventoryParams[name]) return inventoryParams[name];
   if (byParam[name]) return byParam[name];
+  // The cost allocation: no such month (400) and no such rule (400 for the body, 428 without If-Match), so nothing runs or is written.
+  if (route.includes('/finops/allocation') && (name === 'period' || name === 'name')) return name === 'period' ? 'not-a-month' : 'no-such-rule';
   if (name === 'id') {
     const byPrefix: [string, string][] = [
       ['/assets/', fixture.assets[caller]],

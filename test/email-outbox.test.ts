@@ -63,76 +63,96 @@ describe('the outbox while SMTP is down', () => {
     const purchase = await purchaseSetup(db, manager);
     const smtpPort = stack.sink.port;
     await stack.sink.stop();
-
-    // A change: submitted, its task emailed (not), approved through the API, on to implementation.
-    const change = await call(stack, requester.apiKey, 'POST', '/changes', {
-      type: 'normal', title: 'Swap the relay disk', description: 'While the mail server is away.', affectedCiIds: [server.id],
-      plannedStart: new Date(Date.now() + 1_000).toISOString(), plannedEnd: new Date(Date.now() + 3_600_000).toISOString(),
-    });
-    expect(change.status).toBe(201);
-    const changeWorkflow = `change:${change.body.number}`;
-    const approval = await openApproval(change.body.id, manager.id);
-    const task = await eventually(async () =>
-      (await db('email_log').where({ workflow_id: changeWorkflow, template: 'approval_task', status: 'failed' }).where('attempts', '>', 0).first()) ?? undefined,
-    );
-    expect(task.last_error).toMatch(/ECONNREFUSED|ESOCKET|connect/i);
-    await eventually(async () => (await db('email_log').where({ id: task.id }).first()).attempts >= 3 || undefined, 10_000);
-    expect(task.body_text).toContain(APPROVAL_LINK_PLACEHOLDER);
-    expect(task.approval_link_id).toBe(approval.id);
-    const decided = await decide(manager, `/changes/${change.body.number}`, approval.id);
-    expect(decided.status).toBe(200);
-    await eventually(async () => (await call(stack, admin.apiKey, 'GET', `/changes/${change.body.id}`)).body.state === 'implement', 15_000);
-
-    // A purchase: priced, approved, ordered and received, with no mail going out.
-    const created = await call(stack, purchase.requester.apiKey, 'POST', '/purchase-requests', {
-      costCentre: purchase.code, justification: 'A spare laptop', lines: [{ hardwareModelId: purchase.model, quantity: 1 }],
-    });
-    expect(created.status).toBe(201);
-    const purchaseWorkflow = `purchase:${created.body.number}`;
-    expect((await decide(manager, `/purchase-requests/${created.body.id}`, (await openApproval(created.body.id, manager.id)).id)).status).toBe(200);
-    const ordered = await eventually(async () => {
-      const detail = (await call(stack, receiver.apiKey, 'GET', `/purchase-requests/${created.body.id}`)).body;
-      return detail.orders?.length > 0 ? detail : undefined;
-    }, 15_000);
-    const received = await call(stack, receiver.apiKey, 'POST', `/purchase-orders/${ordered.orders[0].number}/receipts`, {
-      lines: [{ lineId: ordered.lines[0].id, quantity: 1, serialNumbers: [`OUT-${Date.now()}`] }],
-    });
-    expect(received.status).toBe(200);
-    await eventually(async () => (await call(stack, receiver.apiKey, 'GET', `/purchase-requests/${created.body.id}`)).body.state === 'closed', 15_000);
-
-    const queued = await emailsOf(db, [changeWorkflow, purchaseWorkflow]);
-    expect(queued.map((e) => e.template)).toEqual(expect.arrayContaining(['approval_task', 'change_receipt', 'change_decision', 'purchase_order', 'purchase_receipt', 'purchase_closed']));
-    expect(queued.every((e) => e.status !== 'sent')).toBe(true);
-    expect(stack.sink.messages()).toHaveLength(0);
-
-    await stack.sink.start(smtpPort);
-    const sent = await eventually(async () => {
-      const rows = await emailsOf(db, [changeWorkflow, purchaseWorkflow]);
-      return rows.length >= queued.length && rows.every((e) => e.status === 'sent') ? rows : undefined;
-    }, 20_000);
-    for (const email of sent) {
-      await stack.sink.waitFor((m) => m.messageId === email.message_id, 5_000);
+    const outage = { over: false };
+    try {
+      await deliverAfterOutage(db, { manager, requester, server, purchase, smtpPort, outage });
+    } finally {
+      // A failure while SMTP was away starts the sink again, so the stack's dispatcher stops cleanly.
+      if (!outage.over) await stack.sink.start(smtpPort);
     }
-    // A moment more, so a second copy would have arrived too.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const byMessageId = new Map<string, number>();
-    for (const m of stack.sink.messages()) byMessageId.set(m.messageId!, (byMessageId.get(m.messageId!) ?? 0) + 1);
-    for (const email of sent) expect([email.template, byMessageId.get(email.message_id)]).toEqual([email.template, 1]);
-
-    // The task arrived with a live link, signed at send time; the stored body and the log hold no token.
-    const mail = stack.sink.messages().find((m) => m.messageId === task.message_id)!;
-    const link = new URL(/(https?:\/\/\S+\/approvals\/[0-9a-f-]+\?token=\S+)/.exec(mail.text)![1]);
-    const token = link.searchParams.get('token')!;
-    expect(verifyApprovalToken(stack.approvalLinkSecret, token)).toMatchObject({ ok: true, claims: { approvalId: approval.id, approverId: manager.id } });
-    expect((await fetch(link)).status).toBeLessThan(500);
-    const stored = await db('email_log').select('body_text', 'body_html');
-    expect(stored.filter((e) => /token=/.test(`${e.body_text} ${e.body_html ?? ''}`))).toEqual([]);
-    const log = logged.join('');
-    expect(log).toContain('token=[redacted]');
-    expect(log).not.toContain(token);
-    expect(log).not.toContain(manager.apiKey);
   });
 });
+
+async function deliverAfterOutage(
+  db: Knex,
+  { manager, requester, server, purchase, smtpPort, outage }: {
+    manager: TestPerson; requester: TestPerson; server: { id: string }; purchase: Awaited<ReturnType<typeof purchaseSetup>>; smtpPort: number; outage: { over: boolean };
+  },
+): Promise<void> {
+
+  // A change: submitted, its task emailed (not), approved through the API, on to implementation.
+  const change = await call(stack, requester.apiKey, 'POST', '/changes', {
+    type: 'normal', title: 'Swap the relay disk', description: 'While the mail server is away.', affectedCiIds: [server.id],
+    plannedStart: new Date(Date.now() + 1_000).toISOString(), plannedEnd: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  expect(change.status).toBe(201);
+  const changeWorkflow = `change:${change.body.number}`;
+  const approval = await openApproval(change.body.id, manager.id);
+  const task = await eventually(async () =>
+    (await db('email_log').where({ workflow_id: changeWorkflow, template: 'approval_task', status: 'failed' }).where('attempts', '>', 0).first()) ?? undefined,
+  );
+  expect(task.last_error).toMatch(/ECONNREFUSED|ESOCKET|connect/i);
+  await eventually(async () => (await db('email_log').where({ id: task.id }).first()).attempts >= 3 || undefined, 10_000);
+  expect(task.body_text).toContain(APPROVAL_LINK_PLACEHOLDER);
+  expect(task.approval_link_id).toBe(approval.id);
+  const decided = await decide(manager, `/changes/${change.body.number}`, approval.id);
+  expect(decided.status).toBe(200);
+  await eventually(async () => (await call(stack, admin.apiKey, 'GET', `/changes/${change.body.id}`)).body.state === 'implement', 15_000);
+
+  // A purchase: priced, approved, ordered and received, with no mail going out.
+  const created = await call(stack, purchase.requester.apiKey, 'POST', '/purchase-requests', {
+    costCentre: purchase.code, justification: 'A spare laptop', lines: [{ hardwareModelId: purchase.model, quantity: 1 }],
+  });
+  expect(created.status).toBe(201);
+  const purchaseWorkflow = `purchase:${created.body.number}`;
+  expect((await decide(manager, `/purchase-requests/${created.body.id}`, (await openApproval(created.body.id, manager.id)).id)).status).toBe(200);
+  const ordered = await eventually(async () => {
+    const detail = (await call(stack, receiver.apiKey, 'GET', `/purchase-requests/${created.body.id}`)).body;
+    return detail.orders?.length > 0 ? detail : undefined;
+  }, 15_000);
+  const received = await call(stack, receiver.apiKey, 'POST', `/purchase-orders/${ordered.orders[0].number}/receipts`, {
+    lines: [{ lineId: ordered.lines[0].id, quantity: 1, serialNumbers: [`OUT-${Date.now()}`] }],
+  });
+  expect(received.status).toBe(200);
+  await eventually(async () => (await call(stack, receiver.apiKey, 'GET', `/purchase-requests/${created.body.id}`)).body.state === 'closed', 15_000);
+
+  // The closing notice is queued just after the state is projected: waited for, not read once.
+  const expected = ['approval_task', 'change_receipt', 'change_decision', 'purchase_order', 'purchase_receipt', 'purchase_closed'];
+  const queued = await eventually(async () => {
+    const rows = await emailsOf(db, [changeWorkflow, purchaseWorkflow]);
+    return expected.every((template) => rows.some((e) => e.template === template)) ? rows : undefined;
+  }, 15_000);
+  expect(queued.every((e) => e.status !== 'sent')).toBe(true);
+  expect(stack.sink.messages()).toHaveLength(0);
+
+  await stack.sink.start(smtpPort);
+  outage.over = true;
+  const sent = await eventually(async () => {
+    const rows = await emailsOf(db, [changeWorkflow, purchaseWorkflow]);
+    return rows.length >= queued.length && rows.every((e) => e.status === 'sent') ? rows : undefined;
+  }, 20_000);
+  for (const email of sent) {
+    await stack.sink.waitFor((m) => m.messageId === email.message_id, 5_000);
+  }
+  // A moment more, so a second copy would have arrived too.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const byMessageId = new Map<string, number>();
+  for (const m of stack.sink.messages()) byMessageId.set(m.messageId!, (byMessageId.get(m.messageId!) ?? 0) + 1);
+  for (const email of sent) expect([email.template, byMessageId.get(email.message_id)]).toEqual([email.template, 1]);
+
+  // The task arrived with a live link, signed at send time; the stored body and the log hold no token.
+  const mail = stack.sink.messages().find((m) => m.messageId === task.message_id)!;
+  const link = new URL(/(https?:\/\/\S+\/approvals\/[0-9a-f-]+\?token=\S+)/.exec(mail.text)![1]);
+  const token = link.searchParams.get('token')!;
+  expect(verifyApprovalToken(stack.approvalLinkSecret, token)).toMatchObject({ ok: true, claims: { approvalId: approval.id, approverId: manager.id } });
+  expect((await fetch(link)).status).toBeLessThan(500);
+  const stored = await db('email_log').select('body_text', 'body_html');
+  expect(stored.filter((e) => /token=/.test(`${e.body_text} ${e.body_html ?? ''}`))).toEqual([]);
+  const log = logged.join('');
+  expect(log).toContain('token=[redacted]');
+  expect(log).not.toContain(token);
+  expect(log).not.toContain(manager.apiKey);
+}
 
 describe('a message that can never be sent', () => {
   it('gives up on a message that can never go, keeps why, and tells the operator', async () => {

@@ -272,7 +272,8 @@ async function addWorkflowRows(db: Knex): Promise<void> {
   await db('cost_import_scopes').insert({ provider_name: 'AWS', billing_account_id: '', billing_period_start: period.billing_period_start, import_id: bill.id });
   await db('cost_records').insert({ ...billLine, source_key: 'focus-test', cost_import_id: bill.id, business_service_id: ci.id });
   const [run] = await db('allocation_runs').insert({ period_start: '2026-11-01', idempotency_key: 'allocation-test' }).returning('id');
-  await db('allocation_rules').insert({ name: 'Shared IT', pool_cost_centre_id: costCentre.id, method: 'headcount' });
+  const pool = await db('cost_centres').whereNotIn('id', db('allocation_rules').select('pool_cost_centre_id')).orderBy('code').first('id');
+  await db('allocation_rules').insert({ name: 'Shared IT', pool_cost_centre_id: pool.id, method: 'headcount' });
   await db('cost_allocations').insert({ run_id: run.id, period_start: '2026-11-01', category: 'cloud', source_type: 'cost_record', cost_centre_id: costCentre.id, amount: '0.0000012345678', currency: 'USD' });
   await db('budget_alerts').insert({ cost_centre_id: costCentre.id, period_start: '2026-11-01', threshold: 80, budget_minor: 100_000, spent_minor: 80_000, currency: 'EUR' });
   const [finding] = await db('optimisation_findings').insert({

@@ -85,6 +85,7 @@ const SUBJECT_FIELDS_OF: Record<ApprovalProcess, readonly string[]> = {
   change: ['changeType', 'riskLevel', 'highestCriticality', 'affectedCis'],
   procurement: ['newVendor', 'offCatalogue'],
   reconciliation: [],
+  renewal: [],
 };
 
 const processOfNumber = (number: string): ApprovalProcess => (number.startsWith('CHG') ? 'change' : 'procurement');

@@ -18,6 +18,7 @@ import { lifecycleStatusQuery } from '../../workflows/asset-lifecycle/contract';
 import { changeStatusQuery } from '../../workflows/change-request/contract';
 import { purchaseStatusQuery } from '../../workflows/purchase-request/contract';
 import { stewardCaseStatusQuery } from '../../workflows/steward-case/contract';
+import { renewalDecisionStatusQuery } from '../../workflows/renewal-decision/contract';
 import { retryStalledStepUpdate } from '../../workflows/attention/contract';
 import { OVERSEERS, hasAnyRole, maySeeRequest, type Principal } from '../auth';
 import { badRequest, forbidden, notFound, serviceUnavailable } from '../errors';
@@ -49,6 +50,7 @@ const STATUS_QUERIES = {
   procurement: purchaseStatusQuery,
   asset_lifecycle: lifecycleStatusQuery,
   reconciliation: stewardCaseStatusQuery,
+  renewal: renewalDecisionStatusQuery,
 } as const;
 
 /** The filters a person may use: process owners and asset managers see all, others what they asked for or must decide. */

@@ -85,3 +85,89 @@ ${join(bars, '\n')}
 <rect x="${margin.left + 150}" y="${legendY - 10}" width="12" height="12" class="bar finished"/><text x="${margin.left + 166}" y="${legendY}" class="tick">finished (right bar)</text>
 </svg>`;
 }
+
+export interface HorizontalBar {
+  label: string;
+  value: number;
+  /** What the bar says in words, written beside it (so that neither colour nor length is needed to read it). */
+  text: string;
+  tone: 'ok' | 'warning' | 'over';
+}
+
+/** Fills as presentation attributes: the page's stylesheet need not know this chart. */
+const TONE_FILL: Record<HorizontalBar['tone'], string> = { ok: '#1a7f37', warning: '#9a6700', over: '#cf222e' };
+
+/**
+ * Bars laid across, one a row with its label on the left and its value in words on the right;
+ * `markers` are vertical lines at given values, each named in text above the plot (e.g. 80% and
+ * 100% of a budget). Values past `max` are drawn to the edge and their words say the rest.
+ */
+export function horizontalBarChart(
+  bars: HorizontalBar[],
+  options: { id: string; title: string; description: string; max: number; markers?: { at: number; label: string }[]; width?: number },
+): SafeHtml {
+  const width = options.width ?? 720;
+  const row = 24;
+  const margin = { top: 28, right: 190, bottom: 12, left: 170 };
+  const height = margin.top + margin.bottom + Math.max(1, bars.length) * row;
+  const plotW = width - margin.left - margin.right;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const x = (value: number) => round(margin.left + (Math.max(0, Math.min(value, options.max)) / options.max) * plotW);
+  const markers = (options.markers ?? []).map((m) => html`<line x1="${x(m.at)}" x2="${x(m.at)}" y1="${margin.top - 6}" y2="${height - margin.bottom}" class="axis" stroke-dasharray="4 3"/>
+<text x="${x(m.at)}" y="${margin.top - 10}" text-anchor="middle" class="tick">${m.label}</text>`);
+  const rows = bars.map((bar, i) => {
+    const top = margin.top + i * row + 4;
+    const label = bar.label.length > 26 ? `${bar.label.slice(0, 25)}…` : bar.label;
+    return html`<g>
+<text x="${margin.left - 6}" y="${top + 12}" text-anchor="end" class="tick">${label}</text>
+<rect x="${margin.left}" y="${top}" width="${round(x(bar.value) - margin.left)}" height="${row - 8}" fill="${TONE_FILL[bar.tone]}"><title>${bar.label}: ${bar.text}</title></rect>
+<text x="${width - margin.right + 6}" y="${top + 12}" class="value">${bar.text}</text>
+</g>`;
+  });
+  return html`<svg id="${options.id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${options.id}-title ${options.id}-desc">
+<title id="${options.id}-title">${options.title}</title>
+<desc id="${options.id}-desc">${options.description}</desc>
+<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top - 6}" y2="${height - margin.bottom}" class="axis"/>
+${join(rows, '\n')}
+${join(markers, '\n')}
+</svg>`;
+}
+
+export interface Bar {
+  label: string;
+  /** The bar's length; only drawn, never shown as a figure. */
+  value: number;
+  /** The figure written next to the bar, exact (a count, or money with its currency). */
+  valueText: string;
+}
+
+/**
+ * Labelled horizontal bars as an inline SVG, each with its exact figure written beside it, a
+ * title and a description that lists every bar for screen readers. For figures that are compared
+ * rather than read (cost per service, changes per month); the page shows the same in a table.
+ */
+export function barChart(bars: readonly Bar[], options: { id: string; title: string; width?: number }): SafeHtml {
+  const width = options.width ?? 720;
+  const rowH = 24;
+  const labelW = 260;
+  const valueW = 150;
+  const height = Math.max(1, bars.length) * rowH + 16;
+  const plotW = width - labelW - valueW;
+  const max = Math.max(0, ...bars.map((b) => b.value));
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const short = (text: string) => (text.length > 34 ? `${text.slice(0, 33)}…` : text);
+  const rows = bars.map((b, i) => {
+    const y = 8 + i * rowH;
+    const length = max > 0 ? round((Math.max(0, b.value) / max) * plotW) : 0;
+    return html`<g><text x="${labelW - 8}" y="${y + 16}" text-anchor="end" class="tick">${short(b.label)}</text>
+<rect x="${labelW}" y="${y + 4}" width="${length}" height="${rowH - 8}" class="bar started"><title>${b.label}: ${b.valueText}</title></rect>
+<text x="${labelW + length + 6}" y="${y + 16}" class="value">${b.valueText}</text></g>`;
+  });
+  const description = bars.length ? `${bars.map((b) => `${b.label}: ${b.valueText}`).join('; ')}.` : 'Nothing to show.';
+  return html`<svg id="${options.id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${options.id}-title ${options.id}-desc">
+<title id="${`${options.id}-title`}">${options.title}</title>
+<desc id="${`${options.id}-desc`}">${description}</desc>
+${join(rows, '\n')}
+<line x1="${labelW}" x2="${labelW}" y1="4" y2="${height - 4}" class="axis"/>
+</svg>`;
+}

@@ -221,7 +221,7 @@ function ruleInputOf(values: RuleFormValues, problems: Problem[]) {
   };
 }
 
-const PROCESS_NAMES: Record<ApprovalProcess, string> = { change: 'Change', procurement: 'Purchase (procurement)', reconciliation: 'Steward case (reconciliation)' };
+const PROCESS_NAMES: Record<ApprovalProcess, string> = { change: 'Change', procurement: 'Purchase (procurement)', reconciliation: 'Steward case (reconciliation)', renewal: 'Contract renewal' };
 
 function conditionHint(process: string): SafeHtml {
   const keys = APPROVAL_PROCESSES.includes(process as ApprovalProcess) ? ruleConditionFor(process as ApprovalProcess).keys : [];

@@ -10,7 +10,7 @@ import { processTimeline, type ProcessSummary } from '../../model/processes';
 import type { Database } from '../../platform/database';
 import type { TimelineEntry, ViewContext } from './views';
 
-const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { change: 'change_request', procurement: 'purchase_request', reconciliation: 'reconciliation_case' };
+const SUBJECT_OF_PROCESS: Record<string, ApprovalSubjectType | undefined> = { change: 'change_request', procurement: 'purchase_request', reconciliation: 'reconciliation_case', renewal: 'contract_renewal' };
 
 export async function processPageInput(db: Database, ctx: ViewContext, process: ProcessSummary & { subjectId: string }, approvals: ApprovalRecord[]) {
   const subjectType = SUBJECT_OF_PROCESS[process.process];

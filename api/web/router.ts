@@ -71,7 +71,7 @@ import { PROFILE_PAGE_ROUTES, registerProfilePages } from './profile-pages';
 import { INVENTORY_PAGE_ROUTES, inventoryChecksOwnCsrf, registerInventoryPages } from './inventory-pages';
 import { STEWARD_PAGE_ROUTES, registerStewardPages } from './steward-pages';
 import { LICENCE_PAGE_ROUTES, registerLicencePages } from './licence-pages';
-import { COST_IMPORT_PAGE_ROUTES, registerCostImportPages } from './cost-import-pages';
+import { COST_IMPORT_PAGE_ROUTES, costImportChecksOwnCsrf, registerCostImportPages } from './cost-import-pages';
 import { ALLOCATION_PAGE_ROUTES, registerAllocationPages } from './allocation-pages';
 import { FINOPS_PAGE_ROUTES, registerFinopsPages } from './finops-pages';
 import { FINDING_PAGE_ROUTES, registerFindingPages } from './findings-pages';
@@ -103,6 +103,8 @@ export interface WebUiDeps {
   approvalTimings: ApprovalTimingSettings;
   /** How long a purchase request's licence reuse offer waits for the requester. */
   reuseOfferTimeoutMs: number;
+  /** Most bytes a cloud cost file may have (COST_IMPORT_MAX_BYTES). */
+  costImportMaxBytes?: number;
 }
 
 type SignedIn = WebSignedIn;
@@ -319,7 +321,7 @@ export function createWebUi(deps: WebUiDeps): Router {
   // Every POST carries the session's CSRF token, or it changes nothing.
   router.use(async (req, res, next) => {
     // A multipart upload's token is a field of its stream: its page checks it before it reads the file.
-    if (req.method !== 'POST' || checksOwnCsrf(req) || inventoryChecksOwnCsrf(req)) {
+    if (req.method !== 'POST' || checksOwnCsrf(req) || inventoryChecksOwnCsrf(req) || costImportChecksOwnCsrf(req)) {
       next();
       return;
     }

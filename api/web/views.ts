@@ -35,7 +35,7 @@ export interface Notice {
   text: string;
 }
 
-export const TYPE_LABELS: Record<ProcessKind, string> = { change: 'Change', procurement: 'Purchase', asset_lifecycle: 'Asset lifecycle', reconciliation: 'Steward case' };
+export const TYPE_LABELS: Record<ProcessKind, string> = { change: 'Change', procurement: 'Purchase', asset_lifecycle: 'Asset lifecycle', reconciliation: 'Steward case', renewal: 'Contract renewal' };
 
 export const label = (text: string) => text.replace(/_/g, ' ');
 

@@ -182,8 +182,8 @@ function runApprovalSteps(
 }
 
 /** Who a request names as its approvers: the people behind its approver kinds. */
-/** The processes whose requests the demo history makes: a steward case comes from an inventory feed. */
-type DemoProcess = Exclude<ApprovalProcess, 'reconciliation'>;
+/** The processes whose requests the demo history makes: a steward case comes from an inventory feed, a renewal from a finding. */
+type DemoProcess = Exclude<ApprovalProcess, 'reconciliation' | 'renewal'>;
 
 interface Approvers { requester: string; costCentreId: string | null; assetIds?: string[]; serviceOwnerIds?: string[] }
 

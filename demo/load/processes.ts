@@ -45,6 +45,8 @@ export async function insertProcessConfiguration(trx: Knex.Transaction, ctx: Con
     on_expiry: r.onExpiry ?? 'reject',
     updated_by: 'system:demo',
   })));
+  // IT Operations runs what everyone uses; the demo people carry no cost centre, so no headcount to split by.
+  await insertRows(trx, 'allocation_rules', [{ name: 'IT shared services', pool_cost_centre_id: required(ctx.costCentre, 'CC-1000'), method: 'even' }]);
   await insertRows(trx, 'change_models', CHANGE_MODELS.map((m) => ({ name: m.name, description: m.description, risk_ceiling: m.riskCeiling })));
   await insertRows(trx, 'sla_targets', SLA_TARGETS.map((t) => ({ process: t.process, state: t.state, target_minutes: t.minutes })));
 

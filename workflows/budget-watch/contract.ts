@@ -6,8 +6,17 @@
  */
 export const BUDGET_WATCH_SCHEDULE_ID = 'budget-watch';
 
+/** Cost centres read at a time: one statement reads a batch's figures and the alerts it was sent. */
+export const BUDGET_WATCH_BATCH = 200;
+
+/** A month as the watch and its callers name it. */
+export const BUDGET_PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A run started on demand (POST /finops/budget-watch/run): a fresh id each, as runs never clash (alerts are once by key). */
+export const budgetWatchRunId = (runId: string) => `budget-watch:run:${runId}`;
+
 export interface BudgetWatchInput {
-  /** The month, YYYY-MM; absent: the month the run started in. */
+  /** The month, YYYY-MM; absent: the month the run started in (UTC). */
   period?: string;
 }
 
@@ -23,3 +32,8 @@ export interface NotifyBudgetAlertsInput {
   /** YYYY-MM */
   period: string;
 }
+
+export const BudgetWatchFailure = {
+  /** The period is not a month (YYYY-MM). */
+  badPeriod: 'BudgetWatchBadPeriod',
+} as const;

@@ -46,6 +46,13 @@ export const costImportProgressQuery = defineQuery<CostImportProgress>('progress
 export interface ApplyCostImportInput {
   idempotencyKey: string;
   importId: string;
+  workflowId: string;
+}
+
+/** What writing the staged rows gave: the outcome, and the span of the charge periods written (ISO), none when nothing was. */
+export interface AppliedCostImport {
+  outcome: CostImportOutcome;
+  chargePeriod: { start: string; end: string } | null;
 }
 
 export interface FinishCostImportInput {
@@ -58,4 +65,24 @@ export interface FinishCostImportInput {
 
 export const CostImportFailure = {
   importNotFound: 'CostImportNotFound',
+  /** The import ended failed before it was applied (the intake gave it up): nothing is written. */
+  importAbandoned: 'CostImportAbandoned',
 } as const;
+
+const monthOf = (date: Date) => date.toISOString().slice(0, 7);
+
+/**
+ * The months (YYYY-MM, UTC) whose budgets an import may have moved and are still worth an alert:
+ * the current and the previous month, each when the import's charge periods touch it. A bill of an
+ * older month tells nobody anything they can still act on.
+ */
+export function budgetPeriodsToWatch(chargePeriod: AppliedCostImport['chargePeriod'], now: Date): string[] {
+  if (!chargePeriod) return [];
+  const current = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const previous = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1);
+  const start = Date.parse(chargePeriod.start);
+  const end = Date.parse(chargePeriod.end);
+  return [[previous, current], [current, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)]]
+    .filter(([from, to]) => start < to && end > from)
+    .map(([from]) => monthOf(new Date(from)));
+}

@@ -13,13 +13,25 @@ export interface FindingsScanInput {
   asOf?: string;
 }
 
+export interface KindScanOutcome {
+  found: number;
+  stillOpen: number;
+  resolved: number;
+  /** Bad data ended this kind's scan: why (the other kinds were scanned). */
+  refused?: string;
+}
+
 export interface FindingsScanOutcome {
-  /** Per kind: found (new), still open, resolved. */
-  byKind: Record<string, { found: number; stillOpen: number; resolved: number }>;
+  asOf: string;
+  /** Per kind: found (new), still open (or acted), resolved. */
+  byKind: Record<string, KindScanOutcome>;
 }
 
 export interface ScanFindingsInput {
   idempotencyKey: string;
+  /** The scan, as its audit rows name it. */
+  scanId: string;
+  workflowId: string;
   /** ISO instant. */
   asOf: string;
   kind: string;
