@@ -213,7 +213,7 @@ export function createApprovalActivities({ db, publicUrl, timeZone }: ApprovalAc
         `Approve or reject (with a comment): ${APPROVAL_LINK_PLACEHOLDER}`,
         `The link is yours alone, works once, and expires at ${formatInstant(approval.due_at as Date, zone)}.`,
         `You can also decide in your approval inbox once signed in: ${links.inbox()}`,
-        `The request and its history: ${links.of(subject.page)}`,
+        ...(subject.page ? [`The request and its history: ${links.of(subject.page)}`] : []),
         '',
         `Times are shown in ${zone}; choose your time zone on your profile: ${links.profile()}`,
       ].join('\n');

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { planFromRules } from '../model/approval-rules';
-import { renewContractTerm, letContractLapse } from '../model/renewal-decisions';
+import { cancelOpenDecision, letContractLapse, renewContractTerm } from '../model/renewal-decisions';
 import type {
   PlannedRenewalStep,
   RenewalActivityBase,
@@ -18,7 +18,7 @@ const SYSTEM = 'system:renewal-decisions';
 
 /** Failure types of the renewal decision activities. */
 export const RenewalDecisionFailure = {
-  /** Bad data: the decision or its contract is gone, or the decision was settled already. */
+  /** Bad data: the decision, its contract or the term it is about is gone, or the decision was settled already. */
   notFound: 'RenewalDecisionNotFound',
   settled: 'RenewalDecisionSettled',
   /**
@@ -67,9 +67,10 @@ export function createRenewalDecisionActivities({ db }: { db: Knex }) {
     },
 
     /**
-     * Carries out the approvers' decision in one transaction: renew moves the contract on by one
-     * term, let lapse stops it renewing by itself; the decision records who, when and why, and the
-     * finding that asked for it is resolved.
+     * Carries out the approvers' decision in one transaction: renew writes the next term on the
+     * decision (the contract keeps its current term), let lapse stops the contract renewing by
+     * itself; the decision records who, when and why, and the finding that asked for it is resolved.
+     * A contract whose decided term is gone (its dates edited meanwhile) is bad data: nothing is written.
      */
     async settleRenewalDecision(input: SettleRenewalInput): Promise<SettledRenewal> {
       return recordOnce(
@@ -78,12 +79,15 @@ export function createRenewalDecisionActivities({ db }: { db: Knex }) {
         async (trx) => {
           const r = await renewalRow(trx, input.renewalId, true);
           if (r.state !== 'open') throw ApplicationFailure.nonRetryable(`${r.number} is ${r.state} already`, RenewalDecisionFailure.settled);
-          const term = input.outcome === 'renew'
-            ? await renewContractTerm(trx, r.contract_id, { ...input, number: r.number })
-            : await letContractLapse(trx, r.contract_id, { ...input, number: r.number });
-          if (!term) throw ApplicationFailure.nonRetryable(`the contract of ${r.number} does not exist`, RenewalDecisionFailure.notFound);
+          const write = { ...input, number: r.number };
+          const carried = input.outcome === 'renew'
+            ? await renewContractTerm(trx, r.contract_id, r.term_ends_on, write)
+            : await letContractLapse(trx, r.contract_id, r.term_ends_on, write);
+          if ('gone' in carried) throw ApplicationFailure.nonRetryable(`${r.number}: ${carried.gone}`, RenewalDecisionFailure.notFound);
+          const { next } = carried;
           await trx('contract_renewals').where({ id: input.renewalId }).update({
             state: input.outcome, decided_by_id: input.actorId, decided_at: trx.fn.now(), comment: input.comment,
+            next_starts_on: next?.startsOn ?? null, next_ends_on: next?.endsOn ?? null, next_value_minor: next?.valueMinor ?? null,
           });
           if (r.finding_id) {
             const note = `${r.number}: ${input.outcome === 'renew' ? 'renewed' : 'let lapse'} by ${input.actorEmail}${input.comment ? `: ${input.comment}` : ''}`;
@@ -91,26 +95,29 @@ export function createRenewalDecisionActivities({ db }: { db: Knex }) {
               .update({ state: 'resolved', closed_at: trx.fn.now(), closing_note: note.slice(0, 2000) });
           }
           return {
-            result: { state: input.outcome, startsOn: term.after.startsOn, endsOn: term.after.endsOn },
-            details: { number: r.number, contractId: r.contract_id, findingId: r.finding_id, comment: input.comment, before: term.before, after: term.after },
+            result: { state: input.outcome, term: carried.term, next },
+            details: { number: r.number, contractId: r.contract_id, findingId: r.finding_id, comment: input.comment, term: carried.term, next },
           };
         },
       );
     },
 
     /**
-     * Ends a decision the approvers were asked about too often without deciding: cancelled, the
-     * contract as it is. A decision settled meanwhile stays as it was.
+     * Cancels a decision: withdrawn by a person, asked about too often without a decision, or about
+     * a term that is gone. The contract stays as it is and its finding is open again; a decision
+     * settled meanwhile stays as it was.
      */
     async cancelRenewalDecision(input: RenewalCancelInput): Promise<{ state: RenewalDecisionState }> {
       return recordOnce(
         db,
-        { ...input, actor: SYSTEM, subjectType: SUBJECT, subjectId: input.renewalId, action: 'cancelled', fromState: 'open', toState: 'cancelled', details: { rounds: input.rounds, reason: input.reason } },
+        {
+          ...input, actor: input.actor?.email ?? SYSTEM, subjectType: SUBJECT, subjectId: input.renewalId, action: 'cancelled', fromState: 'open', toState: 'cancelled',
+          details: { rounds: input.rounds, reason: input.reason },
+        },
         async (trx) => {
-          const r = await renewalRow(trx, input.renewalId, true);
-          if (r.state !== 'open') return { result: { state: r.state } };
-          await trx('contract_renewals').where({ id: input.renewalId }).update({ state: 'cancelled', decided_at: trx.fn.now(), comment: input.reason });
-          return { result: { state: 'cancelled' as const } };
+          const state = await cancelOpenDecision(trx, input.renewalId, { actorId: input.actor?.id ?? null, reason: input.reason });
+          if (!state) throw ApplicationFailure.nonRetryable(`renewal decision ${input.renewalId} does not exist`, RenewalDecisionFailure.notFound);
+          return { result: { state } };
         },
       );
     },

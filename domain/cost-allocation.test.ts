@@ -1,8 +1,9 @@
 import { addDecimals, budgetAlertsDue, formatDecimal, parseDecimal, splitByWeights } from './cost-allocation';
 import {
-  allocationPeriod, amortisedPart, canonicalDecimal, orderAllocationRules, previousPeriod, shareOut, termLastDay, totalsByCategory,
+  amortisedPart, canonicalDecimal, orderAllocationRules, shareOut, termLastDay, totalsByCategory,
   AllocationRuleCycle, type AllocationRow,
 } from './cost-allocation';
+import { periodSpan, shiftPeriod } from './months';
 
 describe('exact decimals of cloud line items', () => {
   it('adds line items to the last decimal place, where floats would not', () => {
@@ -49,29 +50,46 @@ describe('budget alerts', () => {
 });
 
 describe('the monthly allocation', () => {
-  const march = allocationPeriod('2031-03')!;
-
-  it('names a month as [its first day, the next first day) and the month before an instant', () => {
-    expect(march).toEqual({ period: '2031-03', start: '2031-03-01', next: '2031-04-01' });
-    expect(allocationPeriod('2031-12')!.next).toBe('2032-01-01');
-    expect(allocationPeriod('2031-13')).toBeUndefined();
-    expect(allocationPeriod('1999-01')).toBeUndefined();
-    expect(previousPeriod(new Date('2031-04-01T02:00:00Z'))).toBe('2031-03');
-    expect(previousPeriod(new Date('2031-01-15T00:00:00Z'))).toBe('2030-12');
-  });
+  const march = periodSpan('2031-03')!;
+  const partsOver = (amount: bigint, term: { startsOn: string; lastDay: string }, from: string, months: number) =>
+    Array.from({ length: months }, (_, at) => amortisedPart(amount, term, periodSpan(shiftPeriod(from, at))!));
 
   it('amortises a cost by days so that the months of the term add up to it exactly', () => {
     const term = { startsOn: '2031-01-15', lastDay: termLastDay('2031-01-15', '2032-01-14') };
-    let total = 0n;
-    for (let at = 0; at < 14; at += 1) {
-      const period = allocationPeriod(new Date(Date.UTC(2031, at, 1)).toISOString().slice(0, 7))!;
-      total += amortisedPart(100_000n, term, period);
-    }
-    expect(total).toBe(100_000n);
-    // March has 31 of the term's 365 days.
+    const parts = partsOver(100_000n, term, '2030-12', 15);
+    expect(parts.reduce((a, b) => a + b, 0n)).toBe(100_000n);
+    // March has 31 of the term's 365 days: 100,000 x 76/365 rounded down (20,821) less 100,000 x 45/365 rounded down (12,328).
     expect(amortisedPart(100_000n, term, march)).toBe(8_493n);
-    expect(amortisedPart(100_000n, term, allocationPeriod('2030-12')!)).toBe(0n);
+    // January: 17 days, 4,657.53 accrued, rounded down; February: 28 days, 12,328.77 accrued by its end, less January's 4,657.
+    expect(parts.slice(0, 3)).toEqual([0n, 4_657n, 7_671n]);
+    expect(parts[14]).toBe(0n);
     expect(amortisedPart(1n, { startsOn: '2031-03-31', lastDay: '2031-03-31' }, march)).toBe(1n);
+    expect(amortisedPart(-100_000n, term, march)).toBe(-8_493n);
+    expect(amortisedPart(5n, { startsOn: '2031-04-01', lastDay: '2031-03-31' }, march)).toBe(0n);
+  });
+
+  it('rounds cumulatively: each month its exact share rounded down or up, never drifting, the parts adding up', () => {
+    // 10 over 3 months of 31, 30 and 31 days: 3.37, 3.26, 3.37 exactly. Accrued and rounded down: 3, 6, 10.
+    const term = { startsOn: '2031-03-01', lastDay: '2031-05-31' };
+    expect(partsOver(10n, term, '2031-03', 3)).toEqual([3n, 3n, 4n]);
+    // 2 over March 31st and April 1st-2nd: 0.67 and 1.33 exactly. Accrued and rounded down: 0, then 2; a largest-remainder
+    // split of the months' days (1 and 2) would give 1 and 1. Either way each part is within a unit of its exact share.
+    expect(partsOver(2n, { startsOn: '2031-03-31', lastDay: '2031-04-02' }, '2031-03', 2)).toEqual([0n, 2n]);
+    expect(splitByWeights(2n, [1n, 2n])).toEqual([1n, 1n]);
+    for (const amount of [1n, 7n, 999_999_999_999_999_999n, -123_457n]) {
+      expect(partsOver(amount, { startsOn: '2031-02-17', lastDay: '2033-11-03' }, '2031-02', 34).reduce((a, b) => a + b, 0n)).toBe(amount);
+    }
+  });
+
+  it('reads a month of a term that never really ends at once, and refuses days a term cannot have', () => {
+    const forever = { startsOn: '2020-01-01', lastDay: '9999-12-31' };
+    const began = process.hrtime.bigint();
+    const part = amortisedPart(1_000_000_000_000n, forever, march);
+    expect(process.hrtime.bigint() - began).toBeLessThan(20_000_000n);
+    // March is days 4,077 to 4,107 of the term's 2,914,635.
+    expect(part).toBe((1_000_000_000_000n * 4_108n) / 2_914_635n - (1_000_000_000_000n * 4_077n) / 2_914_635n);
+    expect(() => amortisedPart(1n, { startsOn: '2031-01-01', lastDay: '10000-01-01' }, march)).toThrow(RangeError);
+    expect(() => amortisedPart(1n, { startsOn: '2031-02-30x', lastDay: '2031-12-31' }, march)).toThrow(RangeError);
   });
 
   it('amortises a licence without an end over 36 months', () => {
@@ -127,5 +145,17 @@ describe('the monthly allocation', () => {
     const rows = shareOut([row('pool', '1'), row('c', '1')], rules, facts);
     expect(totalsByCategory(rows)).toEqual([{ category: 'cloud', currency: 'USD', amount: '2' }]);
     expect(new Set(rows.map((r) => r.costCentreId))).toEqual(new Set(['a', 'b']));
+  });
+
+  it('gives a retired cost centre no share, named as a target or not', () => {
+    // b is retired: it is not among the live cost centres.
+    const live = { everyCostCentreId: ['pool', 'a', 'c'], headcount: new Map<string, number>() };
+    const named = shareOut([row('pool', '1')], [{ name: 'named', poolCostCentreId: 'pool', method: 'even', targetCostCentreIds: ['a', 'b'] }], live);
+    expect(named.map((r) => [r.costCentreId, formatDecimal(r.amount)])).toEqual([['a', '1.00']]);
+    const every = shareOut([row('pool', '1')], [{ name: 'every', poolCostCentreId: 'pool', method: 'even', targetCostCentreIds: [] }], live);
+    expect(every.map((r) => r.costCentreId).sort()).toEqual(['a', 'c']);
+    // Only retired targets left: the pool keeps its rows, nothing is lost.
+    const none = shareOut([row('pool', '1')], [{ name: 'gone', poolCostCentreId: 'pool', method: 'even', targetCostCentreIds: ['b'] }], live);
+    expect(none.map((r) => r.costCentreId)).toEqual(['pool']);
   });
 });

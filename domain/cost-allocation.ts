@@ -2,10 +2,12 @@
  * FinOps rules of issue 17, pure so the monthly allocation, the budget watch and their tests decide
  * alike: cloud line items keep every decimal place (FOCUS exports carry many) and are added exactly,
  * a shared cost is split by weights so the parts add up to the whole to the last unit, and a budget
- * owner is told at 80% and at 100% once each per month. Used by nothing yet.
+ * owner is told at 80% and at 100% once each per month. The monthly allocation
+ * (model/cost-allocation.ts, activities/cost-allocation.ts) and the budget watch use them.
  */
 
 import { minorDigits } from './money';
+import type { PeriodSpan } from './months';
 
 /** An exact decimal: `units / 10^scale`. Never a float. */
 export interface ExactDecimal {
@@ -91,40 +93,14 @@ export function budgetAlertsDue(input: { budgetMinor: bigint; spentMinor: bigint
     input.spentMinor * 100n >= input.budgetMinor * BigInt(threshold) && !input.sentThisMonth.includes(threshold));
 }
 
-/** A month of the allocation, as people name it (YYYY-MM): [its first day, the next month's first day) in UTC. */
-export interface AllocationPeriod {
-  period: string;
-  /** YYYY-MM-DD, the first day. */
-  start: string;
-  /** YYYY-MM-DD, the first day of the next month: the period ends before it. */
-  next: string;
-}
-
-const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
-const isoDay = (date: Date) => date.toISOString().slice(0, 10);
-
-/** The month named YYYY-MM (years 2000 to 2199: an allocation of another century is a typing slip), or undefined. */
-export function allocationPeriod(period: string): AllocationPeriod | undefined {
-  const match = PERIOD.exec(period);
-  if (!match) return undefined;
-  const year = Number(match[1]);
-  if (year < 2000 || year > 2199) return undefined;
-  const month = Number(match[2]) - 1;
-  return { period, start: isoDay(new Date(Date.UTC(year, month, 1))), next: isoDay(new Date(Date.UTC(year, month + 1, 1))) };
-}
-
-/** The month before the one `instant` falls in (UTC): the month a run at the start of a month allocates. */
-export function previousPeriod(instant: Date): string {
-  const first = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() - 1, 1));
-  return first.toISOString().slice(0, 7);
-}
-
 /**
  * A licence without an end date (perpetual) is amortised over 36 months from its start: the useful
  * life the estate gives hardware by default, and the usual life of a perpetual licence before its
  * version is out of support; spreading it over forever would charge no month anything.
  */
 export const PERPETUAL_LICENCE_MONTHS = 36;
+
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
 /** The last day (inclusive) of a term that ends on `endsOn`, or runs PERPETUAL_LICENCE_MONTHS from `startsOn` when it has no end. */
 export function termLastDay(startsOn: string, endsOn: string | null): string {
@@ -134,29 +110,38 @@ export function termLastDay(startsOn: string, endsOn: string | null): string {
 }
 
 const DAY_MS = 86_400_000;
-const dayNumber = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Days since 1970-01-01 of a YYYY-MM-DD day; a day a term cannot have (past 9999, not a date) is refused. */
+function dayNumber(iso: string): number {
+  const ms = ISO_DAY.test(iso) ? Date.parse(`${iso}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new RangeError(`${iso} is not a day between 0000-01-01 and 9999-12-31`);
+  return ms / DAY_MS;
+}
 
 /**
  * The part of `amountMinor` that falls on the month `period` when it is spread over the term
- * [startsOn, lastDay] by days: the amount is split by the days of each month of the term with
- * splitByWeights, so the parts of all the term's months add up to the amount exactly, and a month
- * gets the same part whichever month is asked first. Outside the term: 0.
+ * [startsOn, lastDay] by days, in constant time whatever the term's length (a contract that ends
+ * on 9999-12-31 costs no more to read than one of a year). With D the term's days and d(x) the days
+ * of the term before day x (0 before the term, D after it), the month's part is
+ *   floor(A·d(next month's start)/D) − floor(A·d(month's start)/D):
+ * the amount accrued by the month's end, rounded down, less that accrued by its start. The parts of
+ * all the term's months add up to the amount exactly (the sum telescopes to floor(A·D/D) = A), a
+ * month gets the same part whichever month is asked first, and a credit (negative) is split as its
+ * opposite. The rounding is cumulative: a month's part is its exact share rounded down or up, so
+ * that the running total never drifts by a unit; unlike a largest-remainder split of the months it
+ * needs no other month. Outside the term: 0. Days past 9999-12-31 are refused (RangeError).
  */
-export function amortisedPart(amountMinor: bigint, term: { startsOn: string; lastDay: string }, period: AllocationPeriod): bigint {
+export function amortisedPart(amountMinor: bigint, term: { startsOn: string; lastDay: string }, period: PeriodSpan): bigint {
   const first = dayNumber(term.startsOn);
-  const last = dayNumber(term.lastDay);
-  if (last < first || last < dayNumber(period.start) || first >= dayNumber(period.next)) return 0n;
-  const days: bigint[] = [];
-  let at = -1;
-  let monthStart = first;
-  while (monthStart <= last) {
-    const date = new Date(monthStart * DAY_MS);
-    const nextMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY_MS;
-    if (isoDay(date).slice(0, 7) === period.period) at = days.length;
-    days.push(BigInt(Math.min(nextMonth, last + 1) - monthStart));
-    monthStart = nextMonth;
-  }
-  return at < 0 ? 0n : splitByWeights(amountMinor, days)[at];
+  const end = dayNumber(term.lastDay) + 1;
+  if (end <= first) return 0n;
+  const days = BigInt(end - first);
+  const negative = amountMinor < 0n;
+  const amount = negative ? -amountMinor : amountMinor;
+  const accrued = (day: number) => (amount * BigInt(Math.min(Math.max(day - first, 0), end - first))) / days;
+  const part = accrued(dayNumber(period.next)) - accrued(dayNumber(period.start));
+  return negative ? -part : part;
 }
 
 /** The digits after the point that are zeros dropped: one value, one text ("1.500" and "1.5" are both "1.5"). */
@@ -204,12 +189,13 @@ export class AllocationRuleCycle extends Error {
 }
 
 /**
- * The cost centres a rule splits onto. None named means every other cost centre except the pools of
- * the rules in force: a pool's own costs are shared out by its own rule, so giving it a share would
- * only pass the money on (and two such rules would feed each other for ever).
+ * The cost centres a rule splits onto, among `everyCostCentreId` (the live ones: a retired cost
+ * centre is given no share, whether a rule names it or not). None named means every other cost
+ * centre except the pools of the rules in force: a pool's own costs are shared out by its own rule,
+ * so giving it a share would only pass the money on (and two such rules would feed each other for ever).
  */
 export function ruleTargets(rule: AllocationRuleSpec, everyCostCentreId: readonly string[], pools: ReadonlySet<string>): string[] {
-  if (rule.targetCostCentreIds.length > 0) return [...rule.targetCostCentreIds];
+  if (rule.targetCostCentreIds.length > 0) return rule.targetCostCentreIds.filter((id) => everyCostCentreId.includes(id));
   return everyCostCentreId.filter((id) => id !== rule.poolCostCentreId && !pools.has(id));
 }
 
@@ -238,7 +224,7 @@ export function orderAllocationRules<R extends AllocationRuleSpec>(rules: readon
   return ordered;
 }
 
-/** What the split by headcount and by usage weigh: active people per cost centre. */
+/** Who may be given a share (the live cost centres), and what the split by headcount weighs: active people per cost centre. */
 export interface SharingFacts {
   everyCostCentreId: readonly string[];
   headcount: ReadonlyMap<string, number>;

@@ -1,4 +1,4 @@
-import { costInMinorUnits, findingRefusal, shareUnusedUnits, unusedLicenceSavingMinor, unusedLicenceUnits } from './findings';
+import { actionNote, actionProgress, costInMinorUnits, findingRefusal, shareUnusedUnits, unusedLicenceSavingMinor, unusedLicenceUnits } from './findings';
 
 describe('unused licence units', () => {
   it('counts idle consumptions and, once nobody took one for 90 days, the spare seats', () => {
@@ -7,9 +7,10 @@ describe('unused licence units', () => {
     expect(unusedLicenceUnits({ entitledUnits: 10, consumedUnits: 10, idleUnits: 0, spareIsStale: true })).toBe(0);
   });
 
-  it('finds none for an over-deployed product: its idle units cover the shortfall first', () => {
+  it('finds none for an over-deployed product, even with more idle units than its shortfall: the over-deployment finding is about it', () => {
     expect(unusedLicenceUnits({ entitledUnits: 5, consumedUnits: 8, idleUnits: 2, spareIsStale: true })).toBe(0);
-    expect(unusedLicenceUnits({ entitledUnits: 5, consumedUnits: 8, idleUnits: 4, spareIsStale: false })).toBe(1);
+    expect(unusedLicenceUnits({ entitledUnits: 5, consumedUnits: 8, idleUnits: 4, spareIsStale: false })).toBe(0);
+    expect(unusedLicenceUnits({ entitledUnits: 5, consumedUnits: 5, idleUnits: 4, spareIsStale: false })).toBe(4);
   });
 });
 
@@ -65,9 +66,45 @@ describe('cloud cost as a finding amount', () => {
 describe('acting on a finding', () => {
   it('acts on an open finding, answers an acted one again, and refuses the closed ones', () => {
     expect(findingRefusal('open', 'act')).toBeNull();
+    expect(findingRefusal('open', 'act', true)).toBeNull();
     expect(findingRefusal('acted', 'act')).toBeNull();
     expect(findingRefusal('acted', 'dismiss')).toMatch(/acted/);
     expect(findingRefusal('resolved', 'act')).toMatch(/resolved/);
     expect(findingRefusal('dismissed', 'dismiss')).toMatch(/dismissed/);
+  });
+
+  it('does not dismiss a finding whose action is being started', () => {
+    expect(findingRefusal('open', 'dismiss')).toBeNull();
+    expect(findingRefusal('open', 'dismiss', true)).toMatch(/being started/);
+  });
+});
+
+describe('where an action stands', () => {
+  it('resolves a change closed successful, and opens the finding again for one closed any other way', () => {
+    expect(actionProgress('change', { finished: false, outcome: null })).toBe('running');
+    expect(actionProgress('change', { finished: true, outcome: 'successful' })).toBe('succeeded');
+    expect(actionProgress('change', { finished: true, outcome: 'successful_with_issues' })).toBe('succeeded');
+    for (const outcome of ['unsuccessful', 'rejected', 'cancelled']) expect(actionProgress('change', { finished: true, outcome })).toBe('failed');
+  });
+
+  it('resolves a renewal once decided either way, and opens the finding again when it is cancelled', () => {
+    expect(actionProgress('renewal', { finished: false, outcome: null })).toBe('running');
+    expect(actionProgress('renewal', { finished: true, outcome: 'renew' })).toBe('succeeded');
+    expect(actionProgress('renewal', { finished: true, outcome: 'let_lapse' })).toBe('succeeded');
+    expect(actionProgress('renewal', { finished: true, outcome: 'cancelled' })).toBe('failed');
+  });
+
+  it('resolves a retirement once the asset is pending disposal or retired, and not when it left disposal', () => {
+    expect(actionProgress('asset_lifecycle', { finished: false, outcome: null, assetState: 'in_stock', assetSubstate: 'pending_disposal' })).toBe('succeeded');
+    expect(actionProgress('asset_lifecycle', { finished: true, outcome: 'sold', assetState: 'retired', assetSubstate: 'sold' })).toBe('succeeded');
+    expect(actionProgress('asset_lifecycle', { finished: false, outcome: null, assetState: 'in_use', assetSubstate: null })).toBe('failed');
+    expect(actionProgress('asset_lifecycle', { finished: false, outcome: null, assetState: 'in_stock', assetSubstate: 'available' })).toBe('failed');
+  });
+
+  it('says how the action ended', () => {
+    expect(actionNote('change', 'succeeded', 'CHG0001001', { finished: true, outcome: 'successful' })).toBe('acted on by CHG0001001: it closed successful');
+    expect(actionNote('change', 'failed', 'CHG0001001', { finished: true, outcome: 'rejected' })).toMatch(/CHG0001001 did not do it \(it closed rejected\)/);
+    expect(actionNote('asset_lifecycle', 'succeeded', 'AST1', { finished: false, outcome: null, assetState: 'in_stock', assetSubstate: 'pending_disposal' }))
+      .toBe('acted on by AST1: the asset is in_stock/pending_disposal');
   });
 });

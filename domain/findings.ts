@@ -33,7 +33,11 @@ export const UNSEEN_DEVICE_DAYS = 90;
 export const DEACTIVATED_SEAT_DAYS = 90;
 /** An asset in stock longer than this is idle. */
 export const IDLE_IN_STOCK_DAYS = 90;
-/** Cloud cost of the last this many days counts for a resource nobody owns. */
+/**
+ * Cloud cost of this many days counts for a resource nobody owns, counted back from the end of the
+ * latest charge imported (bills arrive days or weeks after the usage, so a window ending today would
+ * judge the last month by the part of it not billed yet). The findings and COBIT DSS05 share the rule.
+ */
 export const UNOWNED_CLOUD_COST_DAYS = 30;
 /** How far up the service map a tier-1 service is looked for behind an asset's record. */
 export const SERVICE_WALK_DEPTH = 10;
@@ -58,9 +62,11 @@ export interface LicenceUseFacts {
 /**
  * Units of a product's entitlements paid for and not used: the idle consumptions (reclaimable)
  * while they are covered, plus the spare seats once nobody took one for UNUSED_LICENCE_DAYS (recent
- * demand may still take them). An over-deployed product has none: its idle units go to the shortfall.
+ * demand may still take them). An over-deployed product has none: its idle units go to the shortfall,
+ * which the over-deployment finding is about.
  */
 export function unusedLicenceUnits({ entitledUnits, consumedUnits, idleUnits, spareIsStale }: LicenceUseFacts): number {
+  if (consumedUnits > entitledUnits) return 0;
   const inUse = Math.max(0, consumedUnits - idleUnits);
   const free = Math.max(0, entitledUnits - inUse);
   const spare = Math.max(0, entitledUnits - consumedUnits);
@@ -145,9 +151,60 @@ export const FINDING_ACTIONS: Record<FindingKind, FindingActionKind> = {
   unowned_cloud_cost: 'change',
 };
 
-/** A finding can be acted on or dismissed while it is open; acting again answers the same action. */
-export function findingRefusal(state: FindingState, command: 'act' | 'dismiss'): string | null {
-  if (state === 'open') return null;
+/** The process each action is: a change, the asset's lifecycle, a renewal decision. */
+export type ActionProcess = 'change' | 'asset_lifecycle' | 'renewal';
+
+export const ACTION_PROCESSES: Record<FindingActionKind, ActionProcess> = {
+  licence_reclaim_change: 'change',
+  change: 'change',
+  asset_retirement: 'asset_lifecycle',
+  renewal_decision: 'renewal',
+};
+
+/**
+ * A finding can be acted on or dismissed while it is open; acting again answers the same action. An
+ * open finding whose action is being started (claimed, not yet acted) is not dismissed: the process
+ * may be running already.
+ */
+export function findingRefusal(state: FindingState, command: 'act' | 'dismiss', actionClaimed = false): string | null {
+  if (state === 'open') return command === 'dismiss' && actionClaimed ? 'an action is being started for it: act on it again to finish starting it' : null;
   if (command === 'act' && state === 'acted') return null;
   return `the finding is ${state}: only an open finding can be ${command === 'act' ? 'acted on' : 'dismissed'}`;
+}
+
+/** What the process row (processes) and, for a retirement, the asset say about an action. */
+export interface ActionFacts {
+  finished: boolean;
+  /** The process's outcome when finished: a change's close code, a renewal's decision. */
+  outcome: string | null;
+  assetState?: string | null;
+  assetSubstate?: string | null;
+}
+
+/** Where an action stands: still running, done as asked (the finding is resolved), or not done (the finding is open again). */
+export type ActionProgress = 'running' | 'succeeded' | 'failed';
+
+const SUCCESSFUL_OUTCOMES: Record<Exclude<ActionProcess, 'asset_lifecycle'>, readonly string[]> = {
+  change: ['successful', 'successful_with_issues'],
+  renewal: ['renew', 'let_lapse'],
+};
+
+/**
+ * A change succeeds when it closes successful (with issues or not) and fails when it closes any other
+ * way (unsuccessful, rejected, cancelled); a renewal decision succeeds once decided (renew or let
+ * lapse) and fails when cancelled; a retirement succeeds once the asset is pending disposal or retired,
+ * and fails when it left disposal pending for anything else (deployed again, say).
+ */
+export function actionProgress(process: ActionProcess, facts: ActionFacts): ActionProgress {
+  if (process === 'asset_lifecycle') {
+    return facts.assetState === 'retired' || (facts.assetState === 'in_stock' && facts.assetSubstate === 'pending_disposal') ? 'succeeded' : 'failed';
+  }
+  if (!facts.finished) return 'running';
+  return facts.outcome !== null && SUCCESSFUL_OUTCOMES[process].includes(facts.outcome) ? 'succeeded' : 'failed';
+}
+
+/** The closing note of a finding whose action succeeded, or the reason it is open again. */
+export function actionNote(process: ActionProcess, progress: Exclude<ActionProgress, 'running'>, ref: string, facts: ActionFacts): string {
+  const how = process === 'asset_lifecycle' ? `the asset is ${facts.assetState}${facts.assetSubstate ? `/${facts.assetSubstate}` : ''}` : `it closed ${facts.outcome ?? 'without an outcome'}`;
+  return progress === 'succeeded' ? `acted on by ${ref}: ${how}` : `${ref} did not do it (${how}): open again to be acted on anew`;
 }

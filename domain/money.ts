@@ -1,9 +1,11 @@
 /** Money is integer minor units with an ISO currency; these helpers only format, never compute in floats. */
 
-const MINOR_DIGITS: Record<string, number> = { JPY: 0, KRW: 0 };
+/** The currencies whose minor unit is not the hundredth; every other has USUAL_MINOR_DIGITS. */
+export const MINOR_DIGITS: Readonly<Record<string, number>> = { JPY: 0, KRW: 0 };
+export const USUAL_MINOR_DIGITS = 2;
 
 export function minorDigits(currency: string): number {
-  return MINOR_DIGITS[currency] ?? 2;
+  return MINOR_DIGITS[currency] ?? USUAL_MINOR_DIGITS;
 }
 
 /** 123456, 'EUR' -> 'EUR 1,234.56' */

@@ -38,6 +38,8 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('requested_by_id').references('people.id').withKeyName('cost_imports_requested_by_fk');
     t.text('workflow_id').unique('cost_imports_workflow_unique');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
+      .comment('touched while the file is staged: an import staging or staged without its workflow and not touched for long was abandoned');
     t.timestamp('finished_at', { useTz: true });
     t.check(`format IN ('csv', 'csv_gzip', 'parquet')`, [], 'cost_imports_format_check');
     t.check(`source IN ('api', 'drop_folder')`, [], 'cost_imports_source_check');
@@ -246,10 +248,27 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('decided_by_id').references('people.id').withKeyName('contract_renewals_decided_by_fk');
     t.timestamp('decided_at', { useTz: true });
     t.text('comment');
+    t.date('term_ends_on').comment('the end of the contract term decided about (its latest when opened): one decision per term');
+    t.date('next_starts_on').comment('renewed: the next term, which follows the contract term it was decided for');
+    t.date('next_ends_on');
+    t.bigInteger('next_value_minor');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.check(`state IN ('open', 'renew', 'let_lapse', 'cancelled')`, [], 'contract_renewals_state_check');
+    t.check(`state <> 'renew' OR (next_starts_on IS NOT NULL AND next_ends_on >= next_starts_on AND next_value_minor >= 0)`, [], 'contract_renewals_next_term_check');
   });
   await knex.raw(`CREATE UNIQUE INDEX contract_renewals_open_unique ON contract_renewals (contract_id) WHERE state = 'open'`);
+  // A term is decided once: a decision withdrawn or cancelled leaves it to be decided again.
+  await knex.raw(`CREATE UNIQUE INDEX contract_renewals_term_unique ON contract_renewals (contract_id, term_ends_on) WHERE state <> 'cancelled'`);
+  // Every term of every contract, the one on the contract and those renewed after it: a renewal decided
+  // weeks before the contract ends does not take the rest of the current term away from the allocation.
+  await knex.raw(`
+    CREATE VIEW contract_terms AS
+      SELECT c.id AS contract_id, c.kind, c.starts_on, c.ends_on, c.value_minor, c.currency, NULL::uuid AS renewal_id
+        FROM contracts c
+      UNION ALL
+      SELECT r.contract_id, c.kind, r.next_starts_on, r.next_ends_on, r.next_value_minor, c.currency, r.id
+        FROM contract_renewals r JOIN contracts c ON c.id = r.contract_id
+       WHERE r.state = 'renew'`);
 
   await knex.raw(`ALTER TABLE approvals DROP CONSTRAINT approvals_subject_type_check`);
   await knex.raw(`ALTER TABLE approvals ADD CONSTRAINT approvals_subject_type_check CHECK (subject_type IN (${quoted([...SUBJECT_TYPES_BEFORE, 'contract_renewal'])}))`);
@@ -315,6 +334,7 @@ export async function down(knex: Knex): Promise<void> {
   }
   await knex.raw(`ALTER TABLE approvals DROP CONSTRAINT approvals_subject_type_check`);
   await knex.raw(`ALTER TABLE approvals ADD CONSTRAINT approvals_subject_type_check CHECK (subject_type IN (${quoted(SUBJECT_TYPES_BEFORE)}))`);
+  await knex.raw('DROP VIEW contract_terms');
   await knex.schema.dropTable('contract_renewals');
   await knex.raw('DROP SEQUENCE contract_renewal_number_seq');
   await knex.schema.dropTable('optimisation_findings');

@@ -22,7 +22,7 @@ export interface ApprovalSubjectSummary {
   requesterName: string;
   requesterEmail: string;
   workflowId: string;
-  /** Its web page, e.g. /ui/changes/CHG0001001: what people are sent to. */
+  /** Its web page, e.g. /ui/changes/CHG0001001: what people are sent to; '' while it has none (a renewal decision before its workflow is recorded). */
   page: string;
   /** One line under the title: type, requester, window or cost centre, cost. */
   meta: string;
@@ -154,8 +154,12 @@ function describeCase(c: Record<string, any>, records: Record<string, any>[], im
   };
 }
 
-/** A renewal decision with its contract (number, title, term, value, notice) and vendor joined, and who asked. */
+/** A renewal decision with its contract (number, title, the term decided about, its value, notice) and vendor joined, and who asked. */
 function describeRenewal(r: Record<string, any>): ApprovalSubjectSummary {
+  // The term decided about (the latest when it was opened); the contract's own while that term is not found.
+  const term = r.term_starts_on
+    ? { startsOn: r.term_starts_on, endsOn: r.term_ends_on, valueMinor: r.term_value_minor }
+    : { startsOn: r.starts_on, endsOn: r.ends_on, valueMinor: r.value_minor };
   return {
     id: r.id,
     number: r.number,
@@ -165,15 +169,15 @@ function describeRenewal(r: Record<string, any>): ApprovalSubjectSummary {
     requesterName: r.requester_name ?? 'a finding',
     requesterEmail: r.requester_email ?? '',
     workflowId: r.workflow_id,
-    page: PAGE_PATHS.process(r.workflow_id ?? ''),
-    meta: `contract renewal · ${r.contract_number} with ${r.vendor_name} · value ${formatMoney(Number(r.value_minor), r.currency)} · ends ${r.ends_on}`,
-    description: `${r.contract_title} (${r.contract_number}, ${String(r.kind).replace(/_/g, ' ')}) with ${r.vendor_name} runs from ${r.starts_on} to ${r.ends_on}; `
+    page: r.workflow_id ? PAGE_PATHS.process(r.workflow_id) : '',
+    meta: `contract renewal · ${r.contract_number} with ${r.vendor_name} · value ${formatMoney(Number(term.valueMinor), r.currency)} · ends ${term.endsOn}`,
+    description: `${r.contract_title} (${r.contract_number}, ${String(r.kind).replace(/_/g, ' ')}) with ${r.vendor_name} runs from ${term.startsOn} to ${term.endsOn}; `
       + `notice is due ${r.renewal_notice_days} days before it ends${r.auto_renew ? ', and it renews by itself unless told' : ''}.`,
     sections: [
       {
         title: 'Your choices',
         items: [
-          'Approve renews it: the contract runs on for one more term of the same length, from the day after it ends.',
+          'Approve renews it: the contract runs on for one more term of the same length and value, from the day after it ends.',
           'Reject lets it lapse: it no longer renews by itself and ends on its end date. Say why in the comment.',
         ],
       },
@@ -220,8 +224,9 @@ export async function describeApprovalSubjects(
       : [],
     renewalIds.length
       ? db('contract_renewals as cr').join('contracts as k', 'k.id', 'cr.contract_id').join('vendors as v', 'v.id', 'k.vendor_id')
+          .leftJoin('contract_terms as t', (j) => j.on('t.contract_id', 'cr.contract_id').andOn('t.ends_on', 'cr.term_ends_on'))
           .leftJoin('people as r', 'r.id', 'cr.requested_by_id').whereIn('cr.id', renewalIds)
-          .select('cr.*', 'k.number as contract_number', 'k.title as contract_title', 'k.kind', 'k.starts_on', 'k.ends_on', 'k.value_minor', 'k.currency',
+          .select('cr.*', 't.starts_on as term_starts_on', 't.value_minor as term_value_minor', 'k.number as contract_number', 'k.title as contract_title', 'k.kind', 'k.starts_on', 'k.ends_on', 'k.value_minor', 'k.currency',
             'k.auto_renew', 'k.renewal_notice_days', 'v.name as vendor_name', 'r.name as requester_name', 'r.email as requester_email')
       : [],
   ]);

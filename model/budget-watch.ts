@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import type { BudgetFigures } from '../domain/budget';
 import type { BudgetAlertThreshold } from '../domain/cost-allocation';
 import { exactAmount } from '../domain/money';
+import { periodStart } from '../domain/months';
 import { budgetFiguresSql, toBudgetFigures, type BudgetFiguresRow } from './budgets';
+import type { Page } from './page';
 
 /**
  * The month of every cost centre as the budget watch, GET /finops/budgets and the FinOps page read
@@ -26,30 +28,13 @@ export interface CostCentreMonth {
   alerts: BudgetAlertSent[];
 }
 
-/** Which cost centres: a page in code order, or these ids (one at a time when a batch cannot be read). */
+/** Which cost centres: a page in code order (after a code, or from an offset), or these ids (one at a time when a batch cannot be read). */
 export type CostCentreSelection =
-  | { budgetedOnly: boolean; afterCode: string; limit: number }
+  | { budgetedOnly: boolean; afterCode: string; limit: number; offset?: number }
   | { ids: readonly string[] };
 
-export const periodStart = (period: string) => `${period}-01`;
-
-/** "May 2032". */
-export function monthTitle(period: string): string {
-  return new Date(`${periodStart(period)}T00:00:00Z`).toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
-}
-
-/** The month an instant falls in, in a zone: the month the FinOps page opens on. */
-export function periodAt(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(instant);
-  return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
-}
-
-/** The month before or after. */
-export function shiftPeriod(period: string, months: number): string {
-  const [year, month] = period.split('-').map(Number);
-  const at = new Date(Date.UTC(year, month - 1 + months, 1));
-  return at.toISOString().slice(0, 7);
-}
+// The month helpers the budget watch's callers read from here are domain/months.ts's, the one set.
+export { monthTitle, periodAt, periodStart, shiftPeriod } from '../domain/months';
 
 interface MonthRow extends BudgetFiguresRow {
   id: string;
@@ -63,6 +48,8 @@ interface MonthRow extends BudgetFiguresRow {
 }
 
 const HAS_BUDGET = 'EXISTS (SELECT 1 FROM budgets b WHERE b.cost_centre_id = c.id AND b.period_start = :period::date)';
+/** The cost centres a month lists: the live ones, and the retired ones that still have a budget that month. */
+const LISTED = `(c.retired_at IS NULL OR ${HAS_BUDGET})`;
 
 /**
  * The month of the selected cost centres, in one statement. A page of every cost centre holds the
@@ -77,10 +64,11 @@ export async function costCentreMonths(db: Knex, period: string, selection: Cost
     where = 'c.id = ANY(:ids::uuid[])';
     bindings.ids = [...selection.ids];
   } else {
-    where = `c.code > :afterCode AND ${selection.budgetedOnly ? HAS_BUDGET : `(c.retired_at IS NULL OR ${HAS_BUDGET})`}`;
+    where = `c.code > :afterCode AND ${selection.budgetedOnly ? HAS_BUDGET : LISTED}`;
     bindings.afterCode = selection.afterCode;
     bindings.limit = selection.limit;
-    limit = 'LIMIT :limit';
+    bindings.offset = selection.offset ?? 0;
+    limit = 'LIMIT :limit OFFSET :offset';
   }
   const { rows } = await db.raw<{ rows: MonthRow[] }>(
     `SELECT c.id, c.code, c.name, o.id AS owner_id, o.name AS owner_name, o.email AS owner_email, o.active AS owner_active,
@@ -161,6 +149,15 @@ export function budgetLine(period: string, month: CostCentreMonth): BudgetLine {
     shareUsedPercent: shareUsedPercent(figures),
     alerts: month.alerts,
   };
+}
+
+/** A page of the month's lines in code order, and how many cost centres the month lists in all. */
+export async function budgetLinePage(db: Knex, period: string, page: { limit: number; offset: number }): Promise<Page<BudgetLine>> {
+  const [months, [{ count }]] = await Promise.all([
+    costCentreMonths(db, period, { budgetedOnly: false, afterCode: '', ...page }),
+    db('cost_centres as c').whereRaw(LISTED, { period: periodStart(period) }).count<{ count: string }[]>({ count: '*' }),
+  ]);
+  return { items: months.map((month) => budgetLine(period, month)), page: { ...page, total: Number(count) } };
 }
 
 /** Every cost centre's line for the month, in code order, a batch at a time. */

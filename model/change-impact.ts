@@ -58,8 +58,8 @@ reached AS (
  * rows and 1.3 to 1.4 times the time of the frontier walk at depth 6, twice its time at depth 20.)
  *
  * Calendar days (warranty ends, licence terms, the budget month) are UTC days. Money is integer
- * minor units: cost_records.billed_cost is decimal major units, summed and converted with
- * round(sum * 100), and only rows in the budget's currency count (model/budgets.ts; a change in
+ * minor units: cost_records.billed_cost is decimal major units, summed and converted to the
+ * currency's minor units, and only rows in the budget's currency count (model/budgets.ts; a change in
  * another currency is not compared with the budget), while licence prices are taken as they are:
  * the true-up is priced in the product's unit price, assumed to be the change's currency.
  */

@@ -8,8 +8,10 @@
  */
 import type { Knex } from 'knex';
 import { bookValue, type DepreciationMethod } from '../domain/depreciation';
-import { licencePositions } from './licences';
-import { licenceReport } from './unlicensed-installations';
+import { UNOWNED_CLOUD_COST_DAYS } from '../domain/findings';
+import { unownedCloudCosts } from './findings';
+import { CONSUMED_UNITS_SQL, ENTITLED_UNITS_SQL, licencePositions, type ProductLicencePosition } from './licences';
+import { listUnlicensedInstallations } from './unlicensed-installations';
 import { paginate, type Page } from './page';
 
 export const COBIT_OBJECTIVES = ['apo05', 'apo09', 'bai01', 'bai06', 'bai09', 'bai10', 'dss05'] as const;
@@ -71,8 +73,10 @@ const col = (key: string, title: string, kind: ColumnKind = 'text'): EvidenceCol
 const countCol = (key: string, title: string) => col(key, title, 'count');
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 const today = () => new Date().toISOString().slice(0, 10);
-const cutNote = (shown: number, total: number, what: string) =>
-  (total > shown ? `The ${shown} newest of ${total} ${what}.` : undefined);
+/** Says a list was cut: `order` is how the rows shown were chosen (newest first). */
+const cutNote = (shown: number, total: number, what: string, order: string) =>
+  (total > shown ? `${shown} of the ${total} ${what} shown, ${order}.` : undefined);
+const notes = (...parts: (string | undefined)[]) => parts.filter(Boolean).join(' ') || undefined;
 
 async function rowsOf<T>(db: Knex, sql: string, bindings: readonly Knex.Value[] = []): Promise<T[]> {
   return (await db.raw<{ rows: T[] }>(sql, bindings)).rows;
@@ -82,42 +86,46 @@ async function rowsOf<T>(db: Knex, sql: string, bindings: readonly Knex.Value[] 
 // APO05 portfolio
 // ---------------------------------------------------------------------------------------------
 
-interface ValueGroup {
-  currency: string;
-  method: DepreciationMethod;
-  cost: number;
-  salvage: number;
-  life: number;
-  purchaseDate: string | null;
-  assets: number;
-}
-
 /**
- * Purchase cost and today's book value of the assets not retired, per currency. Book value is
- * the one rule (domain/depreciation.ts), applied once per group of assets that depreciate alike
- * (bought together, same cost and terms), so a fleet is a few groups, not one row per asset; an
- * asset without a purchase date keeps its cost.
+ * Purchase cost and today's book value of the assets not retired, per currency, in one statement
+ * that sends Node one row per currency. It is domain/depreciation.ts's bookValue written in SQL
+ * (the evidence test holds the two together): whole months as wholeMonthsBetween counts them up to
+ * the useful life, halves rounded up, straight line on cost less salvage value, declining balance
+ * at twice the straight rate month by month and never below salvage value (worked once per group
+ * of assets that depreciate alike, at most a useful life of steps each); an asset without a
+ * purchase date, or that does not depreciate, keeps its cost. Numeric throughout, so exact.
  */
 async function portfolioValue(db: Knex): Promise<EvidenceRow[]> {
-  const groups = await rowsOf<ValueGroup>(db, `
-    SELECT currency, depreciation_method AS method, purchase_cost_minor AS cost, salvage_value_minor AS salvage,
-           useful_life_months AS life, purchase_date AS "purchaseDate", count(*)::int AS assets
-      FROM assets WHERE state <> 'retired'
-     GROUP BY 1, 2, 3, 4, 5, 6`);
-  const onDate = today();
-  const totals = new Map<string, { assets: number; cost: bigint; book: bigint }>();
-  for (const g of groups) {
-    const value = g.purchaseDate
-      ? bookValue({ method: g.method, costMinor: g.cost, salvageMinor: g.salvage, usefulLifeMonths: g.life, purchaseDate: g.purchaseDate, onDate })
-      : g.cost;
-    const total = totals.get(g.currency) ?? { assets: 0, cost: 0n, book: 0n };
-    total.assets += g.assets;
-    total.cost += BigInt(g.cost) * BigInt(g.assets);
-    total.book += BigInt(value) * BigInt(g.assets);
-    totals.set(g.currency, total);
-  }
-  return [...totals].sort(([a], [b]) => a.localeCompare(b))
-    .map(([currency, t]) => ({ currency, assets: t.assets, purchaseCostMinor: t.cost.toString(), bookValueMinor: t.book.toString() }));
+  return rowsOf<EvidenceRow>(db, `
+    WITH RECURSIVE today AS (SELECT ?::date AS d),
+    a AS (
+      SELECT a.currency, a.depreciation_method AS method, a.purchase_cost_minor::numeric AS cost,
+             least(a.salvage_value_minor, a.purchase_cost_minor)::numeric AS salvage, a.useful_life_months::numeric AS life,
+             CASE WHEN a.purchase_date IS NULL OR a.depreciation_method = 'none' OR a.useful_life_months <= 0 THEN 0
+                  ELSE least(a.useful_life_months, greatest(0,
+                         (extract(year FROM t.d) - extract(year FROM a.purchase_date)) * 12
+                         + extract(month FROM t.d) - extract(month FROM a.purchase_date)
+                         - CASE WHEN extract(day FROM t.d) < extract(day FROM a.purchase_date) THEN 1 ELSE 0 END))::int
+             END AS elapsed
+        FROM assets a CROSS JOIN today t
+       WHERE a.state <> 'retired'
+    ), g AS (
+      SELECT currency, method, cost, salvage, life, elapsed, count(*) AS assets FROM a GROUP BY 1, 2, 3, 4, 5, 6
+    ), declining AS (
+      SELECT currency, cost, salvage, life, elapsed, assets, 0 AS month, cost AS value
+        FROM g WHERE method = 'declining_balance' AND elapsed > 0
+      UNION ALL
+      SELECT currency, cost, salvage, life, elapsed, assets, month + 1, greatest(salvage, value - div(value * 4 + life, life * 2))
+        FROM declining WHERE month < elapsed AND value > salvage
+    ), valued AS (
+      SELECT currency, assets, cost,
+             CASE WHEN method = 'straight_line' AND elapsed > 0 THEN cost - div((cost - salvage) * elapsed * 2 + life, life * 2) ELSE cost END AS book
+        FROM g WHERE method <> 'declining_balance' OR elapsed = 0
+      UNION ALL
+      SELECT currency, assets, cost, value FROM declining WHERE month = elapsed OR value = salvage
+    )
+    SELECT currency, sum(assets)::int AS assets, sum(cost * assets)::text AS "purchaseCostMinor", sum(book * assets)::text AS "bookValueMinor"
+      FROM valued GROUP BY 1 ORDER BY 1`, [today()]);
 }
 
 /** The month whose allocation APO05 shows: the one asked for, else the latest with a completed run. */
@@ -195,39 +203,77 @@ async function apo05(db: Knex, options: { period?: string }): Promise<Pick<Evide
 // APO09 agreements
 // ---------------------------------------------------------------------------------------------
 
-/** Where a contract stands today: not started, active, inside its renewal notice period, or ended. */
-const CONTRACT_STATUS_SQL = `CASE WHEN c.ends_on < CURRENT_DATE THEN 'ended'
-            WHEN c.starts_on > CURRENT_DATE THEN 'not_started'
-            WHEN c.ends_on - c.renewal_notice_days <= CURRENT_DATE THEN 'ending_within_notice'
-            ELSE 'active' END`;
+/**
+ * The contracts not retired, each with where it stands today by its terms (contract_terms: its own
+ * and those renewed after it): not started before its first term, ended after its latest, inside
+ * the renewal notice period before its latest term ends, else active. A contract whose next term
+ * was decided is not ending within its notice any more.
+ */
+const CONTRACTS_WITH_STATUS_SQL = `
+  SELECT c.id, c.kind, c.currency, c.value_minor,
+         CASE WHEN t.last_ends_on < CURRENT_DATE THEN 'ended'
+              WHEN t.first_starts_on > CURRENT_DATE THEN 'not_started'
+              WHEN t.last_ends_on - c.renewal_notice_days <= CURRENT_DATE THEN 'ending_within_notice'
+              ELSE 'active' END AS status
+    FROM contracts c
+    CROSS JOIN LATERAL (SELECT min(ct.starts_on) AS first_starts_on, max(ct.ends_on) AS last_ends_on
+                          FROM contract_terms ct WHERE ct.contract_id = c.id) t
+   WHERE c.retired_at IS NULL`;
+
+/**
+ * The products a licence section lists, at most LIST_LIMIT: those with the largest shortfall first,
+ * then by publisher and name; with how many qualify in all. Their positions come from the one rule.
+ */
+async function productPositions(db: Knex, which: 'all' | 'consumed' | 'over_deployed'): Promise<{ positions: ProductLicencePosition[]; total: number }> {
+  const where = { all: 'TRUE', consumed: 'consumed > 0', over_deployed: 'consumed > entitled' }[which];
+  const chosen = await rowsOf<{ id: string; total: number }>(db, `
+    SELECT id, count(*) OVER ()::int AS total
+      FROM (SELECT p.id, p.publisher, p.name, ${ENTITLED_UNITS_SQL} AS entitled, ${CONSUMED_UNITS_SQL} AS consumed
+              FROM software_products p) p
+     WHERE ${where}
+     ORDER BY greatest(consumed - entitled, 0) DESC, publisher, name, id LIMIT ${LIST_LIMIT}`);
+  if (!chosen.length) return { positions: [], total: 0 };
+  const rank = new Map(chosen.map((c, i) => [c.id, i]));
+  const positions = await licencePositions(db, chosen.map((c) => c.id));
+  return { positions: positions.sort((a, b) => rank.get(a.productId)! - rank.get(b.productId)!), total: chosen[0].total };
+}
+
+/** A product's true-up cost (shortfall times unit price) as exact text: the product may pass what a number holds. */
+const trueUpText = (p: ProductLicencePosition) => (BigInt(p.shortfallUnits) * BigInt(p.unitPriceMinor)).toString();
+
+const PRODUCT_ORDER = 'the largest shortfall first';
 
 async function apo09(db: Knex): Promise<Pick<Evidence, 'sections'>> {
-  const [contracts, agreements, renewalStates, renewals, renewalCount, positions] = await Promise.all([
+  const [contracts, agreements, renewalStates, renewals, renewalCount, compliance] = await Promise.all([
     rowsOf<EvidenceRow>(db, `
-      SELECT c.kind, ${CONTRACT_STATUS_SQL} AS status, c.currency, count(*)::int AS contracts, sum(c.value_minor)::text AS "valueMinor"
-        FROM contracts c WHERE c.retired_at IS NULL
+      SELECT c.kind, c.status, c.currency, count(*)::int AS contracts, sum(c.value_minor)::text AS "valueMinor"
+        FROM (${CONTRACTS_WITH_STATUS_SQL}) c
        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
-    rowsOf<EvidenceRow>(db, `
+    rowsOf<EvidenceRow & { total: number }>(db, `
       SELECT p.publisher || ' ' || p.name AS product, e.metric, e.currency, count(*)::int AS entitlements,
              coalesce(sum(e.quantity) FILTER (WHERE e.starts_on <= CURRENT_DATE AND (e.ends_on IS NULL OR e.ends_on >= CURRENT_DATE)), 0)::int AS "unitsInTerm",
              sum(e.cost_minor)::text AS "costMinor",
              coalesce(string_agg(DISTINCT c.number, ', '), '') AS contracts,
-             count(*) FILTER (WHERE e.contract_id IS NULL)::int AS "withoutContract"
+             count(*) FILTER (WHERE e.contract_id IS NULL)::int AS "withoutContract",
+             count(*) OVER ()::int AS total
         FROM software_entitlements e
         JOIN software_products p ON p.id = e.product_id
         LEFT JOIN contracts c ON c.id = e.contract_id
        WHERE e.retired_at IS NULL
-       GROUP BY p.id, p.publisher, p.name, e.metric, e.currency ORDER BY 1, 2, 3`),
+       GROUP BY p.id, p.publisher, p.name, e.metric, e.currency ORDER BY 1, 2, 3 LIMIT ${LIST_LIMIT}`),
     rowsOf<EvidenceRow>(db, `
       SELECT state, count(*)::int AS renewals FROM contract_renewals GROUP BY 1 ORDER BY 1`),
-    rowsOf<{ number: string; contract: string; title: string; state: string; decidedBy: string | null; decidedAt: Date | null; createdAt: Date }>(db, `
-      SELECT r.number, c.number AS contract, r.title, r.state, p.name AS "decidedBy", r.decided_at AS "decidedAt", r.created_at AS "createdAt"
+    rowsOf<{ number: string; contract: string; title: string; state: string; decidedBy: string | null; decidedAt: Date | null; createdAt: Date;
+      nextStartsOn: string | null; nextEndsOn: string | null; currency: string | null; nextValueMinor: string | null }>(db, `
+      SELECT r.number, c.number AS contract, r.title, r.state, p.name AS "decidedBy", r.decided_at AS "decidedAt", r.created_at AS "createdAt",
+             t.starts_on AS "nextStartsOn", t.ends_on AS "nextEndsOn", t.currency, t.value_minor::text AS "nextValueMinor"
         FROM contract_renewals r
         JOIN contracts c ON c.id = r.contract_id
+        LEFT JOIN contract_terms t ON t.renewal_id = r.id
         LEFT JOIN people p ON p.id = r.decided_by_id
        ORDER BY r.created_at DESC, r.number DESC LIMIT ${LIST_LIMIT}`),
     rowsOf<{ total: number }>(db, `SELECT count(*)::int AS total FROM contract_renewals`),
-    licencePositions(db),
+    productPositions(db, 'all'),
   ]);
   return {
     sections: [
@@ -235,29 +281,33 @@ async function apo09(db: Knex): Promise<Pick<Evidence, 'sections'>> {
         key: 'contracts', title: 'Contracts by kind and status (not retired)',
         columns: [col('kind', 'Kind'), col('status', 'Status'), col('currency', 'Currency'), countCol('contracts', 'Contracts'), col('valueMinor', 'Value', 'minor')],
         rows: contracts,
-        note: 'ending within notice: inside the renewal notice period before the contract ends.',
+        note: 'By the latest term of each contract, renewals decided included; ending within notice: inside the renewal notice period before that term ends.',
       },
       {
         key: 'licence_agreements', title: 'Licence agreements: entitlements per product with their contracts',
         columns: [col('product', 'Product'), col('metric', 'Metric'), col('currency', 'Currency'), countCol('entitlements', 'Entitlements'), countCol('unitsInTerm', 'Units in term'),
           col('costMinor', 'Cost', 'minor'), col('contracts', 'Contracts'), countCol('withoutContract', 'Without a contract')],
-        rows: agreements,
+        rows: agreements.map(({ total: _total, ...row }) => row),
+        note: cutNote(agreements.length, agreements[0]?.total ?? 0, 'product, metric and currency groups', 'by product'),
       },
       { key: 'renewal_states', title: 'Renewal decisions by state', columns: [col('state', 'State'), countCol('renewals', 'Renewals')], rows: renewalStates },
       {
         key: 'renewals', title: 'Renewal decisions, newest first',
-        columns: [col('number', 'Number'), col('contract', 'Contract'), col('title', 'Title'), col('state', 'State'), col('decidedBy', 'Decided by'), col('decidedAt', 'Decided', 'instant'), col('createdAt', 'Asked', 'instant')],
+        columns: [col('number', 'Number'), col('contract', 'Contract'), col('title', 'Title'), col('state', 'State'), col('decidedBy', 'Decided by'), col('decidedAt', 'Decided', 'instant'),
+          col('createdAt', 'Asked', 'instant'), col('nextStartsOn', 'Renewed from', 'date'), col('nextEndsOn', 'Renewed to', 'date'), col('currency', 'Currency'),
+          col('nextValueMinor', 'Value of the renewed term', 'minor')],
         rows: renewals.map((r) => ({ ...r, decidedAt: iso(r.decidedAt), createdAt: iso(r.createdAt) })),
-        note: cutNote(renewals.length, renewalCount[0].total, 'renewal decisions'),
+        note: notes('The renewed term is shown for a contract renewed.', cutNote(renewals.length, renewalCount[0].total, 'renewal decisions', 'newest first')),
       },
       {
         key: 'compliance', title: 'Licence compliance per product',
         columns: [col('product', 'Product'), col('metric', 'Metric'), countCol('entitledUnits', 'Entitled'), countCol('consumedUnits', 'Consumed'), countCol('shortfallUnits', 'Shortfall'),
           col('position', 'Position'), col('currency', 'Currency'), col('trueUpCostMinor', 'True-up cost', 'minor')],
-        rows: positions.map((p) => ({
+        rows: compliance.positions.map((p) => ({
           product: `${p.publisher} ${p.product}`, metric: p.metric, entitledUnits: p.entitledUnits, consumedUnits: p.consumedUnits,
-          shortfallUnits: p.shortfallUnits, position: p.position, currency: p.currency, trueUpCostMinor: String(p.trueUpCostMinor),
+          shortfallUnits: p.shortfallUnits, position: p.position, currency: p.currency, trueUpCostMinor: trueUpText(p),
         })),
+        note: cutNote(compliance.positions.length, compliance.total, 'products', PRODUCT_ORDER),
       },
     ],
   };
@@ -381,7 +431,7 @@ async function bai06(db: Knex): Promise<Pick<Evidence, 'sections'>> {
 // ---------------------------------------------------------------------------------------------
 
 async function bai09(db: Knex): Promise<Pick<Evidence, 'sections'>> {
-  const [lifecycle, disposals, positions] = await Promise.all([
+  const [lifecycle, disposals, coverage] = await Promise.all([
     rowsOf<EvidenceRow>(db, `
       SELECT state, coalesce(substate, '') AS substate, count(*)::int AS assets
         FROM assets GROUP BY 1, 2
@@ -392,7 +442,7 @@ async function bai09(db: Knex): Promise<Pick<Evidence, 'sections'>> {
              coalesce(sum(retirement_book_value_minor), 0)::text AS "bookValueAtRetirementMinor"
         FROM assets WHERE state = 'retired'
        GROUP BY 1, 2 ORDER BY 1, 2`),
-    licencePositions(db),
+    productPositions(db, 'consumed'),
   ]);
   return {
     sections: [
@@ -409,10 +459,11 @@ async function bai09(db: Knex): Promise<Pick<Evidence, 'sections'>> {
       {
         key: 'licence_coverage', title: 'Licences covering installations and seats, per product consumed',
         columns: [col('product', 'Product'), col('metric', 'Metric'), countCol('consumedUnits', 'Consumed'), countCol('coveredUnits', 'Covered by an entitlement'), countCol('uncoveredUnits', 'Not covered')],
-        rows: positions.filter((p) => p.consumedUnits > 0).map((p) => ({
+        rows: coverage.positions.map((p) => ({
           product: `${p.publisher} ${p.product}`, metric: p.metric, consumedUnits: p.consumedUnits,
           coveredUnits: p.consumedUnits - p.shortfallUnits, uncoveredUnits: p.shortfallUnits,
         })),
+        note: cutNote(coverage.positions.length, coverage.total, 'products consumed', PRODUCT_ORDER),
       },
     ],
   };
@@ -553,14 +604,20 @@ async function bai10(db: Knex): Promise<Pick<Evidence, 'sections'>> {
 // DSS05 security
 // ---------------------------------------------------------------------------------------------
 
-/** Cloud cost without an owner over this many days back. */
-export const UNOWNED_CLOUD_DAYS = 90;
-
 /** Missing (not found where it should be), or retired as lost or stolen: domain/asset-lifecycle.ts's names. */
 const LOST_OR_STOLEN = `(a.state = 'missing' OR (a.state = 'retired' AND a.substate IN ('lost', 'stolen')))`;
 
 /** CI classes whose records must name an owner: what people run and answer for. */
 const OWNED_CI_CLASSES = ['business_service', 'application', 'database'];
+
+/** The over-deployed products (cut at LIST_LIMIT) and how many installations and seats are beyond their entitlement. */
+async function unlicensedProducts(db: Knex): Promise<{ positions: ProductLicencePosition[]; total: number; installations: number }> {
+  const [products, installations] = await Promise.all([
+    productPositions(db, 'over_deployed'),
+    listUnlicensedInstallations(db, {}, { limit: 1, offset: 0 }),
+  ]);
+  return { ...products, installations: installations.page.total };
+}
 
 async function dss05(db: Knex): Promise<Pick<Evidence, 'sections'>> {
   const [unowned, cloud, licences, endOfSupport, lost, lostTotal] = await Promise.all([
@@ -573,13 +630,12 @@ async function dss05(db: Knex): Promise<Pick<Evidence, 'sections'>> {
       UNION ALL
       SELECT 'assets without a cost centre', 'not retired', count(*)::int FROM assets WHERE state <> 'retired' AND cost_centre_id IS NULL
        ORDER BY 1, 2`, [`{${OWNED_CI_CLASSES.join(',')}}`]),
+    // The optimisation findings' rule (model/findings.ts), summed per currency.
     rowsOf<EvidenceRow>(db, `
-      SELECT cr.billing_currency AS currency, count(DISTINCT ci.id)::int AS resources, sum(cr.effective_cost)::text AS "effectiveCost"
-        FROM configuration_items ci JOIN cost_records cr ON cr.ci_id = ci.id
-       WHERE ci.ci_class = 'cloud_resource' AND ci.owner_id IS NULL AND ci.retired_at IS NULL
-         AND cr.charge_period_start >= now() - ${UNOWNED_CLOUD_DAYS} * interval '1 day'
-       GROUP BY 1 ORDER BY 1`),
-    licenceReport(db, {}, { limit: 1, offset: 0 }),
+      SELECT u.currency, count(*)::int AS resources, sum(u.cost::numeric)::text AS "effectiveCost", min(u.until) AS until
+        FROM (?) AS u
+       GROUP BY 1 ORDER BY 1`, [unownedCloudCosts(db, new Date())]),
+    unlicensedProducts(db),
     rowsOf<EvidenceRow>(db, `
       SELECT m.category, count(*)::int AS assets, min(a.warranty_end) AS "oldestWarrantyEnd",
              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM configuration_items ci WHERE ci.asset_id = a.id AND ci.retired_at IS NULL))::int AS "backingCis"
@@ -596,23 +652,27 @@ async function dss05(db: Knex): Promise<Pick<Evidence, 'sections'>> {
        ORDER BY since DESC, a.asset_tag DESC LIMIT ${LIST_LIMIT}`),
     rowsOf<{ total: number }>(db, `SELECT count(*)::int AS total FROM assets a WHERE ${LOST_OR_STOLEN}`),
   ]);
-  const overDeployed = licences.positions.filter((p) => p.position === 'over_deployed');
   return {
     sections: [
       { key: 'unowned', title: 'Records without an owner', columns: [col('check', 'Check'), col('scope', 'Scope'), countCol('records', 'Records')], rows: unowned },
       {
-        key: 'unowned_cloud_cost', title: `Cloud resources with cost and no owner (last ${UNOWNED_CLOUD_DAYS} days)`,
-        columns: [col('currency', 'Currency'), countCol('resources', 'Resources'), col('effectiveCost', 'Effective cost', 'decimal')], rows: cloud,
+        key: 'unowned_cloud_cost', title: `Cloud resources with cost and no owner (the ${UNOWNED_CLOUD_COST_DAYS} days to the latest charge imported)`,
+        columns: [col('currency', 'Currency'), countCol('resources', 'Resources'), col('effectiveCost', 'Effective cost', 'decimal')],
+        rows: cloud.map(({ until: _until, ...row }) => row),
+        note: cloud.length ? `Charges to ${iso(cloud[0].until as unknown as Date)}: resources with no owner and no cost centre whose cost no tag allocated; the optimisation findings list each.` : undefined,
       },
       {
         key: 'unlicensed', title: 'Unlicensed: products installed beyond their entitlement',
         columns: [col('product', 'Product'), col('metric', 'Metric'), countCol('entitledUnits', 'Entitled'), countCol('consumedUnits', 'Consumed'), countCol('shortfallUnits', 'Beyond entitlement'),
           col('currency', 'Currency'), col('trueUpCostMinor', 'True-up cost', 'minor')],
-        rows: overDeployed.map((p) => ({
+        rows: licences.positions.map((p) => ({
           product: `${p.publisher} ${p.product}`, metric: p.metric, entitledUnits: p.entitledUnits, consumedUnits: p.consumedUnits,
-          shortfallUnits: p.shortfallUnits, currency: p.currency, trueUpCostMinor: String(p.trueUpCostMinor),
+          shortfallUnits: p.shortfallUnits, currency: p.currency, trueUpCostMinor: trueUpText(p),
         })),
-        note: `${licences.unlicensed.page.total} installations and seats are beyond their entitlement (GET /licences/unlicensed-installations lists them).`,
+        note: notes(
+          `${licences.installations} installations and seats are beyond their entitlement (GET /licences/unlicensed-installations lists them).`,
+          cutNote(licences.positions.length, licences.total, 'products installed beyond their entitlement', PRODUCT_ORDER),
+        ),
       },
       {
         key: 'end_of_support', title: 'Assets in use past their warranty end',
@@ -623,7 +683,7 @@ async function dss05(db: Knex): Promise<Pick<Evidence, 'sections'>> {
         key: 'lost_or_stolen', title: 'Assets missing, lost or stolen, newest first',
         columns: [col('assetTag', 'Asset tag'), col('model', 'Model'), col('state', 'State'), col('substate', 'Substate'), col('assignee', 'Last assignee'), col('costCentre', 'Cost centre'), col('since', 'Since', 'instant')],
         rows: lost.map((r) => ({ ...r, since: iso(r.since) })),
-        note: cutNote(lost.length, lostTotal[0].total, 'assets missing, lost or stolen'),
+        note: cutNote(lost.length, lostTotal[0].total, 'assets missing, lost or stolen', 'newest first'),
       },
     ],
   };
@@ -653,7 +713,7 @@ export interface Headline {
 export async function objectiveHeadlines(db: Knex): Promise<Headline[]> {
   const [h] = await rowsOf<Record<string, number | string | null>>(db, `
     SELECT (SELECT count(*)::int FROM assets WHERE state <> 'retired') AS assets,
-           (SELECT count(*)::int FROM contracts c WHERE c.retired_at IS NULL AND ${CONTRACT_STATUS_SQL} = 'ending_within_notice') AS ending,
+           (SELECT count(*)::int FROM (${CONTRACTS_WITH_STATUS_SQL}) c WHERE c.status = 'ending_within_notice') AS ending,
            (SELECT count(DISTINCT programme)::int FROM purchase_requests WHERE programme IS NOT NULL) AS programmes,
            (SELECT ${percentSql(`count(*) FILTER (WHERE ${SUCCESSFUL})`, `count(*) FILTER (WHERE ${IMPLEMENTED})`)}
               FROM change_requests WHERE created_at >= (${TWELVE_MONTHS}) AT TIME ZONE 'UTC') AS "successRate",

@@ -17,13 +17,14 @@ import {
   termLastDay,
   totalsByCategory,
   type AllocationMethod,
-  type AllocationPeriod,
   type AllocationRow,
   type AllocationRuleSpec,
   type ExactDecimal,
 } from '../domain/cost-allocation';
 import { bookValue, type DepreciationMethod } from '../domain/depreciation';
 import { minorDigits } from '../domain/money';
+import type { PeriodSpan } from '../domain/months';
+import { isUniqueViolation } from '../platform/database';
 import type { AllocationTotal, CostAllocationOutcome } from '../workflows/cost-allocation/contract';
 import { insertAuditRow } from './audit-rows';
 
@@ -40,11 +41,12 @@ export const DEPRECIATING_STATES = ['in_use', 'in_maintenance'] as const;
 /**
  * Contracts whose value is a running cost of the assets under them. Software licence and cloud
  * contracts are not amortised: their entitlements and bills carry that money; purchase contracts
- * are paid through their assets, which are depreciated.
+ * are paid through their assets, which are depreciated. Each term of such a contract (the view
+ * contract_terms: the contract's own, and each renewed after it) is amortised over its own days.
  */
 export const AMORTISED_CONTRACT_KINDS = ['maintenance', 'support', 'lease'] as const;
 
-const monthBounds = (period: AllocationPeriod) => ({ start: period.start, next: period.next });
+const monthBounds = (period: PeriodSpan) => ({ start: period.start, next: period.next });
 
 interface AssetSource {
   id: string;
@@ -74,8 +76,10 @@ interface ConsumptionSource {
   units: string;
 }
 
-interface ContractSource {
-  id: string;
+/** One term of a contract: its own, or one renewed after it (renewal_id). */
+interface ContractTermSource {
+  contract_id: string;
+  renewal_id: string | null;
   starts_on: string;
   ends_on: string;
   value_minor: number;
@@ -100,10 +104,11 @@ export interface AllocationSources {
   assets: AssetSource[];
   entitlements: EntitlementSource[];
   consumptions: ConsumptionSource[];
-  contracts: ContractSource[];
+  contractTerms: ContractTermSource[];
   contractAssets: ContractAssetsSource[];
   costRecords: CostRecordGroup[];
   rules: (AllocationRuleSpec & { id: string })[];
+  /** The live cost centres: a retired one is given no share of a pool. */
   everyCostCentreId: string[];
   headcount: Map<string, number>;
 }
@@ -121,7 +126,7 @@ const COUNTED_COST_RECORDS = `charge_period_start >= (:start::date::timestamp AT
 const COST_RECORD_CATEGORY = `CASE WHEN cost_import_id IS NOT NULL THEN 'cloud' ELSE 'other_cost' END`;
 
 /** Everything the month's allocation is made of, read in a handful of set-based statements. */
-export async function readAllocationSources(trx: Knex, period: AllocationPeriod): Promise<AllocationSources> {
+export async function readAllocationSources(trx: Knex, period: PeriodSpan): Promise<AllocationSources> {
   const bounds = monthBounds(period);
   // The services above each asset's CI: a walk up the reverse edges of the service map; UNION drops
   // rows already found, so a cycle in the map ends the walk.
@@ -173,12 +178,12 @@ export async function readAllocationSources(trx: Knex, period: AllocationPeriod)
       ORDER BY 1, 2 NULLS LAST`,
     bounds,
   );
-  const contracts = await trx.raw<{ rows: ContractSource[] }>(
-    `SELECT id, starts_on::text AS starts_on, ends_on::text AS ends_on, value_minor, currency
-       FROM contracts
+  const contractTerms = await trx.raw<{ rows: ContractTermSource[] }>(
+    `SELECT contract_id, renewal_id, starts_on::text AS starts_on, ends_on::text AS ends_on, value_minor, currency
+       FROM contract_terms
       WHERE kind IN ('${AMORTISED_CONTRACT_KINDS.join("', '")}') AND value_minor <> 0
         AND starts_on < :next::date AND ends_on >= :start::date
-      ORDER BY id`,
+      ORDER BY contract_id, starts_on, renewal_id NULLS FIRST`,
     bounds,
   );
   const contractAssets = await trx.raw<{ rows: ContractAssetsSource[] }>(
@@ -189,7 +194,7 @@ export async function readAllocationSources(trx: Knex, period: AllocationPeriod)
         AND (a.retired_at IS NULL OR a.retired_at >= (:start::date::timestamp AT TIME ZONE 'UTC'))
       GROUP BY 1, 2
       ORDER BY 1, 2 NULLS LAST`,
-    { ids: pgArray(contracts.rows.map((c) => c.id)), start: bounds.start },
+    { ids: pgArray([...new Set(contractTerms.rows.map((c) => c.contract_id))]), start: bounds.start },
   );
   const costRecords = await trx.raw<{ rows: CostRecordGroup[] }>(
     `SELECT ${COST_RECORD_CATEGORY} AS category, cost_centre_id, business_service_id, billing_currency AS currency, sum(effective_cost)::text AS amount
@@ -201,14 +206,14 @@ export async function readAllocationSources(trx: Knex, period: AllocationPeriod)
   );
   const rules = await trx('allocation_rules').where({ active: true }).orderBy('name')
     .select('id', 'name', 'pool_cost_centre_id', 'method', 'target_cost_centre_ids');
-  const everyCostCentreId = (await trx('cost_centres').orderBy('id').select('id')).map((r: { id: string }) => r.id);
+  const everyCostCentreId = (await trx('cost_centres').whereNull('retired_at').orderBy('id').select('id')).map((r: { id: string }) => r.id);
   const headcount = await trx('people').where({ active: true }).whereNotNull('cost_centre_id')
     .groupBy('cost_centre_id').select('cost_centre_id', trx.raw('count(*)::int AS people'));
   return {
     assets: assets.rows,
     entitlements: entitlements.rows,
     consumptions: consumptions.rows,
-    contracts: contracts.rows,
+    contractTerms: contractTerms.rows,
     contractAssets: contractAssets.rows,
     costRecords: costRecords.rows,
     rules: rules.map((r: { id: string; name: string; pool_cost_centre_id: string; method: AllocationMethod; target_cost_centre_ids: string[] }) => ({
@@ -261,11 +266,13 @@ export interface DirectAllocation {
  *   units its product's consumptions hold per cost centre; the seats nobody consumes are
  *   unallocated. Consumptions belong to a product, not an entitlement, so every entitlement of a
  *   product in force is split in the same proportions;
- * - contract: maintenance, support and lease contracts amortised the same way, split by the count
- *   of the assets under them per cost centre; none: unallocated;
+ * - contract: each term of a maintenance, support or lease contract (its own and each renewed after
+ *   it: a renewal decided before the current term ends leaves that term's months as they were)
+ *   amortised the same way over the term's own days and value, split by the count of the assets
+ *   under the contract per cost centre; none: unallocated;
  * - cloud and other costs: the cost records summed per cost centre, service and currency, as recorded.
  */
-export function directAllocationRows(sources: AllocationSources, period: AllocationPeriod): DirectAllocation {
+export function directAllocationRows(sources: AllocationSources, period: PeriodSpan): DirectAllocation {
   const rows: AllocationRow[] = [];
   const sourceAmounts: { category: string; currency: string; amount: ExactDecimal }[] = [];
   const counted = (category: string, currency: string, amountMinor: bigint) =>
@@ -322,11 +329,12 @@ export function directAllocationRows(sources: AllocationSources, period: Allocat
     list.push({ costCentreId: a.cost_centre_id, weight: BigInt(a.assets) });
     assetsUnder.set(a.contract_id, list);
   }
-  for (const c of sources.contracts) {
-    const amount = amortisedPart(BigInt(c.value_minor), { startsOn: c.starts_on, lastDay: c.ends_on }, period);
+  for (const term of sources.contractTerms) {
+    const amount = amortisedPart(BigInt(term.value_minor), { startsOn: term.starts_on, lastDay: term.ends_on }, period);
     if (amount === 0n) continue;
-    counted('contract', c.currency, amount);
-    rows.push(...splitOver({ category: 'contract', sourceType: 'contract', sourceId: c.id, businessServiceId: null, sharedFromCostCentreId: null, currency: c.currency }, amount, assetsUnder.get(c.id) ?? []));
+    counted('contract', term.currency, amount);
+    const base = { category: 'contract', sourceType: 'contract', sourceId: term.contract_id, businessServiceId: null, sharedFromCostCentreId: null, currency: term.currency };
+    rows.push(...splitOver(base, amount, assetsUnder.get(term.contract_id) ?? []));
   }
 
   for (const group of sources.costRecords) {
@@ -339,7 +347,7 @@ export function directAllocationRows(sources: AllocationSources, period: Allocat
 }
 
 /** The cost records' part of the source totals, summed straight from the records (not from the groups the rows are made of). */
-export async function costRecordTotals(trx: Knex, period: AllocationPeriod): Promise<AllocationTotal[]> {
+export async function costRecordTotals(trx: Knex, period: PeriodSpan): Promise<AllocationTotal[]> {
   const { rows } = await trx.raw<{ rows: { category: string; currency: string; amount: string }[] }>(
     `SELECT ${COST_RECORD_CATEGORY} AS category, billing_currency AS currency, sum(effective_cost)::text AS amount
        FROM cost_records WHERE ${COUNTED_COST_RECORDS} GROUP BY 1, 2`,
@@ -348,9 +356,25 @@ export async function costRecordTotals(trx: Knex, period: AllocationPeriod): Pro
   return totalsByCategory(rows.map((r) => ({ ...r, amount: decimalOf(r.amount, 'cost') })));
 }
 
-/** Two runs of one month at once would each delete and insert: they take turns on this lock, for the transaction. */
-export async function lockMonth(trx: Knex.Transaction, period: AllocationPeriod): Promise<void> {
-  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`cost-allocation:${period.start}`]);
+/**
+ * The isolation the allocation runs at: every source read from one snapshot, so the cost records
+ * summed into rows and summed again as the totals they are checked against are the same records,
+ * even when a cost import commits in between (on the first of the month the bills arrive as the
+ * schedule runs). A serialization failure at this level is retried like any other transient fault.
+ */
+export const ALLOCATION_ISOLATION = 'repeatable read' as const;
+
+/**
+ * Two runs at once would each delete and insert a month: they take turns on this lock, held to the
+ * transaction's end. It must be the transaction's first statement: a repeatable read transaction
+ * takes its snapshot at its first query, and LOCK TABLE (unlike SELECT pg_advisory_xact_lock) is
+ * not one, so the snapshot is taken once the lock is held and sees what the run before committed;
+ * a snapshot taken while waiting would miss that run's rows and the month would be doubled. The
+ * lock is on the table, so runs of different months take turns too (a month takes minutes at most
+ * and the schedule runs one); readers of allocation_runs are not blocked.
+ */
+export async function lockAllocations(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('LOCK TABLE allocation_runs IN SHARE ROW EXCLUSIVE MODE');
 }
 
 interface RunRow {
@@ -388,10 +412,13 @@ const INSERT_BATCH = 1_000;
  */
 export async function replaceMonth(
   trx: Knex.Transaction,
-  input: { period: AllocationPeriod; idempotencyKey: string; workflowId: string; rows: readonly AllocationRow[]; beat: () => void },
+  input: { period: PeriodSpan; idempotencyKey: string; workflowId: string; rows: readonly AllocationRow[]; beat: () => void },
 ): Promise<{ runId: string; allocatedTotals: AllocationTotal[] }> {
+  // A run this key tried before and recorded as failed (recordFailedRun) is tried again under its row.
   const [{ id: runId }] = await trx('allocation_runs')
     .insert({ period_start: input.period.start, idempotency_key: input.idempotencyKey, workflow_id: input.workflowId })
+    .onConflict('idempotency_key')
+    .merge({ state: 'running', message: null, started_at: trx.fn.now(), finished_at: null })
     .returning('id');
   await trx('cost_allocations').where({ period_start: input.period.start }).delete();
   for (let at = 0; at < input.rows.length; at += INSERT_BATCH) {
@@ -443,6 +470,20 @@ export async function completeRun(
 }
 
 /**
+ * A run refused for good (its rules go round, it does not reconcile, a source holds what cannot be
+ * amortised), recorded as failed with the reason a person reads: its own transaction rolled back
+ * and took its row with it, so this is written on its own. A key that completed meanwhile is left
+ * as it is.
+ */
+export async function recordFailedRun(db: Knex, input: { period: PeriodSpan; idempotencyKey: string; workflowId: string; message: string }): Promise<void> {
+  await db('allocation_runs')
+    .insert({ period_start: input.period.start, idempotency_key: input.idempotencyKey, workflow_id: input.workflowId, state: 'failed', message: input.message, finished_at: db.fn.now() })
+    .onConflict('idempotency_key')
+    .merge({ state: 'failed', message: input.message, finished_at: db.fn.now() })
+    .where('allocation_runs.state', '<>', 'completed');
+}
+
+/**
  * Whether two lists of totals name the same amounts. A total of zero is the same as none: a split
  * drops parts of nothing, so a pool whose costs cancel out leaves no rows behind.
  */
@@ -464,9 +505,22 @@ export interface AllocationAmount {
   amount: string;
 }
 
+export interface RunSummary {
+  id: string;
+  state: string;
+  workflowId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  allocations: number;
+  message: string | null;
+}
+
 export interface MonthAllocation {
   period: string;
-  run: { id: string; state: string; workflowId: string | null; startedAt: string; finishedAt: string | null; allocations: number; message: string | null };
+  /** The latest completed run, whose rows the month holds; null when none completed. */
+  run: RunSummary | null;
+  /** The latest run, completed or failed (with its reason): newer than `run` when a later run failed. */
+  latestRun: RunSummary;
   sourceTotals: AllocationTotal[];
   allocatedTotals: AllocationTotal[];
   byCostCentre: { costCentreId: string; code: string; name: string; currency: string; direct: string; shared: string; amount: string }[];
@@ -474,11 +528,27 @@ export interface MonthAllocation {
   unallocated: { category: string; currency: string; amount: string }[];
 }
 
-/** The month's latest completed run and what it allocated, per cost centre, per business service, and what no cost centre holds. */
-export async function monthAllocation(db: Knex, period: AllocationPeriod): Promise<MonthAllocation | undefined> {
-  const run = await db('allocation_runs').where({ period_start: period.start, state: 'completed' })
-    .orderBy([{ column: 'finished_at', order: 'desc' }, { column: 'started_at', order: 'desc' }]).first<RunRow | undefined>();
-  if (!run) return undefined;
+const summaryOf = (run: RunRow): RunSummary => ({
+  id: run.id, state: run.state, workflowId: run.workflow_id, startedAt: run.started_at.toISOString(),
+  finishedAt: run.finished_at?.toISOString() ?? null, allocations: run.allocations, message: run.message,
+});
+
+const latestRunOf = (db: Knex, period: PeriodSpan, states: readonly string[]) => db('allocation_runs')
+  .where({ period_start: period.start }).whereIn('state', states)
+  .orderBy([{ column: 'finished_at', order: 'desc' }, { column: 'started_at', order: 'desc' }]).first<RunRow | undefined>();
+
+/**
+ * The month's latest run (completed or failed, with its reason) and what the latest completed run
+ * allocated, per cost centre, per business service, and what no cost centre holds; undefined when
+ * the month was never run.
+ */
+export async function monthAllocation(db: Knex, period: PeriodSpan): Promise<MonthAllocation | undefined> {
+  const latest = await latestRunOf(db, period, ['completed', 'failed']);
+  if (!latest) return undefined;
+  const run = latest.state === 'completed' ? latest : await latestRunOf(db, period, ['completed']);
+  if (!run) {
+    return { period: period.period, run: null, latestRun: summaryOf(latest), sourceTotals: [], allocatedTotals: [], byCostCentre: [], byBusinessService: [], unallocated: [] };
+  }
   const byCostCentre = await db.raw<{ rows: MonthAllocation['byCostCentre'] }>(
     `SELECT cc.id AS "costCentreId", cc.code, cc.name, a.currency,
             coalesce(sum(a.amount) FILTER (WHERE a.shared_from_cost_centre_id IS NULL), 0)::text AS direct,
@@ -506,10 +576,8 @@ export async function monthAllocation(db: Knex, period: AllocationPeriod): Promi
   const canonical = (text: string) => formatDecimal(canonicalDecimal(decimalOf(text, 'amount')));
   return {
     period: period.period,
-    run: {
-      id: run.id, state: run.state, workflowId: run.workflow_id, startedAt: run.started_at.toISOString(),
-      finishedAt: run.finished_at?.toISOString() ?? null, allocations: run.allocations, message: run.message,
-    },
+    run: summaryOf(run),
+    latestRun: summaryOf(latest),
     sourceTotals: run.source_totals,
     allocatedTotals: run.allocated_totals,
     byCostCentre: byCostCentre.rows.map((r) => ({ ...r, direct: canonical(r.direct), shared: canonical(r.shared), amount: canonical(r.amount) })),
@@ -521,7 +589,7 @@ export async function monthAllocation(db: Knex, period: AllocationPeriod): Promi
 export const ALLOCATION_CSV_COLUMNS = ['period', 'category', 'source_type', 'source_id', 'cost_centre', 'business_service', 'shared_from', 'amount', 'currency'] as const;
 
 /** The month's rows for a CSV, in batches (a large estate has many), by id. */
-export async function* monthAllocationRows(db: Knex, period: AllocationPeriod, batch = 5_000): AsyncGenerator<Record<(typeof ALLOCATION_CSV_COLUMNS)[number], string | null>[]> {
+export async function* monthAllocationRows(db: Knex, period: PeriodSpan, batch = 5_000): AsyncGenerator<Record<(typeof ALLOCATION_CSV_COLUMNS)[number], string | null>[]> {
   let after = 0;
   for (;;) {
     const { rows } = await db.raw<{ rows: (Record<(typeof ALLOCATION_CSV_COLUMNS)[number], string | null> & { id: string })[] }>(
@@ -567,8 +635,8 @@ export async function listAllocationRules(db: Knex): Promise<AllocationRuleView[
 
 export type AllocationRuleRefusal =
   | { rule: 'version_mismatch'; currentVersion: number; message: string }
-  | { rule: 'unknown_cost_centre'; codes: string[]; message: string }
-  | { rule: 'pool_is_target' | 'pool_has_rule' | 'version_required'; message: string };
+  | { rule: 'unknown_cost_centre' | 'retired_cost_centre'; codes: string[]; message: string }
+  | { rule: 'pool_is_target' | 'pool_has_rule' | 'rule_exists' | 'version_required'; message: string };
 
 export class AllocationRuleRefused extends Error {
   constructor(readonly refusal: AllocationRuleRefusal) {
@@ -586,7 +654,10 @@ export interface AllocationRuleWrite {
 
 /**
  * Creates the rule named `name` (no version expected) or replaces it when `expectedVersions` holds
- * its current version; cost centres by code, in any case. Audited with before and after.
+ * its current version; cost centres by code, in any case, and live (a retired one is refused: it is
+ * given no share). Audited with before and after. Two requests at once that create the same rule,
+ * or rules of the same pool, meet the database's unique constraints: the second is refused as the
+ * check before it would have refused it, not failed.
  */
 export async function saveAllocationRule(
   db: Knex,
@@ -597,10 +668,12 @@ export async function saveAllocationRule(
 ): Promise<{ rule: AllocationRuleView; created: boolean }> {
   const created = await db.transaction(async (trx) => {
     const codes = [write.pool, ...write.targets].map((code) => code.toUpperCase());
-    const found = await trx('cost_centres').whereRaw(`upper(code) IN (${codes.map(() => '?').join(', ')})`, codes).select('id', 'code');
+    const found = await trx('cost_centres').whereRaw(`upper(code) IN (${codes.map(() => '?').join(', ')})`, codes).select('id', 'code', 'retired_at');
     const idOf = new Map(found.map((f: { id: string; code: string }) => [f.code.toUpperCase(), f.id]));
     const unknown = codes.filter((code) => !idOf.has(code));
     if (unknown.length > 0) throw new AllocationRuleRefused({ rule: 'unknown_cost_centre', codes: unknown, message: `no cost centre has the code ${unknown.join(', ')}` });
+    const retired = found.filter((f: { retired_at: Date | null }) => f.retired_at !== null).map((f: { code: string }) => f.code);
+    if (retired.length > 0) throw new AllocationRuleRefused({ rule: 'retired_cost_centre', codes: retired, message: `the cost centre ${retired.join(', ')} is retired: a rule shares onto live cost centres only` });
     const poolId = idOf.get(write.pool.toUpperCase())!;
     const targetIds = [...new Set(write.targets.map((code) => idOf.get(code.toUpperCase())!))];
     if (targetIds.includes(poolId)) throw new AllocationRuleRefused({ rule: 'pool_is_target', message: 'a pool cannot be one of its own targets' });
@@ -620,6 +693,14 @@ export async function saveAllocationRule(
     await trx('allocation_rules').where({ id: existing.id }).update({ ...fields, version: existing.version + 1 });
     await insertAuditRow(trx, { actor, subjectType: 'allocation_rule', subjectId: existing.id, action: 'allocation_rule_changed', details: { name, before: { method: existing.method, active: existing.active, version: existing.version }, after: write } });
     return false;
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error, 'allocation_rules_pool_unique')) {
+      throw new AllocationRuleRefused({ rule: 'pool_has_rule', message: `another rule shares ${write.pool} since a moment ago: a pool has one rule` });
+    }
+    if (isUniqueViolation(error, 'allocation_rules_name_unique')) {
+      throw new AllocationRuleRefused({ rule: 'rule_exists', message: `the rule ${name} was created a moment ago: read it and send its version as If-Match to change it` });
+    }
+    throw error;
   });
   const rule = (await listAllocationRules(db)).find((r) => r.name === name)!;
   return { rule, created };

@@ -193,31 +193,47 @@ export function stagedRowLine(importId: string, rowNumber: number, line: FocusLi
 export async function copyStagedRows(db: Knex, lines: AsyncIterable<string>): Promise<void> {
   const connection = await db.client.acquireConnection() as PoolClient;
   try {
-    await pipeline(Readable.from(lines), connection.query(copyFrom(COPY_STAGED_ROWS)));
+    // One chunk of lines waits at most: the source is not read ahead of the COPY.
+    await pipeline(Readable.from(lines, { highWaterMark: 1 }), connection.query(copyFrom(COPY_STAGED_ROWS)));
   } finally {
     await db.client.releaseConnection(connection);
   }
 }
 
-/** Stores refused rows (a batch at a time). */
-export async function insertRefusals(db: Knex, importId: string, refusals: CostImportRefusal[]): Promise<void> {
-  if (refusals.length === 0) return;
-  await db('cost_import_refusals').insert(refusals.map((r) => ({
-    import_id: importId, row_number: r.rowNumber, problems: JSON.stringify(r.problems), line: JSON.stringify(r.line),
-  })));
+const COPY_REFUSALS = 'COPY cost_import_refusals (import_id, row_number, problems, line) FROM STDIN WITH (FORMAT csv)';
+
+/** A refused row as a line of the COPY into cost_import_refusals: the intake writes these to a file while it reads. */
+export function refusalLine(importId: string, refusal: CostImportRefusal): string {
+  return `${importId},${refusal.rowNumber},${cell(JSON.stringify(refusal.problems))},${cell(JSON.stringify(refusal.line))}\n`;
+}
+
+/** Copies refusal lines (refusalLine) into cost_import_refusals on one pooled connection. */
+export async function copyRefusals(db: Knex, lines: Readable): Promise<void> {
+  const connection = await db.client.acquireConnection() as PoolClient;
+  try {
+    await pipeline(lines, connection.query(copyFrom(COPY_REFUSALS)));
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}
+
+/** Says a staging import is alive: one whose process died stops being touched, and is then taken as abandoned. */
+export async function touchCostImport(db: Knex, importId: string): Promise<void> {
+  await db('cost_imports').where({ id: importId, state: 'staging' }).update({ updated_at: db.fn.now() });
 }
 
 /**
  * The file is read: its counts, its FOCUS version, and the scopes of its staged rows (computed in
  * Postgres from the rows themselves) are stored, and it is staged for its workflow.
  */
-export async function markCostImportStaged(db: Knex, importId: string, read: { rowsTotal: number; rowsRefused: number; focusVersion: string; workflowId: string }): Promise<void> {
-  await db('cost_imports').where({ id: importId, state: 'staging' }).update({
+export async function markCostImportStaged(db: Knex, importId: string, read: { rowsTotal: number; rowsRefused: number; focusVersion: string; workflowId: string }): Promise<boolean> {
+  const marked = await db('cost_imports').where({ id: importId, state: 'staging' }).update({
     rows_total: read.rowsTotal,
     rows_refused: read.rowsRefused,
     focus_version: read.focusVersion,
     workflow_id: read.workflowId,
     state: 'staged',
+    updated_at: db.fn.now(),
     scopes: db.raw(`(
       SELECT coalesce(jsonb_agg(jsonb_build_object('provider', s.provider_name, 'billingAccountId', s.billing_account_id,
         'billingPeriodStart', to_char(s.billing_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
@@ -225,20 +241,43 @@ export async function markCostImportStaged(db: Knex, importId: string, read: { r
       FROM (SELECT DISTINCT provider_name, coalesce(billing_account_id, '') AS billing_account_id, billing_period_start
         FROM cost_import_rows WHERE import_id = ?) s)`, [importId]),
   });
+  return marked > 0;
 }
 
 /**
  * An import that will not be written: failed with the reason, its staged rows dropped (the
  * refusals stay: they are its report). Only while its workflow has not begun writing (staging or
  * staged), so a workflow that started after all finds it failed and writes nothing. Answers whether
- * it was marked.
+ * it was marked. Its staged rows go whoever failed it: rows a COPY committed after another process
+ * took the import as abandoned go with them.
  */
 export async function failCostImport(db: Knex, importId: string, message: string): Promise<boolean> {
   return db.transaction(async (trx) => {
     const marked = await trx('cost_imports').where({ id: importId }).whereIn('state', ['staging', 'staged'])
-      .update({ state: 'failed', message, finished_at: trx.fn.now() });
-    if (marked > 0) await trx('cost_import_rows').where({ import_id: importId }).delete();
+      .update({ state: 'failed', message, finished_at: trx.fn.now(), updated_at: trx.fn.now() });
+    const failed = marked > 0 || !!(await trx('cost_imports').where({ id: importId, state: 'failed' }).first('id'));
+    if (failed) await trx('cost_import_rows').where({ import_id: importId }).delete();
     return marked > 0;
+  });
+}
+
+const ABANDONED = 'abandoned: the API process reading the file stopped before it was staged; nothing was written: send the file again';
+
+/**
+ * Fails the imports left staging (or staged without a workflow) by a process that died: not touched
+ * for `staleForMs`. One UPDATE whose condition Postgres checks again on each locked row, so an
+ * import touched meanwhile is left alone; a staged import with its workflow is the workflow's.
+ * Only the file's, when given. Answers the numbers failed.
+ */
+export async function abandonCostImports(db: Knex, staleForMs: number, fileSha256?: string): Promise<string[]> {
+  return db.transaction(async (trx) => {
+    const stale = trx('cost_imports').whereIn('state', ['staging', 'staged']).whereNull('workflow_id')
+      .where('updated_at', '<', trx.raw(`now() - make_interval(secs => ?)`, [staleForMs / 1000]));
+    if (fileSha256 !== undefined) stale.where({ file_sha256: fileSha256 });
+    const failed = await stale.update({ state: 'failed', message: ABANDONED, finished_at: trx.fn.now(), updated_at: trx.fn.now() })
+      .returning(['id', 'number']) as { id: string; number: string }[];
+    if (failed.length > 0) await trx('cost_import_rows').whereIn('import_id', failed.map((i) => i.id)).delete();
+    return failed.map((i) => i.number);
   });
 }
 

@@ -17,6 +17,10 @@ export const ENTITLED_UNITS_SQL = `COALESCE((SELECT SUM(e.quantity) FROM softwar
                  WHERE e.product_id = p.id AND e.retired_at IS NULL AND e.starts_on <= CURRENT_DATE
                    AND (e.ends_on IS NULL OR e.ends_on >= CURRENT_DATE)), 0)::int`;
 
+/** The units of a product installed or assigned and not reclaimed (`p` is the product). */
+export const CONSUMED_UNITS_SQL = `COALESCE((SELECT SUM(c.units) FROM software_consumptions c
+                 WHERE c.product_id = p.id AND c.reclaimed_at IS NULL), 0)::int`;
+
 /**
  * The effective licence position per product: entitlements in term and not retired against
  * active (not reclaimed) consumptions. One query; the verdict comes from the pure compliance rule.
@@ -31,8 +35,7 @@ export async function licencePositions(db: Knex, productIds?: string[]): Promise
       'p.unit_price_minor as unitPriceMinor',
       'p.currency',
       db.raw(`${ENTITLED_UNITS_SQL} AS "entitledUnits"`),
-      db.raw(`COALESCE((SELECT SUM(c.units) FROM software_consumptions c
-                 WHERE c.product_id = p.id AND c.reclaimed_at IS NULL), 0)::int AS "consumedUnits"`),
+      db.raw(`${CONSUMED_UNITS_SQL} AS "consumedUnits"`),
     )
     .orderBy(['p.publisher', 'p.name']);
   if (productIds) query.whereIn('p.id', productIds);

@@ -1,5 +1,5 @@
 import { createApp } from '../api/app';
-import { watchCostDropFolder } from '../api/cost-import-intake';
+import { sweepAbandonedCostImports, watchCostDropFolder } from '../api/cost-import-intake';
 import { watchInventoryDropFolder } from '../api/inventory-intake';
 import { stopServing } from '../api/serve';
 import { loadConfig } from '../platform/config';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     timeZone: config.TIME_ZONE,
     costImportMaxBytes: config.COST_IMPORT_MAX_BYTES,
   });
+  await sweepAbandonedCostImports({ db, logger });
   const server = app.listen(config.PORT, config.HOST, () => logger.info({ url: config.publicUrl }, 'api listening'));
   const dropFolder = config.inventoryDrop
     && await watchInventoryDropFolder({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }, config.inventoryDrop);

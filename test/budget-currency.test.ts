@@ -55,6 +55,29 @@ it('counts spent in the budget\'s currency, whatever the currency asked about', 
   expect(askedInDollars).toEqual(inEuro);
 });
 
+it('counts spent in the minor units of the budget\'s currency: a yen has none, so yen are not read as cents', async () => {
+  const db = stack.database.db;
+  const code = `CC-Y${Math.floor(Math.random() * 1e9)}`;
+  const id = await createCostCentre(db, code, `Yen ${code}`, null);
+  await db('budgets').insert({ cost_centre_id: id, period_start: thisMonth(), amount_minor: 100_000, currency: 'JPY' });
+  await db('cost_records').insert(['1234', '0.6'].map((billed, n) => ({
+    source_key: `currency-test:${code}:${n}`,
+    billing_period_start: thisMonth(),
+    billing_period_end: thisMonth(),
+    charge_period_start: new Date(),
+    charge_period_end: new Date(Date.now() + 1000),
+    charge_category: 'Usage',
+    provider_name: 'Somebody',
+    service_name: 'Something',
+    billed_cost: billed,
+    effective_cost: billed,
+    billing_currency: 'JPY',
+    cost_centre_id: id,
+  })));
+  // JPY 1,234.6 in all, rounded once to whole yen.
+  expect(await budgetFacts(db, id, 'JPY', new Date())).toMatchObject({ budgetMinor: 100_000, budgetCurrency: 'JPY', spentMinor: 1_235 });
+});
+
 it('rejects a purchase request in another currency than its budget, with the reason, even when the amount would fit', async () => {
   const { code } = await euroCostCentre();
   const created = await call(stack, requester.apiKey, 'POST', '/purchase-requests', {

@@ -6,10 +6,15 @@
  * Postgres and SMTP sink. Every test counts only its own cost centre's rows and emails.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { sendBudgetsCsv } from '../api/routes/budgets';
+import type { Database } from '../platform/database';
 import type { BudgetWatchOutcome } from '../workflows/budget-watch/contract';
 import { createCostCentre, createPerson, eventually, type TestPerson } from './support/fixtures';
 import { call, send, startStack, type Stack } from './support/stack';
 import { browse, signInWithKey, webAgent } from './support/web-agent';
+import { recordHistory } from './support/histories';
 
 let stack: Stack;
 let owner: TestPerson;
@@ -30,13 +35,13 @@ afterAll(async () => {
 
 const unique = () => randomBytes(3).toString('hex').toUpperCase();
 
-/** A cost centre of its own, owned by `ownerId`, with a budget of EUR 1,000.00 in each month named. */
-async function watchedCostCentre(label: string, periods: string[], ownerId: string | null = owner.id): Promise<{ id: string; code: string }> {
+/** A cost centre of its own, owned by `ownerId`, with a budget of 100,000 minor units (EUR 1,000.00 unless told) in each month named. */
+async function watchedCostCentre(label: string, periods: string[], ownerId: string | null = owner.id, currency = 'EUR'): Promise<{ id: string; code: string }> {
   const db = stack.database.db;
   const code = `CC-BW-${label}-${unique()}`;
   const id = await createCostCentre(db, code, `Budget watch ${label}`, null);
   await db('cost_centres').where({ id }).update({ owner_id: ownerId });
-  await db('budgets').insert(periods.map((period) => ({ cost_centre_id: id, period_start: `${period}-01`, amount_minor: 100_000, currency: 'EUR' })));
+  await db('budgets').insert(periods.map((period) => ({ cost_centre_id: id, period_start: `${period}-01`, amount_minor: 100_000, currency })));
   return { id, code };
 }
 
@@ -62,12 +67,12 @@ async function spend(costCentreId: string, period: string, billed: string, curre
   });
 }
 
-let runs = 0;
+let lastWorkflowId = '';
 /** One run of the watch, as the schedule or a cost import starts it. */
 const watch = (period?: string) => {
-  runs += 1;
+  lastWorkflowId = `budget-watch-test-${unique()}`;
   return stack.env.client.workflow.execute('budgetWatchWorkflow', {
-    taskQueue: stack.taskQueue, workflowId: `budget-watch-test-${runs}-${unique()}`, args: [period ? { period } : {}],
+    taskQueue: stack.taskQueue, workflowId: lastWorkflowId, args: [period ? { period } : {}],
   }) as Promise<BudgetWatchOutcome>;
 };
 
@@ -92,6 +97,7 @@ it('emails the owner once when the month reaches 80%, however many runs see it, 
   // 800.004 EUR: 80% to the cent.
   await spend(cc.id, '2032-05', '300.004');
   const reached = await watch('2032-05');
+  await recordHistory(stack.env.client, lastWorkflowId, 'budget-watch-alert-sent.json');
   expect(reached.alertsSent).toBeGreaterThanOrEqual(1);
   const again = await Promise.all([watch('2032-05'), watch('2032-05'), watch('2032-05')]);
   await watch('2032-05');
@@ -158,6 +164,22 @@ it('sends the 100% email once when spend passes the budget, both in order when a
   expect(july).toEqual([80, 100]);
 });
 
+it('reads a yen budget in whole yen: the 80% email at 80% exactly, not at 0.8%', async () => {
+  const cc = await watchedCostCentre('yen', ['2032-11'], owner.id, 'JPY');
+  await spend(cc.id, '2032-11', '79999', 'JPY');
+  await watch('2032-11');
+  expect(await outbox(cc.id)).toHaveLength(0);
+
+  await spend(cc.id, '2032-11', '1', 'JPY');
+  await watch('2032-11');
+  const emails = await outbox(cc.id);
+  expect(emails.map((e) => e.subject)).toEqual([`Budget 80% used: ${cc.code} Budget watch yen, November 2032`]);
+  expect(emails[0].body_text).toContain('Budget:    JPY 100,000');
+  expect(emails[0].body_text).toContain('Actual:    JPY 80,000');
+  expect(emails[0].body_text).toContain('Share used: 80%');
+  expect(await alertRows(cc.id)).toEqual([expect.objectContaining({ threshold: 80, budget_minor: 100_000, spent_minor: 80_000, currency: 'JPY' })]);
+});
+
 it('tells the process owners when the cost centre has no active owner, and says so', async () => {
   const db = stack.database.db;
   const gone = await createPerson(db, [], 'Gone Budgetowner');
@@ -181,29 +203,68 @@ it('runs for the month it starts in when no month is named', async () => {
   expect(outcome.period).toBe(new Date().toISOString().slice(0, 7));
 });
 
-it('answers every cost centre\'s month in JSON and CSV, runs the watch on demand for process owners, and shows the FinOps page', async () => {
+it('runs the watch on demand for process owners, for this month or the last only', async () => {
+  const current = new Date().toISOString().slice(0, 7);
+  const previous = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  const cc = await watchedCostCentre('demand', [current]);
+  await spend(cc.id, current, '850.00');
+
+  expect((await call(stack, assetManager.apiKey, 'POST', '/finops/budget-watch/run', {})).status).toBe(403);
+  expect((await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', { period: '2032-13' })).status).toBe(400);
+  for (const period of ['2019-03', '2032-10']) {
+    const refused = await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', { period });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe(
+      `the budget watch runs on demand for this month (${current}) or the last (${previous}) only, as after a cost import, not for ${period}: `
+        + 'alerts for another month would tell owners of spend they can no longer act on; GET /finops/budgets shows any month',
+    );
+  }
+
+  const run = await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', {});
+  expect(run.status).toBe(200);
+  expect(run.body).toMatchObject({ period: current, alertsSent: expect.any(Number) });
+  expect(run.body.workflowId).toMatch(/^budget-watch:run:/);
+  // Another test's run of this month may have told it first: once either way.
+  expect((await outbox(cc.id)).map((e) => e.subject)).toEqual([`Budget 80% used: ${cc.code} Budget watch demand, ${new Date(`${current}-01T00:00:00Z`).toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' })}`]);
+  const last = await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', { period: previous });
+  expect(last.status).toBe(200);
+  expect(last.body.period).toBe(previous);
+});
+
+/** The cost centre's line of the month, found page by page as a client walks them. */
+async function listedLine(code: string, period: string): Promise<Record<string, unknown> | undefined> {
+  for (let offset = 0; ; offset += 200) {
+    const listed = await call(stack, assetManager.apiKey, 'GET', `/finops/budgets?period=${period}&limit=200&offset=${offset}`);
+    expect(listed.status).toBe(200);
+    const line = listed.body.items.find((l: { costCentre: { code: string } }) => l.costCentre.code === code);
+    if (line || offset + 200 >= listed.body.page.total) return line;
+  }
+}
+
+it('answers every cost centre\'s month in JSON pages and CSV, and shows the FinOps page a page at a time', async () => {
   const cc = await watchedCostCentre('api', ['2032-10']);
   const bare = `CC-BW-NONE-${unique()}`;
   await createCostCentre(stack.database.db, bare, 'Budget watch none', null);
   await spend(cc.id, '2032-10', '123.456789');
   await spend(cc.id, '2032-10', '700.00');
+  expect(await watch('2032-10')).toMatchObject({ period: '2032-10' });
 
-  expect((await call(stack, assetManager.apiKey, 'POST', '/finops/budget-watch/run', { period: '2032-10' })).status).toBe(403);
-  expect((await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', { period: '2032-13' })).status).toBe(400);
-  const run = await call(stack, processOwner.apiKey, 'POST', '/finops/budget-watch/run', { period: '2032-10' });
-  expect(run.status).toBe(200);
-  expect(run.body).toMatchObject({ period: '2032-10', alertsSent: 1 });
-  expect(run.body.workflowId).toMatch(/^budget-watch:run:/);
+  const first = await call(stack, assetManager.apiKey, 'GET', '/finops/budgets?period=2032-10&limit=1');
+  expect(first.status).toBe(200);
+  expect(first.body.items).toHaveLength(1);
+  expect(first.body.page).toEqual({ limit: 1, offset: 0, total: expect.any(Number) });
+  expect(first.body.page.total).toBeGreaterThanOrEqual(2);
+  const second = await call(stack, assetManager.apiKey, 'GET', '/finops/budgets?period=2032-10&limit=1&offset=1');
+  expect(second.body.items[0].costCentre.code > first.body.items[0].costCentre.code).toBe(true);
+  expect((await call(stack, assetManager.apiKey, 'GET', '/finops/budgets?period=2032-10&limit=201')).status).toBe(400);
 
-  const listed = await call(stack, assetManager.apiKey, 'GET', '/finops/budgets?period=2032-10');
-  expect(listed.status).toBe(200);
-  const line = listed.body.items.find((l: { costCentre: { code: string } }) => l.costCentre.code === cc.code);
+  const line = await listedLine(cc.code, '2032-10');
   expect(line).toMatchObject({
     currency: 'EUR', budgetMinor: 100_000, actualMinor: 82_346, committedMinor: 0, remainingMinor: 17_654, shareUsedPercent: 82,
     owner: { email: owner.email, active: true },
     alerts: [{ threshold: 80, sentAt: expect.any(String) }],
   });
-  expect(listed.body.items.find((l: { costCentre: { code: string } }) => l.costCentre.code === bare))
+  expect(await listedLine(bare, '2032-10'))
     .toMatchObject({ currency: null, budgetMinor: null, actualMinor: null, shareUsedPercent: null, alerts: [] });
   expect((await call(stack, assetManager.apiKey, 'GET', '/finops/budgets?period=2032-1')).status).toBe(400);
 
@@ -224,6 +285,12 @@ it('answers every cost centre\'s month in JSON and CSV, runs the watch on demand
   expect(page.html).toContain('82%, 80% reached');
   expect(page.html).toContain('100% (budget)');
   expect(page.html).toContain('href="/ui/finops/allocations?period=2032-10"');
+  expect(page.html).toContain('<th scope="col" class="num">Actual (billed, as invoiced)</th>');
+  expect(page.html).toContain('The cost allocation counts the effective cost instead and spreads purchases as depreciation and amortisation: <a href="/ui/finops/allocations?period=2032-10">the accrual view of October 2032</a>');
+  const paged = await browse(agent, 'GET', '/ui/finops?period=2032-10&limit=1&offset=1');
+  expect(paged.status).toBe(200);
+  expect(paged.html).toMatch(/<nav class="pager" aria-label="Pages"><span>2–2 of \d+<\/span><a href="\/ui\/finops\?period=2032-10&amp;limit=1" rel="prev">/);
+  expect((await browse(agent, 'GET', '/ui/finops?period=2032-10&limit=0')).status).toBe(400);
   expect(page.html).toContain('href="/ui/finops?period=2032-09"');
   expect(page.html).toContain('<h2 id="unbudgeted-heading">No budget for October 2032</h2>');
   expect((await browse(agent, 'GET', '/ui/finops?period=October')).status).toBe(400);
@@ -233,4 +300,34 @@ it('answers every cost centre\'s month in JSON and CSV, runs the watch on demand
   await signInWithKey(other, requester.apiKey);
   expect((await browse(other, 'GET', '/ui/finops')).status).toBe(403);
   await eventually(async () => stack.sink.messages().some((m) => m.subject.includes(cc.code)));
+});
+
+it('cuts the CSV when the database fails after the first batch, so that the file is seen as cut', async () => {
+  let reads = 0;
+  // A database that answers a full first batch of cost centres, then fails.
+  const db = {
+    raw: async (_sql: string, bindings: { limit: number }) => {
+      reads += 1;
+      if (reads > 1) throw new Error('the database went away');
+      return {
+        rows: Array.from({ length: bindings.limit }, (_, i) => ({
+          id: `id-${i}`, code: `CC-${String(i).padStart(4, '0')}`, name: 'Cut', owner_id: null, owner_name: null, owner_email: null, owner_active: null,
+          budget: null, budget_currency: null, spent: 0, committed: 0, alerts: [],
+        })),
+      };
+    },
+  } as unknown as Database;
+  const app = express();
+  app.get('/budgets.csv', (req, res, next) => {
+    sendBudgetsCsv(Object.assign(req, { log: { warn: () => undefined } }) as unknown as express.Request, res, db, '2032-10').catch(next);
+  });
+  const server = app.listen(0);
+  try {
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/budgets.csv`);
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow('terminated');
+    expect(reads).toBe(2);
+  } finally {
+    server.close();
+  }
 });

@@ -2,13 +2,16 @@
  * COBIT evidence (issue 17) on the real stack: every objective answers JSON with its sections and
  * a CSV of them that parses; figures seeded here appear as seeded (a programme of our own with two
  * requests and one order, a lost asset in DSS05, an allocation month of our own whose cost by
- * service and cost centre is the exact sum to the last decimal place, the register paged and whole);
+ * service and cost centre is the exact sum to the last decimal place, the register paged and whole;
+ * assets in a currency of our own whose book value in SQL is bookValue's to the unit; a renewed contract
+ * by its latest term; lists cut at LIST_LIMIT with their counts; typed text in CSV never a formula);
  * the pages answer with the security headers, their tables and charts; a requester is refused.
  * Other test files share the database: only rows this file made are counted exactly.
  */
 import { randomBytes } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import { COBIT_OBJECTIVES } from '../model/cobit-evidence';
+import { bookValue, type DepreciationMethod } from '../domain/depreciation';
+import { COBIT_OBJECTIVES, LIST_LIMIT } from '../model/cobit-evidence';
 import { createAsset, createCi, createCostCentre, createPerson, createVendor, type TestPerson } from './support/fixtures';
 import { call, send, startStack, type Stack } from './support/stack';
 import { browse, signInWithKey, webAgent, type WebAgent } from './support/web-agent';
@@ -29,6 +32,27 @@ let serviceName: string;
 let costCentreCode: string;
 let contractNumber: string;
 let product: string;
+/** A currency no other test uses: the APO05 value and APO09 contract rows in it are ours alone. */
+const currency = `Z${String.fromCharCode(65 + (randomBytes(1)[0] % 26))}${String.fromCharCode(65 + (randomBytes(1)[0] % 26))}`;
+let renewedNumber: string;
+let formulaPerson: TestPerson;
+let creditCostCentreCode: string;
+const formulaTitle = '=HYPERLINK("http://evil.example","renew")';
+const publisher = `Cut ${unique()}`;
+
+/** Assets of ours that depreciate every way domain/depreciation.ts knows, edge dates included. */
+const VALUED: { method: DepreciationMethod; cost: number; salvage: number; life: number; purchaseDate: string | null }[] = [
+  { method: 'straight_line', cost: 100_001, salvage: 1_000, life: 36, purchaseDate: '2025-03-31' },
+  { method: 'straight_line', cost: 12_345, salvage: 345, life: 36, purchaseDate: '2019-05-17' },
+  { method: 'straight_line', cost: 55_555, salvage: 0, life: 36, purchaseDate: null },
+  { method: 'straight_line', cost: 40_000, salvage: 0, life: 24, purchaseDate: '2099-01-01' },
+  { method: 'declining_balance', cost: 250_000, salvage: 10_000, life: 24, purchaseDate: '2025-10-31' },
+  { method: 'declining_balance', cost: 250_000, salvage: 10_000, life: 24, purchaseDate: '2025-10-31' },
+  { method: 'declining_balance', cost: 99_999, salvage: 50_000, life: 12, purchaseDate: '2024-02-29' },
+  { method: 'declining_balance', cost: 1_000, salvage: 5_000, life: 10, purchaseDate: '2026-01-01' },
+  { method: 'declining_balance', cost: 777_777, salvage: 1, life: 60, purchaseDate: '2022-12-15' },
+  { method: 'none', cost: 70_000, salvage: 0, life: 36, purchaseDate: '2023-06-01' },
+];
 
 async function signedIn(person: TestPerson): Promise<WebAgent> {
   const agent = webAgent(stack.baseUrl);
@@ -74,6 +98,40 @@ beforeAll(async () => {
     .insert({ publisher: 'Cobit', name: product, licence_metric: 'per_user', unit_price_minor: 10_000, currency: 'EUR' }).returning('id');
   await db('software_entitlements').insert({ product_id: productId, metric: 'per_user', quantity: 5, starts_on: '2026-01-01', cost_minor: 50_000, currency: 'EUR', contract_id: contract.id });
 
+  // Assets in our own currency, valued by every rule; and one retired, which the value leaves out.
+  for (const v of VALUED) {
+    const asset = await createAsset(db, {});
+    await db('assets').where({ id: asset.id }).update({
+      currency, depreciation_method: v.method, purchase_cost_minor: v.cost, salvage_value_minor: v.salvage, useful_life_months: v.life, purchase_date: v.purchaseDate,
+    });
+  }
+  const retired = await createAsset(db, {});
+  await db('assets').where({ id: retired.id }).update({ currency, state: 'retired', substate: 'lost', retired_at: db.fn.now() });
+
+  // Two contracts of ours inside their notice period, one renewed for a year: it is active by its next term.
+  const [ending, renewed] = await db('contracts').insert([0, 1].map(() => ({
+    vendor_id: vendorId, kind: 'software_licence', title: 'Evidence renewals', currency, value_minor: 100_000, renewal_notice_days: 60,
+    starts_on: db.raw(`CURRENT_DATE - 300`), ends_on: db.raw(`CURRENT_DATE + 30`),
+  }))).returning(['id', 'number']);
+  expect(ending.id).toBeDefined();
+  const [renewal] = await db('contract_renewals').insert({
+    contract_id: renewed.id, title: formulaTitle, state: 'renew', decided_at: db.fn.now(),
+    next_starts_on: db.raw(`CURRENT_DATE + 31`), next_ends_on: db.raw(`CURRENT_DATE + 395`), next_value_minor: '9007199254740993',
+  }).returning('number');
+  renewedNumber = renewal.number;
+
+  // More products of ours than a list shows, with nothing entitled or consumed.
+  await db('software_products').insert(Array.from({ length: LIST_LIMIT + 1 }, (_, i) => ({
+    publisher, name: `Product ${String(i).padStart(3, '0')}`, licence_metric: 'per_user', unit_price_minor: 100, currency: 'EUR',
+  })));
+
+  // Text typed to start a formula: an assignee's name, and a cost centre credited in our month.
+  formulaPerson = await createPerson(db, ['requester'], `@SUM(1+1) ${unique()}`);
+  const typed = await createAsset(db, { state: 'in_use', assignedToId: formulaPerson.id });
+  expect(typed.id).toBeDefined();
+  creditCostCentreCode = `CC-CREDIT-${unique()}`;
+  const creditCostCentreId = await createCostCentre(db, creditCostCentreCode, '+Credits', null);
+
   // A lost asset.
   const lost = await createAsset(db, { state: 'in_use', assignedToId: requester.id });
   await db('assets').where({ id: lost.id }).update({ state: 'retired', substate: 'lost', retired_at: db.fn.now() });
@@ -88,12 +146,16 @@ beforeAll(async () => {
     { run_id: run.id, period_start: `${period}-01`, category: 'cloud', source_type: 'cost_record', cost_centre_id: costCentreId, business_service_id: service.id, amount: '12.3456789012', currency: 'EUR' },
     { run_id: run.id, period_start: `${period}-01`, category: 'cloud', source_type: 'cost_record', cost_centre_id: costCentreId, business_service_id: service.id, amount: '0.0000000988', currency: 'EUR' },
     { run_id: run.id, period_start: `${period}-01`, category: 'depreciation', source_type: 'asset', cost_centre_id: costCentreId, business_service_id: null, amount: '33.33', currency: 'USD' },
+    { run_id: run.id, period_start: `${period}-01`, category: 'cloud', source_type: 'cost_record', cost_centre_id: creditCostCentreId, business_service_id: null, amount: '-0.2500000001', currency: 'EUR' },
   ]);
 });
 
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** The sections that list rows rather than aggregate them: each is cut at LIST_LIMIT. */
+const LISTS = ['licence_agreements', 'renewals', 'compliance', 'licence_coverage', 'unlicensed', 'lost_or_stolen'];
 
 type Section = { key: string; title: string; columns: { key: string; title: string; kind: string }[]; rows: Record<string, unknown>[]; note?: string };
 const sectionOf = (body: { sections: Section[] }, key: string) => body.sections.find((s) => s.key === key)!;
@@ -116,6 +178,7 @@ describe('the API', () => {
     for (const section of json.body.sections as Section[]) {
       expect(section).toEqual(expect.objectContaining({ key: expect.any(String), title: expect.any(String), columns: expect.any(Array), rows: expect.any(Array) }));
       for (const row of section.rows) expect(Object.keys(row).sort()).toEqual(section.columns.map((c) => c.key).sort());
+      if (LISTS.includes(section.key)) expect(section.rows.length).toBeLessThanOrEqual(LIST_LIMIT);
     }
 
     const asks: { path: string; headers: Record<string, string> }[] = [
@@ -151,6 +214,53 @@ describe('the API', () => {
       .toEqual({ product: `Cobit ${product}`, metric: 'per_user', currency: 'EUR', entitlements: 1, unitsInTerm: 5, costMinor: '50000', contracts: contractNumber, withoutContract: 0 });
     expect(sectionOf(res.body, 'compliance').rows.find((r) => r.product === `Cobit ${product}`))
       .toMatchObject({ entitledUnits: 5, consumedUnits: 0, shortfallUnits: 0, position: 'under_used', trueUpCostMinor: '0' });
+  });
+
+  it('APO05: the book value of our assets, worked in SQL, is what bookValue gives each, to the unit', async () => {
+    const onDate = new Date().toISOString().slice(0, 10);
+    const res = await call(stack, overseer.apiKey, 'GET', '/cobit/evidence/apo05');
+    const expected = VALUED.reduce((sum, v) => sum + BigInt(v.purchaseDate
+      ? bookValue({ method: v.method, costMinor: v.cost, salvageMinor: v.salvage, usefulLifeMonths: v.life, purchaseDate: v.purchaseDate, onDate })
+      : v.cost), 0n);
+    expect(sectionOf(res.body, 'value').rows.find((r) => r.currency === currency)).toEqual({
+      currency, assets: VALUED.length, purchaseCostMinor: String(VALUED.reduce((sum, v) => sum + v.cost, 0)), bookValueMinor: expected.toString(),
+    });
+  });
+
+  it('APO09: a contract renewed is active by its next term, one not renewed is ending within its notice', async () => {
+    const res = await call(stack, overseer.apiKey, 'GET', '/cobit/evidence/apo09');
+    expect(sectionOf(res.body, 'contracts').rows.filter((r) => r.currency === currency)).toEqual([
+      { kind: 'software_licence', status: 'active', currency, contracts: 1, valueMinor: '100000' },
+      { kind: 'software_licence', status: 'ending_within_notice', currency, contracts: 1, valueMinor: '100000' },
+    ]);
+    const renewal = sectionOf(res.body, 'renewals').rows.find((r) => r.number === renewedNumber)!;
+    expect(renewal).toMatchObject({ title: formulaTitle, state: 'renew', currency, nextValueMinor: '9007199254740993' });
+    expect(String(renewal.nextStartsOn) < String(renewal.nextEndsOn)).toBe(true);
+  });
+
+  it('cuts the licence lists at LIST_LIMIT and says how many there are', async () => {
+    const apo09 = await call(stack, overseer.apiKey, 'GET', '/cobit/evidence/apo09');
+    const compliance = sectionOf(apo09.body, 'compliance');
+    expect(compliance.rows).toHaveLength(LIST_LIMIT);
+    const [, total] = /^\d+ of the (\d+) products shown, the largest shortfall first\.$/.exec(compliance.note ?? '') ?? [];
+    expect(Number(total)).toBeGreaterThan(LIST_LIMIT);
+    const shortfalls = compliance.rows.map((r) => r.shortfallUnits as number);
+    expect(shortfalls).toEqual([...shortfalls].sort((a, b) => b - a));
+  });
+
+  it('CSV: typed text never starts a formula, and a credit stays a number', async () => {
+    const apo09 = await send(stack, overseer.apiKey, 'GET', '/cobit/evidence/apo09?format=csv');
+    const renewals: Record<string, string>[] = parse(apo09.text, { columns: true });
+    expect(renewals.find((r) => r.number === renewedNumber)).toMatchObject({ title: `'${formulaTitle}`, nextValueMinor: '9007199254740993' });
+
+    const apo05 = await send(stack, overseer.apiKey, 'GET', `/cobit/evidence/apo05?period=${period}&format=csv`);
+    const costs: Record<string, string>[] = parse(apo05.text, { columns: true });
+    expect(costs.find((r) => r.section === 'cost_by_cost_centre' && r.costCentreCode === creditCostCentreCode))
+      .toMatchObject({ costCentre: "'+Credits", currency: 'EUR', amount: '-0.2500000001' });
+
+    const register = await send(stack, overseer.apiKey, 'GET', '/cobit/evidence/bai09/register?format=csv');
+    const entries: Record<string, string>[] = parse(register.text, { columns: true });
+    expect(entries.find((r) => r.assignee?.includes(formulaPerson.name))).toMatchObject({ assignee: `'${formulaPerson.name}`, purchaseCostMinor: '120000' });
   });
 
   it('DSS05: our lost asset is among the assets lost or stolen', async () => {

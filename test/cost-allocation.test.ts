@@ -5,14 +5,20 @@
  * assets, cloud costs with fourteen decimal places in two currencies, other costs, and two shared
  * pools (by headcount and by usage). Run twice it gives the same rows; the allocated totals equal
  * the source totals exactly and, for this test's cost centres, the amounts worked out by hand below;
- * two runs at once leave one set; the schedule's run (no month) allocates the month before.
+ * two runs at once leave one set; the schedule's run (no month) allocates the month before. Other
+ * months, each of its own: a contract's renewed term amortised beside its current one (June), a cost
+ * import committed between the allocation's reads (July), and a refused run recorded as failed.
  */
 import { randomBytes } from 'node:crypto';
-import { previousPeriod } from '../domain/cost-allocation';
+import type { Knex } from 'knex';
+import { createCostAllocationActivities } from '../activities/cost-allocation';
+import { periodSpan, previousPeriod } from '../domain/months';
+import { readAllocationSources, saveAllocationRule, AllocationRuleRefused } from '../model/cost-allocation';
 import type { CostAllocationOutcome } from '../workflows/cost-allocation/contract';
 import { createAsset, createCi, createCostCentre, createPerson, createVendor, relate, type TestPerson } from './support/fixtures';
 import { send, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent } from './support/web-agent';
+import { recordHistory } from './support/histories';
 
 let stack: Stack;
 let owner: TestPerson;
@@ -123,6 +129,7 @@ test('a month allocated twice gives the same rows and totals, reconciled to the 
   const first = await allocate(`alloc-test-first-${tag}`, PERIOD);
   const firstRows = await ownRows();
   const second = await allocate(`alloc-test-second-${tag}`, PERIOD);
+  await recordHistory(stack.env.client, `alloc-test-second-${tag}`, 'cost-allocation-month-run-again.json');
   const secondRows = await ownRows();
 
   expect(first.allocatedTotals).toEqual(first.sourceTotals);
@@ -204,8 +211,20 @@ test('a process owner runs a month through the API; the rules are kept with thei
   expect(refused.status).toBe(409);
   expect(refused.body.error.details.failure).toBe('AllocationRuleCycle');
   expect(refused.body.error.message).toContain(`loop-a-${tag}`);
-  // The month stays as the last good run left it.
+  // The month stays as the last good run left it, and says its latest run failed and why.
   expect(await sumsOf('one')).toEqual({ EUR: '184.64', USD: '12.37345678901334' });
+  const failed = await send(stack, reader.apiKey, 'GET', `/finops/allocations/${PERIOD}`);
+  expect(failed.status).toBe(200);
+  expect(failed.body.latestRun).toMatchObject({ state: 'failed', workflowId: refused.body.error.details.workflowId });
+  expect(failed.body.latestRun.message).toContain(`loop-a-${tag}`);
+  expect(failed.body.run).toMatchObject({ state: 'completed' });
+  expect(failed.body.run.id).not.toBe(failed.body.latestRun.id);
+  const agent = webAgent(stack.baseUrl);
+  await signInWithKey(agent, reader.apiKey);
+  const page = await browse(agent, 'GET', `/ui/finops/allocations?period=${PERIOD}`);
+  expect(page.html).toContain('id="failed-run"');
+  expect(page.html).toContain(`loop-a-${tag}`);
+  expect(page.html).toContain('12.37345678901334');
 
   expect((await put(`loop-b-${tag}`, { method: 'even', pool: `AL-${tag}-TWO`, targets: [`AL-${tag}-ONE`], active: false })).status).toBe(428);
   expect((await put(`loop-b-${tag}`, { method: 'even', pool: `AL-${tag}-TWO`, targets: [`AL-${tag}-ONE`], active: false }, { 'if-match': '"7"' })).status).toBe(412);
@@ -223,7 +242,11 @@ test('the page shows the month per cost centre and service with its chart, and a
   await allocate(`alloc-test-page-${tag}`, PERIOD);
   const page = await browse(agent, 'GET', `/ui/finops/allocations?period=${PERIOD}`);
   expect(page.status).toBe(200);
-  expect(page.html).toContain('<svg id="by-cost-centre-chart"');
+  // One chart per currency: amounts of different currencies are never drawn on one scale.
+  expect(page.html).toContain('<svg id="by-cost-centre-chart-eur"');
+  expect(page.html).toContain('<svg id="by-cost-centre-chart-usd"');
+  expect(page.html).toContain('<svg id="by-service-chart-eur"');
+  expect(page.html).not.toContain('<svg id="by-cost-centre-chart"');
   expect(page.html).toContain(`AL-${tag}-ONE`);
   expect(page.html).toContain('12.37345678901334');
   expect(page.html).toContain('href="/ui/finops"');
@@ -240,4 +263,107 @@ test('the page shows the month per cost centre and service with its chart, and a
   const read = await browse(readerAgent, 'GET', `/ui/finops/allocations?period=${PERIOD}`);
   expect(read.status).toBe(200);
   expect(read.html).not.toContain('action="/ui/finops/allocations/run"');
+});
+
+test('a renewed contract is amortised over each of its terms: the current one keeps its days, the next has its own dates and value', async () => {
+  const db = stack.database.db;
+  const costCentre = await createCostCentre(db, `AL-${tag}-TERMS`, 'Allocation terms', null);
+  const vendorId = await createVendor(db, `Allocation Terms Vendor ${tag}`);
+  // 16,600 cents over the 166 days to June 15th and 36,500 over the 365 days of the next term: 100 a day each, 15 days each in June.
+  const [{ id: contractId }] = await db('contracts').insert({ vendor_id: vendorId, kind: 'support', title: 'Terms', starts_on: '2031-01-01', ends_on: '2031-06-15', value_minor: 16_600, currency: 'EUR' }).returning('id');
+  const asset = await createAsset(db, { state: 'in_stock' });
+  await db('assets').where({ id: asset.id }).update({ cost_centre_id: costCentre, contract_id: contractId });
+  await db('contract_renewals').insert([
+    { contract_id: contractId, title: 'Renew', state: 'renew', term_ends_on: '2031-06-15', next_starts_on: '2031-06-16', next_ends_on: '2032-06-14', next_value_minor: 36_500 },
+    // A withdrawn decision is not a term.
+    { contract_id: contractId, title: 'Withdrawn', state: 'cancelled', term_ends_on: '2031-06-15', next_starts_on: '2031-06-16', next_ends_on: '2031-06-30', next_value_minor: 999_999 },
+  ]);
+  const june = await allocate(`alloc-test-terms-${tag}`, '2031-06');
+  expect(june.allocatedTotals).toEqual(june.sourceTotals);
+  const rows = await db('cost_allocations').where({ period_start: '2031-06-01', source_id: contractId }).orderBy('amount').select(db.raw('amount::text AS amount'), 'cost_centre_id');
+  expect(rows).toEqual([{ amount: '15.00', cost_centre_id: costCentre }, { amount: '15.00', cost_centre_id: costCentre }]);
+  const july = await allocate(`alloc-test-terms-july-${tag}`, '2031-07');
+  expect(await db('cost_allocations').where({ period_start: '2031-07-01', source_id: contractId }).select(db.raw('amount::text AS amount'))).toEqual([{ amount: '31.00' }]);
+  expect(july.allocatedTotals).toEqual(july.sourceTotals);
+});
+
+/** The database as the activity sees it, with `between` run (and committed) right after the first read of the cost records. */
+function committingBetweenReads(db: Knex, between: () => Promise<void>): Knex {
+  let done = false;
+  const inTransaction = (trx: Knex.Transaction) => new Proxy(trx, {
+    get(target, property, receiver) {
+      if (property !== 'raw') return Reflect.get(target, property, receiver);
+      return (sql: string, bindings: unknown) => {
+        const query = target.raw(sql, bindings as Knex.RawBinding);
+        if (done || !sql.includes('FROM cost_records')) return query;
+        done = true;
+        return query.then(async (result: unknown) => {
+          await between();
+          return result;
+        });
+      };
+    },
+  });
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      if (property !== 'transaction') return Reflect.get(target, property, receiver);
+      return (work: (trx: Knex.Transaction) => Promise<unknown>, config?: Knex.TransactionConfig) => target.transaction((trx) => work(inTransaction(trx)), config);
+    },
+  });
+}
+
+test('a cost import committed between the allocation\'s reads is in neither: the run reconciles, and the next run counts it', async () => {
+  const db = stack.database.db;
+  const costCentre = await createCostCentre(db, `AL-${tag}-SNAP`, 'Allocation snapshot', null);
+  const inJuly = { charge_period_start: '2031-07-10T00:00:00Z', charge_period_end: '2031-07-11T00:00:00Z', billing_period_start: '2031-07-01T00:00:00Z', billing_period_end: '2031-08-01T00:00:00Z' };
+  await costRecord({ billed_cost: '1.25', billing_currency: 'CHF', cost_centre_id: costCentre, ...inJuly });
+  const activities = createCostAllocationActivities({
+    db: committingBetweenReads(db, () => costRecord({ billed_cost: '0.000000001', billing_currency: 'CHF', cost_centre_id: costCentre, ...inJuly })),
+  });
+  // Read committed, the totals read second would hold the late record and the rows not: "does not reconcile".
+  const outcome = await activities.allocateMonth({ idempotencyKey: `alloc-test-snapshot-${tag}`, period: '2031-07', workflowId: `alloc-test-snapshot-${tag}` });
+  expect(outcome.allocatedTotals).toEqual(outcome.sourceTotals);
+  const own = async () => (await db.raw(`SELECT trim_scale(sum(amount))::text AS amount FROM cost_allocations WHERE period_start = '2031-07-01' AND cost_centre_id = ?`, [costCentre])).rows[0].amount;
+  expect(await own()).toBe('1.25');
+  const again = await allocate(`alloc-test-snapshot-again-${tag}`, '2031-07');
+  expect(again.allocatedTotals).toEqual(again.sourceTotals);
+  expect(await own()).toBe('1.250000001');
+});
+
+test('rules share onto live cost centres only, and two saves at once of one rule or one pool are refused, not failed', async () => {
+  const db = stack.database.db;
+  const retired = await createCostCentre(db, `AL-${tag}-RETIRED`, 'Allocation retired', null);
+  await db('cost_centres').where({ id: retired }).update({ retired_at: db.fn.now() });
+  expect((await readAllocationSources(db, periodSpan(PERIOD)!)).everyCostCentreId).not.toContain(retired);
+  const put = (name: string, body: unknown) => send(stack, owner.apiKey, 'PUT', `/finops/allocation-rules/${name}`, { body });
+  const toRetired = await put(`retired-${tag}`, { method: 'even', pool: `AL-${tag}-ONE`, targets: [`AL-${tag}-TWO`, `AL-${tag}-RETIRED`] });
+  expect(toRetired.status).toBe(400);
+  expect(toRetired.body.error.message).toContain(`AL-${tag}-RETIRED is retired`);
+  expect((await put(`retired-pool-${tag}`, { method: 'even', pool: `AL-${tag}-RETIRED`, targets: [] })).status).toBe(400);
+
+  const pool = await createCostCentre(db, `AL-${tag}-RACE`, 'Allocation race', null);
+  const otherPool = await createCostCentre(db, `AL-${tag}-RACE2`, 'Allocation race 2', null);
+  /** Saves `name` while another transaction holds an uncommitted rule `held`, committed once the save waits on it. */
+  async function saveBehind(held: Record<string, unknown>, name: string, poolCode: string) {
+    const trx = await db.transaction();
+    await trx('allocation_rules').insert({ method: 'even', target_cost_centre_ids: [], version: 1, ...held });
+    const saving = saveAllocationRule(db, name, { method: 'even', pool: poolCode, targets: [], active: true }, undefined, owner.email).then(() => undefined, (error: unknown) => error);
+    for (let waited = 0; waited < 100; waited += 1) {
+      const { rows } = await db.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "allocation_rules"%'`);
+      if (rows[0].n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await trx.commit();
+    return saving;
+  }
+  const sameName = await saveBehind({ name: `race-${tag}`, pool_cost_centre_id: otherPool }, `race-${tag}`, `AL-${tag}-RACE`);
+  expect(sameName).toBeInstanceOf(AllocationRuleRefused);
+  expect((sameName as AllocationRuleRefused).refusal.rule).toBe('rule_exists');
+  const samePool = await saveBehind({ name: `race-pool-a-${tag}`, pool_cost_centre_id: pool }, `race-pool-b-${tag}`, `AL-${tag}-RACE`);
+  expect(samePool).toBeInstanceOf(AllocationRuleRefused);
+  expect((samePool as AllocationRuleRefused).refusal.rule).toBe('pool_has_rule');
+  // Through the API the same refusal is a 409.
+  const taken = await put(`race-pool-c-${tag}`, { method: 'even', pool: `AL-${tag}-RACE`, targets: [] });
+  expect(taken.status).toBe(409);
+  await db('allocation_rules').whereIn('name', [`race-${tag}`, `race-pool-a-${tag}`]).delete();
 });

@@ -16,6 +16,7 @@ import { costImportProgressQuery, type CostTotal } from '../workflows/cost-impor
 import { createCi, createCostCentre, createPerson, eventually, relate, type TestPerson } from './support/fixtures';
 import { runCostImport, stageCostImport, type TestCostRow } from './support/cost-import';
 import { send, startStack, type Stack } from './support/stack';
+import { recordHistory } from './support/histories';
 
 let stack: Stack;
 let requester: TestPerson;
@@ -100,6 +101,7 @@ describe('cost imports', () => {
     expect(outcome).toMatchObject({ state: 'completed', rowsImported: 600, rowsRefused: 0, message: null });
     expect(outcome.totals).toEqual(expected);
     expect(await recordTotals(providers)).toEqual(expected);
+    await recordHistory(stack.env.client, `cost-import:${importId}`, 'cost-import-completed.json');
     // More places than the old numeric(20, 6) kept, every one of them.
     expect(Math.max(...outcome.totals.map((t) => t.billedCost.split('.')[1]?.length ?? 0))).toBeGreaterThanOrEqual(15);
     const stored = await db()('cost_imports').where({ id: importId }).first('state', 'rows_imported', 'totals', 'finished_at');

@@ -6,7 +6,7 @@ import { createTestDatabase } from './support/database';
 const DEMO_TABLES = [
   'people', 'person_roles', 'groups', 'group_members', 'cost_centres', 'budgets', 'vendors', 'contracts', 'contract_prices',
   'hardware_models', 'software_products', 'assets', 'configuration_items', 'ci_relationships',
-  'software_entitlements', 'software_consumptions', 'cost_records', 'approval_rules', 'change_models', 'schedule_windows', 'sla_targets',
+  'software_entitlements', 'software_consumptions', 'cost_records', 'cost_imports', 'cost_import_scopes', 'approval_rules', 'change_models', 'schedule_windows', 'sla_targets',
 ];
 
 async function rowCounts(db: Knex): Promise<Record<string, number>> {
@@ -124,7 +124,25 @@ describe('demo data for Northwind Analytics', () => {
     expect(rows.map((r) => r.month)).toEqual([monthKey(-2), monthKey(-1), monthKey(0)]);
     expect(await count(db, `SELECT count(*) AS count FROM cost_records WHERE charge_period_start > now()`)).toBe(0);
     expect(await count(db, `SELECT count(*) AS count FROM cost_records WHERE source_key NOT LIKE 'demo:%'`)).toBe(0);
-    expect(await count(db, `SELECT count(DISTINCT provider_name) AS count FROM cost_records WHERE provider_name IN ('AWS', 'Azure')`)).toBe(2);
+    expect(await count(db, `SELECT count(DISTINCT provider_name) AS count FROM cost_records WHERE provider_name IN ('AWS', 'Microsoft') AND cost_import_id IS NOT NULL`)).toBe(2);
+  });
+
+  it("loads each provider's cloud usage of a month as the completed import of that bill, holding its scope, with its counts and totals", async () => {
+    const months = await count(db, `SELECT count(DISTINCT billing_period_start) AS count FROM cost_records WHERE charge_category = 'Usage'`);
+    expect(await count(db, `SELECT count(*) AS count FROM cost_imports WHERE state = 'completed' AND file_name LIKE 'demo-%'`)).toBe(2 * months);
+    // Every usage record is on the import holding its provider, billing account and month.
+    expect(await count(db, `
+      SELECT count(*) AS count FROM cost_records r
+       WHERE r.charge_category = 'Usage'
+         AND NOT EXISTS (SELECT 1 FROM cost_import_scopes s
+                          WHERE s.import_id = r.cost_import_id AND s.provider_name = r.provider_name
+                            AND s.billing_account_id = r.billing_account_id AND s.billing_period_start = r.billing_period_start)`)).toBe(0);
+    // Each import's counts and totals are its records'.
+    expect(await count(db, `
+      SELECT count(*) AS count FROM cost_imports i
+        JOIN LATERAL (SELECT count(*)::int AS n, sum(billed_cost)::text AS billed FROM cost_records r WHERE r.cost_import_id = i.id) r ON true
+       WHERE i.rows_imported <> r.n OR i.rows_total <> r.n OR i.totals -> 0 ->> 'billedCost' <> r.billed OR jsonb_array_length(i.totals) <> 1`)).toBe(0);
+    expect(await count(db, `SELECT count(*) AS count FROM cost_records WHERE charge_category = 'Usage' AND business_service_id IS NULL`)).toBe(0);
   });
 
   it('has the estate the lifecycle tests need', async () => {

@@ -4,16 +4,22 @@
  * dropped again is the same batch, answered with a .replayed.txt naming it, while a new export
  * under the same name is a new batch; a file with a bad header moves to failed/ beside the refusal
  * in words, and so does a file in manual/ when the person batches are recorded as is no admin; a
- * person who may not send batches leaves the folder unwatched.
+ * person who may not send batches leaves the folder unwatched. The drop folder itself (with the cost
+ * folder's receiver faked): why files wait is logged once while it holds; a 5xx is tried again,
+ * then failed; files a dead process left in processing/ are put back once, those of another
+ * process only named.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { watchInventoryDropFolder } from '../api/inventory-intake';
 import { droppedFileBatchKey } from '../domain/inventory-intake';
 import { createLogger } from '../platform/logger';
+import { CostDropFolder, type ReceivedCostFile } from '../platform/cost-drop-folder';
+import { DROP_ATTEMPTS } from '../platform/drop-folder';
 import type { InventoryDropFolder } from '../platform/inventory-drop-folder';
 import { createPerson, eventually, type TestPerson } from './support/fixtures';
 import { startStack, type Stack } from './support/stack';
@@ -140,4 +146,118 @@ it('stays unwatched when the person batches are recorded as may not send them', 
   } finally {
     fs.rmSync(other, { recursive: true, force: true });
   }
+});
+
+describe('the drop folder itself', () => {
+  interface Line { level: number; msg: string; [field: string]: unknown }
+  const WARN = 40;
+
+  /** A cost drop folder in a folder of its own, its log kept, its receiver faked. */
+  function costFolder(receive: (name: string, bytes: string) => Promise<ReceivedCostFile>, whyNot?: () => Promise<string | undefined>, everyMs = 20) {
+    const lines: Line[] = [];
+    const destination = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as Line); done(); } });
+    const folderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assetflow-cost-drop-'));
+    const folder = new CostDropFolder({
+      dir: folderDir, everyMs, logger: createLogger('info', 'test', destination), whyNot,
+      receive: async ({ name, stream }) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return receive(name, Buffer.concat(chunks).toString());
+      },
+    });
+    return { folder, dir: folderDir, lines, at: (...parts: string[]) => path.join(folderDir, ...parts) };
+  }
+  const imported = async (): Promise<ReceivedCostFile> => ({ number: `CIM${unique()}`, state: 'completed', createdAt: new Date().toISOString(), repeated: false });
+
+  it('logs why files wait once while it holds, says when they are taken again, and logs a new reason once', async () => {
+    let reason: string | undefined = 'COST_DROP_AS names nobody';
+    let asked = 0;
+    const received: string[] = [];
+    const drop = costFolder(async (name) => { received.push(name); return imported(); }, async () => { asked += 1; return reason; });
+    const waits = (why: string) => drop.lines.filter((line) => line.level === WARN && line.msg === `cost drop folder: no file is taken: ${why}`);
+    try {
+      fs.writeFileSync(drop.at('a.csv'), 'BilledCost\n1\n');
+      await drop.folder.start();
+      await eventually(async () => asked >= 5, 10_000, 10);
+      expect(waits('COST_DROP_AS names nobody')).toHaveLength(1);
+      expect(received).toEqual([]);
+
+      reason = undefined;
+      await eventually(async () => received.includes('a.csv'), 10_000, 10);
+      expect(drop.lines.filter((line) => line.msg === 'cost drop folder: files are taken again')).toHaveLength(1);
+
+      reason = 'COST_DROP_AS names d@example.com, who is not active';
+      fs.writeFileSync(drop.at('b.csv'), 'BilledCost\n2\n');
+      const before = asked;
+      await eventually(async () => asked >= before + 5, 10_000, 10);
+      expect(waits(reason)).toHaveLength(1);
+      expect(received).toEqual(['a.csv']);
+    } finally {
+      await drop.folder.stop();
+      fs.rmSync(drop.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tries a file that fails for now (a 5xx) again at the next looks, then fails it saying how often; a refusal (4xx) fails it at once', async () => {
+    const tries = new Map<string, number>();
+    const drop = costFolder(async (name) => {
+      tries.set(name, (tries.get(name) ?? 0) + 1);
+      if (name === 'refused.csv') throw Object.assign(new Error('not a FOCUS file: BilledCost is missing'), { status: 422 });
+      if ((tries.get(name) ?? 0) < DROP_ATTEMPTS || name === 'never.csv') throw Object.assign(new Error('the database is away'), { status: 503 });
+      return imported();
+    });
+    try {
+      for (const name of ['flaky.csv', 'never.csv', 'refused.csv']) fs.writeFileSync(drop.at(name), 'BilledCost\n1\n');
+      await drop.folder.start();
+      await eventually(async () => fs.existsSync(drop.at('done', 'flaky.csv')) && fs.existsSync(drop.at('failed', 'never.csv.error.txt')) && fs.existsSync(drop.at('failed', 'refused.csv.error.txt')), 10_000, 10);
+      expect(Object.fromEntries(tries)).toEqual({ 'flaky.csv': DROP_ATTEMPTS, 'never.csv': DROP_ATTEMPTS, 'refused.csv': 1 });
+      expect(fs.readFileSync(drop.at('failed', 'never.csv.error.txt'), 'utf8')).toMatch(/^never\.csv was not taken: the database is away\n\nFailed 3 times, the last at .+\nDrop it again once the fault is mended\.\n$/);
+      expect(fs.readFileSync(drop.at('failed', 'refused.csv.error.txt'), 'utf8')).toMatch(/^refused\.csv was not taken: not a FOCUS file: BilledCost is missing\n\nRefused at .+\nCorrect it and drop it again\.\n$/);
+    } finally {
+      await drop.folder.stop();
+      fs.rmSync(drop.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('puts back, once, what a process of this host that is gone left in processing/; names what another process left and leaves it', async () => {
+    const received: string[] = [];
+    const mine = `${os.hostname()}.${process.pid}`;
+    // Slow looks: a file put back waits, as if the process died again before taking it.
+    const first = costFolder(async (name) => { received.push(name); return imported(); }, undefined, 60_000);
+    const ofOtherHost = first.at('processing', 'elsewhere.example.7', 'theirs.csv');
+    try {
+      for (const file of [first.at('processing', mine, 'mine.csv'), ofOtherHost, first.at('processing', 'unowned.csv')]) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, 'BilledCost\n1\n');
+      }
+      await first.folder.start();
+      expect(fs.existsSync(first.at('mine.csv'))).toBe(true);
+      expect(fs.existsSync(first.at('processing', mine))).toBe(false);
+      expect(fs.existsSync(ofOtherHost)).toBe(true);
+      expect(fs.existsSync(first.at('processing', 'unowned.csv'))).toBe(true);
+      expect(first.lines.filter((line) => line.level === WARN).map((line) => [line.msg, line.files ?? line.file])).toEqual(expect.arrayContaining([
+        ['cost drop folder: a file left in processing/ by a process that stopped while receiving it is put back, to be taken again', 'mine.csv'],
+        [expect.stringContaining('cost drop folder: files left in processing/ by a process that may still be receiving them'), ['theirs.csv']],
+        [expect.stringContaining('cost drop folder: files left in processing/ by a process that may still be receiving them'), ['unowned.csv']],
+      ]));
+    } finally {
+      await first.folder.stop();
+    }
+
+    // Left again as the process died receiving it a second time: failed, not put back again.
+    fs.mkdirSync(first.at('processing', mine), { recursive: true });
+    fs.renameSync(first.at('mine.csv'), first.at('processing', mine, 'mine.csv'));
+    const again = new CostDropFolder({ dir: first.dir, everyMs: 20, logger: createLogger('silent', 'test'), receive: async ({ name }) => { received.push(name); return imported(); } });
+    try {
+      await again.start();
+      expect(fs.existsSync(first.at('mine.csv'))).toBe(false);
+      expect(fs.readFileSync(first.at('failed', 'mine.csv.error.txt'), 'utf8')).toMatch(/^mine\.csv was not taken: the API stopped twice while receiving it/);
+      expect(fs.existsSync(first.at('failed', 'mine.csv'))).toBe(true);
+      expect(fs.existsSync(ofOtherHost)).toBe(true);
+      expect(received).toEqual([]);
+    } finally {
+      await again.stop();
+      fs.rmSync(first.dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -5,9 +5,6 @@
  * reason and asked again; nobody but a steward decides, and every decision is audited.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Knex } from 'knex';
 import { identify, pairKeyOf, type IdentificationRule } from '../domain/reconciliation';
 import { insertImport } from '../model/imports';
@@ -15,6 +12,7 @@ import { openStewardCase, settledPairKeys, startStewardCaseWorkflows } from '../
 import { mergeRecords } from '../model/reconciliation/merge';
 import type { ApprovalTimings } from '../workflows/approvals/contract';
 import { createApprovalRule, createAsset, createGroup, createPerson, eventually, relate, type TestPerson } from './support/fixtures';
+import { recordHistory } from './support/histories';
 import { runInventoryBatch } from './support/inventory';
 import { RELAXED_APPROVAL_TIMINGS, call, send, startStack, type Stack } from './support/stack';
 import { browse, hiddenCsrf, signInWithKey, webAgent } from './support/web-agent';
@@ -70,13 +68,6 @@ const liveInstallationsOn = async (ciId: string, productId: string) => {
     .where((w) => w.where({ ci_id: ciId }).orWhere((a) => a.whereNull('ci_id').where({ asset_id: ci.asset_id ?? null })));
 };
 
-/** With RECORD_HISTORIES set, keeps the finished workflow's history for test/workflow-replay.test.ts. */
-async function recordHistory(workflowId: string, file: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const handle = stack.env.client.workflow.getHandle(workflowId);
-  await handle.result();
-  fs.writeFileSync(path.join(__dirname, 'histories', file), historyToJSON(await handle.fetchHistory()));
-}
 const settledAs = (id: string, state: string) => eventually(async () => ((await caseRow(id))?.state === state ? caseRow(id) : undefined));
 const openApprovalOf = (caseId: string, personId: string) =>
   eventually(() => db('approvals').where({ subject_type: 'reconciliation_case', subject_id: caseId, approver_id: personId, state: 'requested' }).first());
@@ -238,8 +229,8 @@ it('a merge keeps every relationship, history row, installation and cost record 
   await signInWithKey(agent, overseer.apiKey);
   expect((await browse(agent, 'GET', `/ui/cis/${survivor.number}`)).html).toContain(`Merged from <a href="/ui/cis/${loser.number}">${loser.number}`);
   expect((await browse(agent, 'GET', `/ui/cis/${loser.number}`)).html).toContain(`merged this record into <a href="/ui/cis/${survivor.number}">`);
-  await recordHistory(`steward-case:${opened.caseNumber}`, 'steward-case-merged.json');
-  await recordHistory(`steward-case:${other.caseNumber}`, 'steward-case-cancelled-by-merge.json');
+  await recordHistory(stack.env.client, `steward-case:${opened.caseNumber}`, 'steward-case-merged.json');
+  await recordHistory(stack.env.client, `steward-case:${other.caseNumber}`, 'steward-case-cancelled-by-merge.json');
 });
 
 it('a merge approved without a choice keeps the record the steward was shown, and a product on the survivor\'s asset is not counted twice', async () => {
@@ -391,7 +382,7 @@ it('a decision by someone who is not a steward is refused; a merge the data forb
   const decisions = await db('audit_log').where({ subject_type: 'reconciliation_case', subject_id: opened.caseId }).whereIn('action', ['approval_approved', 'approval_rejected', 'settled']).orderBy('id');
   expect(decisions.map((d) => [d.action, d.actor])).toEqual([['approval_approved', steward.email], ['approval_rejected', steward.email], ['settled', steward.email]]);
   expect((await call(stack, steward.apiKey, 'POST', `/reconciliation/cases/${opened.caseNumber}/decision`, { resolution: 'keep_both' })).status).toBe(409);
-  await recordHistory(`steward-case:${opened.caseNumber}`, 'steward-case-merge-refused-then-kept-both.json');
+  await recordHistory(stack.env.client, `steward-case:${opened.caseNumber}`, 'steward-case-merge-refused-then-kept-both.json');
 });
 
 it('end to end: a row whose serial names one record and whose host name another is held, and its case reaches the steward', async () => {

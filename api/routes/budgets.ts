@@ -10,13 +10,16 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Role } from '../../domain/directory';
-import { budgetLineBatches, periodAt, type BudgetLine } from '../../model/budget-watch';
+import { periodAt, periodSpan, shiftPeriod } from '../../domain/months';
+import { budgetLineBatches, budgetLinePage, type BudgetLine } from '../../model/budget-watch';
 import type { Database } from '../../platform/database';
 import { BUDGET_PERIOD, budgetWatchRunId, type BudgetWatchOutcome } from '../../workflows/budget-watch/contract';
 import type { budgetWatchWorkflow } from '../../workflows/budget-watch/workflow';
+import { budgetPeriodsToWatch } from '../../workflows/cost-import/contract';
 import { OVERSEERS } from '../auth';
 import type { AppDeps } from '../app';
-import { conflict } from '../errors';
+import { badRequest, conflict } from '../errors';
+import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { commandWithinDeadline, startWithinDeadline } from '../workflow-calls';
 
@@ -25,17 +28,10 @@ export const BUDGET_WATCH_RUNNERS: readonly Role[] = ['process_owner', 'admin'];
 
 export const budgetPeriod = z.string().trim().regex(BUDGET_PERIOD, 'a month as YYYY-MM, e.g. 2032-05');
 
-export const budgetsQuery = z.object({
+export const budgetsQuery = pageQuery.extend({
   period: budgetPeriod.optional().describe('the month, YYYY-MM; this month (UTC) when left out'),
-  format: z.enum(['json', 'csv']).default('json'),
+  format: z.enum(['json', 'csv']).default('json').describe('json: a page of cost centres (limit, offset); csv: all of them'),
 });
-
-/** Every cost centre's line for the month, in code order. */
-export async function budgetLines(db: Database, period: string): Promise<BudgetLine[]> {
-  const lines: BudgetLine[] = [];
-  for await (const batch of budgetLineBatches(db, period)) lines.push(...batch);
-  return lines;
-}
 
 const CSV_COLUMNS = [
   'period', 'cost_centre_code', 'cost_centre_name', 'owner_email', 'currency', 'budget_minor', 'actual_minor', 'committed_minor',
@@ -64,7 +60,7 @@ function csvRow(period: string, line: BudgetLine): Record<(typeof CSV_COLUMNS)[n
  * Streams the month as CSV, a batch of cost centres at a time. The first batch is read before
  * anything is sent, so that a database that cannot answer is a 503 like anywhere else.
  */
-async function sendBudgetsCsv(req: Request, res: Response, db: Database, period: string): Promise<void> {
+export async function sendBudgetsCsv(req: Request, res: Response, db: Database, period: string): Promise<void> {
   const batches = budgetLineBatches(db, period);
   const first = await batches.next();
   async function* rows() {
@@ -78,7 +74,25 @@ async function sendBudgetsCsv(req: Request, res: Response, db: Database, period:
   } catch (error) {
     if (!res.headersSent) throw error;
     req.log.warn({ err: error }, 'budgets export cut short');
+    // Never a clean end: the client must see the file as cut, not as all the cost centres.
+    res.destroy(error as Error);
   }
+}
+
+/**
+ * Refuses a month the watch is not run for on demand: the months a cost import charging that month
+ * would watch (budgetPeriodsToWatch: this month and the last, UTC). An older month's alerts would
+ * tell owners of spend they can no longer act on.
+ */
+export function refuseUnwatchedPeriod(period: string, now: Date): void {
+  const month = periodSpan(period);
+  if (month && budgetPeriodsToWatch({ start: month.start, end: month.next }, now).includes(period)) return;
+  const current = periodAt(now, 'UTC');
+  throw badRequest(
+    `the budget watch runs on demand for this month (${current}) or the last (${shiftPeriod(current, -1)}) only, as after a cost import, not for ${period}: `
+      + 'alerts for another month would tell owners of spend they can no longer act on; GET /finops/budgets shows any month',
+    { period, watched: [shiftPeriod(current, -1), current] },
+  );
 }
 
 /** Runs the budget watch for a month now and answers its outcome within the command deadline. */
@@ -103,7 +117,7 @@ export function registerBudgetRoutes(routes: RouteRegistry, deps: AppDeps): void
   routes.add(
     {
       method: 'get', path: '/finops/budgets', tag: 'finops', access: OVERSEERS,
-      summary: 'Every cost centre\'s month: budget, actual (cost records charged in the month), committed (open orders less received), remaining and share used in whole percent, in the budget\'s currency, with the 80% and 100% alerts sent and when; ?format=csv for a file',
+      summary: 'Every cost centre\'s month, a page in code order: budget, actual (cost records charged in the month at their billed cost, as invoiced: purchases count when bought; GET /finops/allocations/:period has the accrual view), committed (open orders less received), remaining and share used in whole percent, in the budget\'s currency, with the 80% and 100% alerts sent and when; ?format=csv for a file of every cost centre',
       query: budgetsQuery,
       responses: { 200: 'the month\'s lines (JSON), or the CSV file', 400: 'bad period', 401: 'no or bad API key', 403: 'not allowed' },
     },
@@ -113,20 +127,23 @@ export function registerBudgetRoutes(routes: RouteRegistry, deps: AppDeps): void
         await sendBudgetsCsv(req, res, deps.db, period);
         return undefined;
       }
-      return { period, items: await budgetLines(deps.db, period) };
+      return { period, ...(await budgetLinePage(deps.db, period, { limit: query.limit, offset: query.offset })) };
     },
   );
 
   routes.add(
     {
       method: 'post', path: '/finops/budget-watch/run', tag: 'finops', access: BUDGET_WATCH_RUNNERS,
-      summary: 'Run the budget watch now for a month (this month, UTC, when no period is given): each cost centre\'s owner is emailed at 80% and at 100% of budget, once each per month, however often it runs',
-      body: z.object({ period: budgetPeriod.optional().describe('the month, YYYY-MM') }).strict(),
+      summary: 'Run the budget watch now for this month or the last (UTC; this month when no period is given): each cost centre\'s owner is emailed at 80% and at 100% of budget, once each per month, however often it runs',
+      body: z.object({ period: budgetPeriod.optional().describe('the month, YYYY-MM: this month or the last') }).strict(),
       responses: {
-        200: 'the run\'s outcome: cost centres with a budget looked at, alerts this run sent', 400: 'bad period', 401: 'no or bad API key',
+        200: 'the run\'s outcome: cost centres with a budget looked at, alerts this run sent', 400: 'bad period, or a month other than this one or the last', 401: 'no or bad API key',
         403: 'not a process owner or admin', 409: 'the run failed (its reason)', 503: 'the workflow service cannot be reached', 504: 'the run did not finish in time (it goes on)',
       },
     },
-    async ({ body }) => runBudgetWatch(deps, body.period),
+    async ({ body }) => {
+      if (body.period) refuseUnwatchedPeriod(body.period, new Date());
+      return runBudgetWatch(deps, body.period);
+    },
   );
 }

@@ -41,6 +41,7 @@ import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { commandRequestId } from '../idempotency';
 import { answerSubmission, submit, type Submitted } from '../submissions';
+import type { Submission } from '../../model/submissions';
 import { commandWithinDeadline, liveStatusWithinDeadline } from '../workflow-calls';
 
 export interface ChangeRouteDeps {
@@ -221,19 +222,29 @@ export async function submitChange(
     process: CHANGE_PROCESS,
     reserveNumber: () => reserveChangeNumber(db),
     workflowIdOf: changeWorkflowId,
-    start: ({ subjectId, number, workflowId }) =>
-      temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
-        workflowId,
-        taskQueue,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ changeId: subjectId, number, type: body.type, requesterId: principal.id, requesterEmail: principal.email, timings: approvalTimings, submission }],
-        typedSearchAttributes: [
-          { key: processTypeKey, value: CHANGE_PROCESS },
-          { key: processStateKey, value: 'new' },
-          { key: businessNumberKey, value: number },
-          { key: requesterKey, value: principal.email },
-        ],
-      }),
+    start: (reserved) => startChangeWorkflow({ temporal, taskQueue, approvalTimings }, principal, body.type, submission, reserved),
+  });
+}
+
+/** Starts the workflow of a change reserved already (or finds it running): POST /changes, and an optimisation finding's action. */
+export function startChangeWorkflow(
+  { temporal, taskQueue, approvalTimings }: Pick<ChangeRouteDeps, 'temporal' | 'taskQueue' | 'approvalTimings'>,
+  requester: { id: string; email: string },
+  type: CreateChangeBody['type'],
+  submission: ChangeSubmission,
+  { subjectId, number, workflowId }: Pick<Submission, 'subjectId' | 'number' | 'workflowId'>,
+) {
+  return temporal.workflow.start<typeof changeRequestWorkflow>('changeRequestWorkflow', {
+    workflowId,
+    taskQueue,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ changeId: subjectId, number, type, requesterId: requester.id, requesterEmail: requester.email, timings: approvalTimings, submission }],
+    typedSearchAttributes: [
+      { key: processTypeKey, value: CHANGE_PROCESS },
+      { key: processStateKey, value: 'new' },
+      { key: businessNumberKey, value: number },
+      { key: requesterKey, value: requester.email },
+    ],
   });
 }
 

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { stringify } from 'csv-stringify';
+import { stringify, type CastReturnObject, type Options } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import { z } from 'zod';
 import {
@@ -28,6 +28,19 @@ export const evidenceQuery = z.object({
 });
 export const registerQuery = pageQuery.extend({ format });
 
+/** A figure as the model writes it: a count, integer minor units, exact decimal text; negative ones too. */
+const FIGURE = /^-?\d+(\.\d+)?$/;
+
+/**
+ * Text people typed (titles, names, tags) cannot start a formula in a spreadsheet: a leading =, +,
+ * -, @ or tab is quoted with ' (csv-stringify's escape_formulas); a figure stays a figure, a credit's
+ * minus sign included (csv-stringify takes options per field from what cast returns).
+ */
+export const CSV_OPTIONS: Options = {
+  escape_formulas: true,
+  cast: { string: (value) => (FIGURE.test(value) ? ({ value, escape_formulas: false } as CastReturnObject) : value) },
+};
+
 /** CSV when asked by ?format=csv, or by an Accept header that prefers it to JSON. */
 export const wantsCsv = (req: Request, requested: 'json' | 'csv' | undefined) =>
   requested ? requested === 'csv' : req.accepts(['application/json', 'text/csv']) === 'text/csv';
@@ -40,7 +53,7 @@ export function sendEvidenceCsv(res: Response, evidence: Evidence): void {
   const keys: string[] = [];
   for (const section of evidence.sections) for (const column of section.columns) if (!keys.includes(column.key)) keys.push(column.key);
   const records = evidence.sections.flatMap((section) => section.rows.map((row) => [section.key, ...keys.map((key) => row[key] ?? '')]));
-  const text = stringifySync([['section', ...keys], ...records]);
+  const text = stringifySync([['section', ...keys], ...records], CSV_OPTIONS);
   res.status(200).set('Content-Disposition', `attachment; filename="cobit-${evidence.objective}.csv"`).type('text/csv').send(text);
 }
 
@@ -58,7 +71,7 @@ export async function sendRegisterCsv(req: Request, res: Response, db: Database)
   }
   res.status(200).set('Content-Disposition', 'attachment; filename="cobit-bai09-register.csv"').type('text/csv');
   try {
-    await pipeline(Readable.from(entries()), stringify({ header: true, columns: REGISTER_COLUMNS.map((c) => c.key) }), res);
+    await pipeline(Readable.from(entries()), stringify({ ...CSV_OPTIONS, header: true, columns: REGISTER_COLUMNS.map((c) => c.key) }), res);
   } catch (error) {
     if (!res.headersSent) throw error;
     req.log.warn({ err: error }, 'asset register download cut short');

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
-import { ALLOCATION_METHODS, allocationPeriod, type AllocationPeriod } from '../../domain/cost-allocation';
+import { ALLOCATION_METHODS } from '../../domain/cost-allocation';
+import { periodSpan, type PeriodSpan } from '../../domain/months';
 import {
   ALLOCATION_CSV_COLUMNS,
   AllocationRuleRefused,
@@ -30,7 +31,7 @@ export const ALLOCATION_RUNNERS = ['process_owner', 'admin'] as const;
 
 export const periodParams = z.strictObject({
   period: z.string().transform((text, ctx) => {
-    const period = allocationPeriod(text);
+    const period = periodSpan(text);
     if (!period) {
       ctx.addIssue({ code: 'custom', message: 'a month as YYYY-MM (2000 to 2199)' });
       return z.NEVER;
@@ -57,7 +58,7 @@ export type AllocationRunAnswer = { state: 'completed'; outcome: CostAllocationO
  * asked for while one runs answers that one; once it has finished, a new run replaces the month.
  * Waits for the outcome within the command deadline; past it, answers that it is running.
  */
-export async function runAllocation(deps: { temporal: Client; taskQueue: string }, period: AllocationPeriod): Promise<AllocationRunAnswer> {
+export async function runAllocation(deps: { temporal: Client; taskQueue: string }, period: PeriodSpan): Promise<AllocationRunAnswer> {
   const workflowId = costAllocationWorkflowId(period.period);
   const handle = await startWithinDeadline(deps.temporal, () => deps.temporal.workflow.start('costAllocationWorkflow', {
     taskQueue: deps.taskQueue,
@@ -88,8 +89,10 @@ function ruleRefusal(error: unknown): unknown {
     case 'version_mismatch': return versionMismatch(refusal.currentVersion, refusal.message);
     case 'version_required': return preconditionRequired(refusal.message);
     case 'unknown_cost_centre': return badRequest(refusal.message, refusal.codes.map((code) => ({ path: 'targets', message: `no cost centre has the code ${code}` })));
+    case 'retired_cost_centre': return badRequest(refusal.message, refusal.codes.map((code) => ({ path: 'targets', message: `the cost centre ${code} is retired` })));
     case 'pool_is_target': return badRequest(refusal.message, [{ path: 'targets', message: refusal.message }]);
-    case 'pool_has_rule': return conflict(refusal.rule, refusal.message);
+    case 'pool_has_rule':
+    case 'rule_exists': return conflict(refusal.rule, refusal.message);
   }
 }
 
@@ -113,15 +116,16 @@ export function registerCostAllocationRoutes(routes: RouteRegistry, deps: AppDep
   routes.add(
     {
       method: 'get', path: '/finops/allocations/:period', tag: 'finops', access: OVERSEERS,
-      summary: 'The month\'s latest allocation: totals per category and currency, per cost centre (direct and shared), per business service, and what no cost centre holds; ?format=csv: every row',
+      summary: 'The month\'s latest run (completed, or failed with its reason) and its latest completed allocation: totals per category and currency, per cost centre (direct and shared), per business service, and what no cost centre holds; ?format=csv: every row',
       params: periodParams,
       query: z.strictObject({ format: z.enum(['json', 'csv']).default('json') }),
-      responses: { 200: 'the month\'s allocation, or its rows as CSV', 400: 'not a month', 401: 'no or bad API key', 403: 'not allowed', 404: 'the month was never allocated' },
+      responses: { 200: 'the month\'s allocation (run null when no run completed: latestRun says why), or its rows as CSV', 400: 'not a month', 401: 'no or bad API key', 403: 'not allowed', 404: 'the month was never run' },
     },
     async ({ params, query, req, res }) => {
       const month = await monthAllocation(db, params.period);
       if (!month) throw notFound(`${params.period.period} has not been allocated: run it first`);
       if (query.format === 'json') return month;
+      if (!month.run) throw notFound(`${params.period.period} has no completed allocation: its latest run failed: ${month.latestRun.message ?? 'no reason recorded'}`);
       res.status(200).type('text/csv').set('Content-Disposition', `attachment; filename="allocation-${params.period.period}.csv"`);
       const csv = stringify({ header: true, columns: [...ALLOCATION_CSV_COLUMNS] });
       csv.pipe(res);
@@ -130,7 +134,13 @@ export function registerCostAllocationRoutes(routes: RouteRegistry, deps: AppDep
           for (const row of batch) if (!csv.write(row)) await once(csv, 'drain');
         }
       } catch (error) {
+        csv.unpipe(res);
+        if (!res.headersSent) throw error;
+        // Part of the file went out: only a connection cut short tells the reader it is not whole
+        // (a normal end would pass a part for the whole month).
         req.log.warn({ err: error }, 'allocation export cut short');
+        res.destroy(error instanceof Error ? error : new Error(String(error)));
+        return undefined;
       }
       csv.end();
       await once(res, 'finish');
@@ -153,7 +163,7 @@ export function registerCostAllocationRoutes(routes: RouteRegistry, deps: AppDep
       summary: 'Create a rule (no If-Match) or change it (If-Match: the version read); active: false keeps it without applying it',
       params: ruleName,
       body: allocationRuleBody,
-      responses: { 200: 'changed', 201: 'created', 400: 'bad body or unknown cost centre', 401: 'no or bad API key', 403: 'not a process owner or admin', 409: 'the pool has another rule', 412: 'changed since read', 428: 'the rule exists: If-Match needed' },
+      responses: { 200: 'changed', 201: 'created', 400: 'bad body, unknown or retired cost centre', 401: 'no or bad API key', 403: 'not a process owner or admin', 409: 'the pool has another rule (pool_has_rule), or the rule was created meanwhile (rule_exists)', 412: 'changed since read', 428: 'the rule exists: If-Match needed' },
     },
     async ({ params, body, principal, req, res }) => {
       const ifMatch = req.get('if-match')?.trim();

@@ -1,21 +1,25 @@
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { costImportRefusals, costImportRefusalsPage, findCostImport, listCostImports, type CostImportSummary } from '../../model/cost-imports';
+import { secretMatches } from '../../platform/secrets';
 import { costImportProgressQuery, type CostImportState } from '../../workflows/cost-import/contract';
 import type { AppDeps } from '../app';
 import { OVERSEERS } from '../auth';
-import { COST_IMPORT_MAX_BYTES, receiveCostImport, type ReceivedCostImport } from '../cost-import-intake';
+import { COST_IMPORT_MAX_BYTES, COST_IMPORT_MAX_PARTS, receiveCostImport, type CostFilePart, type CostImportRequest, type ReceivedCostImport } from '../cost-import-intake';
 import { HttpError, badRequest, notFound } from '../errors';
+import { INVENTORY_SENDERS } from '../inventory-intake';
 import { pageQuery } from '../pagination';
 import type { RouteRegistry } from '../routes-registry';
 import { liveStatusWithinDeadline } from '../workflow-calls';
 
-/** Who sends cloud bills and reads their imports: asset managers, process owners and admins. */
-export const COST_IMPORTERS = OVERSEERS;
+/** Who reads cloud bills' imports: asset managers, process owners and admins. */
+export const COST_IMPORT_READERS = OVERSEERS;
+/** Who sends cloud bills: an import writes inventory (cloud resources become CIs), so those who send inventory. */
+export const COST_IMPORT_SENDERS = INVENTORY_SENDERS;
 
 /** The states of an import its workflow still works on: its live progress is asked for. */
 export const RUNNING_COST_IMPORT_STATES: readonly CostImportState[] = ['staged', 'applying'];
@@ -25,40 +29,116 @@ const FILE_TYPES = ['text/csv', 'application/csv', 'application/gzip', 'applicat
 
 const numberParams = z.object({ number: z.string().trim().min(1).max(20).describe('the import number, CIM…') });
 
-/** The file of a multipart form: its part named `file` (the fields before it are not wanted). */
-function multipartFile(req: Request): Promise<{ file: Readable; fileName: string }> {
+/** A multipart form as read: its `file` parts (one bill, or the parts of one), none, or not from the session (the web form). */
+export type CostUpload =
+  | { outcome: 'parts'; parts: AsyncIterable<CostFilePart> }
+  | { outcome: 'no_file' }
+  | { outcome: 'not_from_this_session' };
+
+/**
+ * Reads a multipart form's parts named `file` one after another as they arrive, each handed over
+ * unread (the next comes once it is read to its end); other parts are dropped. With `csrf` (the web
+ * form), the form's first part must be the session's token, or nothing more is read. Answers once
+ * the first file arrives, or the form ends without one.
+ */
+export function readCostUpload(req: Request, csrf?: string): Promise<CostUpload> {
   return new Promise((resolve, reject) => {
-    const form = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+    const form = busboy({ headers: req.headers, limits: { files: COST_IMPORT_MAX_PARTS, fields: 10, fieldSize: 1024, parts: COST_IMPORT_MAX_PARTS + 10 } });
+    const waiting: CostFilePart[] = [];
+    let verified = csrf === undefined ? true : undefined;
+    let ended = false;
+    let done = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
     let settled = false;
-    form.on('file', (name, file, info) => {
-      if (settled || name !== 'file') {
-        file.resume();
+    const settle = (upload: CostUpload) => {
+      if (settled) return;
+      settled = true;
+      resolve(upload);
+    };
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const refuse = () => {
+      settle({ outcome: 'not_from_this_session' });
+      req.unpipe(form);
+      req.resume();
+    };
+    /** The parts in turn; returned early (the bill refused), the rest are read and dropped. */
+    const parts: AsyncIterableIterator<CostFilePart> = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        for (;;) {
+          if (waiting.length > 0) return { done: false, value: waiting.shift()! };
+          if (failure) throw failure;
+          if (ended || done) return { done: true, value: undefined };
+          await new Promise<void>((resolveWait) => {
+            wake = resolveWait;
+          });
+        }
+      },
+      async return() {
+        done = true;
+        for (const part of waiting.splice(0)) part.stream.resume();
+        return { done: true, value: undefined };
+      },
+    };
+    form.on('field', (name, value) => {
+      verified ??= name === 'csrf' && secretMatches(csrf!, value);
+      if (!verified) refuse();
+    });
+    form.on('file', (name, stream, info) => {
+      verified ??= false;
+      if (!verified) {
+        stream.resume();
+        refuse();
         return;
       }
-      settled = true;
-      resolve({ file, fileName: info.filename ?? '' });
+      if (done || name !== 'file') {
+        stream.resume();
+        return;
+      }
+      waiting.push({ name: info.filename ?? '', stream });
+      notify();
+      settle({ outcome: 'parts', parts });
+    });
+    form.on('filesLimit', () => {
+      failure = new HttpError(400, 'too_many_parts', `a bill may come in ${COST_IMPORT_MAX_PARTS} parts at most`);
+      notify();
     });
     form.on('close', () => {
-      if (!settled) reject(badRequest('the form has no part named file: send the cost file in it'));
+      ended = true;
+      notify();
+      settle(verified ? { outcome: 'no_file' } : { outcome: 'not_from_this_session' });
     });
     form.on('error', (error: Error) => {
-      if (!settled) reject(badRequest(`the form cannot be read: ${error.message}`));
+      failure = badRequest(`the form cannot be read: ${error.message}`);
+      notify();
+      if (settled) return;
+      settled = true;
+      reject(failure);
     });
     req.pipe(form);
   });
 }
 
-/** The uploaded file and its name: the body as it is, or a multipart form's `file` part. 415 for anything else, 413 for a Content-Length past the limit. */
-async function uploadedCostFile(req: Request, maxBytes: number, fileName: string | undefined): Promise<{ file: Readable; fileName: string }> {
-  if (Number(req.get('content-length') ?? 0) > maxBytes) throw new HttpError(413, 'payload_too_large', `the file is larger than ${maxBytes.toLocaleString('en')} bytes; split it`);
+type UploadedBill = { fileName: string; file: Readable } | { fileName?: string; parts: AsyncIterable<CostFilePart> };
+
+/** The uploaded bill: the body as it is, or a multipart form's `file` parts. 415 for anything else, 413 for a Content-Length past the limit. */
+async function uploadedBill(req: Request, maxBytes: number, fileName: string | undefined): Promise<UploadedBill> {
+  if (Number(req.get('content-length') ?? 0) > maxBytes) throw new HttpError(413, 'payload_too_large', `the bill is larger than ${maxBytes.toLocaleString('en')} bytes; split it`);
   if (req.is('multipart/form-data')) {
-    const part = await multipartFile(req);
-    return { file: part.file, fileName: fileName ?? (part.fileName || 'upload') };
+    const upload = await readCostUpload(req);
+    if (upload.outcome !== 'parts') throw badRequest('the form has no part named file: send the cost file (or each part of the bill) in a part named file');
+    return { fileName, parts: upload.parts };
   }
   if (!req.is(FILE_TYPES)) {
     throw new HttpError(415, 'unsupported_media_type', `send the FOCUS file as the body (text/csv, application/gzip, application/vnd.apache.parquet or application/octet-stream) or as the part file of a multipart form, not ${req.get('content-type') ?? 'without a Content-Type'}`);
   }
-  return { file: req, fileName: fileName ?? 'upload' };
+  return { fileName: fileName ?? 'upload', file: req };
 }
 
 /** An import and, while its workflow works on it, the workflow's live progress. */
@@ -68,20 +148,30 @@ export async function costImportWithProgress(deps: Pick<AppDeps, 'temporal'>, su
   return { ...summary, ...(await liveStatusWithinDeadline(deps.temporal, () => handle.query(costImportProgressQuery))) };
 }
 
-/** The refusals report as CSV: a line per problem (row, column, reason) with the row as read. */
+/**
+ * The refusals report as CSV: a line per problem (row, column, reason) with the row as read. The
+ * first batch is read before anything is sent, so a database that cannot answer is a 503; past
+ * that, a failure cuts the connection: the client sees the file as cut, never as the whole report.
+ */
 export async function streamRefusalsCsv(res: Response, deps: Pick<AppDeps, 'db'>, summary: CostImportSummary): Promise<void> {
+  const refusals = costImportRefusals(deps.db, summary.id)[Symbol.asyncIterator]();
+  const first = await refusals.next();
+  async function* lines() {
+    for (let refusal = first; !refusal.done; refusal = await refusals.next()) {
+      for (const problem of refusal.value.problems) {
+        yield { row: refusal.value.rowNumber, column: problem.column, reason: problem.reason, line: JSON.stringify(refusal.value.line) };
+      }
+    }
+  }
   res.status(200);
   res.type('text/csv');
   res.set('Content-Disposition', `attachment; filename="${summary.number}-refused.csv"`);
-  const csv = stringify({ header: true, columns: ['row', 'column', 'reason', 'line'] });
-  csv.pipe(res);
-  for await (const refusal of costImportRefusals(deps.db, summary.id)) {
-    for (const problem of refusal.problems) {
-      if (!csv.write({ row: refusal.rowNumber, column: problem.column, reason: problem.reason, line: JSON.stringify(refusal.line) })) await once(csv, 'drain');
-    }
+  try {
+    await pipeline(Readable.from(lines()), stringify({ header: true, columns: ['row', 'column', 'reason', 'line'] }), res);
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.destroy(error as Error);
   }
-  csv.end();
-  await once(res, 'finish');
 }
 
 /** The import of a number, or 404. */
@@ -102,29 +192,32 @@ export function registerCostImportRoutes(routes: RouteRegistry, deps: AppDeps): 
 
   routes.add(
     {
-      method: 'post', path: '/cost-imports', tag, access: COST_IMPORTERS,
+      method: 'post', path: '/cost-imports', tag, access: COST_IMPORT_SENDERS,
       summary: 'Import a cloud bill in FOCUS 1.0 to 1.2 (AWS, Azure, Google Cloud, Oracle exports): the file as the body (CSV, gzipped CSV or Parquet, told by its '
-        + 'first bytes) or the part file of a multipart form. The same file again answers its import (repeated: true). Rows are checked and the good ones staged; '
-        + 'the import\'s workflow writes them as cost records, every decimal place kept, a newer file of a provider, billing account and billing period replacing the older one\'s',
-      query: z.object({ fileName: z.string().trim().min(1).max(255).optional().describe('the name of the file, for the list of imports') }),
+        + 'first bytes) or the part file of a multipart form. A bill in parts (part-00001, part-00002, … of one provider, account and period) is sent as one import: '
+        + 'each part as a part named file of one form, all of one format and one set of columns; they are read in the order of their names, rows numbered across them. '
+        + 'The same bill again answers its import (repeated: true). Rows are checked and the good ones staged; the import\'s workflow writes them as cost records, '
+        + 'every decimal place kept, a newer import of a provider, billing account and billing period replacing the older one\'s records',
+      query: z.object({ fileName: z.string().trim().min(1).max(255).optional().describe('the name of the import, for the list of imports (by default the file\'s, or its first and last part\'s)') }),
       responses: {
         200: 'the same file was received before: its import, as it stands (repeated: true)',
         202: 'the import, staged and started (Location: /cost-imports/:number)',
-        400: 'bad parameters, or a form without its file',
+        400: 'bad parameters, a form without its file, or more than COST_IMPORT_MAX_PARTS parts (too_many_parts)',
         401: 'no or bad API key',
-        403: 'not an asset manager, process owner or admin',
-        413: 'the file is larger than COST_IMPORT_MAX_BYTES: nothing was kept',
+        403: 'not an asset manager or admin',
+        413: 'the bill (its parts together) is larger than COST_IMPORT_MAX_BYTES: nothing was kept',
         415: 'the body is not a file (or a multipart form)',
-        422: 'not_focus: the required FOCUS columns are missing (details.missing names them); unreadable_file: not CSV or Parquet, or broken. The import is kept, failed, with the reason',
-        503: 'the workflow service is down: the import is recorded as failed and nothing of it is written',
+        422: 'not_focus: the required FOCUS columns are missing (details.missing names them); parts_differ: the parts are not of one format or one set of columns; '
+          + 'unreadable_file: not CSV or Parquet, or broken. The import is kept, failed, with the reason',
+        503: 'busy: this API process is receiving COST_IMPORTS_AT_ONCE bills already (Retry-After; nothing was read); or the workflow service is down: '
+          + 'the import is recorded as failed and nothing of it is written',
         504: 'the workflow service did not answer in time and the workflow is not known to run: failed, nothing written',
       },
     },
     async ({ query, principal, req, res }) => {
-      const upload = await uploadedCostFile(req, maxBytes, query.fileName);
-      const received: ReceivedCostImport = await receiveCostImport(deps, {
-        fileName: upload.fileName, source: 'api', requestedBy: { id: principal.id, email: principal.email }, file: upload.file,
-      });
+      const bill = await uploadedBill(req, maxBytes, query.fileName);
+      const request: CostImportRequest = { ...bill, source: 'api', requestedBy: { id: principal.id, email: principal.email } };
+      const received: ReceivedCostImport = await receiveCostImport(deps, request);
       res.status(received.repeated ? 200 : 202).location(`/cost-imports/${received.number}`);
       return received;
     },
@@ -132,7 +225,7 @@ export function registerCostImportRoutes(routes: RouteRegistry, deps: AppDeps): 
 
   routes.add(
     {
-      method: 'get', path: '/cost-imports', tag, access: COST_IMPORTERS,
+      method: 'get', path: '/cost-imports', tag, access: COST_IMPORT_READERS,
       summary: 'Cost imports, newest first',
       query: pageQuery,
       responses: { 200: 'a page of cost imports', 400: 'bad paging', 401: 'no or bad API key', 403: 'not an asset manager, process owner or admin' },
@@ -142,7 +235,7 @@ export function registerCostImportRoutes(routes: RouteRegistry, deps: AppDeps): 
 
   routes.add(
     {
-      method: 'get', path: '/cost-imports/:number', tag, access: COST_IMPORTERS,
+      method: 'get', path: '/cost-imports/:number', tag, access: COST_IMPORT_READERS,
       summary: 'A cost import: state, rows read, refused and imported, its FOCUS version, scopes (provider, billing account, billing period), totals per provider and '
         + 'currency as exact decimal text (once written), its message; while its workflow runs, the live status',
       params: numberParams,
@@ -153,7 +246,7 @@ export function registerCostImportRoutes(routes: RouteRegistry, deps: AppDeps): 
 
   routes.add(
     {
-      method: 'get', path: '/cost-imports/:number/refusals', tag, access: COST_IMPORTERS,
+      method: 'get', path: '/cost-imports/:number/refusals', tag, access: COST_IMPORT_READERS,
       summary: 'The rows of a cost import refused by the check, in file order: each with its row number, every problem (FOCUS column and reason) and the row as read '
         + '(long values cut). format=csv: the whole report as CSV, a line per problem (row, column, reason, line)',
       params: numberParams,

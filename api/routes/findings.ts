@@ -36,7 +36,7 @@ export function registerFindingRoutes(routes: RouteRegistry, deps: AppDeps): voi
   routes.add(
     {
       method: 'get', path: '/finops/findings', tag: 'finops', access: OVERSEERS,
-      summary: 'Optimisation findings, largest amounts first, with the totals of saving and exposure per currency of every finding the filters keep (amounts in minor units; totals as exact decimal text)',
+      summary: 'Optimisation findings, largest amounts first, with the totals of saving and exposure per state and currency of every finding the filters keep (amounts in minor units; totals as exact decimal text)',
       query: findingsQuery,
       responses: { 200: 'a page of findings and the totals', 400: 'bad filter', 401: 'no or bad API key', 403: 'not allowed' },
     },
@@ -60,13 +60,13 @@ export function registerFindingRoutes(routes: RouteRegistry, deps: AppDeps): voi
   routes.add(
     {
       method: 'post', path: '/finops/findings/:number/act', tag: 'finops', access: FINDING_ACTORS,
-      summary: 'Act on a finding with one call: a change reclaiming licences (unused or over-deployed), the asset\'s retirement (idle in stock: disposal pending, through its lifecycle), a change naming the record (past warranty behind a tier-1 service; cloud cost without an owner), or a renewal decision (contract in its notice period). One process per finding: acting again answers the same one',
+      summary: 'Act on a finding with one call: a change reclaiming licences (unused: the idle installs, and the entitlements reduced by the unused seats at renewal; spare seats nobody holds give a change naming no record that asks for that reduction with the figures; over-deployed: the installs beyond the entitlement), the asset\'s retirement (idle in stock: disposal pending, through its lifecycle; refused and the finding resolved when the asset is no longer idle in stock), a change naming the record (past warranty behind a tier-1 service; cloud cost without an owner), or a renewal decision (contract in its notice period). One process per finding: acting again, by anyone, answers the same one (or finishes starting it). The finding is resolved once the process did it (a change closed successful, a renewal decided, the asset pending disposal) and open again to be acted on anew when it did not (rejected, cancelled, unsuccessful)',
       params: findingParams,
       responses: {
         201: 'the finding, acted, and the process started (it shows in GET /processes)',
-        200: 'the finding was acted on already: its process',
+        200: 'the finding was acted on already (or its action claimed by a call that did not finish, now started): its process',
         401: 'no or bad API key', 403: 'not allowed', 404: 'no such finding',
-        409: 'the finding is dismissed or resolved, nothing can be named to act on, or the process refused it',
+        409: 'the finding is dismissed or resolved, its subject changed since the scan (the finding is resolved), or the process refused it (the finding stays open)',
       },
     },
     async ({ params, principal, req, res }) => {
@@ -82,7 +82,7 @@ export function registerFindingRoutes(routes: RouteRegistry, deps: AppDeps): voi
       summary: 'Dismiss an open finding with the reason; the scan does not raise it again for 90 days (DISMISSAL_QUIET_DAYS)',
       params: findingParams,
       body: dismissFindingBody,
-      responses: { 200: 'the finding, dismissed', 400: 'no reason', 401: 'no or bad API key', 403: 'not allowed', 404: 'no such finding', 409: 'not open' },
+      responses: { 200: 'the finding, dismissed', 400: 'no reason', 401: 'no or bad API key', 403: 'not allowed', 404: 'no such finding', 409: 'not open, or an action is being started for it' },
     },
     async ({ params, body, principal }) => dismissFinding(deps, principal, params.number, body.reason),
   );

@@ -1,17 +1,18 @@
 /**
- * A month's cost allocation for the overseers: per cost centre (direct and shared) and per business
- * service, with a bar chart, what no cost centre holds, and the totals that reconcile with the
- * sources; process owners run the month again. The same reads and the same run as
- * GET /finops/allocations/:period and POST /finops/allocations/:period/run.
+ * A month's cost allocation for the overseers: its latest run (and why it failed, when it did), per
+ * cost centre (direct and shared) and per business service, with a bar chart per currency, what no
+ * cost centre holds, and the totals that reconcile with the sources; process owners run the month
+ * again. The same reads and the same run as GET /finops/allocations/:period and
+ * POST /finops/allocations/:period/run.
  */
 import type { Router } from 'express';
-import { allocationPeriod, parseDecimal, previousPeriod, type AllocationPeriod } from '../../domain/cost-allocation';
+import { periodSpan, previousPeriod, type PeriodSpan } from '../../domain/months';
 import { monthAllocation, type MonthAllocation } from '../../model/cost-allocation';
 import type { AllocationTotal } from '../../workflows/cost-allocation/contract';
 import { hasAnyRole, OVERSEERS } from '../auth';
 import { toHttpError } from '../errors';
 import { ALLOCATION_RUNNERS, runAllocation } from '../routes/cost-allocation';
-import { barChart } from './chart';
+import { barChartsByCurrency } from './chart';
 import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, isOverseer, label, layout, notice, queryString, time, type Notice, type ViewContext } from './views';
@@ -24,12 +25,6 @@ export const ALLOCATION_PAGE_ROUTES: readonly WebRoute[] = [
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 const pageHref = (period: string, extra: Record<string, string | undefined> = {}) => `/ui/finops/allocations${queryString({ period, ...extra })}`;
 
-/** Only drawn: a bar's length needs no exactness, its written figure is the exact text. */
-const barLength = (amount: string) => {
-  const value = parseDecimal(amount);
-  return value ? Number(value.units) / 10 ** value.scale : 0;
-};
-
 function totalsTable(id: string, caption: string, totals: readonly AllocationTotal[]): SafeHtml {
   if (!totals.length) return html`<p id="${id}">Nothing.</p>`;
   return html`<table id="${id}"><caption>${caption}</caption>
@@ -39,7 +34,7 @@ function totalsTable(id: string, caption: string, totals: readonly AllocationTot
 
 function costCentreSection(month: MonthAllocation): SafeHtml {
   const rows = month.byCostCentre;
-  const chart = rows.length ? barChart(rows.map((r) => ({ label: `${r.code} (${r.currency})`, value: barLength(r.amount), valueText: `${r.currency} ${r.amount}` })), { id: 'by-cost-centre-chart', title: `Cost per cost centre, ${month.period}` }) : html``;
+  const chart = barChartsByCurrency(rows.map((r) => ({ label: r.code, currency: r.currency, amount: r.amount })), { id: 'by-cost-centre-chart', title: `Cost per cost centre, ${month.period}` });
   const table = rows.length
     ? html`<table id="by-cost-centre"><caption>Per cost centre and currency: its own costs, what shared cost centres passed to it, and the sum</caption>
 <thead><tr><th scope="col">Cost centre</th><th scope="col">Currency</th><th scope="col" class="num">Direct</th><th scope="col" class="num">Shared to it</th><th scope="col" class="num">Total</th></tr></thead>
@@ -52,7 +47,7 @@ ${table}</section>`;
 
 function serviceSection(month: MonthAllocation): SafeHtml {
   const rows = month.byBusinessService;
-  const chart = rows.length ? barChart(rows.map((r) => ({ label: `${r.name} (${r.currency})`, value: barLength(r.amount), valueText: `${r.currency} ${r.amount}` })), { id: 'by-service-chart', title: `Cost per business service, ${month.period}` }) : html``;
+  const chart = barChartsByCurrency(rows.map((r) => ({ label: r.name, currency: r.currency, amount: r.amount })), { id: 'by-service-chart', title: `Cost per business service, ${month.period}` });
   const table = rows.length
     ? html`<table id="by-service"><caption>Per business service and currency: depreciation of the assets it depends on, and the costs recorded against it</caption>
 <thead><tr><th scope="col">Business service</th><th scope="col">Currency</th><th scope="col" class="num">Amount</th></tr></thead>
@@ -63,14 +58,23 @@ ${chart}
 ${table}</section>`;
 }
 
-function allocationPage(ctx: ViewContext, period: AllocationPeriod, month: MonthAllocation | undefined, message?: Notice): SafeHtml {
+/** The latest run when it failed: the month still shows the last completed run, if any, and says so. */
+function failedRun(ctx: ViewContext, month: MonthAllocation | undefined): SafeHtml {
+  const latest = month?.latestRun;
+  if (!latest || latest.state !== 'failed') return html``;
+  const kept = month.run ? 'The month below is the last completed run\'s.' : 'No run of this month has completed.';
+  return html`<p id="failed-run" class="notice error" role="status">The latest run, ${time(latest.finishedAt ?? latest.startedAt, ctx.timeZone)}, failed: ${latest.message ?? 'no reason was recorded'}. ${kept}</p>`;
+}
+
+function allocationPage(ctx: ViewContext, period: PeriodSpan, month: MonthAllocation | undefined, message?: Notice): SafeHtml {
   const runForm = hasAnyRole(ctx.user, ALLOCATION_RUNNERS) && html`<form method="post" action="/ui/finops/allocations/run">${csrfField(ctx.csrf)}
 <input type="hidden" name="period" value="${period.period}">
 <button type="submit">${month ? 'Run again' : 'Run'}</button> <span class="meta">replaces ${period.period}'s allocation; never doubles it</span></form>`;
   const pick = html`<form method="get" action="/ui/finops/allocations"><label for="period">Month</label>
 <input id="period" name="period" type="month" value="${period.period}" pattern="\\d{4}-\\d{2}"> <button type="submit" class="secondary">Show</button></form>`;
-  const body = month
-    ? html`<p class="meta">Run ${time(month.run.finishedAt ?? month.run.startedAt, ctx.timeZone)}: ${month.run.allocations} rows. Amounts are exact, in their own currency, never converted.
+  const run = month?.run;
+  const body = month && run
+    ? html`<p class="meta">Run ${time(run.finishedAt ?? run.startedAt, ctx.timeZone)}: ${run.allocations} rows. Amounts are exact, in their own currency, never converted.
 Every row as CSV: <code>GET /finops/allocations/${period.period}?format=csv</code> with an API key.</p>
 ${costCentreSection(month)}
 ${serviceSection(month)}
@@ -85,6 +89,7 @@ ${totalsTable('allocated-totals', 'Allocated, per category and currency', month.
   return layout(ctx, `Cost allocation ${period.period}`, html`<h1>Cost allocation ${period.period}</h1>
 <p><a href="/ui/finops">Back to FinOps</a></p>
 ${notice(message)}
+${failedRun(ctx, month)}
 ${pick}
 ${runForm}
 ${body}`);
@@ -100,7 +105,7 @@ export function registerAllocationPages(router: Router, kit: WebKit): void {
       return;
     }
     const text = str(req.query.period) ?? previousPeriod(new Date());
-    const period = allocationPeriod(text);
+    const period = periodSpan(text);
     if (!period) {
       sendHtml(res, 400, errorPage(ctx, 'No such month', `${text} is not a month: write it as YYYY-MM.`, [['/ui/finops/allocations', 'Last month']]));
       return;
@@ -117,7 +122,7 @@ export function registerAllocationPages(router: Router, kit: WebKit): void {
       sendHtml(res, 403, errorPage(ctx, 'Not for your role', 'Process owners and admins run the allocation.', [['/ui/finops/allocations', 'Cost allocation']]));
       return;
     }
-    const period = allocationPeriod(str((req.body as Record<string, unknown> | undefined)?.period) ?? '');
+    const period = periodSpan(str((req.body as Record<string, unknown> | undefined)?.period) ?? '');
     if (!period) {
       sendHtml(res, 400, errorPage(ctx, 'No such month', 'The form names no month: open the page again.', [['/ui/finops/allocations', 'Cost allocation']]));
       return;

@@ -86,88 +86,79 @@ ${join(bars, '\n')}
 </svg>`;
 }
 
-export interface HorizontalBar {
-  label: string;
-  value: number;
-  /** What the bar says in words, written beside it (so that neither colour nor length is needed to read it). */
-  text: string;
-  tone: 'ok' | 'warning' | 'over';
-}
-
-/** Fills as presentation attributes: the page's stylesheet need not know this chart. */
-const TONE_FILL: Record<HorizontalBar['tone'], string> = { ok: '#1a7f37', warning: '#9a6700', over: '#cf222e' };
-
-/**
- * Bars laid across, one a row with its label on the left and its value in words on the right;
- * `markers` are vertical lines at given values, each named in text above the plot (e.g. 80% and
- * 100% of a budget). Values past `max` are drawn to the edge and their words say the rest.
- */
-export function horizontalBarChart(
-  bars: HorizontalBar[],
-  options: { id: string; title: string; description: string; max: number; markers?: { at: number; label: string }[]; width?: number },
-): SafeHtml {
-  const width = options.width ?? 720;
-  const row = 24;
-  const margin = { top: 28, right: 190, bottom: 12, left: 170 };
-  const height = margin.top + margin.bottom + Math.max(1, bars.length) * row;
-  const plotW = width - margin.left - margin.right;
-  const round = (n: number) => Math.round(n * 10) / 10;
-  const x = (value: number) => round(margin.left + (Math.max(0, Math.min(value, options.max)) / options.max) * plotW);
-  const markers = (options.markers ?? []).map((m) => html`<line x1="${x(m.at)}" x2="${x(m.at)}" y1="${margin.top - 6}" y2="${height - margin.bottom}" class="axis" stroke-dasharray="4 3"/>
-<text x="${x(m.at)}" y="${margin.top - 10}" text-anchor="middle" class="tick">${m.label}</text>`);
-  const rows = bars.map((bar, i) => {
-    const top = margin.top + i * row + 4;
-    const label = bar.label.length > 26 ? `${bar.label.slice(0, 25)}…` : bar.label;
-    return html`<g>
-<text x="${margin.left - 6}" y="${top + 12}" text-anchor="end" class="tick">${label}</text>
-<rect x="${margin.left}" y="${top}" width="${round(x(bar.value) - margin.left)}" height="${row - 8}" fill="${TONE_FILL[bar.tone]}"><title>${bar.label}: ${bar.text}</title></rect>
-<text x="${width - margin.right + 6}" y="${top + 12}" class="value">${bar.text}</text>
-</g>`;
-  });
-  return html`<svg id="${options.id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${options.id}-title ${options.id}-desc">
-<title id="${options.id}-title">${options.title}</title>
-<desc id="${options.id}-desc">${options.description}</desc>
-<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top - 6}" y2="${height - margin.bottom}" class="axis"/>
-${join(rows, '\n')}
-${join(markers, '\n')}
-</svg>`;
-}
+export type BarTone = 'ok' | 'warning' | 'over';
 
 export interface Bar {
   label: string;
   /** The bar's length; only drawn, never shown as a figure. */
   value: number;
-  /** The figure written next to the bar, exact (a count, or money with its currency). */
-  valueText: string;
+  /** The figure or words written beside the bar, exact (so that neither colour nor length is needed to read it). */
+  text: string;
+  /** Where the bar stands, as its fill; none: the chart's one colour. */
+  tone?: BarTone;
+}
+
+/** Fills as presentation attributes: the page's stylesheet need not know them. */
+const TONE_FILL: Record<BarTone, string> = { ok: '#1a7f37', warning: '#9a6700', over: '#cf222e' };
+
+/**
+ * Exact decimal text (money as decimal or minor units, a count) as a bar's length. Only drawn, so
+ * the nearest float is enough; the figure written beside the bar is the exact text. Not a number: 0.
+ */
+export function barLength(text: string): number {
+  const value = Number(text);
+  return Number.isFinite(value) ? value : 0;
 }
 
 /**
- * Labelled horizontal bars as an inline SVG, each with its exact figure written beside it, a
- * title and a description that lists every bar for screen readers. For figures that are compared
- * rather than read (cost per service, changes per month); the page shows the same in a table.
+ * Labelled bars laid across as an inline SVG, one a row: the label on the left, the bar, and its
+ * exact figure or words on the right; a title, and a description that lists every bar for screen
+ * readers (the page shows the same in a table). The bars are scaled to `max` (default: the largest;
+ * longer ones are drawn to the edge and their words say the rest); `markers` are vertical lines at
+ * given values, each named above the plot (80% and 100% of a budget).
  */
-export function barChart(bars: readonly Bar[], options: { id: string; title: string; width?: number }): SafeHtml {
+export function barChart(
+  bars: readonly Bar[],
+  options: { id: string; title: string; description?: string; max?: number; markers?: { at: number; label: string }[]; width?: number },
+): SafeHtml {
   const width = options.width ?? 720;
-  const rowH = 24;
-  const labelW = 260;
-  const valueW = 150;
-  const height = Math.max(1, bars.length) * rowH + 16;
-  const plotW = width - labelW - valueW;
-  const max = Math.max(0, ...bars.map((b) => b.value));
+  const row = 24;
+  const hasMarkers = (options.markers ?? []).length > 0;
+  const margin = { top: hasMarkers ? 28 : 8, right: 190, bottom: 8, left: 220 };
+  const height = margin.top + margin.bottom + Math.max(1, bars.length) * row;
+  const plotW = width - margin.left - margin.right;
+  const max = options.max ?? Math.max(0, ...bars.map((b) => b.value));
   const round = (n: number) => Math.round(n * 10) / 10;
-  const short = (text: string) => (text.length > 34 ? `${text.slice(0, 33)}…` : text);
-  const rows = bars.map((b, i) => {
-    const y = 8 + i * rowH;
-    const length = max > 0 ? round((Math.max(0, b.value) / max) * plotW) : 0;
-    return html`<g><text x="${labelW - 8}" y="${y + 16}" text-anchor="end" class="tick">${short(b.label)}</text>
-<rect x="${labelW}" y="${y + 4}" width="${length}" height="${rowH - 8}" class="bar started"><title>${b.label}: ${b.valueText}</title></rect>
-<text x="${labelW + length + 6}" y="${y + 16}" class="value">${b.valueText}</text></g>`;
+  const x = (value: number) => round(margin.left + (max > 0 ? (Math.max(0, Math.min(value, max)) / max) * plotW : 0));
+  const short = (text: string) => (text.length > 30 ? `${text.slice(0, 29)}…` : text);
+  const rows = bars.map((bar, i) => {
+    const top = margin.top + i * row + 4;
+    const fill = bar.tone ? html` fill="${TONE_FILL[bar.tone]}"` : html` class="bar started"`;
+    return html`<g><text x="${margin.left - 6}" y="${top + 12}" text-anchor="end" class="tick">${short(bar.label)}</text>
+<rect x="${margin.left}" y="${top}" width="${round(x(bar.value) - margin.left)}" height="${row - 8}"${fill}><title>${bar.label}: ${bar.text}</title></rect>
+<text x="${width - margin.right + 6}" y="${top + 12}" class="value">${bar.text}</text></g>`;
   });
-  const description = bars.length ? `${bars.map((b) => `${b.label}: ${b.valueText}`).join('; ')}.` : 'Nothing to show.';
-  return html`<svg id="${options.id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${options.id}-title ${options.id}-desc">
+  const markers = (options.markers ?? []).map((m) => html`<line x1="${x(m.at)}" x2="${x(m.at)}" y1="${margin.top - 6}" y2="${height - margin.bottom}" class="axis" stroke-dasharray="4 3"/>
+<text x="${x(m.at)}" y="${margin.top - 10}" text-anchor="middle" class="tick">${m.label}</text>`);
+  const description = options.description ?? (bars.length ? `${bars.map((b) => `${b.label}: ${b.text}`).join('; ')}.` : 'Nothing to show.');
+  return html`<svg id="${options.id}" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="${`${options.id}-title`} ${`${options.id}-desc`}">
 <title id="${`${options.id}-title`}">${options.title}</title>
 <desc id="${`${options.id}-desc`}">${description}</desc>
+<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top - 4}" y2="${height - margin.bottom}" class="axis"/>
 ${join(rows, '\n')}
-<line x1="${labelW}" x2="${labelW}" y1="4" y2="${height - 4}" class="axis"/>
+${join(markers, '\n')}
 </svg>`;
+}
+
+/**
+ * Money compared across rows of several currencies: one chart per currency (amounts of different
+ * currencies on one scale would compare what cannot be compared), in the rows' order, each with the
+ * id `${id}-${currency in lower case}` and the title `${title} (${currency})`.
+ */
+export function barChartsByCurrency(rows: readonly { label: string; currency: string; amount: string }[], options: { id: string; title: string }): SafeHtml {
+  const currencies = [...new Set(rows.map((r) => r.currency))];
+  return join(currencies.map((currency) => barChart(
+    rows.filter((r) => r.currency === currency).map((r) => ({ label: r.label, value: barLength(r.amount), text: `${currency} ${r.amount}` })),
+    { id: `${options.id}-${currency.toLowerCase()}`, title: `${options.title} (${currency})` },
+  )), '\n');
 }

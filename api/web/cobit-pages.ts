@@ -13,7 +13,7 @@ import {
 import type { Page } from '../../model/page';
 import { OVERSEERS } from '../auth';
 import { evidenceQuery, registerQuery, sendEvidenceCsv, sendRegisterCsv, wantsCsv } from '../routes/cobit';
-import { barChart, type Bar } from './chart';
+import { barChart, barChartsByCurrency, barLength } from './chart';
 import { html, join, sendHtml, type SafeHtml } from './html';
 import type { WebKit, WebRoute } from './router';
 import { errorPage, isOverseer, label, layout, pager, queryString, time, type ViewContext } from './views';
@@ -66,15 +66,8 @@ ${join(rows.map((row) => html`<tr>${columns.map((c, i) => (i === 0
 
 /** One bar chart per currency of a cost section, largest first (the model's order). */
 function costCharts(section: EvidenceSection, labelKey: string, codeKey: string): SafeHtml {
-  const currencies = [...new Set(section.rows.map((r) => String(r.currency)))];
-  return join(currencies.map((currency) => {
-    const bars: Bar[] = section.rows.filter((r) => r.currency === currency).map((r) => ({
-      label: [r[codeKey], r[labelKey]].filter(Boolean).join(' '),
-      value: Number(r.amount),
-      valueText: `${currency} ${r.amount}`,
-    }));
-    return barChart(bars, { id: `chart-${section.key}-${currency.toLowerCase()}`, title: `${section.title} (${currency})` });
-  }));
+  const rows = section.rows.map((r) => ({ label: [r[codeKey], r[labelKey]].filter(Boolean).join(' '), currency: String(r.currency), amount: String(r.amount) }));
+  return barChartsByCurrency(rows, { id: `chart-${section.key}`, title: section.title });
 }
 
 /** Bars where people would rather compare than read: cost per service and cost centre, changes per month, lifecycle states. */
@@ -86,14 +79,14 @@ function chartOf(section: EvidenceSection): SafeHtml | undefined {
     case 'changes_by_month': {
       const months = new Map<string, number>();
       for (const r of section.rows) months.set(String(r.month), (months.get(String(r.month)) ?? 0) + Number(r.changes));
-      const bars = [...months].map(([month, changes]) => ({ label: month, value: changes, valueText: `${changes} ${changes === 1 ? 'change' : 'changes'}` }));
+      const bars = [...months].map(([month, changes]) => ({ label: month, value: changes, text: `${changes} ${changes === 1 ? 'change' : 'changes'}` }));
       return barChart(bars, { id: 'chart-changes-by-month', title: 'Changes submitted per month' });
     }
     case 'lifecycle': {
       const bars = section.rows.map((r) => ({
         label: label(r.substate ? `${r.state} / ${r.substate}` : String(r.state)),
-        value: Number(r.assets),
-        valueText: `${r.assets} ${r.assets === 1 ? 'asset' : 'assets'}`,
+        value: barLength(String(r.assets)),
+        text: `${r.assets} ${r.assets === 1 ? 'asset' : 'assets'}`,
       }));
       return barChart(bars, { id: 'chart-lifecycle', title: 'Assets per lifecycle state' });
     }

@@ -1,21 +1,21 @@
 /**
  * Cloud bills in the web UI (issue 17): the cost imports with the upload form, and an import's page
  * (state, counts, scopes, totals per provider and currency, the refused rows and their CSV). The
- * upload is multipart and streamed: the file part goes to receiveCostImport as the body of POST
- * /cost-imports does; its CSRF token is the form's first field, checked before the file is read
- * (the router's check in front of every POST leaves it to this handler: costImportChecksOwnCsrf).
+ * upload is multipart and streamed: its file parts (one file, or the parts of one bill) go to
+ * receiveCostImport as those of POST /cost-imports do; its CSRF token is the form's first field,
+ * checked before any file is read (the router's check in front of every POST leaves it to this
+ * handler: costImportChecksOwnCsrf).
  */
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { costImportRefusalsPage, listCostImports, type CostImportRefusal, type CostImportSummary } from '../../model/cost-imports';
 import type { Page } from '../../model/page';
 import type { CostImportState } from '../../workflows/cost-import/contract';
-import { hasAnyRole } from '../auth';
+import { hasAnyRole, type Role } from '../auth';
 import { receiveCostImport } from '../cost-import-intake';
 import { toHttpError } from '../errors';
-import { COST_IMPORTERS, RUNNING_COST_IMPORT_STATES, costImportOf, streamRefusalsCsv } from '../routes/cost-imports';
+import { COST_IMPORT_READERS, COST_IMPORT_SENDERS, RUNNING_COST_IMPORT_STATES, costImportOf, readCostUpload, streamRefusalsCsv, type CostUpload } from '../routes/cost-imports';
 import { html, join, sendHtml, type SafeHtml } from './html';
-import { readUpload, type Upload } from './import-pages';
 import type { WebKit, WebRoute } from './router';
 import { csrfField, errorPage, label, layout, notice, pager, time, type Notice, type ViewContext } from './views';
 
@@ -23,10 +23,10 @@ const HOME = '/ui/finops/imports';
 const importHref = (number: string) => `${HOME}/${encodeURIComponent(number)}`;
 
 export const COST_IMPORT_PAGE_ROUTES: readonly WebRoute[] = [
-  { method: 'get', path: '/finops/imports', access: COST_IMPORTERS },
-  { method: 'post', path: '/finops/imports', access: COST_IMPORTERS },
-  { method: 'get', path: '/finops/imports/:number', access: COST_IMPORTERS },
-  { method: 'get', path: '/finops/imports/:number/refused', access: COST_IMPORTERS },
+  { method: 'get', path: '/finops/imports', access: COST_IMPORT_READERS },
+  { method: 'post', path: '/finops/imports', access: COST_IMPORT_SENDERS },
+  { method: 'get', path: '/finops/imports/:number', access: COST_IMPORT_READERS },
+  { method: 'get', path: '/finops/imports/:number/refused', access: COST_IMPORT_READERS },
 ];
 
 /** The upload form, whose handler checks the CSRF token itself: the router's check in front of every POST lets it through. */
@@ -50,7 +50,7 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).catch(0),
 });
 
-function importsPage(ctx: ViewContext, input: { result: Page<CostImportSummary>; notice?: Notice }): SafeHtml {
+function importsPage(ctx: ViewContext, input: { result: Page<CostImportSummary>; notice?: Notice; mayImport: boolean }): SafeHtml {
   const rows = input.result.items.map((i) => html`<tr>
 <td class="when"><a href="${importHref(i.number)}">${i.number}</a></td>
 <td>${time(i.createdAt, ctx.timeZone)}</td>
@@ -68,18 +68,21 @@ function importsPage(ctx: ViewContext, input: { result: Page<CostImportSummary>;
 ${join(rows, '\n')}
 </tbody></table>`
     : html`<p>No cloud bills imported yet.</p>`;
-  // The CSRF field first and the file last: the upload is read in this order, and the token is checked before the file.
+  // The CSRF field first and the files last: the upload is read in this order, and the token is checked before any file.
+  const upload = input.mayImport
+    ? html`<section aria-labelledby="upload-heading"><h2 id="upload-heading">Import a cloud bill</h2>
+<form method="post" action="${HOME}" enctype="multipart/form-data">
+${csrfField(ctx.csrf)}
+<label for="c-file">FOCUS file, or every part of one bill</label>
+<input id="c-file" name="file" type="file" multiple accept=".csv,.gz,.parquet,text/csv,application/gzip,application/vnd.apache.parquet" required aria-describedby="c-file-hint">
+<p id="c-file-hint" class="meta">A FOCUS 1.0 to 1.2 export (AWS, Azure, Google Cloud, Oracle) as CSV, gzipped CSV or Parquet. A bill in parts (part-00001, part-00002, …) is sent as one import: choose all its parts together. The same bill again is not imported twice; a newer import of the same provider, billing account and billing period replaces the older one's costs.</p>
+<div class="actions"><button type="submit">Import</button></div>
+</form></section>`
+    : html`<p class="meta">Cloud bills are imported by asset managers and admins.</p>`;
   return layout(ctx, 'Cloud cost imports', html`<p class="meta"><a href="/ui/finops">← FinOps</a></p>
 <h1>Cloud cost imports</h1>
 ${notice(input.notice)}
-<section aria-labelledby="upload-heading"><h2 id="upload-heading">Import a cloud bill</h2>
-<form method="post" action="${HOME}" enctype="multipart/form-data">
-${csrfField(ctx.csrf)}
-<label for="c-file">FOCUS file</label>
-<input id="c-file" name="file" type="file" accept=".csv,.gz,.parquet,text/csv,application/gzip,application/vnd.apache.parquet" required aria-describedby="c-file-hint">
-<p id="c-file-hint" class="meta">A FOCUS 1.0 to 1.2 export (AWS, Azure, Google Cloud, Oracle) as CSV, gzipped CSV or Parquet. The same file again is not imported twice; a newer file of the same provider, billing account and billing period replaces the older one's costs.</p>
-<div class="actions"><button type="submit">Import</button></div>
-</form></section>
+${upload}
 <section aria-labelledby="list-heading"><h2 id="list-heading">Imports</h2>
 ${table}
 ${pager(input.result.page, HOME, {})}
@@ -100,7 +103,7 @@ ${join(lines, '\n')}
 </tbody></table>`;
 }
 
-function importPage(ctx: ViewContext, input: { summary: CostImportSummary; refusals: Page<CostImportRefusal>; refreshing: boolean }): SafeHtml {
+function importPage(ctx: ViewContext, input: { summary: CostImportSummary; refusals: Page<CostImportRefusal>; refreshing: boolean; notice?: Notice }): SafeHtml {
   const s = input.summary;
   const running = RUNNING_COST_IMPORT_STATES.includes(s.state) || s.state === 'staging';
   const scopes = s.scopes.length
@@ -121,6 +124,7 @@ ${pager(input.refusals.page, importHref(s.number), { refresh: running && !input.
     : html`<p>No row was refused.</p>`;
   return layout(ctx, `Cost import ${s.number}`, html`<p class="meta"><a href="${HOME}">← Cloud cost imports</a></p>
 <h1>Cost import ${s.number}</h1>
+${notice(input.notice)}
 <section aria-labelledby="summary-heading"><h2 id="summary-heading">Summary</h2>
 <dl class="summary">
 <dt>State</dt><dd id="cost-import-state">${STATE_TEXT[s.state]}${s.message && html` <span class="meta">(${s.message})</span>`}</dd>
@@ -140,10 +144,11 @@ ${refresh}
 export function registerCostImportPages(router: Router, kit: WebKit): void {
   const { db } = kit.deps;
 
-  async function importerContext(res: Response): Promise<ViewContext | undefined> {
+  async function importerContext(res: Response, roles: readonly Role[] = COST_IMPORT_READERS): Promise<ViewContext | undefined> {
     const ctx = await kit.context(res, 'finops');
-    if (hasAnyRole(ctx.user, COST_IMPORTERS)) return ctx;
-    sendHtml(res, 403, errorPage(ctx, 'Not for your role', `Cloud cost imports are for these roles: ${COST_IMPORTERS.map(label).join(', ')}.`, [['/ui/my-requests', 'Your requests']]));
+    if (hasAnyRole(ctx.user, roles)) return ctx;
+    const doing = roles === COST_IMPORT_READERS ? 'Cloud cost imports are' : 'Importing cloud bills is';
+    sendHtml(res, 403, errorPage(ctx, 'Not for your role', `${doing} for these roles: ${roles.map(label).join(', ')}.`, [['/ui/my-requests', 'Your requests']]));
     return undefined;
   }
 
@@ -158,7 +163,7 @@ export function registerCostImportPages(router: Router, kit: WebKit): void {
   }
 
   async function listWith(res: Response, ctx: ViewContext, status: number, page: { limit: number; offset: number }, shown?: Notice): Promise<void> {
-    sendHtml(res, status, importsPage(ctx, { result: await listCostImports(db, page), notice: shown }));
+    sendHtml(res, status, importsPage(ctx, { result: await listCostImports(db, page), notice: shown, mayImport: hasAnyRole(ctx.user, COST_IMPORT_SENDERS) }));
   }
 
   router.get('/finops/imports', async (req, res) => {
@@ -168,16 +173,16 @@ export function registerCostImportPages(router: Router, kit: WebKit): void {
   });
 
   router.post('/finops/imports', async (req, res) => {
-    const ctx = await importerContext(res);
+    const ctx = await importerContext(res, COST_IMPORT_SENDERS);
     if (!ctx) return;
     const again = (status: number, text: string) => listWith(res, ctx, status, { limit: 50, offset: 0 }, { kind: 'error', text: `Nothing was imported. ${text}` });
     if (!req.is('multipart/form-data')) {
       await again(400, 'Send the form as the page makes it (multipart/form-data, with the file).');
       return;
     }
-    let upload: Upload;
+    let upload: CostUpload;
     try {
-      upload = await readUpload(req, kit.signedInOf(res).session.csrf);
+      upload = await readCostUpload(req, kit.signedInOf(res).session.csrf);
     } catch (error) {
       await again(400, `The upload could not be read: ${(error as Error).message}.`);
       return;
@@ -187,16 +192,13 @@ export function registerCostImportPages(router: Router, kit: WebKit): void {
         'This form was not sent from a page of this session (it is stale, or came from another site). Nothing was imported; open the page again and retry.'));
       return;
     }
-    if (upload.outcome === 'no_file' || !upload.fileName) {
-      if (upload.outcome === 'file') upload.file.resume();
+    if (upload.outcome === 'no_file') {
       await again(400, 'Choose a file to upload.');
       return;
     }
     try {
-      const received = await receiveCostImport(kit.deps, {
-        fileName: upload.fileName, source: 'api', requestedBy: { id: ctx.user.id, email: ctx.user.email }, file: upload.file,
-      });
-      res.redirect(303, importHref(received.number));
+      const received = await receiveCostImport(kit.deps, { parts: upload.parts, source: 'api', requestedBy: { id: ctx.user.id, email: ctx.user.email } });
+      res.redirect(303, received.repeated ? `${importHref(received.number)}?received=again` : importHref(received.number));
     } catch (error) {
       const known = toHttpError(error);
       if (!known || known.status >= 500) throw error;
@@ -215,7 +217,10 @@ export function registerCostImportPages(router: Router, kit: WebKit): void {
     const refreshing = (RUNNING_COST_IMPORT_STATES.includes(summary.state) || summary.state === 'staging') && str(req.query.refresh) !== 'off';
     // A header browsers follow (the CSP allows no script); the page says so and offers to stop it.
     if (refreshing) res.set('Refresh', String(REFRESH_SECONDS));
-    sendHtml(res, 200, importPage(ctx, { summary, refusals, refreshing }));
+    const shown: Notice | undefined = str(req.query.received) === 'again'
+      ? { kind: 'ok', text: `This bill was received before, as ${summary.number}: nothing new was imported.` }
+      : undefined;
+    sendHtml(res, 200, importPage(ctx, { summary, refusals, refreshing, notice: shown }));
   });
 
   router.get('/finops/imports/:number/refused', async (req, res) => {

@@ -8,7 +8,7 @@ import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { FINDING_KINDS, FINDING_STATES } from '../../domain/findings';
 import { formatMoney } from '../../domain/money';
-import { findFinding, listFindings, type Finding, type FindingTotal } from '../../model/findings';
+import { findFinding, listFindings, pastActionsOf, type Finding, type FindingTotal } from '../../model/findings';
 import { hasAnyRole, OVERSEERS } from '../auth';
 import { badRequest, toHttpError, type HttpError } from '../errors';
 import { actOnFinding, dismissFinding } from '../finding-actions';
@@ -40,11 +40,12 @@ function totalText(total: FindingTotal): string {
 }
 
 function totalsSection(totals: FindingTotal[]): SafeHtml {
-  const body = totals.length
-    ? html`<ul id="finding-totals">${totals.map((t) => html`<li>${label(t.effect)}: <strong>${totalText(t)}</strong> <span class="meta">(${t.findings} ${t.findings === 1 ? 'finding' : 'findings'})</span></li>`)}</ul>`
+  const byState = FINDING_STATES.map((state) => [state, totals.filter((t) => t.state === state)] as const).filter(([, rows]) => rows.length > 0);
+  const body = byState.length
+    ? html`<dl id="finding-totals">${byState.map(([state, rows]) => html`<dt>${label(state)}</dt>${rows.map((t) => html`<dd>${label(t.effect)}: <strong>${totalText(t)}</strong> <span class="meta">(${t.findings} ${t.findings === 1 ? 'finding' : 'findings'})</span></dd>`)}`)}</dl>`
     : html`<p id="finding-totals">No finding matches.</p>`;
   return html`<section aria-labelledby="totals-heading"><h2 id="totals-heading">Totals</h2>
-<p class="meta">Savings and exposures of the findings listed, per currency: amounts in different currencies are never added.</p>
+<p class="meta">Savings and exposures of the findings listed, per state and currency: amounts in different currencies or states are never added.</p>
 ${body}</section>`;
 }
 
@@ -56,14 +57,25 @@ function filterForm(filters: { state?: string; kind?: string }): SafeHtml {
 <button type="submit">Show</button></form>`;
 }
 
-function actionCell(ctx: ViewContext, finding: Finding): SafeHtml {
-  if (finding.actionWorkflowId) {
-    return html`<a href="${processHref(finding.actionWorkflowId)}">${finding.actionRef}</a>`;
-  }
-  if (finding.state !== 'open' || !hasAnyRole(ctx.user, FINDING_ACTORS)) return html`${finding.closingNote ?? ''}`;
+function actForm(finding: Finding, ctx: ViewContext, text: 'Act' | 'Finish starting'): SafeHtml {
   const path = `${LIST}/${encodeURIComponent(finding.number)}`;
   return html`<form method="post" action="${`${path}/act`}">${csrfField(ctx.csrf)}<input type="hidden" name="commandId" value="${randomUUID()}">
-<button type="submit" aria-label="${`Act on ${finding.number}`}">Act</button></form>
+<button type="submit" aria-label="${`${text === 'Act' ? 'Act on' : text} ${finding.number}`}">${text}</button></form>`;
+}
+
+function actionCell(ctx: ViewContext, finding: Finding): SafeHtml {
+  const mayAct = finding.state === 'open' && hasAnyRole(ctx.user, FINDING_ACTORS);
+  // Claimed and not started yet (a call that failed half way): acting again finishes starting the same action.
+  if (finding.state === 'open' && finding.actionWorkflowId) {
+    return html`<span class="meta">Being started (${finding.actionRef})</span>${mayAct && actForm(finding, ctx, 'Finish starting')}`;
+  }
+  if (finding.actionWorkflowId) {
+    return html`<a href="${processHref(finding.actionWorkflowId)}">${finding.actionRef}</a>${finding.closingNote && html` <span class="meta">${finding.closingNote}</span>`}`;
+  }
+  if (!mayAct) return html`${finding.closingNote ?? ''}`;
+  const path = `${LIST}/${encodeURIComponent(finding.number)}`;
+  const past = pastActionsOf(finding);
+  return html`${past.length > 0 && html`<p class="meta">Acted on before: ${past.map((a) => `${a.ref} (${a.endedAs})`).join(', ')}</p>`}${actForm(finding, ctx, 'Act')}
 <form method="post" action="${`${path}/dismiss`}">${csrfField(ctx.csrf)}
 <label for="${`reason-${finding.number}`}">Reason to dismiss</label> <input id="${`reason-${finding.number}`}" name="reason" required maxlength="2000">
 <button type="submit" aria-label="${`Dismiss ${finding.number}`}">Dismiss</button></form>`;
@@ -105,7 +117,7 @@ export function registerFindingPages(router: Router, kit: WebKit): void {
     const result = await listFindings(db, { state, kind }, page);
     sendHtml(res, status, layout(ctx, 'Optimisation findings', html`<h1>Optimisation findings</h1>
 ${notice(pageNotice)}
-<p class="meta">Waste and risk found in the estate, on a schedule and on demand, each with its saving or exposure. Acting on one starts its process: a change reclaiming licences, a retirement, a change naming the record, or a renewal decision.</p>
+<p class="meta">Waste and risk found in the estate, on a schedule and on demand, each with its saving or exposure. Acting on one starts its process: a change reclaiming licences (or, for seats nobody holds, reducing the entitlements at renewal), a retirement, a change naming the record, or a renewal decision. A finding is resolved once its process did it, and open again when the process did not (rejected, cancelled).</p>
 ${filterForm({ state, kind })}
 ${totalsSection(result.totals)}
 <section aria-labelledby="list-heading"><h2 id="list-heading">Findings</h2>

@@ -10,17 +10,30 @@ export type CloudProvider = 'AWS' | 'Azure';
 export const AWS_ACCOUNT = '418295730164';
 export const AWS_REGION = 'eu-central-1';
 export const AZURE_SUBSCRIPTION = 'c7b3e2a1-5d4f-4e6a-9b8c-2f1e0d3c4b5a';
+/** The Azure billing account the subscription is billed to: Azure's FOCUS export names it, the subscription is the sub-account. */
+export const AZURE_BILLING_ACCOUNT = '/providers/Microsoft.Billing/billingAccounts/84127593';
+/** The asset manager who imports the cloud bills each month. */
+export const CLOUD_BILLS_IMPORTED_BY = 'pieter.jansen';
 
 /**
- * How each provider bills: the prefix of its cost records' source keys, publisher and invoice
- * issuer, the region Northwind runs in, and the discount on list prices (AWS's is negotiated
- * under the Enterprise Discount Program).
+ * How each provider bills: the prefix of its cost records' source keys, its name, billing account
+ * and sub-account as its FOCUS export writes them (the samples in demo/finops/ are such exports, so
+ * a sample of a month replaces the demo's bill of that month), publisher and invoice issuer, the
+ * region Northwind runs in, and the discount on list prices (AWS's is negotiated under the
+ * Enterprise Discount Program).
  */
 export const CLOUD_PROVIDERS: Record<CloudProvider, {
-  keyPrefix: string; publisher: string; invoiceIssuer: string; region: string; discountPercent: number;
+  keyPrefix: string; providerName: string; billingAccountId: string; subAccountId: string;
+  publisher: string; invoiceIssuer: string; region: string; discountPercent: number;
 }> = {
-  AWS: { keyPrefix: 'aws', publisher: 'Amazon Web Services', invoiceIssuer: 'Amazon Web Services EMEA SARL', region: 'Europe (Frankfurt)', discountPercent: 6 },
-  Azure: { keyPrefix: 'azure', publisher: 'Microsoft', invoiceIssuer: 'Microsoft Ireland Operations Ltd', region: 'West Europe', discountPercent: 0 },
+  AWS: {
+    keyPrefix: 'aws', providerName: 'AWS', billingAccountId: AWS_ACCOUNT, subAccountId: AWS_ACCOUNT,
+    publisher: 'Amazon Web Services', invoiceIssuer: 'Amazon Web Services EMEA SARL', region: 'Europe (Frankfurt)', discountPercent: 6,
+  },
+  Azure: {
+    keyPrefix: 'azure', providerName: 'Microsoft', billingAccountId: AZURE_BILLING_ACCOUNT, subAccountId: `/subscriptions/${AZURE_SUBSCRIPTION}`,
+    publisher: 'Microsoft', invoiceIssuer: 'Microsoft Ireland Operations Ltd', region: 'West Europe', discountPercent: 0,
+  },
 };
 
 /** What a kind of resource is on the bill and in the service map; `region` where it is not the provider's. */

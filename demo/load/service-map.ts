@@ -22,6 +22,8 @@ export interface CloudResource {
   hourlyListMicro: number | null;
   dailyListMicro: number | null;
   serviceName: string;
+  /** The business service's CI: the one its cost is allocated to. */
+  serviceId: string;
   costCentre: CostCentreCode;
 }
 
@@ -168,7 +170,7 @@ export async function insertServiceMap(
 
   for (const service of SERVICES) {
     const serviceGroup = required(ctx.group, service.supportGroup);
-    addCi({ name: service.name, ciClass: 'business_service', criticality: service.criticality, owner: service.owner, supportGroup: serviceGroup, costCentre: service.costCentre });
+    const serviceId = addCi({ name: service.name, ciClass: 'business_service', criticality: service.criticality, owner: service.owner, supportGroup: serviceGroup, costCentre: service.costCentre });
 
     const addCloud = (name: string, kind: CloudKind, pricing: { hourlyListMicro?: number; dailyListMicro?: number }) => {
       const ciId = addCi({ name, ciClass: CLOUD_KINDS[kind].ciClass, owner: owners.cloud, supportGroup: infra, costCentre: service.costCentre });
@@ -177,7 +179,7 @@ export async function insertServiceMap(
       cloud.push({
         ciId, name, kind, resourceId,
         hourlyListMicro: pricing.hourlyListMicro ?? null, dailyListMicro: pricing.dailyListMicro ?? null,
-        serviceName: service.name, costCentre: service.costCentre,
+        serviceName: service.name, serviceId, costCentre: service.costCentre,
       });
     };
     for (const resource of service.cloud) {

@@ -4,13 +4,15 @@
  * with its committed plus actual spend, and emails the owner at 80% and at 100%, once each per
  * month (budget_alerts' key).
  */
+import { PERIOD_PATTERN } from '../../domain/months';
+
 export const BUDGET_WATCH_SCHEDULE_ID = 'budget-watch';
 
 /** Cost centres read at a time: one statement reads a batch's figures and the alerts it was sent. */
 export const BUDGET_WATCH_BATCH = 200;
 
-/** A month as the watch and its callers name it. */
-export const BUDGET_PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** A month as the watch and its callers name it: YYYY-MM, domain/months.ts's pattern. */
+export const BUDGET_PERIOD = PERIOD_PATTERN;
 
 /** A run started on demand (POST /finops/budget-watch/run): a fresh id each, as runs never clash (alerts are once by key). */
 export const budgetWatchRunId = (runId: string) => `budget-watch:run:${runId}`;

@@ -7,6 +7,7 @@
  * billing account and billing period replaces the records of the older one.
  */
 import { defineQuery } from '@temporalio/workflow';
+import { periodOf } from '../../domain/months';
 
 export const costImportWorkflowId = (importId: string) => `cost-import:${importId}`;
 
@@ -69,8 +70,6 @@ export const CostImportFailure = {
   importAbandoned: 'CostImportAbandoned',
 } as const;
 
-const monthOf = (date: Date) => date.toISOString().slice(0, 7);
-
 /**
  * The months (YYYY-MM, UTC) whose budgets an import may have moved and are still worth an alert:
  * the current and the previous month, each when the import's charge periods touch it. A bill of an
@@ -84,5 +83,5 @@ export function budgetPeriodsToWatch(chargePeriod: AppliedCostImport['chargePeri
   const end = Date.parse(chargePeriod.end);
   return [[previous, current], [current, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)]]
     .filter(([from, to]) => start < to && end > from)
-    .map(([from]) => monthOf(new Date(from)));
+    .map(([from]) => periodOf(new Date(from)));
 }

@@ -17,13 +17,15 @@ export interface KindScanOutcome {
   found: number;
   stillOpen: number;
   resolved: number;
+  /** Acted findings whose process did not do it (rejected, cancelled…): open again to be acted on anew. */
+  reopened?: number;
   /** Bad data ended this kind's scan: why (the other kinds were scanned). */
   refused?: string;
 }
 
 export interface FindingsScanOutcome {
   asOf: string;
-  /** Per kind: found (new), still open (or acted), resolved. */
+  /** Per kind: found (new), still open (or acted), resolved (no longer found, or acted on successfully), reopened. */
   byKind: Record<string, KindScanOutcome>;
 }
 
