@@ -12,7 +12,7 @@ import {
   serialsKnownRefusal,
   type ReceiptRefusal,
 } from '../domain/procurement';
-import { formatMoney } from '../domain/money';
+import { formatMoney, minorDigits } from '../domain/money';
 import { isFinalState } from '../domain/processes';
 import { unroutedOverBudget, type PlannedStep, type RoutingSubject } from '../domain/approval-routing';
 import { findAsset, insertReceivedAsset, isSerialOnFileViolation, serialsOnFile } from '../model/assets';
@@ -395,6 +395,9 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
           const assets = await trx('assets').where({ receipt_id: input.receiptId }).orderBy('serial_number').select('id', 'asset_tag', 'serial_number');
           const at = receipt.received_at as Date;
           const period = { start: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)), end: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)) };
+          // Exact: minor units scaled by the currency's own minor digits in numeric, never through a float.
+          const digits = minorDigits(receipt.currency);
+          const majorUnits = (minor: number) => trx.raw(`round(?::numeric / ${10 ** digits}, ${digits})`, [minor]);
           const row = (sourceKey: string, units: number, asset?: { id: string; asset_tag: string }) => ({
             source_key: sourceKey,
             billing_period_start: period.start,
@@ -409,9 +412,8 @@ export function createPurchaseRequestActivities({ db, publicUrl, temporal, lifec
             service_category: receipt.hardware_model_id ? 'Hardware' : 'Software',
             resource_id: asset?.asset_tag ?? null,
             resource_name: asset?.asset_tag ?? null,
-            // Exact: minor units divided by 100 in numeric, never through a float.
-            billed_cost: trx.raw('?::numeric / 100', [units * receipt.unit_price_minor]),
-            effective_cost: trx.raw('?::numeric / 100', [units * receipt.unit_price_minor]),
+            billed_cost: majorUnits(units * receipt.unit_price_minor),
+            effective_cost: majorUnits(units * receipt.unit_price_minor),
             list_cost: null,
             billing_currency: receipt.currency,
             tags: JSON.stringify({ purchaseRequest: receipt.request_number, purchaseOrder: receipt.order_number }),

@@ -83,6 +83,12 @@ const WORK_FOLDERS = ['processing', 'done', 'failed'];
 /** processing/put-back/<name> holds the size and modification time of a file put back after a process died receiving it. */
 const PUT_BACK = 'put-back';
 
+/** Written beside the file and renamed into place: whoever reads the note sees all of it or none. */
+async function writeWhole(target: string, text: string): Promise<void> {
+  await fs.writeFile(`${target}.part`, text);
+  await fs.rename(`${target}.part`, target);
+}
+
 /** The process a folder of processing/ belongs to: `<host>.<pid>` (a host name may hold dots, a pid does not). */
 function ownerOf(folderName: string): { host: string; pid: number } | undefined {
   const match = /^(.+)\.(\d+)$/.exec(folderName);
@@ -222,7 +228,7 @@ export class DropFolder<K, R> {
       const done = await this.moveTo(folder, processing, 'done', name);
       await this.forgetPutBack(folder, name);
       const { fields, note } = this.options.received(name, result);
-      if (note) await fs.writeFile(`${done}${note.suffix}`, note.text);
+      if (note) await writeWhole(`${done}${note.suffix}`, note.text);
       logger.info({ source: source || undefined, file: name, ...fields }, note
         ? `${label}: file received; see its ${note.suffix} in done/`
         : `${label}: file received`);
@@ -236,7 +242,7 @@ export class DropFolder<K, R> {
       if (isRefusal(error) || attempts >= DROP_ATTEMPTS) {
         this.attempts.delete(waiting);
         const failed = await this.moveTo(folder, processing, 'failed', name);
-        await fs.writeFile(`${failed}.error.txt`, this.refusalText(name, error, attempts));
+        await writeWhole(`${failed}.error.txt`, this.refusalText(name, error, attempts));
         await this.forgetPutBack(folder, name);
         logger.warn({ source: source || undefined, file: name, reason: (error as Error).message }, `${label}: file refused; moved to failed/`);
         return;

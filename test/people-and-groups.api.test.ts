@@ -85,7 +85,7 @@ describe('an admin creates and updates people and groups', () => {
     expect(cab.etag).toBe('"1"');
     expect(cab.location).toBe(`/groups/${cab.body.id}`);
     expect(cab.body).toMatchObject({ name: 'Change Advisory Board', email: 'cab@assetflow.test', active: true, version: 1, members: [{ id: manager.id, email: manager.email }] });
-    const finance = await newGroup('Finance');
+    const finance = await newGroup('Finance team');
 
     const created = await send(admin.apiKey, 'POST', '/people', {
       email: '  Nora.North@Assetflow.TEST ',
@@ -93,7 +93,7 @@ describe('an admin creates and updates people and groups', () => {
       title: 'Analyst',
       managerEmail: manager.email.toUpperCase(),
       costCentre: 'CC-IT',
-      groups: ['change advisory board', 'FINANCE'],
+      groups: ['change advisory board', 'FINANCE TEAM'],
       roles: ['requester', 'approver'],
     });
     expect(created.status).toBe(201);
@@ -116,7 +116,7 @@ describe('an admin creates and updates people and groups', () => {
       timeZone: null,
       roles: ['approver', 'requester'],
       roleGrants: [{ role: 'approver', grantedBy: 'admin' }, { role: 'requester', grantedBy: 'admin' }],
-      groups: [{ id: cab.body.id, name: 'Change Advisory Board' }, { id: finance.id, name: 'Finance' }],
+      groups: [{ id: cab.body.id, name: 'Change Advisory Board' }, { id: finance.id, name: 'Finance team' }],
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       deactivatedAt: null,
@@ -125,11 +125,11 @@ describe('an admin creates and updates people and groups', () => {
       actor: admin.email,
       subject_type: 'person',
       action: 'person_created',
-      details: { after: expect.objectContaining({ email: 'nora.north@assetflow.test', managerEmail: manager.email, costCentre: 'CC-IT', groups: ['Change Advisory Board', 'Finance'] }) },
+      details: { after: expect.objectContaining({ email: 'nora.north@assetflow.test', managerEmail: manager.email, costCentre: 'CC-IT', groups: ['Change Advisory Board', 'Finance team'] }) },
     }]);
     expect(await auditOf(cab.body.id)).toEqual([expect.objectContaining({ actor: admin.email, subject_type: 'group', action: 'group_created' })]);
 
-    const members = await send(requester.apiKey, 'GET', '/people?group=finance&active=true');
+    const members = await send(requester.apiKey, 'GET', '/people?group=finance%20team&active=true');
     expect(members.status).toBe(200);
     expect(members.body.items.map((p: { id: string }) => p.id)).toEqual([created.body.id]);
     const groups = await send(requester.apiKey, 'GET', '/groups?q=advisory');

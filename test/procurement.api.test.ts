@@ -40,7 +40,7 @@ beforeAll(async () => {
   receiver = await createPerson(db, ['asset_manager'], 'Rick Receiver');
   financeMember = await createPerson(db, ['approver'], 'Fiona Finance');
   const securityMember = await createPerson(db, ['approver'], 'Sid Security');
-  const finance = await createGroup(db, [financeMember.id], 'Finance');
+  const finance = await createGroup(db, [financeMember.id], 'Procurement test finance');
   const security = await createGroup(db, [securityMember.id], 'Security');
   const rule = (r: Parameters<typeof createApprovalRule>[1]) => createApprovalRule(db, { process: 'procurement', ...r });
   await rule({ stepOrder: 1, name: 'Manager', approverKind: 'manager' });
@@ -188,7 +188,7 @@ describe('a purchase within budget', () => {
     const entitlement = await db('software_entitlements').where({ product_id: acrobat }).whereNotNull('receipt_id').first();
     expect(entitlement).toMatchObject({ quantity: 5, cost_minor: 120_000, metric: 'per_user' });
     const [{ total }] = await db('cost_records').where({ cost_centre_id: costCentreId, charge_category: 'Purchase' }).sum({ total: 'billed_cost' });
-    expect(total).toBe('4800.000000');
+    expect(total).toBe('4800.00');
     expect(await db('cost_records').where({ cost_centre_id: costCentreId }).whereNotNull('asset_id')).toHaveLength(3);
     const facts = await budgetFacts(db, costCentreId, 'EUR', new Date());
     expect(facts).toMatchObject({ committedMinor: 0, spentMinor: 480_000 });
