@@ -490,16 +490,8 @@ export const REGISTER_COLUMNS: EvidenceColumn[] = [
   col('purchaseCostMinor', 'Purchase cost', 'minor'), col('bookValueMinor', 'Book value', 'minor'),
 ];
 
-interface RegisterRow {
-  assetTag: string;
-  model: string;
-  category: string;
-  state: string;
-  substate: string | null;
-  assignee: string | null;
-  costCentre: string | null;
-  purchaseDate: string | null;
-  currency: string;
+/** A register row as read: the entry's columns, with what its book value is worked out from in place of the money. */
+interface RegisterRow extends Omit<RegisterEntry, 'purchaseCostMinor' | 'bookValueMinor'> {
   cost: number;
   salvage: number;
   life: number;
